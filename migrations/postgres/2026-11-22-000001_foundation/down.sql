@@ -1,0 +1,14 @@
+DROP TABLE audit_events;
+DROP TABLE idempotency_records;
+DROP TABLE refresh_tokens;
+DROP TABLE user_qualifications;
+DROP TABLE platform_managers;
+DROP TABLE users;
+DROP TABLE equipment_qualifications;
+DROP TABLE equipment;
+DROP TABLE qualifications;
+DROP TABLE platform_opening_intervals;
+DROP TABLE platforms;
+DROP TABLE campus_memberships;
+DROP TABLE organisations;
+DROP TABLE campuses;

@@ -1,0 +1,140 @@
+//! Builds the HTTP application: shared state, middleware, routes and the OpenAPI document.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpMessage};
+use chrono_tz::Tz;
+use tracing::Instrument;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::auth::TokenKeys;
+use crate::db::{DbConnection, Pool};
+use crate::error::{ApiError, ApiResult};
+use crate::routes;
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub timezone: Tz,
+}
+
+impl AppState {
+    /// Runs one unit of database work on the blocking thread pool; the connection never
+    /// crosses an `.await`.
+    pub async fn db<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Plateaux",
+        description = "Plateaux techniques partagés d'un Campus des Métiers et des Qualifications : inventaire, réservations, demandes de prestation et indicateurs.\n\nErreurs : documents `application/problem+json` (RFC 9457) avec un `code` stable. Listes : `?limit=` (1 à 500, 50 par défaut) et `cursor` opaque ; réponse `{ items, next_cursor }`. Horodatages RFC 3339 ; le service raisonne dans le fuseau du campus (`Europe/Paris` par défaut).",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Connexion et jetons"),
+        (name = "campuses", description = "Campus et organisations membres"),
+        (name = "platforms", description = "Plateaux techniques et équipements"),
+        (name = "users", description = "Comptes, rôles et habilitations"),
+        (name = "operations", description = "Santé du service")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+fn utoipa_app() -> utoipa_actix_web::UtoipaApp<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error, InitError = ()>,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure_api))
+        .configure(routes::configure_outside_api)
+}
+
+/// The OpenAPI document as the code describes it (compared with the committed file by a test).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    utoipa_app().split_for_parts().1
+}
+
+pub fn openapi_json() -> String {
+    let mut text = openapi_document().to_pretty_json().expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}
+
+/// The whole application.
+pub fn build(
+    state: AppState,
+    keys: TokenKeys,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_app()
+        .into_app()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(keys))
+        .app_data(web::PathConfig::default().error_handler(routes::extract::path_error))
+        .app_data(web::QueryConfig::default().error_handler(routes::extract::query_error))
+        .app_data(web::PayloadConfig::default().limit(routes::extract::JSON_LIMIT))
+        .default_service(web::to(routes::not_found))
+        .wrap(actix_web::middleware::from_fn(routes::idempotency::middleware))
+        .wrap_fn(|req, srv| {
+            let request_id = uuid::Uuid::now_v7().to_string();
+            req.extensions_mut().insert(RequestId(request_id.clone()));
+            let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.path());
+            let started = std::time::Instant::now();
+            let fut = actix_web::dev::Service::call(srv, req);
+            async move {
+                let mut response = fut.await?;
+                tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "handled");
+                if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                }
+                Ok(response)
+            }
+            .instrument(span)
+        })
+}
+
+/// Identifier of one request, echoed in `X-Request-Id` and in every log line.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}

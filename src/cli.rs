@@ -1,0 +1,231 @@
+//! The `plateaux` command: serve, migrate, seed-demo, user add, openapi.
+
+use actix_web::{HttpServer};
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::{OrganisationKind, Role};
+use crate::error::ApiError;
+use crate::routes::users::{create_account, AccountDraft};
+
+#[derive(Parser, Debug)]
+#[command(name = "plateaux", version, about = "Plateaux techniques partagés d'un Campus des Métiers et des Qualifications")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the HTTP service (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo campus (Mecanic Vallée); running it again adds nothing.
+    SeedDemo,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI document that the code describes.
+    Openapi,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Load the demo campus before serving.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account.
+    Add(UserAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// admin, manager, teacher, company or observer.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// Organisation id or exact name.
+    #[arg(long)]
+    pub organisation: String,
+    /// Password (at least 12 characters); read from PLATEAUX_NEW_USER_PASSWORD when absent.
+    #[arg(long, env = "PLATEAUX_NEW_USER_PASSWORD", hide_env_values = true)]
+    pub password: String,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        format!("unknown role; one of: {}", Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))
+    })
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    if let Command::Openapi = command {
+        print!("{}", app::openapi_json());
+        return Ok(());
+    }
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let pool = db::build_pool(&config.database_url, config.pool_size)?;
+    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    match command {
+        Command::Migrate => {
+            println!("{applied} migration(s) applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            seed_demo(&mut conn, &config)?;
+            Ok(())
+        }
+        Command::User(UserCommand::Add(args)) => {
+            let organisation_id = resolve_organisation(&mut conn, &args.organisation)?;
+            let (row, _) = create_account(
+                &mut conn,
+                None,
+                AccountDraft {
+                    email: args.email,
+                    display_name: args.name,
+                    password: args.password,
+                    role: args.role,
+                    organisation_id,
+                    managed_platform_ids: Vec::new(),
+                },
+            )
+            .map_err(describe)?;
+            println!("account {} created ({}, id {})", row.email, row.role, row.id);
+            Ok(())
+        }
+        Command::Serve(args) => {
+            bootstrap_admin(&mut conn, &config)?;
+            if args.demo {
+                seed_demo(&mut conn, &config)?;
+            }
+            drop(conn);
+            serve(config, pool)
+        }
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+fn describe(error: ApiError) -> String {
+    let mut text = error.detail.clone();
+    for e in &error.errors {
+        text.push_str(&format!("\n  {}: {}", e.field, e.message));
+    }
+    if let Some(internal) = error.internal {
+        text.push_str(&format!(" ({internal})"));
+    }
+    text
+}
+
+fn resolve_organisation(conn: &mut DbConnection, text: &str) -> Result<String, String> {
+    if let Ok(id) = uuid::Uuid::parse_str(text) {
+        if db::organisations::find(conn, &id.to_string()).map_err(describe)?.is_some() {
+            return Ok(id.to_string());
+        }
+    }
+    db::organisations::find_by_name(conn, text)
+        .map_err(describe)?
+        .map(|o| o.id)
+        .ok_or_else(|| format!("no organisation with id or name {text:?}"))
+}
+
+fn seed_demo(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
+    let report = crate::demo::seed(conn).map_err(describe)?;
+    println!("Campus de démonstration chargé ({} éléments ajoutés).", report.created);
+    println!("Service : http://{}/api/v1  (documentation : /api/v1/openapi.json)", config.bind);
+    println!("Comptes de démonstration :");
+    for login in report.logins {
+        println!("  {:<9} {:<45} {}", login.role.as_str(), login.email, login.password);
+    }
+    Ok(())
+}
+
+/// Creates the account named by PLATEAUX_ADMIN_EMAIL / PLATEAUX_ADMIN_PASSWORD if it does
+/// not exist, attached to the first member organisation (created when there is none).
+fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
+    let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) else {
+        return Ok(());
+    };
+    let email = crate::domain::accounts::normalise_email(email);
+    if db::users::find_by_email(conn, &email).map_err(describe)?.is_some() {
+        return Ok(());
+    }
+    let organisation_id = db::write_transaction(conn, |conn| -> Result<String, ApiError> {
+        let page = db::Page { after: None, limit: 1 };
+        let filter = db::organisations::OrganisationFilter {
+            include_companies: db::organisations::CompanyVisibility::None,
+            ..Default::default()
+        };
+        if let Some(org) = db::organisations::list(conn, &filter, &page)?.0.pop() {
+            return Ok(org.id);
+        }
+        let now = db::now();
+        let campus = db::campuses::CampusRow {
+            id: db::new_id(),
+            name: "Campus".into(),
+            timezone: config.timezone.name().into(),
+            created_at: now,
+            updated_at: now,
+        };
+        db::campuses::insert(conn, &campus)?;
+        let org = db::organisations::OrganisationRow {
+            id: db::new_id(),
+            name: "Établissement support du campus".into(),
+            kind: OrganisationKind::Lycee.as_str().into(),
+            town: None,
+            uai: None,
+            siret: None,
+            created_at: now,
+            updated_at: now,
+        };
+        db::organisations::insert(conn, &org, &[campus.id])?;
+        Ok(org.id)
+    })
+    .map_err(describe)?;
+    create_account(
+        conn,
+        None,
+        AccountDraft {
+            email: email.clone(),
+            display_name: "Administration du campus".into(),
+            password: password.clone(),
+            role: Role::Admin,
+            organisation_id,
+            managed_platform_ids: Vec::new(),
+        },
+    )
+    .map_err(|e| format!("PLATEAUX_ADMIN_EMAIL: {}", describe(e)))?;
+    tracing::info!(%email, "administrator account created");
+    Ok(())
+}
+
+fn serve(config: Config, pool: Pool) -> Result<(), String> {
+    let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    let keys = TokenKeys::new(&secret);
+    let state = AppState { pool, timezone: config.timezone };
+    let bind = config.bind;
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))
+            .bind(bind)
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+            .shutdown_timeout(20)
+            .run();
+        println!("Plateaux écoute sur http://{bind}/api/v1");
+        server.await.map_err(|e| e.to_string())
+    })
+}

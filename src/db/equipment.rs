@@ -1,0 +1,108 @@
+use diesel::prelude::*;
+
+use super::schema::{equipment, equipment_qualifications as eq};
+use super::{split_page, DbConnection, Page};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = equipment)]
+pub struct EquipmentRow {
+    pub id: String,
+    pub platform_id: String,
+    pub name: String,
+    pub kind: String,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub inventory_number: Option<String>,
+    pub status: String,
+    pub hourly_rate_cents: Option<i64>,
+    pub notes: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct EquipmentFilter {
+    pub platform_id: Option<String>,
+    pub status: Option<String>,
+    pub requires_qualification_id: Option<String>,
+    pub name_contains: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &EquipmentRow, qualification_ids: &[String]) -> ApiResult<()> {
+    diesel::insert_into(equipment::table).values(row).execute(conn)?;
+    set_required_qualifications(conn, &row.id, qualification_ids)
+}
+
+pub fn set_required_qualifications(conn: &mut DbConnection, equipment_id: &str, qualification_ids: &[String]) -> ApiResult<()> {
+    diesel::delete(eq::table.filter(eq::equipment_id.eq(equipment_id))).execute(conn)?;
+    let rows: Vec<_> = qualification_ids
+        .iter()
+        .map(|q| (eq::equipment_id.eq(equipment_id), eq::qualification_id.eq(q)))
+        .collect();
+    // MultiConnection has no multi-row INSERT; these lists are short.
+    for row in rows {
+        diesel::insert_into(eq::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<EquipmentRow>> {
+    Ok(equipment::table.find(id).select(EquipmentRow::as_select()).first(conn).optional()?)
+}
+
+pub fn find_by_inventory_number(conn: &mut DbConnection, number: &str) -> ApiResult<Option<EquipmentRow>> {
+    Ok(equipment::table
+        .filter(equipment::inventory_number.eq(number))
+        .select(EquipmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, filter: &EquipmentFilter, page: &Page) -> ApiResult<(Vec<EquipmentRow>, bool)> {
+    let mut query = equipment::table.select(EquipmentRow::as_select()).order(equipment::id).into_boxed();
+    if let Some(platform) = &filter.platform_id {
+        query = query.filter(equipment::platform_id.eq(platform.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(equipment::status.eq(status.clone()));
+    }
+    if let Some(q) = &filter.requires_qualification_id {
+        query = query.filter(equipment::id.eq_any(eq::table.filter(eq::qualification_id.eq(q.clone())).select(eq::equipment_id)));
+    }
+    if let Some(text) = &filter.name_contains {
+        query = query.filter(equipment::name.like(format!("%{}%", super::users::escape_like(text))).escape('\\'));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(equipment::id.gt(after.clone()));
+    }
+    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+}
+
+pub fn update(conn: &mut DbConnection, row: &EquipmentRow) -> ApiResult<()> {
+    diesel::update(equipment::table.find(&row.id))
+        .set((
+            equipment::platform_id.eq(&row.platform_id),
+            equipment::name.eq(&row.name),
+            equipment::kind.eq(&row.kind),
+            equipment::manufacturer.eq(&row.manufacturer),
+            equipment::model.eq(&row.model),
+            equipment::serial_number.eq(&row.serial_number),
+            equipment::inventory_number.eq(&row.inventory_number),
+            equipment::status.eq(&row.status),
+            equipment::hourly_rate_cents.eq(row.hourly_rate_cents),
+            equipment::notes.eq(&row.notes),
+            equipment::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn required_qualifications_of(conn: &mut DbConnection, equipment_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(eq::table
+        .filter(eq::equipment_id.eq_any(equipment_ids))
+        .select((eq::equipment_id, eq::qualification_id))
+        .order((eq::equipment_id, eq::qualification_id))
+        .load(conn)?)
+}

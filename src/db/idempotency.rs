@@ -1,0 +1,84 @@
+//! Stored first responses of idempotent POST requests.
+
+use diesel::prelude::*;
+
+use super::schema::idempotency_records as ir;
+use super::{now, DbConnection};
+use crate::error::ApiResult;
+
+pub struct StoredResponse {
+    pub status_code: u16,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+pub enum Claim {
+    /// This request is the first with its key: go on and save the response.
+    Claimed,
+    Replay(StoredResponse),
+    /// The key was used for a different request.
+    Mismatch,
+    /// The first request with this key has not finished.
+    InProgress,
+}
+
+/// Records kept longer than this are forgotten and the key may be used again.
+const RETENTION_SECONDS: i64 = 24 * 3600;
+
+pub fn claim(conn: &mut DbConnection, scope: &str, key: &str, request_hash: &str) -> ApiResult<Claim> {
+    super::write_transaction(conn, |conn| {
+        diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS))).execute(conn)?;
+        let existing: Option<(String, Option<i32>, Option<String>, Option<String>, Option<String>)> = ir::table
+            .filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))
+            .select((ir::request_hash, ir::status_code, ir::content_type, ir::location, ir::body))
+            .first(conn)
+            .optional()?;
+        Ok(match existing {
+            None => {
+                diesel::insert_into(ir::table)
+                    .values((
+                        ir::scope.eq(scope),
+                        ir::idempotency_key.eq(key),
+                        ir::request_hash.eq(request_hash),
+                        ir::created_at.eq(now()),
+                    ))
+                    .execute(conn)?;
+                Claim::Claimed
+            }
+            Some((hash, _, _, _, _)) if hash != request_hash => Claim::Mismatch,
+            Some((_, None, _, _, _)) => Claim::InProgress,
+            Some((_, Some(status), content_type, location, body)) => Claim::Replay(StoredResponse {
+                status_code: status as u16,
+                content_type,
+                location,
+                body: body.unwrap_or_default(),
+            }),
+        })
+    })
+}
+
+pub fn complete(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    status: u16,
+    content_type: Option<String>,
+    location: Option<String>,
+    body: String,
+) -> ApiResult<()> {
+    diesel::update(ir::table.filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key))))
+        .set((
+            ir::status_code.eq(i32::from(status)),
+            ir::content_type.eq(content_type),
+            ir::location.eq(location),
+            ir::body.eq(body),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> ApiResult<()> {
+    diesel::delete(ir::table.filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))).execute(conn)?;
+    Ok(())
+}

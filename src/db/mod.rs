@@ -1,0 +1,181 @@
+//! Database access: one diesel code path over PostgreSQL and SQLite.
+//!
+//! Query functions take `&mut DbConnection`; the pool stays in the route layer, which runs
+//! each unit of work in one `web::block` closure.
+
+pub mod audit;
+pub mod campuses;
+pub mod equipment;
+pub mod idempotency;
+pub mod organisations;
+pub mod platforms;
+pub mod qualifications;
+pub mod schema;
+pub mod tokens;
+pub mod users;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{sqlite_path, DatabaseKind};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Opens connections of the kind named by the URL scheme and prepares SQLite ones
+/// (write-ahead log, foreign keys, busy timeout) before they enter the pool.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    kind: DatabaseKind,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Result<Self, ConnectionError> {
+        let kind = DatabaseKind::of(url).ok_or_else(|| {
+            ConnectionError::InvalidConnectionUrl(
+                "expected a sqlite://… or postgres://… URL".into(),
+            )
+        })?;
+        Ok(ConnectionManager {
+            url: url.to_owned(),
+            kind,
+        })
+    }
+
+    pub fn connect(&self) -> ConnectionResult<DbConnection> {
+        match self.kind {
+            DatabaseKind::Postgres => PgConnection::establish(&self.url).map(DbConnection::Postgresql),
+            DatabaseKind::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        ConnectionManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, String> {
+    let manager = ConnectionManager::new(url).map_err(|e| e.to_string())?;
+    // SQLite serialises writers anyway; a handful of connections is plenty.
+    let max_size = match manager.kind {
+        DatabaseKind::Sqlite => max_size.min(8),
+        DatabaseKind::Postgres => max_size,
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot connect to the database: {e}"))
+}
+
+/// Applies the pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Runs `work` in a transaction that holds the database's write lock from its first
+/// statement: `BEGIN IMMEDIATE` on SQLite, so that a check followed by an insert cannot
+/// interleave with another writer; a plain transaction on PostgreSQL, where constraints
+/// and row locks serialise conflicting writers.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    // Inside an open transaction the write lock is already held: nest with a savepoint.
+    let depth = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return conn.transaction(work);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match work(conn) {
+        Ok(value) => match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            DbConnection::Postgresql(_) => DatabaseKind::Postgres,
+            DbConnection::Sqlite(_) => DatabaseKind::Sqlite,
+        }
+    }
+}
+
+/// Keyset pagination: rows are ordered by their UUIDv7 id, which grows with creation time.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// The rows of one page plus whether another page follows (one extra row was fetched).
+pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,147 @@
+use diesel::prelude::*;
+
+use super::schema::{platform_managers, platform_opening_intervals as poi, platforms};
+use super::{new_id, split_page, DbConnection, Page};
+use crate::domain::opening_hours::WeeklyInterval;
+use crate::domain::Weekday;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = platforms)]
+pub struct PlatformRow {
+    pub id: String,
+    pub campus_id: String,
+    pub owner_organisation_id: String,
+    pub name: String,
+    pub domain: String,
+    pub description: String,
+    pub town: Option<String>,
+    pub stations: i32,
+    pub who_may_book: String,
+    pub outside_requires_approval: bool,
+    pub min_notice_hours: i32,
+    pub max_horizon_days: i32,
+    pub max_duration_minutes: i32,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PlatformFilter {
+    pub campus_id: Option<String>,
+    pub domain: Option<String>,
+    pub owner_organisation_id: Option<String>,
+    pub name_contains: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &PlatformRow, hours: &[WeeklyInterval]) -> ApiResult<()> {
+    diesel::insert_into(platforms::table).values(row).execute(conn)?;
+    set_opening_hours(conn, &row.id, hours)
+}
+
+pub fn set_opening_hours(conn: &mut DbConnection, platform_id: &str, hours: &[WeeklyInterval]) -> ApiResult<()> {
+    diesel::delete(poi::table.filter(poi::platform_id.eq(platform_id))).execute(conn)?;
+    let rows: Vec<_> = hours
+        .iter()
+        .map(|h| {
+            (
+                poi::id.eq(new_id()),
+                poi::platform_id.eq(platform_id),
+                poi::weekday.eq(h.weekday.number()),
+                poi::opens_minute.eq(h.opens_minute),
+                poi::closes_minute.eq(h.closes_minute),
+            )
+        })
+        .collect();
+    // MultiConnection has no multi-row INSERT; these lists are short.
+    for row in rows {
+        diesel::insert_into(poi::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<PlatformRow>> {
+    Ok(platforms::table.find(id).select(PlatformRow::as_select()).first(conn).optional()?)
+}
+
+pub fn find_by_owner_and_name(conn: &mut DbConnection, owner: &str, name: &str) -> ApiResult<Option<PlatformRow>> {
+    Ok(platforms::table
+        .filter(platforms::owner_organisation_id.eq(owner).and(platforms::name.eq(name)))
+        .select(PlatformRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, filter: &PlatformFilter, page: &Page) -> ApiResult<(Vec<PlatformRow>, bool)> {
+    let mut query = platforms::table.select(PlatformRow::as_select()).order(platforms::id).into_boxed();
+    if let Some(campus) = &filter.campus_id {
+        query = query.filter(platforms::campus_id.eq(campus.clone()));
+    }
+    if let Some(domain) = &filter.domain {
+        query = query.filter(platforms::domain.eq(domain.clone()));
+    }
+    if let Some(owner) = &filter.owner_organisation_id {
+        query = query.filter(platforms::owner_organisation_id.eq(owner.clone()));
+    }
+    if let Some(text) = &filter.name_contains {
+        query = query.filter(platforms::name.like(format!("%{}%", super::users::escape_like(text))).escape('\\'));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(platforms::id.gt(after.clone()));
+    }
+    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+}
+
+pub fn update(conn: &mut DbConnection, row: &PlatformRow) -> ApiResult<()> {
+    diesel::update(platforms::table.find(&row.id))
+        .set((
+            platforms::name.eq(&row.name),
+            platforms::domain.eq(&row.domain),
+            platforms::description.eq(&row.description),
+            platforms::town.eq(&row.town),
+            platforms::stations.eq(row.stations),
+            platforms::who_may_book.eq(&row.who_may_book),
+            platforms::outside_requires_approval.eq(row.outside_requires_approval),
+            platforms::min_notice_hours.eq(row.min_notice_hours),
+            platforms::max_horizon_days.eq(row.max_horizon_days),
+            platforms::max_duration_minutes.eq(row.max_duration_minutes),
+            platforms::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Opening intervals of several platforms, as `(platform_id, interval)`.
+pub fn opening_hours_of(conn: &mut DbConnection, platform_ids: &[String]) -> ApiResult<Vec<(String, WeeklyInterval)>> {
+    let rows: Vec<(String, i16, i32, i32)> = poi::table
+        .filter(poi::platform_id.eq_any(platform_ids))
+        .select((poi::platform_id, poi::weekday, poi::opens_minute, poi::closes_minute))
+        .order((poi::platform_id, poi::weekday, poi::opens_minute))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(p, day, opens, closes)| {
+            let weekday = Weekday::from_number(day).ok_or_else(|| ApiError::internal(format!("weekday {day} in the database")))?;
+            Ok((p, WeeklyInterval { weekday, opens_minute: opens, closes_minute: closes }))
+        })
+        .collect()
+}
+
+pub fn managers_of(conn: &mut DbConnection, platform_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(platform_managers::table
+        .filter(platform_managers::platform_id.eq_any(platform_ids))
+        .select((platform_managers::platform_id, platform_managers::user_id))
+        .order((platform_managers::platform_id, platform_managers::user_id))
+        .load(conn)?)
+}
+
+pub fn is_manager(conn: &mut DbConnection, user_id: &str, platform_id: &str) -> ApiResult<bool> {
+    let n: i64 = platform_managers::table
+        .filter(platform_managers::user_id.eq(user_id).and(platform_managers::platform_id.eq(platform_id)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64> {
+    Ok(platforms::table.filter(platforms::id.eq_any(ids)).count().get_result(conn)?)
+}

@@ -1,0 +1,198 @@
+// Written by hand to match migrations/{postgres,sqlite}: both backends share these types.
+
+diesel::table! {
+    campuses (id) {
+        id -> Text,
+        name -> Text,
+        timezone -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        town -> Nullable<Text>,
+        uai -> Nullable<Text>,
+        siret -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    campus_memberships (campus_id, organisation_id) {
+        campus_id -> Text,
+        organisation_id -> Text,
+    }
+}
+
+diesel::table! {
+    platforms (id) {
+        id -> Text,
+        campus_id -> Text,
+        owner_organisation_id -> Text,
+        name -> Text,
+        domain -> Text,
+        description -> Text,
+        town -> Nullable<Text>,
+        stations -> Integer,
+        who_may_book -> Text,
+        outside_requires_approval -> Bool,
+        min_notice_hours -> Integer,
+        max_horizon_days -> Integer,
+        max_duration_minutes -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    platform_opening_intervals (id) {
+        id -> Text,
+        platform_id -> Text,
+        weekday -> SmallInt,
+        opens_minute -> Integer,
+        closes_minute -> Integer,
+    }
+}
+
+diesel::table! {
+    qualifications (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        validity_months -> Nullable<Integer>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    equipment (id) {
+        id -> Text,
+        platform_id -> Text,
+        name -> Text,
+        kind -> Text,
+        manufacturer -> Nullable<Text>,
+        model -> Nullable<Text>,
+        serial_number -> Nullable<Text>,
+        inventory_number -> Nullable<Text>,
+        status -> Text,
+        hourly_rate_cents -> Nullable<BigInt>,
+        notes -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    equipment_qualifications (equipment_id, qualification_id) {
+        equipment_id -> Text,
+        qualification_id -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        organisation_id -> Text,
+        active -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    platform_managers (platform_id, user_id) {
+        platform_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    user_qualifications (id) {
+        id -> Text,
+        user_id -> Text,
+        qualification_id -> Text,
+        awarded_on -> Date,
+        expires_on -> Nullable<Date>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_records (scope, idempotency_key) {
+        scope -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> BigInt,
+        actor_user_id -> Nullable<Text>,
+        entity_type -> Text,
+        entity_id -> Text,
+        action -> Text,
+        changes -> Text,
+    }
+}
+
+diesel::joinable!(campus_memberships -> campuses (campus_id));
+diesel::joinable!(campus_memberships -> organisations (organisation_id));
+diesel::joinable!(platforms -> campuses (campus_id));
+diesel::joinable!(platforms -> organisations (owner_organisation_id));
+diesel::joinable!(platform_opening_intervals -> platforms (platform_id));
+diesel::joinable!(equipment -> platforms (platform_id));
+diesel::joinable!(equipment_qualifications -> equipment (equipment_id));
+diesel::joinable!(equipment_qualifications -> qualifications (qualification_id));
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(platform_managers -> platforms (platform_id));
+diesel::joinable!(platform_managers -> users (user_id));
+diesel::joinable!(user_qualifications -> users (user_id));
+diesel::joinable!(user_qualifications -> qualifications (qualification_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    campuses,
+    organisations,
+    campus_memberships,
+    platforms,
+    platform_opening_intervals,
+    qualifications,
+    equipment,
+    equipment_qualifications,
+    users,
+    platform_managers,
+    user_qualifications,
+    refresh_tokens,
+    idempotency_records,
+    audit_events,
+);

@@ -1,0 +1,62 @@
+//! Refresh tokens, stored as hashes, rotated at each use.
+
+use diesel::prelude::*;
+
+use super::schema::refresh_tokens as rt;
+use super::{new_id, now, DbConnection};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rt)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, user_id: &str, family_id: &str, token_hash: &str, expires_at: i64) -> ApiResult<()> {
+    diesel::insert_into(rt::table)
+        .values((
+            rt::id.eq(new_id()),
+            rt::user_id.eq(user_id),
+            rt::family_id.eq(family_id),
+            rt::token_hash.eq(token_hash),
+            rt::expires_at.eq(expires_at),
+            rt::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> ApiResult<Option<RefreshTokenRow>> {
+    Ok(rt::table
+        .filter(rt::token_hash.eq(token_hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn revoke(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
+    diesel::update(rt::table.find(id).filter(rt::revoked_at.is_null()))
+        .set(rt::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> ApiResult<()> {
+    diesel::update(rt::table.filter(rt::family_id.eq(family_id).and(rt::revoked_at.is_null())))
+        .set(rt::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_all_of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+    diesel::update(rt::table.filter(rt::user_id.eq(user_id).and(rt::revoked_at.is_null())))
+        .set(rt::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+use diesel::prelude::*;
+
+use super::schema::{organisations, platform_managers, qualifications, user_qualifications, users};
+use super::{split_page, DbConnection, Page};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub organisation_id: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub organisation_id: Option<String>,
+    pub role: Option<String>,
+    pub email_contains: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
+    diesel::insert_into(users::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<UserRow>> {
+    Ok(users::table.find(id).select(UserRow::as_select()).first(conn).optional()?)
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: &Page) -> ApiResult<(Vec<UserRow>, bool)> {
+    let mut query = users::table.select(UserRow::as_select()).order(users::id).into_boxed();
+    if let Some(org) = &filter.organisation_id {
+        query = query.filter(users::organisation_id.eq(org.clone()));
+    }
+    if let Some(role) = &filter.role {
+        query = query.filter(users::role.eq(role.clone()));
+    }
+    if let Some(text) = &filter.email_contains {
+        query = query.filter(users::email.like(format!("%{}%", escape_like(text))).escape('\\'));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(users::id.gt(after.clone()));
+    }
+    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+}
+
+pub fn update(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
+    diesel::update(users::table.find(&row.id))
+        .set((
+            users::display_name.eq(&row.display_name),
+            users::password_hash.eq(&row.password_hash),
+            users::role.eq(&row.role),
+            users::organisation_id.eq(&row.organisation_id),
+            users::active.eq(row.active),
+            users::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn organisation_kind(conn: &mut DbConnection, organisation_id: &str) -> ApiResult<Option<String>> {
+    Ok(organisations::table
+        .find(organisation_id)
+        .select(organisations::kind)
+        .first(conn)
+        .optional()?)
+}
+
+/// Platforms managed by a user.
+pub fn managed_platform_ids(conn: &mut DbConnection, user_id: &str) -> ApiResult<Vec<String>> {
+    Ok(platform_managers::table
+        .filter(platform_managers::user_id.eq(user_id))
+        .select(platform_managers::platform_id)
+        .order(platform_managers::platform_id)
+        .load(conn)?)
+}
+
+pub fn managed_platform_ids_of(conn: &mut DbConnection, user_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(platform_managers::table
+        .filter(platform_managers::user_id.eq_any(user_ids))
+        .select((platform_managers::user_id, platform_managers::platform_id))
+        .order((platform_managers::user_id, platform_managers::platform_id))
+        .load(conn)?)
+}
+
+pub fn set_managed_platforms(conn: &mut DbConnection, user_id: &str, platform_ids: &[String]) -> ApiResult<()> {
+    diesel::delete(platform_managers::table.filter(platform_managers::user_id.eq(user_id))).execute(conn)?;
+    let rows: Vec<_> = platform_ids
+        .iter()
+        .map(|p| (platform_managers::platform_id.eq(p), platform_managers::user_id.eq(user_id)))
+        .collect();
+    // MultiConnection has no multi-row INSERT; these lists are short.
+    for row in rows {
+        diesel::insert_into(platform_managers::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct HeldQualificationRow {
+    pub qualification_id: String,
+    pub name: String,
+    pub awarded_on: chrono::NaiveDate,
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+pub fn held_qualifications(conn: &mut DbConnection, user_id: &str) -> ApiResult<Vec<HeldQualificationRow>> {
+    Ok(user_qualifications::table
+        .inner_join(qualifications::table)
+        .filter(user_qualifications::user_id.eq(user_id))
+        .select((
+            user_qualifications::qualification_id,
+            qualifications::name,
+            user_qualifications::awarded_on,
+            user_qualifications::expires_on,
+        ))
+        .order(qualifications::name)
+        .load(conn)?)
+}
+
+/// Awards a qualification, or renews it when the user already holds it.
+pub fn award_qualification(
+    conn: &mut DbConnection,
+    user_id: &str,
+    qualification_id: &str,
+    awarded_on: chrono::NaiveDate,
+    expires_on: Option<chrono::NaiveDate>,
+) -> ApiResult<()> {
+    let existing: Option<String> = user_qualifications::table
+        .filter(user_qualifications::user_id.eq(user_id).and(user_qualifications::qualification_id.eq(qualification_id)))
+        .select(user_qualifications::id)
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some(id) => {
+            diesel::update(user_qualifications::table.find(id))
+                .set((user_qualifications::awarded_on.eq(awarded_on), user_qualifications::expires_on.eq(expires_on)))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(user_qualifications::table)
+                .values((
+                    user_qualifications::id.eq(super::new_id()),
+                    user_qualifications::user_id.eq(user_id),
+                    user_qualifications::qualification_id.eq(qualification_id),
+                    user_qualifications::awarded_on.eq(awarded_on),
+                    user_qualifications::expires_on.eq(expires_on),
+                    user_qualifications::created_at.eq(super::now()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns whether the user held it.
+pub fn withdraw_qualification(conn: &mut DbConnection, user_id: &str, qualification_id: &str) -> ApiResult<bool> {
+    let deleted = diesel::delete(
+        user_qualifications::table
+            .filter(user_qualifications::user_id.eq(user_id).and(user_qualifications::qualification_id.eq(qualification_id))),
+    )
+    .execute(conn)?;
+    Ok(deleted > 0)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as escape character.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,48 @@
+//! `?limit=` and opaque `cursor` of list endpoints.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::db::Page;
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// How many items at most (1 to 500, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field("limit", "out_of_range", format!("doit être compris entre 1 et {MAX_LIMIT}")));
+        }
+        let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
+                ApiError::field("cursor", "invalid_format", "curseur inconnu : reprenez la valeur « next_cursor » d'une page précédente")
+            })?),
+        };
+        Ok(Page { after, limit })
+    }
+}
+
+/// Cursors are the last id of a page in compact form; clients must treat them as opaque.
+pub fn encode_cursor(last_id: &str) -> String {
+    uuid::Uuid::parse_str(last_id)
+        .map(|u| u.simple().to_string())
+        .unwrap_or_else(|_| last_id.to_owned())
+}
+
+fn decode_cursor(cursor: &str) -> Option<String> {
+    if cursor.len() != 32 {
+        return None;
+    }
+    uuid::Uuid::try_parse(cursor).ok().map(|u| u.to_string())
+}

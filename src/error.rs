@@ -1,0 +1,235 @@
+//! The one error type of the API, rendered as an RFC 9457 problem document in one place.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `opening_hours[2].opens`.
+    pub field: String,
+    /// Stable machine code, e.g. `required`, `invalid_format`, `out_of_range`.
+    pub code: String,
+    /// Human-readable explanation (French).
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem document (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI naming the kind of problem: `urn:plateaux:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the kind of problem (French).
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request and what to change (French).
+    pub detail: String,
+    /// Stable machine code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// For `validation_failed`: every invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Further machine-readable facts about this problem (conflicts, allowed values...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub extra: Option<serde_json::Value>,
+    /// Set for failures of the service itself: logged, never shown.
+    pub internal: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extra: None,
+            internal: None,
+        }
+    }
+
+    pub fn with_extra(mut self, extra: serde_json::Value) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("Le champ « {} » est invalide : {}", one.field, one.message),
+            many => format!("{} champs sont invalides ; voir « errors ».", many.len()),
+        };
+        ApiError {
+            errors,
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Données invalides", detail)
+        }
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Requête incorrecte", detail)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Ressource introuvable",
+            "Cette ressource n'existe pas ou n'est pas accessible avec ce compte.",
+        )
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentification requise", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Action non autorisée", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflit", detail)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            internal: Some(message.into()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Erreur interne",
+                "Une erreur inattendue s'est produite ; rien n'a été modifié. Réessayez plus tard.",
+            )
+        }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError {
+            internal: Some(message.into()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "Service indisponible",
+                "La base de données ne répond pas ; réessayez dans un instant.",
+            )
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: format!("urn:plateaux:problem:{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(internal) = &self.internal {
+            tracing::error!(code = self.code, error = %internal, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &error {
+            Error::NotFound => ApiError::not_found(),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
+                "already_exists",
+                format!(
+                    "Un enregistrement avec ces valeurs existe déjà{}.",
+                    info.constraint_name()
+                        .or(info.column_name())
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::conflict(
+                "reference_conflict",
+                "Cette opération contredit un lien avec un autre enregistrement (référence absente ou encore utilisée).",
+            ),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::conflict(
+                "concurrent_update",
+                "Une autre modification simultanée a eu lieu ; réessayez.",
+            ),
+            Error::DatabaseError(DatabaseErrorKind::CheckViolation, info) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Données invalides",
+                format!("Une règle de la base de données refuse ces valeurs ({}).", info.message()),
+            ),
+            _ => ApiError::internal(error.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(error: r2d2::Error) -> Self {
+        ApiError::unavailable(error.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(error.to_string())
+    }
+}
+
+impl ApiError {
+    pub fn unavailable_from(error: impl std::fmt::Display) -> Self {
+        ApiError::unavailable(error.to_string())
+    }
+}

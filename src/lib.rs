@@ -1,0 +1,12 @@
+//! Plateaux: the shared technical platforms of a Campus des Métiers et des Qualifications.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod views;

@@ -1,0 +1,204 @@
+//! `/auth/*` and `/me`: logging in, refreshing and closing sessions, one's own account.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+
+use crate::app::AppState;
+use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
+use crate::db::{self, users::UserRow};
+use crate::domain::accounts::{check_password, normalise_email};
+use crate::domain::validate::Checks;
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::extract::JsonBody;
+use crate::routes::users::user_view;
+use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
+use crate::views::users::{OwnAccountChanges, UserView};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout).service(me).service(update_me);
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "Identifiants incorrects",
+        "Adresse e-mail ou mot de passe incorrect.",
+    )
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "Session expirée",
+        "Ce jeton de renouvellement n'est plus valable : reconnectez-vous.",
+    )
+}
+
+/// Issues an access token and a new refresh token of `family_id`.
+fn issue_tokens(conn: &mut db::DbConnection, keys: &TokenKeys, user: &UserRow, family_id: &str, tz: &chrono_tz::Tz) -> ApiResult<TokenView> {
+    let role = Role::from_db(&user.role)?;
+    let caller = CurrentUser { id: user.id.clone(), role, organisation_id: user.organisation_id.clone() };
+    let now = db::now();
+    let access_token = keys.issue(&caller, now)?;
+    let refresh_token = auth::random_token();
+    db::tokens::insert(conn, &user.id, family_id, &auth::token_hash(&refresh_token), now + REFRESH_TOKEN_SECONDS)?;
+    let managed = db::users::managed_platform_ids(conn, &user.id)?;
+    Ok(TokenView {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: auth::ACCESS_TOKEN_SECONDS,
+        refresh_token,
+        refresh_expires_in: REFRESH_TOKEN_SECONDS,
+        user: user_view(user.clone(), managed, tz)?,
+    })
+}
+
+/// Log in with e-mail and password.
+#[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses(
+    (status = 200, body = TokenView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/login")]
+async fn login(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: JsonBody<LoginRequest>) -> ApiResult<web::Json<TokenView>> {
+    let LoginRequest { email, password } = body.0;
+    let email = normalise_email(&email);
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let Some(user) = db::users::find_by_email(conn, &email)? else {
+                auth::verify_against_nothing(&password);
+                return Err(invalid_credentials());
+            };
+            if !auth::verify_password(&password, &user.password_hash) {
+                return Err(invalid_credentials());
+            }
+            if !user.active {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "account_inactive",
+                    "Compte inactif",
+                    "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
+                ));
+            }
+            issue_tokens(conn, &keys, &user, &db::new_id(), &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token.
+///
+/// A refresh token works once. Presenting one that was already used closes the whole
+/// session (every token issued since that login), since it may have been stolen.
+#[utoipa::path(tag = "auth", security(()), request_body = RefreshRequest, responses(
+    (status = 200, body = TokenView),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/refresh")]
+async fn refresh(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: JsonBody<RefreshRequest>) -> ApiResult<web::Json<TokenView>> {
+    let hash = auth::token_hash(body.0.refresh_token.trim());
+    let tz = state.timezone;
+    let outcome = state
+        .db(move |conn| {
+            db::write_transaction(conn, |conn| {
+                let token = db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
+                if token.revoked_at.is_some() {
+                    db::tokens::revoke_family(conn, &token.family_id)?;
+                    return Ok(Err(ApiError::new(
+                        actix_web::http::StatusCode::UNAUTHORIZED,
+                        "session_closed",
+                        "Session fermée",
+                        "Cette session est fermée (déconnexion, ou jeton de renouvellement déjà utilisé, auquel cas elle est fermée par précaution) : reconnectez-vous.",
+                    )));
+                }
+                if token.expires_at <= db::now() {
+                    return Err(invalid_refresh());
+                }
+                let user = db::users::find(conn, &token.user_id)?.filter(|u| u.active).ok_or_else(invalid_refresh)?;
+                db::tokens::revoke(conn, &token.id)?;
+                issue_tokens(conn, &keys, &user, &token.family_id, &tz).map(Ok)
+            })
+        })
+        .await?;
+    // The family revocation above must be committed, so the refusal is returned afterwards.
+    Ok(web::Json(outcome?))
+}
+
+/// Close the session of a refresh token (every token issued since its login).
+#[utoipa::path(tag = "auth", security(()), request_body = RefreshRequest, responses(
+    (status = 204, description = "session closed (also when the token was unknown)")))]
+#[post("/auth/logout")]
+async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let hash = auth::token_hash(body.0.refresh_token.trim());
+    state
+        .db(move |conn| {
+            if let Some(token) = db::tokens::find_by_hash(conn, &hash)? {
+                db::tokens::revoke_family(conn, &token.family_id)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account.
+#[utoipa::path(tag = "auth", responses(
+    (status = 200, body = UserView),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/me")]
+async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web::Json<UserView>> {
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = db::users::find(conn, &user.id)?.ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+            let managed = db::users::managed_platform_ids(conn, &row.id)?;
+            user_view(row, managed, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Change one's display name or password.
+#[utoipa::path(tag = "auth", request_body = OwnAccountChanges, responses(
+    (status = 200, body = UserView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[patch("/me")]
+async fn update_me(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<OwnAccountChanges>) -> ApiResult<web::Json<UserView>> {
+    let changes = body.0;
+    let mut checks = Checks::new();
+    let display_name = changes.display_name.as_deref().map(|n| checks.text("display_name", n, 1, 200));
+    if let Some(new_password) = &changes.new_password {
+        check_password(&mut checks, "new_password", new_password);
+        if changes.current_password.is_none() {
+            checks.fail("current_password", "required", "le mot de passe actuel est nécessaire pour le changer");
+        }
+    }
+    checks.finish()?;
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            db::write_transaction(conn, |conn| {
+                let mut row = db::users::find(conn, &user.id)?.ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+                if let Some(name) = display_name.clone() {
+                    row.display_name = name;
+                }
+                if let Some(new_password) = &changes.new_password {
+                    let current = changes.current_password.as_deref().unwrap_or_default();
+                    if !auth::verify_password(current, &row.password_hash) {
+                        return Err(ApiError::field("current_password", "incorrect", "mot de passe actuel incorrect"));
+                    }
+                    row.password_hash = auth::hash_password(new_password)?;
+                }
+                row.updated_at = db::now();
+                db::users::update(conn, &row)?;
+                db::audit::record(conn, Some(&user.id), "user", &row.id, "updated",
+                    serde_json::json!({ "display_name": display_name, "password_changed": changes.new_password.is_some() }))?;
+                let managed = db::users::managed_platform_ids(conn, &row.id)?;
+                user_view(row, managed, &tz)
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}

@@ -1,0 +1,135 @@
+//! Extractors that turn every malformed request into a problem document.
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest JSON body accepted.
+pub const JSON_LIMIT: usize = 256 * 1024;
+
+/// A JSON request body whose deserialisation errors name the field at fault.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Type de contenu non pris en charge",
+                    "Le corps doit être du JSON, avec l'en-tête « Content-Type: application/json ».",
+                ));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "Corps trop volumineux",
+                        format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
+                    )
+                } else {
+                    ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}"))
+                }
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+fn mime_json() -> &'static str {
+    "json"
+}
+
+/// Parses JSON, translating serde's messages into French problem documents.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+                ApiError::bad_request(
+                    "malformed_json",
+                    format!("Le corps n'est pas du JSON valide (ligne {}, colonne {}).", inner.line(), inner.column()),
+                )
+            }
+            serde_json::error::Category::Data => ApiError::validation(vec![describe_data_error(&path, &inner.to_string())]),
+        }
+    })
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    if path.is_empty() || path == "." {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn describe_data_error(path: &str, raw: &str) -> FieldError {
+    // serde_json appends the position; the field path says more to a client.
+    let message = raw.split(" at line ").next().unwrap_or(raw);
+    let path_or_body = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
+    let ticked = |text: &str| text.split('`').nth(1).unwrap_or_default().to_owned();
+    let expected = |text: &str| {
+        text.split_once("expected ")
+            .map(|(_, e)| e.replace('`', ""))
+            .unwrap_or_default()
+    };
+    if message.starts_with("missing field") {
+        FieldError::new(join_path(path, &ticked(message)), "required", "champ obligatoire manquant")
+    } else if message.starts_with("unknown field") {
+        FieldError::new(
+            join_path(path, &ticked(message)),
+            "unknown_field",
+            format!("champ inconnu ; champs permis : {}", expected(message)),
+        )
+    } else if message.starts_with("unknown variant") {
+        FieldError::new(
+            path_or_body,
+            "unknown_value",
+            format!("valeur inconnue « {} » ; valeurs permises : {}", ticked(message), expected(message)),
+        )
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        FieldError::new(path_or_body, "invalid_type", format!("type incorrect : {got} reçu, {want} attendu"))
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        FieldError::new(path_or_body, "invalid_value", format!("valeur incorrecte : {got} reçu, {want} attendu"))
+    } else if let Some(rest) = message.strip_prefix("invalid length ") {
+        FieldError::new(path_or_body, "invalid_length", format!("longueur incorrecte : {rest}"))
+    } else {
+        FieldError::new(path_or_body, "invalid", message.to_owned())
+    }
+}
+
+/// Problem documents for malformed paths and query strings.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_path_parameter",
+        format!("Identifiant invalide dans le chemin : un UUID est attendu ({err})."),
+    )
+    .into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let message = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
+    ApiError::bad_request("invalid_query", format!("Paramètres de requête invalides : {message}.")).into()
+}

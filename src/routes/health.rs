@@ -1,0 +1,36 @@
+//! Liveness, readiness and the API description.
+
+use actix_web::{get, web, HttpResponse};
+use diesel::connection::SimpleConnection;
+
+use crate::app::AppState;
+use crate::error::{ApiResult, Problem};
+
+/// The committed OpenAPI document (a test keeps it equal to what the code describes).
+pub const OPENAPI_JSON: &str = include_str!("../../openapi/openapi.json");
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "alive", body = String)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(tag = "operations", security(()), responses(
+    (status = 200, description = "ready", body = String),
+    (status = 503, body = Problem, content_type = "application/problem+json")))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    state
+        .db(|conn| conn.batch_execute("SELECT 1").map_err(crate::error::ApiError::unavailable_from))
+        .await?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready"))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI_JSON)
+}

@@ -1,0 +1,155 @@
+//! `Idempotency-Key` on POST requests: a retried request with the same key and body gets the
+//! first successful response again instead of creating a second resource.
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::auth::TokenKeys;
+use crate::db::idempotency::{self as store, Claim};
+use crate::error::ApiError;
+use crate::routes::extract::JSON_LIMIT;
+
+const HEADER: &str = "idempotency-key";
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let key = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
+        Some(k) if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) => k.to_owned(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_idempotency_key",
+                "L'en-tête Idempotency-Key doit compter de 1 à 200 caractères ASCII visibles.",
+            )
+            .into())
+        }
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    // Keys are scoped to the caller, so two accounts can never collide or read each other's.
+    let scope = req
+        .app_data::<web::Data<TokenKeys>>()
+        .and_then(|keys| crate::auth::bearer_token(req.request()).and_then(|t| keys.verify(t).ok()))
+        .map(|user| format!("user:{}", user.id))
+        .unwrap_or_else(|| "anonymous".to_owned());
+
+    let payload = req.take_payload();
+    let bytes = match read_limited(payload).await {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(e.into()),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(&bytes);
+    let request_hash = hex::encode(hasher.finalize());
+
+    let claim = {
+        let (scope, key, request_hash) = (scope.clone(), key.clone(), request_hash.clone());
+        state.db(move |conn| store::claim(conn, &scope, &key, &request_hash)).await?
+    };
+    match claim {
+        Claim::Replay(record) => {
+            let mut response = HttpResponse::build(StatusCode::from_u16(record.status_code).unwrap_or(StatusCode::OK));
+            if let Some(ct) = record.content_type {
+                response.insert_header((header::CONTENT_TYPE, ct));
+            }
+            if let Some(location) = record.location {
+                response.insert_header((header::LOCATION, location));
+            }
+            response.insert_header((HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")));
+            let (http_req, _) = req.into_parts();
+            Ok(ServiceResponse::new(http_req, response.body(record.body)))
+        }
+        Claim::Mismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "Clé d'idempotence réutilisée",
+            "Cette clé Idempotency-Key a déjà servi pour une autre requête : utilisez une nouvelle clé.",
+        )
+        .into()),
+        Claim::InProgress => Err(ApiError::conflict(
+            "idempotency_in_progress",
+            "Une requête avec cette clé Idempotency-Key est encore en cours : réessayez dans un instant.",
+        )
+        .into()),
+        Claim::Claimed => {
+            req.set_payload(bytes_payload(bytes));
+            let response = next.call(req).await;
+            let response = match response {
+                Ok(r) => r,
+                Err(e) => {
+                    let (scope, key) = (scope.clone(), key.clone());
+                    let _ = state.db(move |conn| store::release(conn, &scope, &key)).await;
+                    return Err(e);
+                }
+            };
+            let status = response.status();
+            let content_type = header_text(response.headers().get(header::CONTENT_TYPE));
+            let location = header_text(response.headers().get(header::LOCATION));
+            let (http_req, http_res) = response.into_parts();
+            let (head, body) = http_res.into_parts();
+            let body_bytes = body::to_bytes(body).await.map_err(|_| ApiError::internal("response body unreadable"))?;
+            let saved = {
+                let (scope, key) = (scope.clone(), key.clone());
+                let text = String::from_utf8_lossy(&body_bytes).into_owned();
+                state
+                    .db(move |conn| {
+                        if status.is_success() {
+                            store::complete(conn, &scope, &key, status.as_u16(), content_type, location, text)
+                        } else {
+                            // Only successes are kept: a refused request may be retried with the same key.
+                            store::release(conn, &scope, &key)
+                        }
+                    })
+                    .await
+            };
+            if let Err(e) = saved {
+                tracing::error!(error = %e, "idempotency record not saved");
+            }
+            let http_res = head.set_body(BoxBody::new(body_bytes));
+            Ok(ServiceResponse::new(http_req, http_res))
+        }
+    }
+}
+
+fn header_text(value: Option<&HeaderValue>) -> Option<String> {
+    value.and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut buffer = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}")))?;
+        if buffer.len() + chunk.len() > JSON_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Corps trop volumineux",
+                format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
+            ));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
+    let (_, mut h1_payload) = actix_http::h1::Payload::create(true);
+    h1_payload.unread_data(bytes);
+    actix_web::dev::Payload::from(h1_payload)
+}

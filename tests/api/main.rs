@@ -1,0 +1,12 @@
+//! Integration tests through the HTTP API, each run on SQLite and on PostgreSQL.
+
+mod support;
+
+mod auth;
+mod authorisation;
+mod demo;
+mod errors;
+mod idempotency;
+mod inventory;
+mod openapi;
+mod users;

@@ -1,0 +1,343 @@
+//! Test harness: the whole application in process, on a fresh SQLite file or a fresh
+//! PostgreSQL database, driven through HTTP requests.
+
+pub mod postgres;
+
+use actix_http::Request;
+use actix_service::ServiceExt;
+use actix_web::body::{to_bytes, BoxBody};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::test;
+use serde_json::{json, Value};
+
+use plateaux::app::{self, AppState};
+use plateaux::auth::TokenKeys;
+use plateaux::domain::Role;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+type BoxedService = actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub database_url: String,
+    pub pool: plateaux::db::Pool,
+    service: BoxedService,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response, its body read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem document with this status and code; returns it.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.text);
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert_eq!(body["status"], status, "body: {body}");
+        assert_eq!(body["type"], format!("urn:plateaux:problem:{code}"));
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "body: {body}");
+        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "body: {body}");
+        body
+    }
+}
+
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        let (database_url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                (format!("sqlite://{}", dir.path().join("plateaux.db").display()), Some(dir))
+            }
+            Backend::Postgres => (actix_web::web::block(postgres::fresh_database).await.expect("database"), None),
+        };
+        let pool = plateaux::db::build_pool(&database_url, 8).expect("pool");
+        {
+            let pool = pool.clone();
+            actix_web::web::block(move || plateaux::db::run_migrations(&mut pool.get().expect("connection")))
+                .await
+                .expect("block")
+                .expect("migrations");
+        }
+        let state = AppState { pool: pool.clone(), timezone: chrono_tz::Europe::Paris };
+        let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
+        let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
+        TestApp { backend, database_url, pool, service, _dir: dir }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = test::TestRequest::default().method(method).uri(path);
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        if let Some(body) = body {
+            req = req.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body.to_string());
+        }
+        self.send(req.to_request()).await
+    }
+
+    /// Sends a raw request (for malformed bodies and odd headers).
+    pub async fn send(&self, req: Request) -> Reply {
+        let response = match self.service.call(req).await {
+            Ok(response) => response.into_parts().1,
+            Err(error) => error.error_response(),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body()).await.unwrap_or_default();
+        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None, &[]).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "email": email, "password": password })), &[])
+            .await
+            .expect(200)
+            .json()
+    }
+
+    /// Counts the rows of a table, to prove that a refused request changed nothing.
+    pub async fn count(&self, table: &'static str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut conn).map(|c| c.n)
+        })
+        .await
+        .expect("block")
+        .expect("count")
+    }
+}
+
+pub const PASSWORD: &str = "mot-de-passe-de-test";
+
+/// A small campus built through the API: one campus, a lycée owning a welding platform with
+/// a booth that needs a qualification, a second lycée, a company, and one account per role.
+pub struct Campus {
+    pub campus_id: String,
+    pub lycee_id: String,
+    pub other_lycee_id: String,
+    pub company_id: String,
+    pub other_company_id: String,
+    pub platform_id: String,
+    pub other_platform_id: String,
+    pub equipment_id: String,
+    pub qualification_id: String,
+    pub admin: String,
+    pub manager: String,
+    pub manager_id: String,
+    pub teacher: String,
+    pub teacher_id: String,
+    pub other_teacher: String,
+    pub other_teacher_id: String,
+    pub company: String,
+    pub company_user_id: String,
+    pub other_company: String,
+    pub other_company_user_id: String,
+    pub observer: String,
+    pub observer_id: String,
+}
+
+impl Campus {
+    pub fn token(&self, role: Role) -> &str {
+        match role {
+            Role::Admin => &self.admin,
+            Role::Manager => &self.manager,
+            Role::Teacher => &self.teacher,
+            Role::Company => &self.company,
+            Role::Observer => &self.observer,
+        }
+    }
+}
+
+pub fn id_of(reply: Reply) -> String {
+    reply.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// Creates the first administrator directly, as `PLATEAUX_ADMIN_EMAIL` does at start-up.
+pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        use plateaux::db;
+        let mut conn = pool.get().expect("connection");
+        let now = db::now();
+        let campus = db::campuses::CampusRow {
+            id: db::new_id(),
+            name: "Campus Mecanic Vallée".into(),
+            timezone: "Europe/Paris".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        db::campuses::insert(&mut conn, &campus).expect("campus");
+        let org = db::organisations::OrganisationRow {
+            id: db::new_id(),
+            name: "Lycée La Découverte".into(),
+            kind: "lycee".into(),
+            town: Some("Decazeville".into()),
+            uai: Some("0750655E".into()),
+            siret: None,
+            created_at: now,
+            updated_at: now,
+        };
+        db::organisations::insert(&mut conn, &org, std::slice::from_ref(&campus.id)).expect("organisation");
+        plateaux::routes::users::create_account(
+            &mut conn,
+            None,
+            plateaux::routes::users::AccountDraft {
+                email: "admin@campus.test".into(),
+                display_name: "Direction du campus".into(),
+                password: PASSWORD.into(),
+                role: Role::Admin,
+                organisation_id: org.id.clone(),
+                managed_platform_ids: Vec::new(),
+            },
+        )
+        .expect("admin");
+        (campus.id, org.id)
+    })
+    .await
+    .expect("block")
+}
+
+pub async fn campus(app: &TestApp) -> Campus {
+    let (campus_id, lycee_id) = bootstrap_admin(app).await;
+    let admin = app.login("admin@campus.test", PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let other_lycee_id = id_of(
+        app.post("/api/v1/organisations", &admin, json!({
+            "name": "Lycée Alexis Monteil", "kind": "lycee", "town": "Rodez", "uai": "0120006S", "campus_ids": [campus_id],
+        })).await.expect(201),
+    );
+    let company_id = id_of(
+        app.post("/api/v1/organisations", &admin, json!({
+            "name": "Usinages du Célé", "kind": "company", "siret": "73282932000074", "campus_ids": [campus_id],
+        })).await.expect(201),
+    );
+    let other_company_id = id_of(
+        app.post("/api/v1/organisations", &admin, json!({
+            "name": "Stratiforme", "kind": "company", "siret": "55210055400013", "campus_ids": [campus_id],
+        })).await.expect(201),
+    );
+    let qualification_id = id_of(
+        app.post("/api/v1/qualifications", &admin, json!({ "name": "Soudage", "validity_months": 24 })).await.expect(201),
+    );
+    let hours: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .flat_map(|d| [json!({ "weekday": d, "opens": "08:00", "closes": "12:00" }), json!({ "weekday": d, "opens": "13:30", "closes": "17:30" })])
+        .collect();
+    let platform_id = id_of(
+        app.post("/api/v1/platforms", &admin, json!({
+            "campus_id": campus_id, "owner_organisation_id": lycee_id, "name": "Atelier soudage", "domain": "welding",
+            "stations": 14, "opening_hours": hours,
+        })).await.expect(201),
+    );
+    let other_platform_id = id_of(
+        app.post("/api/v1/platforms", &admin, json!({
+            "campus_id": campus_id, "owner_organisation_id": other_lycee_id, "name": "Atelier usinage", "domain": "machining",
+            "stations": 12, "opening_hours": hours,
+        })).await.expect(201),
+    );
+    let equipment_id = id_of(
+        app.post("/api/v1/equipment", &admin, json!({
+            "platform_id": platform_id, "name": "Cabine TIG 1", "kind": "cabine de soudage TIG", "inventory_number": "DEC-SOU-001",
+            "hourly_rate_cents": 4500, "required_qualification_ids": [qualification_id],
+        })).await.expect(201),
+    );
+    let account = |email: &'static str, role: &'static str, org: String, managed: Vec<String>| {
+        let admin = admin.clone();
+        async move {
+            let id = id_of(
+                app.post("/api/v1/users", &admin, json!({
+                    "email": email, "display_name": email, "password": PASSWORD, "role": role,
+                    "organisation_id": org, "managed_platform_ids": managed,
+                })).await.expect(201),
+            );
+            let token = app.login(email, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+            (id, token)
+        }
+    };
+    let (manager_id, manager) = account("manager@campus.test", "manager", lycee_id.clone(), vec![platform_id.clone()]).await;
+    let (teacher_id, teacher) = account("teacher@campus.test", "teacher", lycee_id.clone(), vec![]).await;
+    let (other_teacher_id, other_teacher) = account("teacher@monteil.test", "teacher", other_lycee_id.clone(), vec![]).await;
+    let (company_user_id, company) = account("contact@cele.test", "company", company_id.clone(), vec![]).await;
+    let (other_company_user_id, other_company) = account("contact@stratiforme.test", "company", other_company_id.clone(), vec![]).await;
+    let (observer_id, observer) = account("copil@campus.test", "observer", lycee_id.clone(), vec![]).await;
+    Campus {
+        campus_id, lycee_id, other_lycee_id, company_id, other_company_id, platform_id, other_platform_id, equipment_id,
+        qualification_id, admin, manager, manager_id, teacher, teacher_id, other_teacher, other_teacher_id, company,
+        company_user_id, other_company, other_company_user_id, observer, observer_id,
+    }
+}
+
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::support::TestApp::new($crate::support::Backend::Sqlite).await).await
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name($crate::support::TestApp::new($crate::support::Backend::Postgres).await).await
+                }
+            }
+        )+
+    };
+}
