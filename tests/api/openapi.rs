@@ -1,1 +1,39 @@
-// to do
+use actix_web::http::Method;
+
+use crate::on_both_databases;
+use crate::support::TestApp;
+
+/// The committed document must be what the code describes.
+#[test]
+fn committed_openapi_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).expect("openapi/openapi.json");
+    let generated = plateaux::app::openapi_json();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    let mut operation_ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str()))
+        .collect();
+    let count = operation_ids.len();
+    operation_ids.sort();
+    operation_ids.dedup();
+    assert_eq!(count, operation_ids.len(), "operationIds must be unique");
+}
+
+async fn serves_the_committed_document_and_health(app: TestApp) {
+    let reply = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200);
+    assert_eq!(reply.text, plateaux::app::openapi_json());
+    assert_eq!(reply.json()["openapi"], "3.1.0");
+    let health = app.call(Method::GET, "/healthz", None, None, &[]).await.expect(200);
+    assert_eq!(health.text, "ok");
+    let ready = app.call(Method::GET, "/readyz", None, None, &[]).await.expect(200);
+    assert_eq!(ready.text, "ready");
+    assert!(ready.headers.contains_key("x-request-id"));
+}
+
+on_both_databases!(serves_the_committed_document_and_health);

@@ -15,7 +15,7 @@ use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
 use crate::views::users::{OwnAccountChanges, UserView};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me).service(update_me);
+    cfg.service(login).service(refresh).service(logout).service(show_me).service(update_me);
 }
 
 fn invalid_credentials() -> ApiError {
@@ -147,7 +147,7 @@ async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> A
     (status = 200, body = UserView),
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/me")]
-async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web::Json<UserView>> {
+async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web::Json<UserView>> {
     let tz = state.timezone;
     let view = state
         .db(move |conn| {

@@ -16,7 +16,7 @@ use crate::views::campuses::{CampusChanges, CampusView, NewCampus};
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(show).service(update);
+    cfg.service(list_campuses).service(create_campus).service(show_campus).service(update_campus);
 }
 
 fn view(row: CampusRow, tz: &chrono_tz::Tz) -> CampusView {
@@ -41,7 +41,7 @@ fn check_timezone(checks: &mut Checks, tz: &str) -> String {
     (status = 200, body = Paged<CampusView>),
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/campuses")]
-async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PageQuery>) -> ApiResult<web::Json<Paged<CampusView>>> {
+async fn list_campuses(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PageQuery>) -> ApiResult<web::Json<Paged<CampusView>>> {
     let page = query.page()?;
     let (rows, more) = state.db(move |conn| db::campuses::list(conn, &page)).await?;
     let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
@@ -55,7 +55,7 @@ async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/campuses")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewCampus>) -> ApiResult<HttpResponse> {
+async fn create_campus(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewCampus>) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let body = body.0;
     let mut checks = Checks::new();
@@ -82,7 +82,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = CampusView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/campuses/{id}")]
-async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<CampusView>> {
+async fn show_campus(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<CampusView>> {
     let id = id.into_inner().to_string();
     let row = state.db(move |conn| db::campuses::find(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
     Ok(web::Json(view(row, &state.timezone)))
@@ -95,7 +95,7 @@ async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/campuses/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<CampusChanges>) -> ApiResult<web::Json<CampusView>> {
+async fn update_campus(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<CampusChanges>) -> ApiResult<web::Json<CampusView>> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner().to_string();
     let changes = body.0;

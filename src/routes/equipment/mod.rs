@@ -22,7 +22,7 @@ use crate::views::equipment::{EquipmentChanges, EquipmentView, NewEquipment};
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(show).service(update);
+    cfg.service(list_equipment).service(create_equipment).service(show_equipment).service(update_equipment);
 }
 
 const MAX_RATE_CENTS: i64 = 100_000_000;
@@ -94,7 +94,7 @@ pub struct EquipmentQuery {
 /// List equipment.
 #[utoipa::path(tag = "platforms", params(EquipmentQuery), responses((status = 200, body = Paged<EquipmentView>)))]
 #[get("/equipment")]
-async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<EquipmentQuery>) -> ApiResult<web::Json<Paged<EquipmentView>>> {
+async fn list_equipment(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<EquipmentQuery>) -> ApiResult<web::Json<Paged<EquipmentView>>> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
     let filter = EquipmentFilter {
@@ -121,7 +121,7 @@ async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/equipment")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewEquipment>) -> ApiResult<HttpResponse> {
+async fn create_equipment(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewEquipment>) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let now = db::now();
@@ -169,7 +169,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = EquipmentView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/equipment/{id}")]
-async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<EquipmentView>> {
+async fn show_equipment(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<EquipmentView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -189,7 +189,7 @@ async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/equipment/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<EquipmentChanges>) -> ApiResult<web::Json<EquipmentView>> {
+async fn update_equipment(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<EquipmentChanges>) -> ApiResult<web::Json<EquipmentView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;

@@ -22,7 +22,7 @@ use crate::views::organisations::{NewOrganisation, OrganisationChanges, Organisa
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(show).service(update);
+    cfg.service(list_organisations).service(create_organisation).service(show_organisation).service(update_organisation);
 }
 
 fn view(row: OrganisationRow, campus_ids: Vec<String>, tz: &chrono_tz::Tz) -> ApiResult<OrganisationView> {
@@ -89,7 +89,7 @@ pub struct OrganisationQuery {
 /// List organisations (companies only for admins, managers and the company itself).
 #[utoipa::path(tag = "campuses", params(OrganisationQuery), responses((status = 200, body = Paged<OrganisationView>)))]
 #[get("/organisations")]
-async fn list(state: web::Data<AppState>, user: CurrentUser, query: web::Query<OrganisationQuery>) -> ApiResult<web::Json<Paged<OrganisationView>>> {
+async fn list_organisations(state: web::Data<AppState>, user: CurrentUser, query: web::Query<OrganisationQuery>) -> ApiResult<web::Json<Paged<OrganisationView>>> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
     let filter = OrganisationFilter {
@@ -120,7 +120,7 @@ async fn list(state: web::Data<AppState>, user: CurrentUser, query: web::Query<O
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/organisations")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewOrganisation>) -> ApiResult<HttpResponse> {
+async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewOrganisation>) -> ApiResult<HttpResponse> {
     let body = body.0;
     if !can_change_organisation(&user, body.kind) {
         return Err(ApiError::forbidden(format!("Le rôle « {} » ne permet pas de créer une organisation de ce type.", user.role)));
@@ -153,7 +153,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = OrganisationView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/organisations/{id}")]
-async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrganisationView>> {
+async fn show_organisation(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrganisationView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let mut items = state
@@ -173,7 +173,7 @@ async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/organisations/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<OrganisationChanges>) -> ApiResult<web::Json<OrganisationView>> {
+async fn update_organisation(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<OrganisationChanges>) -> ApiResult<web::Json<OrganisationView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;

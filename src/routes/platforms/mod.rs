@@ -22,7 +22,7 @@ use crate::views::platforms::{BookingPolicy, NewPlatform, PlatformChanges, Platf
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(show).service(update);
+    cfg.service(list_platforms).service(create_platform).service(show_platform).service(update_platform);
 }
 
 /// Admins manage every platform; managers those they are assigned to.
@@ -112,7 +112,7 @@ pub struct PlatformQuery {
 /// List platforms.
 #[utoipa::path(tag = "platforms", params(PlatformQuery), responses((status = 200, body = Paged<PlatformView>)))]
 #[get("/platforms")]
-async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PlatformQuery>) -> ApiResult<web::Json<Paged<PlatformView>>> {
+async fn list_platforms(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PlatformQuery>) -> ApiResult<web::Json<Paged<PlatformView>>> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
     let filter = PlatformFilter {
@@ -139,7 +139,7 @@ async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/platforms")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewPlatform>) -> ApiResult<HttpResponse> {
+async fn create_platform(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewPlatform>) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let body = body.0;
     let policy = body.booking_policy.clone().unwrap_or_default();
@@ -204,7 +204,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = PlatformView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/platforms/{id}")]
-async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<PlatformView>> {
+async fn show_platform(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<PlatformView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -223,7 +223,7 @@ async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/platforms/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<PlatformChanges>) -> ApiResult<web::Json<PlatformView>> {
+async fn update_platform(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<PlatformChanges>) -> ApiResult<web::Json<PlatformView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let mut checks = Checks::new();

@@ -16,7 +16,7 @@ use crate::views::qualifications::{NewQualification, QualificationChanges, Quali
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(show).service(update).service(remove);
+    cfg.service(list_qualifications).service(create_qualification).service(show_qualification).service(update_qualification).service(delete_qualification);
 }
 
 fn view(row: QualificationRow, tz: &chrono_tz::Tz) -> QualificationView {
@@ -37,7 +37,7 @@ fn check_validity(checks: &mut Checks, months: Option<i32>) -> Option<i32> {
 /// List qualifications.
 #[utoipa::path(tag = "users", params(PageQuery), responses((status = 200, body = Paged<QualificationView>)))]
 #[get("/qualifications")]
-async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PageQuery>) -> ApiResult<web::Json<Paged<QualificationView>>> {
+async fn list_qualifications(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PageQuery>) -> ApiResult<web::Json<Paged<QualificationView>>> {
     let page = query.page()?;
     let (rows, more) = state.db(move |conn| db::qualifications::list(conn, &page)).await?;
     let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
@@ -51,7 +51,7 @@ async fn list(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/qualifications")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewQualification>) -> ApiResult<HttpResponse> {
+async fn create_qualification(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewQualification>) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin, Role::Manager])?;
     let body = body.0;
     let mut checks = Checks::new();
@@ -82,7 +82,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = QualificationView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/qualifications/{id}")]
-async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<QualificationView>> {
+async fn show_qualification(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<QualificationView>> {
     let id = id.into_inner().to_string();
     let row = state.db(move |conn| db::qualifications::find(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
     Ok(web::Json(view(row, &state.timezone)))
@@ -95,7 +95,7 @@ async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/qualifications/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<QualificationChanges>) -> ApiResult<web::Json<QualificationView>> {
+async fn update_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<QualificationChanges>) -> ApiResult<web::Json<QualificationView>> {
     user.require(&[Role::Admin, Role::Manager])?;
     let id = id.into_inner().to_string();
     let changes = body.0;
@@ -138,7 +138,7 @@ async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uui
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[delete("/qualifications/{id}")]
-async fn remove(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner().to_string();
     state

@@ -21,13 +21,13 @@ use crate::views::users::{AwardQualification, HeldQualificationView, NewUser, Us
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(update)
-        .service(list_qualifications)
-        .service(award_qualification)
-        .service(withdraw_qualification);
+    cfg.service(list_users)
+        .service(create_user)
+        .service(show_user)
+        .service(update_user)
+        .service(list_user_qualifications)
+        .service(award_user_qualification)
+        .service(withdraw_user_qualification);
 }
 
 pub fn user_view(row: UserRow, managed_platform_ids: Vec<String>, tz: &chrono_tz::Tz) -> ApiResult<UserView> {
@@ -67,7 +67,7 @@ pub struct UserQuery {
     (status = 200, body = Paged<UserView>),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/users")]
-async fn list(state: web::Data<AppState>, user: CurrentUser, query: web::Query<UserQuery>) -> ApiResult<web::Json<Paged<UserView>>> {
+async fn list_users(state: web::Data<AppState>, user: CurrentUser, query: web::Query<UserQuery>) -> ApiResult<web::Json<Paged<UserView>>> {
     user.require(&[Role::Admin, Role::Manager, Role::Teacher, Role::Company])?;
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
@@ -180,7 +180,7 @@ pub fn create_account(conn: &mut DbConnection, actor: Option<&str>, draft: Accou
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/users")]
-async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewUser>) -> ApiResult<HttpResponse> {
+async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewUser>) -> ApiResult<HttpResponse> {
     let body = body.0;
     if !may_create_role(user.role, body.role) {
         return Err(ApiError::forbidden(format!("Le rôle « {} » ne permet pas de créer un compte « {} ».", user.role, body.role)));
@@ -208,7 +208,7 @@ async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<Ne
     (status = 200, body = UserView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/users/{id}")]
-async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
+async fn show_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -228,7 +228,7 @@ async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/users/{id}")]
-async fn update(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<UserChanges>) -> ApiResult<web::Json<UserView>> {
+async fn update_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<UserChanges>) -> ApiResult<web::Json<UserView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;
@@ -316,7 +316,7 @@ fn today(tz: &chrono_tz::Tz) -> chrono::NaiveDate {
     (status = 200, body = Vec<HeldQualificationView>),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/users/{id}/qualifications")]
-async fn list_qualifications(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
+async fn list_user_qualifications(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
     let id = id.into_inner().to_string();
     let today = today(&state.timezone);
     let rows = state
@@ -335,7 +335,7 @@ async fn list_qualifications(state: web::Data<AppState>, user: CurrentUser, id: 
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/users/{id}/qualifications")]
-async fn award_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<AwardQualification>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
+async fn award_user_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<AwardQualification>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
     let id = id.into_inner().to_string();
     let award = body.0;
     let today = today(&state.timezone);
@@ -376,7 +376,7 @@ async fn award_qualification(state: web::Data<AppState>, user: CurrentUser, id: 
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/users/{id}/qualifications/{qualification_id}")]
-async fn withdraw_qualification(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
+async fn withdraw_user_qualification(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
     let (id, qualification_id) = path.into_inner();
     let (id, qualification_id) = (id.to_string(), qualification_id.to_string());
     state
