@@ -126,7 +126,7 @@ fn describe(error: ApiError) -> String {
     for e in &error.errors {
         text.push_str(&format!("\n  {}: {}", e.field, e.message));
     }
-    if let Some(internal) = error.internal {
+    if let Some(internal) = &error.internal {
         text.push_str(&format!(" ({internal})"));
     }
     text

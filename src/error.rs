@@ -49,8 +49,13 @@ pub struct Problem {
     pub extra: Option<serde_json::Value>,
 }
 
+/// An error answered as a problem document. Boxed: it travels through every `Result` of
+/// the service, and a failure path can afford one allocation.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorBody>);
+
+#[derive(Debug)]
+pub struct ApiErrorBody {
     pub status: StatusCode,
     pub code: &'static str,
     pub title: &'static str,
@@ -63,9 +68,22 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorBody;
+    fn deref(&self) -> &ApiErrorBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorBody {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(ApiErrorBody {
             status,
             code,
             title,
@@ -73,7 +91,7 @@ impl ApiError {
             errors: Vec::new(),
             extra: None,
             internal: None,
-        }
+        }))
     }
 
     pub fn with_extra(mut self, extra: serde_json::Value) -> Self {
@@ -86,10 +104,9 @@ impl ApiError {
             [one] => format!("Le champ « {} » est invalide : {}", one.field, one.message),
             many => format!("{} champs sont invalides ; voir « errors ».", many.len()),
         };
-        ApiError {
-            errors,
-            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Données invalides", detail)
-        }
+        let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Données invalides", detail);
+        error.errors = errors;
+        error
     }
 
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
@@ -122,27 +139,25 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError {
-            internal: Some(message.into()),
-            ..Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Erreur interne",
-                "Une erreur inattendue s'est produite ; rien n'a été modifié. Réessayez plus tard.",
-            )
-        }
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Erreur interne",
+            "Une erreur inattendue s'est produite ; rien n'a été modifié. Réessayez plus tard.",
+        );
+        error.internal = Some(message.into());
+        error
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError {
-            internal: Some(message.into()),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "Service indisponible",
-                "La base de données ne répond pas ; réessayez dans un instant.",
-            )
-        }
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Service indisponible",
+            "La base de données ne répond pas ; réessayez dans un instant.",
+        );
+        error.internal = Some(message.into());
+        error
     }
 
     pub fn problem(&self) -> Problem {
@@ -186,6 +201,13 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match &error {
+            // The last word against double booking: PostgreSQL's exclusion constraint or
+            // SQLite's trigger refused an overlap the application did not see.
+            Error::DatabaseError(_, info)
+                if info.constraint_name() == Some("bookings_no_double_booking") || info.message().starts_with("booking_conflict") =>
+            {
+                ApiError::conflict("booking_conflict", "Cet équipement vient d'être réservé sur ce créneau par une autre demande : choisissez un autre créneau.")
+            }
             Error::NotFound => ApiError::not_found(),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
                 "already_exists",

@@ -23,18 +23,28 @@ pub enum Claim {
     InProgress,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ir)]
+struct RecordRow {
+    request_hash: String,
+    status_code: Option<i32>,
+    content_type: Option<String>,
+    location: Option<String>,
+    body: Option<String>,
+}
+
 /// Records kept longer than this are forgotten and the key may be used again.
 const RETENTION_SECONDS: i64 = 24 * 3600;
 
 pub fn claim(conn: &mut DbConnection, scope: &str, key: &str, request_hash: &str) -> ApiResult<Claim> {
     super::write_transaction(conn, |conn| {
         diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS))).execute(conn)?;
-        let existing: Option<(String, Option<i32>, Option<String>, Option<String>, Option<String>)> = ir::table
+        let existing: Option<RecordRow> = ir::table
             .filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))
-            .select((ir::request_hash, ir::status_code, ir::content_type, ir::location, ir::body))
+            .select(RecordRow::as_select())
             .first(conn)
             .optional()?;
-        Ok(match existing {
+        Ok(match existing.map(|r| (r.request_hash, r.status_code, r.content_type, r.location, r.body)) {
             None => {
                 diesel::insert_into(ir::table)
                     .values((

@@ -4,6 +4,10 @@
 //! each unit of work in one `web::block` closure.
 
 pub mod audit;
+pub mod bookings;
+pub mod calendar;
+pub mod closures;
+pub mod series;
 pub mod campuses;
 pub mod equipment;
 pub mod idempotency;

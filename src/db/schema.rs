@@ -165,6 +165,102 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    closures (id) {
+        id -> Text,
+        scope -> Text,
+        scope_id -> Text,
+        name -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        source_uid -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    maintenance_windows (id) {
+        id -> Text,
+        equipment_id -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        reason -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    booking_series (id) {
+        id -> Text,
+        rrule -> Text,
+        mode -> Text,
+        platform_id -> Text,
+        equipment_id -> Nullable<Text>,
+        booker_id -> Text,
+        organisation_id -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    booking_series_skips (id) {
+        id -> Text,
+        series_id -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        code -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        platform_id -> Text,
+        equipment_id -> Nullable<Text>,
+        stations -> Nullable<Integer>,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        status -> Text,
+        booker_id -> Text,
+        organisation_id -> Text,
+        supervisor_id -> Nullable<Text>,
+        group_label -> Text,
+        level -> Text,
+        purpose -> Text,
+        service_request_id -> Nullable<Text>,
+        series_id -> Nullable<Text>,
+        status_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    booking_learners (booking_id, learner_status) {
+        booking_id -> Text,
+        learner_status -> Text,
+        headcount -> Integer,
+    }
+}
+
+diesel::table! {
+    calendar_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        feed -> Text,
+        target_id -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -179,6 +275,14 @@ diesel::joinable!(platform_managers -> users (user_id));
 diesel::joinable!(user_qualifications -> users (user_id));
 diesel::joinable!(user_qualifications -> qualifications (qualification_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(maintenance_windows -> equipment (equipment_id));
+diesel::joinable!(booking_series_skips -> booking_series (series_id));
+diesel::joinable!(bookings -> platforms (platform_id));
+diesel::joinable!(bookings -> equipment (equipment_id));
+diesel::joinable!(bookings -> organisations (organisation_id));
+diesel::joinable!(bookings -> booking_series (series_id));
+diesel::joinable!(booking_learners -> bookings (booking_id));
+diesel::joinable!(calendar_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     campuses,
@@ -195,4 +299,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     idempotency_records,
     audit_events,
+    closures,
+    maintenance_windows,
+    booking_series,
+    booking_series_skips,
+    bookings,
+    booking_learners,
+    calendar_tokens,
 );

@@ -5,6 +5,10 @@ pub mod codes;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
+pub mod time;
+pub mod booking;
+pub mod calendar;
+pub mod recurrence;
 pub mod validate;
 
 /// Declares a closed set of values stored as text and written as snake_case on the wire.
@@ -42,6 +46,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum! {
     /// What an account may do: see the roles in the README.

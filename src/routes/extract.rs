@@ -133,3 +133,23 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest)
     let message = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
     ApiError::bad_request("invalid_query", format!("Paramètres de requête invalides : {message}.")).into()
 }
+
+/// Reads a whole body, refusing one larger than the JSON limit with a problem document.
+pub async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut buffer = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}")))?;
+        if buffer.len() + chunk.len() > JSON_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Corps trop volumineux",
+                format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
+            ));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::TokenKeys;
 use crate::db::idempotency::{self as store, Claim};
 use crate::error::ApiError;
-use crate::routes::extract::JSON_LIMIT;
+use crate::routes::extract::read_limited;
 
 const HEADER: &str = "idempotency-key";
 
@@ -128,24 +128,6 @@ pub async fn middleware(
 
 fn header_text(value: Option<&HeaderValue>) -> Option<String> {
     value.and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let mut buffer = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}")))?;
-        if buffer.len() + chunk.len() > JSON_LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Corps trop volumineux",
-                format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
-            ));
-        }
-        buffer.extend_from_slice(&chunk);
-    }
-    Ok(buffer.freeze())
 }
 
 fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {

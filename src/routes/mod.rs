@@ -2,7 +2,11 @@
 //! database, map to a view.
 
 pub mod auth;
+pub mod booking_series;
+pub mod bookings;
+pub mod calendar;
 pub mod campuses;
+pub mod closures;
 pub mod equipment;
 pub mod extract;
 pub mod health;
@@ -26,6 +30,10 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     equipment::configure(cfg);
     qualifications::configure(cfg);
     users::configure(cfg);
+    bookings::configure(cfg);
+    booking_series::configure(cfg);
+    closures::configure(cfg);
+    calendar::configure(cfg);
     cfg.service(health::openapi_json);
 }
 

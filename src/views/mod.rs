@@ -1,6 +1,8 @@
 //! Wire formats of responses (and request bodies): database rows never leave `db`.
 
 pub mod auth;
+pub mod bookings;
+pub mod closures;
 pub mod campuses;
 pub mod equipment;
 pub mod organisations;

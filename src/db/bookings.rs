@@ -1,0 +1,293 @@
+//! Bookings, their learners, and the context the booking rules read.
+
+use diesel::prelude::*;
+
+use super::schema::{
+    booking_learners as bl, bookings, closures, equipment_qualifications as eq, maintenance_windows as mw,
+    platform_managers, qualifications, user_qualifications as uq, users,
+};
+use super::{split_page, DbConnection, Page};
+use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
+use crate::domain::time::Span;
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bookings)]
+pub struct BookingRow {
+    pub id: String,
+    pub platform_id: String,
+    pub equipment_id: Option<String>,
+    pub stations: Option<i32>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub status: String,
+    pub booker_id: String,
+    pub organisation_id: String,
+    pub supervisor_id: Option<String>,
+    pub group_label: String,
+    pub level: String,
+    pub purpose: String,
+    pub service_request_id: Option<String>,
+    pub series_id: Option<String>,
+    pub status_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bookings)]
+struct LiveRow {
+    id: String,
+    starts_at: i64,
+    ends_at: i64,
+    equipment_id: Option<String>,
+    stations: Option<i32>,
+}
+
+const LIVE: [&str; 2] = ["pending", "confirmed"];
+
+/// Serialises booking writes on one platform: on PostgreSQL the platform row is locked until
+/// the transaction ends; on SQLite the `BEGIN IMMEDIATE` of `write_transaction` already holds
+/// the database's write lock.
+pub fn lock_platform(conn: &mut DbConnection, platform_id: &str) -> ApiResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM platforms WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(platform_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConnection, row: &BookingRow, learners: &[(String, i32)]) -> ApiResult<()> {
+    diesel::insert_into(bookings::table).values(row).execute(conn)?;
+    set_learners(conn, &row.id, learners)
+}
+
+pub fn set_learners(conn: &mut DbConnection, booking_id: &str, learners: &[(String, i32)]) -> ApiResult<()> {
+    diesel::delete(bl::table.filter(bl::booking_id.eq(booking_id))).execute(conn)?;
+    for (status, headcount) in learners {
+        diesel::insert_into(bl::table)
+            .values((bl::booking_id.eq(booking_id), bl::learner_status.eq(status), bl::headcount.eq(headcount)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<BookingRow>> {
+    Ok(bookings::table.find(id).select(BookingRow::as_select()).first(conn).optional()?)
+}
+
+pub fn update(conn: &mut DbConnection, row: &BookingRow) -> ApiResult<()> {
+    diesel::update(bookings::table.find(&row.id))
+        .set((
+            bookings::platform_id.eq(&row.platform_id),
+            bookings::equipment_id.eq(&row.equipment_id),
+            bookings::stations.eq(row.stations),
+            bookings::starts_at.eq(row.starts_at),
+            bookings::ends_at.eq(row.ends_at),
+            bookings::status.eq(&row.status),
+            bookings::organisation_id.eq(&row.organisation_id),
+            bookings::supervisor_id.eq(&row.supervisor_id),
+            bookings::group_label.eq(&row.group_label),
+            bookings::level.eq(&row.level),
+            bookings::purpose.eq(&row.purpose),
+            bookings::service_request_id.eq(&row.service_request_id),
+            bookings::status_reason.eq(&row.status_reason),
+            bookings::decided_by.eq(&row.decided_by),
+            bookings::decided_at.eq(row.decided_at),
+            bookings::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn learners_of(conn: &mut DbConnection, booking_ids: &[String]) -> ApiResult<Vec<(String, String, i32)>> {
+    Ok(bl::table
+        .filter(bl::booking_id.eq_any(booking_ids))
+        .select((bl::booking_id, bl::learner_status, bl::headcount))
+        .order((bl::booking_id, bl::learner_status))
+        .load(conn)?)
+}
+
+/// Live bookings of a platform overlapping `window`.
+pub fn live_on_platform(conn: &mut DbConnection, platform_id: &str, window: Span) -> ApiResult<Vec<LiveBooking>> {
+    let rows: Vec<LiveRow> = bookings::table
+        .filter(bookings::platform_id.eq(platform_id))
+        .filter(bookings::status.eq_any(LIVE))
+        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .select(LiveRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LiveBooking { id: r.id, span: Span::new(r.starts_at, r.ends_at), equipment_id: r.equipment_id, stations: r.stations })
+        .collect())
+}
+
+/// Live bookings of an equipment item overlapping `window` (for maintenance windows).
+pub fn live_on_equipment(conn: &mut DbConnection, equipment_id: &str, window: Span) -> ApiResult<Vec<BookingRow>> {
+    Ok(bookings::table
+        .filter(bookings::equipment_id.eq(equipment_id))
+        .filter(bookings::status.eq_any(LIVE))
+        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .select(BookingRow::as_select())
+        .order(bookings::starts_at)
+        .load(conn)?)
+}
+
+/// Closures of the campus, the owning organisation or the platform itself, within `window`.
+pub fn closures_for(conn: &mut DbConnection, campus_id: &str, organisation_id: &str, platform_id: &str, window: Span) -> ApiResult<Vec<ClosureSpan>> {
+    let rows: Vec<(i64, i64, String)> = closures::table
+        .filter(
+            closures::scope.eq("campus").and(closures::scope_id.eq(campus_id))
+                .or(closures::scope.eq("organisation").and(closures::scope_id.eq(organisation_id)))
+                .or(closures::scope.eq("platform").and(closures::scope_id.eq(platform_id))),
+        )
+        .filter(closures::starts_at.lt(window.end).and(closures::ends_at.gt(window.start)))
+        .select((closures::starts_at, closures::ends_at, closures::name))
+        .order(closures::starts_at)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(s, e, name)| ClosureSpan { span: Span::new(s, e), name }).collect())
+}
+
+pub fn maintenance_for(conn: &mut DbConnection, equipment_id: &str, window: Span) -> ApiResult<Vec<(Span, String)>> {
+    let rows: Vec<(i64, i64, String)> = mw::table
+        .filter(mw::equipment_id.eq(equipment_id))
+        .filter(mw::starts_at.lt(window.end).and(mw::ends_at.gt(window.start)))
+        .select((mw::starts_at, mw::ends_at, mw::reason))
+        .order(mw::starts_at)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(s, e, r)| (Span::new(s, e), r)).collect())
+}
+
+/// `(id, name)` of the qualifications an equipment item requires.
+pub fn required_qualifications(conn: &mut DbConnection, equipment_id: &str) -> ApiResult<Vec<(String, String)>> {
+    Ok(eq::table
+        .inner_join(qualifications::table)
+        .filter(eq::equipment_id.eq(equipment_id))
+        .select((qualifications::id, qualifications::name))
+        .order(qualifications::name)
+        .load(conn)?)
+}
+
+/// Display name and qualifications held by a user.
+pub fn holder(conn: &mut DbConnection, user_id: &str) -> ApiResult<Option<(String, Vec<HeldQualification>)>> {
+    let Some(name) = users::table.find(user_id).select(users::display_name).first::<String>(conn).optional()? else {
+        return Ok(None);
+    };
+    let held: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = uq::table
+        .filter(uq::user_id.eq(user_id))
+        .select((uq::qualification_id, uq::awarded_on, uq::expires_on))
+        .load(conn)?;
+    Ok(Some((
+        name,
+        held.into_iter()
+            .map(|(qualification_id, awarded_on, expires_on)| HeldQualification { qualification_id, awarded_on, expires_on })
+            .collect(),
+    )))
+}
+
+/// Which bookings a caller may see.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    All,
+    /// A platform manager: the managed platforms, plus the organisation's and own bookings.
+    Manager { user_id: String, organisation_id: String },
+    /// A teacher: the organisation's bookings and those one made or supervises.
+    Staff { user_id: String, organisation_id: String },
+    /// A company contact: the company's bookings only.
+    Organisation { organisation_id: String },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub platform_id: Option<String>,
+    pub equipment_id: Option<String>,
+    pub organisation_id: Option<String>,
+    pub series_id: Option<String>,
+    pub service_request_id: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+pub fn list(conn: &mut DbConnection, visibility: &Visibility, filter: &BookingFilter, page: &Page) -> ApiResult<(Vec<BookingRow>, bool)> {
+    let mut query = bookings::table.select(BookingRow::as_select()).order(bookings::id).into_boxed();
+    match visibility.clone() {
+        Visibility::All => {}
+        Visibility::Manager { user_id, organisation_id } => {
+            let managed = platform_managers::table
+                .filter(platform_managers::user_id.eq(user_id.clone()))
+                .select(platform_managers::platform_id);
+            query = query.filter(
+                bookings::platform_id.eq_any(managed)
+                    .or(bookings::organisation_id.eq(organisation_id))
+                    .or(bookings::booker_id.eq(user_id)),
+            );
+        }
+        Visibility::Staff { user_id, organisation_id } => {
+            query = query.filter(
+                bookings::organisation_id.eq(organisation_id)
+                    .or(bookings::booker_id.eq(user_id.clone()))
+                    .or(bookings::supervisor_id.eq(user_id)),
+            );
+        }
+        Visibility::Organisation { organisation_id } => {
+            query = query.filter(bookings::organisation_id.eq(organisation_id));
+        }
+    }
+    if let Some(v) = &filter.platform_id {
+        query = query.filter(bookings::platform_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.equipment_id {
+        query = query.filter(bookings::equipment_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.organisation_id {
+        query = query.filter(bookings::organisation_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.series_id {
+        query = query.filter(bookings::series_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.service_request_id {
+        query = query.filter(bookings::service_request_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.status {
+        query = query.filter(bookings::status.eq(v.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(bookings::ends_at.gt(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(bookings::starts_at.lt(to));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(bookings::id.gt(after.clone()));
+    }
+    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+}
+
+/// Live bookings for a calendar feed, in time order.
+pub fn for_feed(conn: &mut DbConnection, feed: &str, target_id: &str, window: Span) -> ApiResult<Vec<BookingRow>> {
+    let mut query = bookings::table
+        .select(BookingRow::as_select())
+        .filter(bookings::status.eq_any(LIVE))
+        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .order(bookings::starts_at)
+        .limit(5000)
+        .into_boxed();
+    query = match feed {
+        "platform" => query.filter(bookings::platform_id.eq(target_id.to_owned())),
+        "equipment" => query.filter(bookings::equipment_id.eq(target_id.to_owned())),
+        _ => query.filter(bookings::booker_id.eq(target_id.to_owned()).or(bookings::supervisor_id.eq(target_id.to_owned()))),
+    };
+    Ok(query.load(conn)?)
+}
+
+pub fn in_series(conn: &mut DbConnection, series_id: &str) -> ApiResult<Vec<BookingRow>> {
+    Ok(bookings::table
+        .filter(bookings::series_id.eq(series_id))
+        .select(BookingRow::as_select())
+        .order(bookings::starts_at)
+        .load(conn)?)
+}

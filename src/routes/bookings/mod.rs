@@ -1,0 +1,354 @@
+//! `/bookings`: single bookings, their decisions and history.
+
+use std::collections::HashMap;
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::booking_engine::{self, Action, BookingChange, BookingDraft};
+use crate::db::bookings::{BookingFilter, BookingRow, Visibility};
+use crate::db::{self, DbConnection};
+use crate::domain::booking::{BookingStatus, LearnerStatus};
+use crate::domain::pagination::PageQuery;
+use crate::domain::time::{parse_instant, Span};
+use crate::domain::validate::Checks;
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::created;
+use crate::routes::extract::JsonBody;
+use crate::views::bookings::{AuditEventView, BookingChanges, BookingView, Decision, LearnerCount, NewBooking};
+use crate::views::{instant, Paged};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_bookings)
+        .service(create_booking)
+        .service(show_booking)
+        .service(update_booking)
+        .service(approve_booking)
+        .service(reject_booking)
+        .service(cancel_booking)
+        .service(booking_history);
+}
+
+pub fn booking_views(conn: &mut DbConnection, rows: Vec<BookingRow>, tz: &chrono_tz::Tz) -> ApiResult<Vec<BookingView>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut learners: HashMap<String, Vec<LearnerCount>> = HashMap::new();
+    for (booking, status, headcount) in db::bookings::learners_of(conn, &ids)? {
+        learners.entry(booking).or_default().push(LearnerCount { status: LearnerStatus::from_db(&status)?, headcount });
+    }
+    rows.into_iter()
+        .map(|r| {
+            let learners = learners.remove(&r.id).unwrap_or_default();
+            Ok(BookingView {
+                status: BookingStatus::from_db(&r.status)?,
+                total_headcount: learners.iter().map(|l| l.headcount).sum(),
+                learners,
+                starts_at: instant(r.starts_at, tz),
+                ends_at: instant(r.ends_at, tz),
+                decided_at: r.decided_at.map(|t| instant(t, tz)),
+                created_at: instant(r.created_at, tz),
+                updated_at: instant(r.updated_at, tz),
+                id: r.id,
+                platform_id: r.platform_id,
+                equipment_id: r.equipment_id,
+                stations: r.stations,
+                status_reason: r.status_reason,
+                booker_id: r.booker_id,
+                organisation_id: r.organisation_id,
+                supervisor_id: r.supervisor_id,
+                group_label: r.group_label,
+                level: r.level,
+                purpose: r.purpose,
+                service_request_id: r.service_request_id,
+                series_id: r.series_id,
+                decided_by: r.decided_by,
+            })
+        })
+        .collect()
+}
+
+pub fn one_view(conn: &mut DbConnection, row: BookingRow, tz: &chrono_tz::Tz) -> ApiResult<BookingView> {
+    booking_views(conn, vec![row], tz)?.pop().ok_or_else(ApiError::not_found)
+}
+
+pub fn check_instant(checks: &mut Checks, field: &str, text: &str) -> i64 {
+    parse_instant(text.trim()).unwrap_or_else(|| {
+        checks.fail(field, "invalid_format", "date-heure RFC 3339 avec décalage attendue, par exemple 2027-03-02T08:00:00+01:00");
+        0
+    })
+}
+
+pub fn check_learners(checks: &mut Checks, learners: &[LearnerCount]) -> Vec<(LearnerStatus, i32)> {
+    let mut seen = Vec::new();
+    for (i, l) in learners.iter().enumerate() {
+        checks.range(&format!("learners[{i}].headcount"), l.headcount, 1, 1000);
+        if seen.iter().any(|(s, _)| *s == l.status) {
+            checks.fail(format!("learners[{i}].status"), "duplicate", "chaque statut n'apparaît qu'une fois");
+        }
+        seen.push((l.status, l.headcount));
+    }
+    seen
+}
+
+/// Checks the fields of a booking request.
+pub fn draft_of(body: NewBooking) -> ApiResult<BookingDraft> {
+    let mut checks = Checks::new();
+    let start = check_instant(&mut checks, "starts_at", &body.starts_at);
+    let end = check_instant(&mut checks, "ends_at", &body.ends_at);
+    if checks.is_empty() && start >= end {
+        checks.fail("ends_at", "before_start", "la fin doit suivre le début");
+    }
+    if let Some(s) = body.stations {
+        checks.range("stations", s, 1, 1000);
+    }
+    let learners = check_learners(&mut checks, &body.learners);
+    let group_label = checks.text("group_label", &body.group_label, 0, 200);
+    let level = checks.text("level", &body.level, 0, 200);
+    let purpose = checks.text("purpose", &body.purpose, 0, 2000);
+    checks.finish()?;
+    Ok(BookingDraft {
+        platform_id: body.platform_id.map(|u| u.to_string()),
+        equipment_id: body.equipment_id.map(|u| u.to_string()),
+        stations: body.stations,
+        span: Span::new(start, end),
+        organisation_id: body.organisation_id.map(|u| u.to_string()),
+        supervisor_id: body.supervisor_id.map(|u| u.to_string()),
+        learners,
+        group_label,
+        level,
+        purpose,
+        service_request_id: body.service_request_id.map(|u| u.to_string()),
+    })
+}
+
+pub fn visibility(user: &CurrentUser) -> ApiResult<Visibility> {
+    Ok(match user.role {
+        Role::Admin => Visibility::All,
+        Role::Manager => Visibility::Manager { user_id: user.id.clone(), organisation_id: user.organisation_id.clone() },
+        Role::Teacher => Visibility::Staff { user_id: user.id.clone(), organisation_id: user.organisation_id.clone() },
+        Role::Company => Visibility::Organisation { organisation_id: user.organisation_id.clone() },
+        Role::Observer => return Err(ApiError::forbidden("Le comité de pilotage consulte les indicateurs, pas les réservations nominatives.")),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingQuery {
+    pub platform_id: Option<Uuid>,
+    pub equipment_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub series_id: Option<Uuid>,
+    pub service_request_id: Option<Uuid>,
+    pub status: Option<BookingStatus>,
+    /// Bookings ending after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Bookings starting before this instant (RFC 3339).
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List the bookings the caller may see.
+#[utoipa::path(tag = "bookings", params(BookingQuery), responses(
+    (status = 200, body = Paged<BookingView>),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/bookings")]
+async fn list_bookings(state: web::Data<AppState>, user: CurrentUser, query: web::Query<BookingQuery>) -> ApiResult<web::Json<Paged<BookingView>>> {
+    let visibility = visibility(&user)?;
+    let q = query.into_inner();
+    let page = PageQuery { limit: q.limit, cursor: q.cursor }.page()?;
+    let mut checks = Checks::new();
+    let from = q.from.as_deref().map(|t| check_instant(&mut checks, "from", t));
+    let to = q.to.as_deref().map(|t| check_instant(&mut checks, "to", t));
+    checks.finish()?;
+    let filter = BookingFilter {
+        platform_id: q.platform_id.map(|v| v.to_string()),
+        equipment_id: q.equipment_id.map(|v| v.to_string()),
+        organisation_id: q.organisation_id.map(|v| v.to_string()),
+        series_id: q.series_id.map(|v| v.to_string()),
+        service_request_id: q.service_request_id.map(|v| v.to_string()),
+        status: q.status.map(|s| s.as_str().to_owned()),
+        from,
+        to,
+    };
+    let tz = state.timezone;
+    let (items, last) = state
+        .db(move |conn| {
+            let (rows, more) = db::bookings::list(conn, &visibility, &filter, &page)?;
+            let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+            Ok((booking_views(conn, rows, &tz)?, last))
+        })
+        .await?;
+    Ok(web::Json(Paged::new(items, last.as_deref())))
+}
+
+/// Book an equipment item or stations of a platform.
+///
+/// Refusals name their rule in `code`: `booking_conflict`, `not_enough_stations`,
+/// `outside_opening_hours`, `closed`, `equipment_in_maintenance`, `equipment_unavailable`,
+/// `notice_too_short`, `in_the_past`, `beyond_horizon`, `duration_too_long`,
+/// `qualification_missing`, `booking_not_allowed`. Bookings by people outside the owning
+/// organisation start `pending` when the platform's policy asks for approval.
+#[utoipa::path(tag = "bookings", request_body = NewBooking, params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key and body returns the first response")), responses(
+    (status = 201, body = BookingView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/bookings")]
+async fn create_booking(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewBooking>) -> ApiResult<HttpResponse> {
+    let draft = draft_of(body.0)?;
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = booking_engine::create_booking(conn, &user, tz, draft)?;
+            one_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(created(format!("/api/v1/bookings/{}", view.id), view))
+}
+
+/// One booking.
+#[utoipa::path(tag = "bookings", responses(
+    (status = 200, body = BookingView),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/bookings/{id}")]
+async fn show_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<BookingView>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = booking_engine::visible_booking(conn, &user, &id)?;
+            one_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Change a booking; a new time, equipment item, station count or supervisor re-runs every
+/// rule. A change by an outside booker to a confirmed booking makes it pending again.
+#[utoipa::path(tag = "bookings", request_body = BookingChanges, responses(
+    (status = 200, body = BookingView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[patch("/bookings/{id}")]
+async fn update_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<BookingChanges>) -> ApiResult<web::Json<BookingView>> {
+    let id = id.into_inner().to_string();
+    let body = body.0;
+    let mut checks = Checks::new();
+    let start = body.starts_at.as_deref().map(|t| check_instant(&mut checks, "starts_at", t));
+    let end = body.ends_at.as_deref().map(|t| check_instant(&mut checks, "ends_at", t));
+    if start.is_some() != end.is_some() {
+        checks.fail(if start.is_some() { "ends_at" } else { "starts_at" }, "required", "changez le début et la fin ensemble");
+    }
+    if let (Some(s), Some(e)) = (start, end) {
+        if checks.is_empty() && s >= e {
+            checks.fail("ends_at", "before_start", "la fin doit suivre le début");
+        }
+    }
+    if let Some(s) = body.stations {
+        checks.range("stations", s, 1, 1000);
+    }
+    let learners = body.learners.as_ref().map(|l| check_learners(&mut checks, l));
+    let change = BookingChange {
+        span: start.zip(end).map(|(s, e)| Span::new(s, e)),
+        equipment_id: body.equipment_id.map(|u| u.to_string()),
+        stations: body.stations,
+        supervisor_id: body.supervisor_id.map(|u| u.to_string()),
+        learners,
+        group_label: body.group_label.as_deref().map(|v| checks.text("group_label", v, 0, 200)),
+        level: body.level.as_deref().map(|v| checks.text("level", v, 0, 200)),
+        purpose: body.purpose.as_deref().map(|v| checks.text("purpose", v, 0, 2000)),
+    };
+    checks.finish()?;
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = booking_engine::change_booking(conn, &user, tz, &id, change)?;
+            one_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+async fn decide(state: web::Data<AppState>, user: CurrentUser, id: Uuid, action: Action, reason: Option<String>) -> ApiResult<web::Json<BookingView>> {
+    let id = id.to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = booking_engine::transition(conn, &user, &id, action, reason)?;
+            one_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Approve a pending booking (the platform's managers, admin).
+#[utoipa::path(tag = "bookings", responses(
+    (status = 200, body = BookingView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/bookings/{id}/approve")]
+async fn approve_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<BookingView>> {
+    decide(state, user, id.into_inner(), Action::Approve, None).await
+}
+
+/// Reject a pending booking, with a reason (the platform's managers, admin).
+#[utoipa::path(tag = "bookings", request_body = Decision, responses(
+    (status = 200, body = BookingView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/bookings/{id}/reject")]
+async fn reject_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<Decision>) -> ApiResult<web::Json<BookingView>> {
+    decide(state, user, id.into_inner(), Action::Reject, body.0.reason).await
+}
+
+/// Cancel a pending or confirmed booking, with a reason (its booker, the platform's managers, admin).
+#[utoipa::path(tag = "bookings", request_body = Decision, responses(
+    (status = 200, body = BookingView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/bookings/{id}/cancel")]
+async fn cancel_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<Decision>) -> ApiResult<web::Json<BookingView>> {
+    decide(state, user, id.into_inner(), Action::Cancel, body.0.reason).await
+}
+
+/// Audit trail of a booking: who changed what, when (the platform's managers, admin).
+#[utoipa::path(tag = "bookings", responses(
+    (status = 200, body = Vec<AuditEventView>),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/bookings/{id}/history")]
+async fn booking_history(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<AuditEventView>>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let events = state
+        .db(move |conn| {
+            let row = booking_engine::visible_booking(conn, &user, &id)?;
+            crate::routes::platforms::require_manage_platform(conn, &user, &row.platform_id)?;
+            db::audit::for_entity(conn, "booking", &row.id)
+        })
+        .await?;
+    Ok(web::Json(
+        events
+            .into_iter()
+            .map(|e| AuditEventView {
+                at: instant(e.at, &tz),
+                changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
+                id: e.id,
+                actor_user_id: e.actor_user_id,
+                action: e.action,
+            })
+            .collect(),
+    ))
+}
