@@ -10,8 +10,8 @@ use crate::db::equipment::EquipmentRow;
 use crate::db::platforms::PlatformRow;
 use crate::db::{self, DbConnection};
 use crate::domain::booking::{
-    check, check_closure, initial_status, Ask, Booker, BookingContext, BookingStatus, EquipmentRules, LearnerStatus,
-    LiveBooking, PlatformRules, Refusal, SeriesMode,
+    check, check_closure, initial_status, Ask, Booker, BookingContext, BookingStatus,
+    EquipmentRules, LearnerStatus, LiveBooking, PlatformRules, Refusal, SeriesMode,
 };
 use crate::domain::time::Span;
 use crate::domain::{EquipmentStatus, OrganisationKind, Role, WhoMayBook};
@@ -39,37 +39,74 @@ struct Target {
     equipment: Option<EquipmentRow>,
 }
 
-fn load_target(conn: &mut DbConnection, platform_id: Option<&str>, equipment_id: Option<&str>, stations: Option<i32>) -> ApiResult<Target> {
+fn load_target(
+    conn: &mut DbConnection,
+    platform_id: Option<&str>,
+    equipment_id: Option<&str>,
+    stations: Option<i32>,
+) -> ApiResult<Target> {
     match (equipment_id, stations) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::field("stations", "not_allowed", "une réservation porte soit sur un équipement, soit sur des postes du plateau"))
+            return Err(ApiError::field(
+                "stations",
+                "not_allowed",
+                "une réservation porte soit sur un équipement, soit sur des postes du plateau",
+            ))
         }
         (None, None) => {
-            return Err(ApiError::field("stations", "required", "indiquez un équipement (equipment_id) ou un nombre de postes (stations)"))
+            return Err(ApiError::field(
+                "stations",
+                "required",
+                "indiquez un équipement (equipment_id) ou un nombre de postes (stations)",
+            ))
         }
         _ => {}
     }
     let equipment = match equipment_id {
-        Some(id) => Some(
-            db::equipment::find(conn, id)?.ok_or_else(|| ApiError::field("equipment_id", "unknown_reference", "équipement inconnu"))?,
-        ),
+        Some(id) => Some(db::equipment::find(conn, id)?.ok_or_else(|| {
+            ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
+        })?),
         None => None,
     };
     let platform_id = match (&equipment, platform_id) {
         (Some(e), Some(p)) if e.platform_id != p => {
-            return Err(ApiError::field("platform_id", "mismatch", "cet équipement appartient à un autre plateau"))
+            return Err(ApiError::field(
+                "platform_id",
+                "mismatch",
+                "cet équipement appartient à un autre plateau",
+            ))
         }
         (Some(e), _) => e.platform_id.clone(),
         (None, Some(p)) => p.to_owned(),
-        (None, None) => return Err(ApiError::field("platform_id", "required", "plateau technique manquant")),
+        (None, None) => {
+            return Err(ApiError::field(
+                "platform_id",
+                "required",
+                "plateau technique manquant",
+            ))
+        }
     };
     db::bookings::lock_platform(conn, &platform_id)?;
-    let platform = db::platforms::find(conn, &platform_id)?
-        .ok_or_else(|| ApiError::field("platform_id", "unknown_reference", "plateau technique inconnu"))?;
-    Ok(Target { platform, equipment })
+    let platform = db::platforms::find(conn, &platform_id)?.ok_or_else(|| {
+        ApiError::field(
+            "platform_id",
+            "unknown_reference",
+            "plateau technique inconnu",
+        )
+    })?;
+    Ok(Target {
+        platform,
+        equipment,
+    })
 }
 
-fn load_context(conn: &mut DbConnection, tz: Tz, target: &Target, holder_id: &str, window: Span) -> ApiResult<BookingContext> {
+fn load_context(
+    conn: &mut DbConnection,
+    tz: Tz,
+    target: &Target,
+    holder_id: &str,
+    window: Span,
+) -> ApiResult<BookingContext> {
     let p = &target.platform;
     let opening_hours = db::platforms::opening_hours_of(conn, std::slice::from_ref(&p.id))?
         .into_iter()
@@ -102,7 +139,13 @@ fn load_context(conn: &mut DbConnection, tz: Tz, target: &Target, holder_id: &st
             max_duration_minutes: p.max_duration_minutes,
         },
         equipment,
-        closures: db::bookings::closures_for(conn, &p.campus_id, &p.owner_organisation_id, &p.id, window)?,
+        closures: db::bookings::closures_for(
+            conn,
+            &p.campus_id,
+            &p.owner_organisation_id,
+            &p.id,
+            window,
+        )?,
         maintenance,
         live: db::bookings::live_on_platform(conn, &p.id, window)?,
         holder: db::bookings::holder(conn, holder_id)?,
@@ -120,12 +163,20 @@ struct Grant {
 impl Grant {
     /// Whose qualifications gate the equipment: the supervisor, or the booker.
     fn holder(&self, actor: &CurrentUser) -> String {
-        self.supervisor_id.clone().unwrap_or_else(|| actor.id.clone())
+        self.supervisor_id
+            .clone()
+            .unwrap_or_else(|| actor.id.clone())
     }
 }
 
 /// Who books for whom, checked against the caller's scope.
-fn authorise(conn: &mut DbConnection, actor: &CurrentUser, platform: &PlatformRow, organisation_id: Option<&str>, supervisor_id: Option<&str>) -> ApiResult<Grant> {
+fn authorise(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    platform: &PlatformRow,
+    organisation_id: Option<&str>,
+    supervisor_id: Option<&str>,
+) -> ApiResult<Grant> {
     let manages = match actor.role {
         Role::Manager => db::platforms::is_manager(conn, &actor.id, &platform.id)?,
         _ => false,
@@ -133,35 +184,76 @@ fn authorise(conn: &mut DbConnection, actor: &CurrentUser, platform: &PlatformRo
     let organisation_id = organisation_id.unwrap_or(&actor.organisation_id).to_owned();
     let may_book_for_others = matches!(actor.role, Role::Admin | Role::Manager);
     if organisation_id != actor.organisation_id && !may_book_for_others {
-        return Err(ApiError::forbidden("Vous ne pouvez réserver que pour votre propre organisation."));
+        return Err(ApiError::forbidden(
+            "Vous ne pouvez réserver que pour votre propre organisation.",
+        ));
     }
-    let organisation = db::organisations::find(conn, &organisation_id)?
-        .ok_or_else(|| ApiError::field("organisation_id", "unknown_reference", "organisation inconnue"))?;
+    let organisation = db::organisations::find(conn, &organisation_id)?.ok_or_else(|| {
+        ApiError::field(
+            "organisation_id",
+            "unknown_reference",
+            "organisation inconnue",
+        )
+    })?;
     if let Some(supervisor) = supervisor_id {
         let user = db::users::find(conn, supervisor)?
             .filter(|u| u.active)
-            .ok_or_else(|| ApiError::field("supervisor_id", "unknown_reference", "encadrant inconnu ou inactif"))?;
+            .ok_or_else(|| {
+                ApiError::field(
+                    "supervisor_id",
+                    "unknown_reference",
+                    "encadrant inconnu ou inactif",
+                )
+            })?;
         if !may_book_for_others && user.id != actor.id && user.organisation_id != organisation_id {
-            return Err(ApiError::field("supervisor_id", "not_allowed", "l'encadrant doit appartenir à l'organisation pour laquelle vous réservez"));
+            return Err(ApiError::field(
+                "supervisor_id",
+                "not_allowed",
+                "l'encadrant doit appartenir à l'organisation pour laquelle vous réservez",
+            ));
         }
     }
     let booker = Booker {
         role: actor.role,
         organisation_id: &organisation_id,
-        organisation_is_company: OrganisationKind::from_db(&organisation.kind)? == OrganisationKind::Company,
-        member_of_platform_campus: db::organisations::is_member(conn, &organisation_id, &platform.campus_id)?,
+        organisation_is_company: OrganisationKind::from_db(&organisation.kind)?
+            == OrganisationKind::Company,
+        member_of_platform_campus: db::organisations::is_member(
+            conn,
+            &organisation_id,
+            &platform.campus_id,
+        )?,
         manages_platform: manages,
     };
-    let status = initial_status(&booker, &platform.owner_organisation_id, WhoMayBook::from_db(&platform.who_may_book)?, platform.outside_requires_approval)
-        .map_err(Refusal::into_error)?;
-    Ok(Grant { organisation_id, supervisor_id: supervisor_id.map(str::to_owned), status })
+    let status = initial_status(
+        &booker,
+        &platform.owner_organisation_id,
+        WhoMayBook::from_db(&platform.who_may_book)?,
+        platform.outside_requires_approval,
+    )
+    .map_err(Refusal::into_error)?;
+    Ok(Grant {
+        organisation_id,
+        supervisor_id: supervisor_id.map(str::to_owned),
+        status,
+    })
 }
 
 fn learners_rows(learners: &[(LearnerStatus, i32)]) -> Vec<(String, i32)> {
-    learners.iter().map(|(s, n)| (s.as_str().to_owned(), *n)).collect()
+    learners
+        .iter()
+        .map(|(s, n)| (s.as_str().to_owned(), *n))
+        .collect()
 }
 
-fn new_row(draft: &BookingDraft, target: &Target, actor: &CurrentUser, grant: &Grant, span: Span, series_id: Option<String>) -> BookingRow {
+fn new_row(
+    draft: &BookingDraft,
+    target: &Target,
+    actor: &CurrentUser,
+    grant: &Grant,
+    span: Span,
+    series_id: Option<String>,
+) -> BookingRow {
     let now = db::now();
     BookingRow {
         id: db::new_id(),
@@ -187,22 +279,58 @@ fn new_row(draft: &BookingDraft, target: &Target, actor: &CurrentUser, grant: &G
     }
 }
 
-fn audit_created(conn: &mut DbConnection, actor: &CurrentUser, row: &BookingRow, draft: &BookingDraft) -> ApiResult<()> {
-    db::audit::record(conn, Some(&actor.id), "booking", &row.id, "created", serde_json::json!({
-        "platform_id": row.platform_id, "equipment_id": row.equipment_id, "stations": row.stations,
-        "starts_at": row.starts_at, "ends_at": row.ends_at, "status": row.status, "organisation_id": row.organisation_id,
-        "supervisor_id": row.supervisor_id, "learners": learners_rows(&draft.learners), "group_label": row.group_label,
-        "series_id": row.series_id,
-    }))
+fn audit_created(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    row: &BookingRow,
+    draft: &BookingDraft,
+) -> ApiResult<()> {
+    db::audit::record(
+        conn,
+        Some(&actor.id),
+        "booking",
+        &row.id,
+        "created",
+        serde_json::json!({
+            "platform_id": row.platform_id, "equipment_id": row.equipment_id, "stations": row.stations,
+            "starts_at": row.starts_at, "ends_at": row.ends_at, "status": row.status, "organisation_id": row.organisation_id,
+            "supervisor_id": row.supervisor_id, "learners": learners_rows(&draft.learners), "group_label": row.group_label,
+            "series_id": row.series_id,
+        }),
+    )
 }
 
 /// Creates one booking.
-pub fn create_booking(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, draft: BookingDraft) -> ApiResult<BookingRow> {
+pub fn create_booking(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: BookingDraft,
+) -> ApiResult<BookingRow> {
     db::write_transaction(conn, |conn| {
-        let target = load_target(conn, draft.platform_id.as_deref(), draft.equipment_id.as_deref(), draft.stations)?;
-        let grant = authorise(conn, actor, &target.platform, draft.organisation_id.as_deref(), draft.supervisor_id.as_deref())?;
+        let target = load_target(
+            conn,
+            draft.platform_id.as_deref(),
+            draft.equipment_id.as_deref(),
+            draft.stations,
+        )?;
+        let grant = authorise(
+            conn,
+            actor,
+            &target.platform,
+            draft.organisation_id.as_deref(),
+            draft.supervisor_id.as_deref(),
+        )?;
         let ctx = load_context(conn, tz, &target, &grant.holder(actor), draft.span)?;
-        check(&ctx, &Ask { span: draft.span, stations: draft.stations, ignore_booking_id: None }).map_err(Refusal::into_error)?;
+        check(
+            &ctx,
+            &Ask {
+                span: draft.span,
+                stations: draft.stations,
+                ignore_booking_id: None,
+            },
+        )
+        .map_err(Refusal::into_error)?;
         let row = new_row(&draft, &target, actor, &grant, draft.span, None);
         db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
         audit_created(conn, actor, &row, &draft)?;
@@ -225,12 +353,36 @@ pub struct SeriesOutcome {
 
 /// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
 /// rule refuses the whole series (`all_or_nothing`) or skips that occurrence.
-pub fn create_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, draft: BookingDraft, rule: &str, mode: SeriesMode) -> ApiResult<SeriesOutcome> {
+pub fn create_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: BookingDraft,
+    rule: &str,
+    mode: SeriesMode,
+) -> ApiResult<SeriesOutcome> {
     let occurrences = crate::domain::recurrence::expand(rule, draft.span, &tz)?;
-    let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| ApiError::field("rrule", "invalid_rrule", "la règle ne produit aucune occurrence"))?;
+    let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| {
+        ApiError::field(
+            "rrule",
+            "invalid_rrule",
+            "la règle ne produit aucune occurrence",
+        )
+    })?;
     db::write_transaction(conn, |conn| {
-        let target = load_target(conn, draft.platform_id.as_deref(), draft.equipment_id.as_deref(), draft.stations)?;
-        let grant = authorise(conn, actor, &target.platform, draft.organisation_id.as_deref(), draft.supervisor_id.as_deref())?;
+        let target = load_target(
+            conn,
+            draft.platform_id.as_deref(),
+            draft.equipment_id.as_deref(),
+            draft.stations,
+        )?;
+        let grant = authorise(
+            conn,
+            actor,
+            &target.platform,
+            draft.organisation_id.as_deref(),
+            draft.supervisor_id.as_deref(),
+        )?;
         let mut ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
         let mut accepted = Vec::new();
         let mut skipped = Vec::new();
@@ -240,7 +392,14 @@ pub fn create_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, draft
                 skipped.push(Skip { span, refusal });
                 continue;
             }
-            match check(&ctx, &Ask { span, stations: draft.stations, ignore_booking_id: None }) {
+            match check(
+                &ctx,
+                &Ask {
+                    span,
+                    stations: draft.stations,
+                    ignore_booking_id: None,
+                },
+            ) {
                 Ok(()) => {
                     ctx.live.push(LiveBooking {
                         id: format!("occurrence-{}", span.start),
@@ -250,7 +409,9 @@ pub fn create_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, draft
                     });
                     accepted.push(span);
                 }
-                Err(refusal) if mode == SeriesMode::AllOrNothing => conflicts.push(Skip { span, refusal }),
+                Err(refusal) if mode == SeriesMode::AllOrNothing => {
+                    conflicts.push(Skip { span, refusal })
+                }
                 Err(refusal) => skipped.push(Skip { span, refusal }),
             }
         }
@@ -281,18 +442,43 @@ pub fn create_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, draft
         db::series::insert(conn, &series)?;
         let mut created = Vec::with_capacity(accepted.len());
         for span in accepted {
-            let row = new_row(&draft, &target, actor, &grant, span, Some(series.id.clone()));
+            let row = new_row(
+                &draft,
+                &target,
+                actor,
+                &grant,
+                span,
+                Some(series.id.clone()),
+            );
             db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
             audit_created(conn, actor, &row, &draft)?;
             created.push(row);
         }
         for skip in &skipped {
-            db::series::insert_skip(conn, &series.id, skip.span.start, skip.span.end, skip.refusal.code, &skip.refusal.message)?;
+            db::series::insert_skip(
+                conn,
+                &series.id,
+                skip.span.start,
+                skip.span.end,
+                skip.refusal.code,
+                &skip.refusal.message,
+            )?;
         }
-        db::audit::record(conn, Some(&actor.id), "booking_series", &series.id, "created", serde_json::json!({
-            "rrule": series.rrule, "mode": series.mode, "created": created.len(), "skipped": skipped.len(),
-        }))?;
-        Ok(SeriesOutcome { series, created, skipped })
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking_series",
+            &series.id,
+            "created",
+            serde_json::json!({
+                "rrule": series.rrule, "mode": series.mode, "created": created.len(), "skipped": skipped.len(),
+            }),
+        )?;
+        Ok(SeriesOutcome {
+            series,
+            created,
+            skipped,
+        })
     })
 }
 
@@ -315,14 +501,20 @@ pub fn can_see(conn: &mut DbConnection, actor: &CurrentUser, row: &BookingRow) -
                 || db::platforms::is_manager(conn, &actor.id, &row.platform_id)?
         }
         Role::Teacher => {
-            row.organisation_id == actor.organisation_id || row.booker_id == actor.id || row.supervisor_id.as_deref() == Some(&actor.id)
+            row.organisation_id == actor.organisation_id
+                || row.booker_id == actor.id
+                || row.supervisor_id.as_deref() == Some(&actor.id)
         }
         Role::Company => row.organisation_id == actor.organisation_id,
         Role::Observer => false,
     })
 }
 
-pub fn visible_booking(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<BookingRow> {
+pub fn visible_booking(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+) -> ApiResult<BookingRow> {
     let row = db::bookings::find(conn, id)?.ok_or_else(ApiError::not_found)?;
     if can_see(conn, actor, &row)? {
         Ok(row)
@@ -332,7 +524,9 @@ pub fn visible_booking(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -
 }
 
 fn manages(conn: &mut DbConnection, actor: &CurrentUser, platform_id: &str) -> ApiResult<bool> {
-    Ok(actor.role == Role::Admin || (actor.role == Role::Manager && db::platforms::is_manager(conn, &actor.id, platform_id)?))
+    Ok(actor.role == Role::Admin
+        || (actor.role == Role::Manager
+            && db::platforms::is_manager(conn, &actor.id, platform_id)?))
 }
 
 /// Actions on a booking.
@@ -362,7 +556,13 @@ pub fn allowed_actions(status: BookingStatus) -> &'static [Action] {
     }
 }
 
-pub fn transition(conn: &mut DbConnection, actor: &CurrentUser, id: &str, action: Action, reason: Option<String>) -> ApiResult<BookingRow> {
+pub fn transition(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+    action: Action,
+    reason: Option<String>,
+) -> ApiResult<BookingRow> {
     db::write_transaction(conn, |conn| {
         let mut row = visible_booking(conn, actor, id)?;
         let is_manager = manages(conn, actor, &row.platform_id)?;
@@ -387,12 +587,18 @@ pub fn transition(conn: &mut DbConnection, actor: &CurrentUser, id: &str, action
             )
             .with_extra(serde_json::json!({ "allowed_actions": names })));
         }
-        let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         if matches!(action, Action::Reject | Action::Cancel) && reason.is_none() {
             return Err(ApiError::field("reason", "required", "indiquez le motif"));
         }
         if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-            return Err(ApiError::field("reason", "too_long", "1000 caractères au plus"));
+            return Err(ApiError::field(
+                "reason",
+                "too_long",
+                "1000 caractères au plus",
+            ));
         }
         let new_status = match action {
             Action::Approve => BookingStatus::Confirmed,
@@ -406,9 +612,16 @@ pub fn transition(conn: &mut DbConnection, actor: &CurrentUser, id: &str, action
         row.decided_at = Some(now);
         row.updated_at = now;
         db::bookings::update(conn, &row)?;
-        db::audit::record(conn, Some(&actor.id), "booking", &row.id, action.name(), serde_json::json!({
-            "from": status.as_str(), "to": new_status.as_str(), "reason": reason,
-        }))?;
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking",
+            &row.id,
+            action.name(),
+            serde_json::json!({
+                "from": status.as_str(), "to": new_status.as_str(), "reason": reason,
+            }),
+        )?;
         Ok(row)
     })
 }
@@ -429,11 +642,20 @@ pub struct BookingChange {
 impl BookingChange {
     /// Changes of time, equipment, stations or supervisor re-run every rule.
     fn needs_rules(&self) -> bool {
-        self.span.is_some() || self.equipment_id.is_some() || self.stations.is_some() || self.supervisor_id.is_some()
+        self.span.is_some()
+            || self.equipment_id.is_some()
+            || self.stations.is_some()
+            || self.supervisor_id.is_some()
     }
 }
 
-pub fn change_booking(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, id: &str, change: BookingChange) -> ApiResult<BookingRow> {
+pub fn change_booking(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    id: &str,
+    change: BookingChange,
+) -> ApiResult<BookingRow> {
     db::write_transaction(conn, |conn| {
         let mut row = visible_booking(conn, actor, id)?;
         let is_manager = manages(conn, actor, &row.platform_id)?;
@@ -442,27 +664,57 @@ pub fn change_booking(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, id: 
         }
         let status = BookingStatus::from_db(&row.status)?;
         if !status.is_live() {
-            return Err(ApiError::conflict("booking_not_live", format!("Une réservation « {status} » ne peut plus être modifiée.")));
+            return Err(ApiError::conflict(
+                "booking_not_live",
+                format!("Une réservation « {status} » ne peut plus être modifiée."),
+            ));
         }
         if change.stations.is_some() && row.equipment_id.is_some() {
-            return Err(ApiError::field("stations", "not_allowed", "cette réservation porte sur un équipement"));
+            return Err(ApiError::field(
+                "stations",
+                "not_allowed",
+                "cette réservation porte sur un équipement",
+            ));
         }
         if change.equipment_id.is_some() && row.equipment_id.is_none() {
-            return Err(ApiError::field("equipment_id", "not_allowed", "cette réservation porte sur des postes du plateau"));
+            return Err(ApiError::field(
+                "equipment_id",
+                "not_allowed",
+                "cette réservation porte sur des postes du plateau",
+            ));
         }
         let before = row.clone();
         if change.needs_rules() {
             let equipment_id = change.equipment_id.clone().or(row.equipment_id.clone());
             let stations = change.stations.or(row.stations);
-            let target = load_target(conn, Some(&row.platform_id), equipment_id.as_deref(), stations)?;
+            let target = load_target(
+                conn,
+                Some(&row.platform_id),
+                equipment_id.as_deref(),
+                stations,
+            )?;
             if let Some(supervisor) = &change.supervisor_id {
-                authorise(conn, actor, &target.platform, Some(&row.organisation_id), Some(supervisor))?;
+                authorise(
+                    conn,
+                    actor,
+                    &target.platform,
+                    Some(&row.organisation_id),
+                    Some(supervisor),
+                )?;
             }
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
             let span = change.span.unwrap_or(Span::new(row.starts_at, row.ends_at));
             let ctx = load_context(conn, tz, &target, &holder, span)?;
-            check(&ctx, &Ask { span, stations, ignore_booking_id: Some(row.id.clone()) }).map_err(Refusal::into_error)?;
+            check(
+                &ctx,
+                &Ask {
+                    span,
+                    stations,
+                    ignore_booking_id: Some(row.id.clone()),
+                },
+            )
+            .map_err(Refusal::into_error)?;
             row.starts_at = span.start;
             row.ends_at = span.end;
             row.equipment_id = equipment_id;
@@ -494,22 +746,34 @@ pub fn change_booking(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, id: 
         }
         row.updated_at = db::now();
         db::bookings::update(conn, &row)?;
-        db::audit::record(conn, Some(&actor.id), "booking", &row.id, "updated", serde_json::json!({
-            "starts_at": (before.starts_at != row.starts_at).then_some([before.starts_at, row.starts_at]),
-            "ends_at": (before.ends_at != row.ends_at).then_some([before.ends_at, row.ends_at]),
-            "equipment_id": (before.equipment_id != row.equipment_id).then(|| [before.equipment_id.clone(), row.equipment_id.clone()]),
-            "stations": (before.stations != row.stations).then_some([before.stations, row.stations]),
-            "supervisor_id": (before.supervisor_id != row.supervisor_id).then(|| [before.supervisor_id.clone(), row.supervisor_id.clone()]),
-            "status": (before.status != row.status).then(|| [before.status.clone(), row.status.clone()]),
-            "learners": change.learners.as_ref().map(|l| learners_rows(l)),
-            "group_label": change.group_label, "level": change.level, "purpose": change.purpose,
-        }))?;
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking",
+            &row.id,
+            "updated",
+            serde_json::json!({
+                "starts_at": (before.starts_at != row.starts_at).then_some([before.starts_at, row.starts_at]),
+                "ends_at": (before.ends_at != row.ends_at).then_some([before.ends_at, row.ends_at]),
+                "equipment_id": (before.equipment_id != row.equipment_id).then(|| [before.equipment_id.clone(), row.equipment_id.clone()]),
+                "stations": (before.stations != row.stations).then_some([before.stations, row.stations]),
+                "supervisor_id": (before.supervisor_id != row.supervisor_id).then(|| [before.supervisor_id.clone(), row.supervisor_id.clone()]),
+                "status": (before.status != row.status).then(|| [before.status.clone(), row.status.clone()]),
+                "learners": change.learners.as_ref().map(|l| learners_rows(l)),
+                "group_label": change.group_label, "level": change.level, "purpose": change.purpose,
+            }),
+        )?;
         Ok(row)
     })
 }
 
 /// The occurrences of a series the caller may act on: still to come, from `from` on.
-fn upcoming(conn: &mut DbConnection, actor: &CurrentUser, series_id: &str, from: Option<i64>) -> ApiResult<(db::series::SeriesRow, Vec<BookingRow>, bool)> {
+fn upcoming(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    series_id: &str,
+    from: Option<i64>,
+) -> ApiResult<(db::series::SeriesRow, Vec<BookingRow>, bool)> {
     let series = db::series::find(conn, series_id)?.ok_or_else(ApiError::not_found)?;
     let all = db::bookings::in_series(conn, series_id)?;
     let Some(first) = all.first() else {
@@ -525,13 +789,22 @@ fn upcoming(conn: &mut DbConnection, actor: &CurrentUser, series_id: &str, from:
     let from = from.unwrap_or(i64::MIN).max(db::now());
     let rows = all
         .into_iter()
-        .filter(|b| b.starts_at >= from && BookingStatus::parse(&b.status).is_some_and(BookingStatus::is_live))
+        .filter(|b| {
+            b.starts_at >= from
+                && BookingStatus::parse(&b.status).is_some_and(BookingStatus::is_live)
+        })
         .collect();
     Ok((series, rows, is_manager))
 }
 
 /// Cancels the occurrences still to come (from `from` on); returns how many.
-pub fn cancel_series(conn: &mut DbConnection, actor: &CurrentUser, series_id: &str, from: Option<i64>, reason: &str) -> ApiResult<usize> {
+pub fn cancel_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    series_id: &str,
+    from: Option<i64>,
+    reason: &str,
+) -> ApiResult<usize> {
     db::write_transaction(conn, |conn| {
         let (series, rows, _) = upcoming(conn, actor, series_id, from)?;
         let now = db::now();
@@ -543,14 +816,28 @@ pub fn cancel_series(conn: &mut DbConnection, actor: &CurrentUser, series_id: &s
             row.decided_at = Some(now);
             row.updated_at = now;
             db::bookings::update(conn, &row)?;
-            db::audit::record(conn, Some(&actor.id), "booking", &row.id, "cancel", serde_json::json!({
-                "from": before, "to": "cancelled", "reason": reason, "series_id": series.id,
-            }))?;
+            db::audit::record(
+                conn,
+                Some(&actor.id),
+                "booking",
+                &row.id,
+                "cancel",
+                serde_json::json!({
+                    "from": before, "to": "cancelled", "reason": reason, "series_id": series.id,
+                }),
+            )?;
         }
         db::series::touch(conn, &series.id, now)?;
-        db::audit::record(conn, Some(&actor.id), "booking_series", &series.id, "cancelled", serde_json::json!({
-            "from": from, "reason": reason, "cancelled": rows.len(),
-        }))?;
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking_series",
+            &series.id,
+            "cancelled",
+            serde_json::json!({
+                "from": from, "reason": reason, "cancelled": rows.len(),
+            }),
+        )?;
         Ok(rows.len())
     })
 }
@@ -570,33 +857,68 @@ pub struct SeriesChange {
 
 /// Changes the occurrences still to come, all or none: a changed time or supervisor re-runs
 /// every rule on every occurrence, and one refusal refuses the whole change.
-pub fn change_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, series_id: &str, change: SeriesChange) -> ApiResult<usize> {
+pub fn change_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    series_id: &str,
+    change: SeriesChange,
+) -> ApiResult<usize> {
     use crate::domain::time::{date_at_minute, local};
     db::write_transaction(conn, |conn| {
         let (series, rows, _) = upcoming(conn, actor, series_id, change.from)?;
         let mut conflicts = Vec::new();
         let mut changed = Vec::with_capacity(rows.len());
-        let rules = change.start_minute.is_some() || change.end_minute.is_some() || change.supervisor_id.is_some();
+        let rules = change.start_minute.is_some()
+            || change.end_minute.is_some()
+            || change.supervisor_id.is_some();
         let target = if rules {
-            Some(load_target(conn, Some(&series.platform_id), series.equipment_id.as_deref(), rows.first().and_then(|r| r.stations).or(series.equipment_id.is_none().then_some(1)))?)
+            Some(load_target(
+                conn,
+                Some(&series.platform_id),
+                series.equipment_id.as_deref(),
+                rows.first()
+                    .and_then(|r| r.stations)
+                    .or(series.equipment_id.is_none().then_some(1)),
+            )?)
         } else {
             None
         };
         if let (Some(target), Some(supervisor)) = (&target, &change.supervisor_id) {
-            authorise(conn, actor, &target.platform, Some(&series.organisation_id), Some(supervisor))?;
+            authorise(
+                conn,
+                actor,
+                &target.platform,
+                Some(&series.organisation_id),
+                Some(supervisor),
+            )?;
         }
         for row in &rows {
             let day = local(row.starts_at, &tz).date_naive();
-            let start_minute = change.start_minute.unwrap_or_else(|| minute_of(row.starts_at, &tz));
-            let end_minute = change.end_minute.unwrap_or_else(|| minute_of(row.ends_at, &tz));
-            let span = Span::new(date_at_minute(day, start_minute, &tz), date_at_minute(day, end_minute, &tz));
+            let start_minute = change
+                .start_minute
+                .unwrap_or_else(|| minute_of(row.starts_at, &tz));
+            let end_minute = change
+                .end_minute
+                .unwrap_or_else(|| minute_of(row.ends_at, &tz));
+            let span = Span::new(
+                date_at_minute(day, start_minute, &tz),
+                date_at_minute(day, end_minute, &tz),
+            );
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             if let Some(target) = &target {
                 let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
                 let mut ctx = load_context(conn, tz, target, &holder, span)?;
                 // The series' own occurrences move together.
                 ctx.live.retain(|b| !rows.iter().any(|r| r.id == b.id));
-                if let Err(refusal) = check(&ctx, &Ask { span, stations: row.stations, ignore_booking_id: Some(row.id.clone()) }) {
+                if let Err(refusal) = check(
+                    &ctx,
+                    &Ask {
+                        span,
+                        stations: row.stations,
+                        ignore_booking_id: Some(row.id.clone()),
+                    },
+                ) {
                     conflicts.push(skip_json(&Skip { span, refusal }, &tz));
                     continue;
                 }
@@ -626,10 +948,17 @@ pub fn change_series(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, serie
         }
         for row in &changed {
             db::bookings::update(conn, row)?;
-            db::audit::record(conn, Some(&actor.id), "booking", &row.id, "updated", serde_json::json!({
-                "starts_at": row.starts_at, "ends_at": row.ends_at, "supervisor_id": change.supervisor_id,
-                "group_label": change.group_label, "level": change.level, "purpose": change.purpose, "series_id": series.id,
-            }))?;
+            db::audit::record(
+                conn,
+                Some(&actor.id),
+                "booking",
+                &row.id,
+                "updated",
+                serde_json::json!({
+                    "starts_at": row.starts_at, "ends_at": row.ends_at, "supervisor_id": change.supervisor_id,
+                    "group_label": change.group_label, "level": change.level, "purpose": change.purpose, "series_id": series.id,
+                }),
+            )?;
         }
         db::series::touch(conn, &series.id, db::now())?;
         Ok(changed.len())
@@ -643,12 +972,23 @@ fn minute_of(seconds: i64, tz: &Tz) -> i32 {
 }
 
 /// A maintenance window; overlapping live bookings refuse it unless `force`, which cancels them.
-pub fn create_maintenance(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, equipment_id: &str, span: Span, reason: &str, force: bool) -> ApiResult<(db::closures::MaintenanceRow, Vec<String>)> {
+pub fn create_maintenance(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    equipment_id: &str,
+    span: Span,
+    reason: &str,
+    force: bool,
+) -> ApiResult<(db::closures::MaintenanceRow, Vec<String>)> {
     db::write_transaction(conn, |conn| {
-        let equipment = db::equipment::find(conn, equipment_id)?
-            .ok_or_else(|| ApiError::field("equipment_id", "unknown_reference", "équipement inconnu"))?;
+        let equipment = db::equipment::find(conn, equipment_id)?.ok_or_else(|| {
+            ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
+        })?;
         if !manages(conn, actor, &equipment.platform_id)? {
-            return Err(ApiError::forbidden("Seuls les responsables du plateau et l'administration planifient la maintenance."));
+            return Err(ApiError::forbidden(
+                "Seuls les responsables du plateau et l'administration planifient la maintenance.",
+            ));
         }
         db::bookings::lock_platform(conn, &equipment.platform_id)?;
         let overlapping = db::bookings::live_on_equipment(conn, equipment_id, span)?;
@@ -686,21 +1026,41 @@ pub fn create_maintenance(conn: &mut DbConnection, actor: &CurrentUser, tz: Tz, 
             booking.decided_at = Some(now);
             booking.updated_at = now;
             db::bookings::update(conn, &booking)?;
-            db::audit::record(conn, Some(&actor.id), "booking", &booking.id, "cancel", serde_json::json!({
-                "from": before, "to": "cancelled", "reason": cancel_reason, "maintenance_window_id": row.id,
-            }))?;
+            db::audit::record(
+                conn,
+                Some(&actor.id),
+                "booking",
+                &booking.id,
+                "cancel",
+                serde_json::json!({
+                    "from": before, "to": "cancelled", "reason": cancel_reason, "maintenance_window_id": row.id,
+                }),
+            )?;
             cancelled.push(booking.id);
         }
         db::closures::insert_maintenance(conn, &row)?;
-        db::audit::record(conn, Some(&actor.id), "maintenance_window", &row.id, "created", serde_json::json!({
-            "equipment_id": equipment_id, "starts_at": span.start, "ends_at": span.end, "reason": reason, "cancelled_bookings": cancelled,
-        }))?;
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "maintenance_window",
+            &row.id,
+            "created",
+            serde_json::json!({
+                "equipment_id": equipment_id, "starts_at": span.start, "ends_at": span.end, "reason": reason, "cancelled_bookings": cancelled,
+            }),
+        )?;
         Ok((row, cancelled))
     })
 }
 
 /// Free time of a platform or equipment item.
-pub fn availability(conn: &mut DbConnection, tz: Tz, platform_id: Option<&str>, equipment_id: Option<&str>, window: Span) -> ApiResult<(PlatformRow, Vec<(Span, i32)>)> {
+pub fn availability(
+    conn: &mut DbConnection,
+    tz: Tz,
+    platform_id: Option<&str>,
+    equipment_id: Option<&str>,
+    window: Span,
+) -> ApiResult<(PlatformRow, Vec<(Span, i32)>)> {
     let equipment = match equipment_id {
         Some(id) => Some(db::equipment::find(conn, id)?.ok_or_else(ApiError::not_found)?),
         None => None,
@@ -708,10 +1068,18 @@ pub fn availability(conn: &mut DbConnection, tz: Tz, platform_id: Option<&str>, 
     let platform_id = match (&equipment, platform_id) {
         (Some(e), _) => e.platform_id.clone(),
         (None, Some(p)) => p.to_owned(),
-        (None, None) => return Err(ApiError::bad_request("invalid_query", "Indiquez platform_id ou equipment_id.")),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "Indiquez platform_id ou equipment_id.",
+            ))
+        }
     };
     let platform = db::platforms::find(conn, &platform_id)?.ok_or_else(ApiError::not_found)?;
-    let target = Target { platform, equipment };
+    let target = Target {
+        platform,
+        equipment,
+    };
     // Nobody's qualifications matter here: the holder is left out.
     let mut ctx = load_context(conn, tz, &target, "", window)?;
     ctx.holder = None;

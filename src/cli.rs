@@ -1,6 +1,6 @@
 //! The `plateaux` command: serve, migrate, seed-demo, user add, openapi.
 
-use actix_web::{HttpServer};
+use actix_web::HttpServer;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, AppState};
@@ -12,7 +12,11 @@ use crate::error::ApiError;
 use crate::routes::users::{create_account, AccountDraft};
 
 #[derive(Parser, Debug)]
-#[command(name = "plateaux", version, about = "Plateaux techniques partagés d'un Campus des Métiers et des Qualifications")]
+#[command(
+    name = "plateaux",
+    version,
+    about = "Plateaux techniques partagés d'un Campus des Métiers et des Qualifications"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,7 +69,14 @@ pub struct UserAddArgs {
 
 fn parse_role(text: &str) -> Result<Role, String> {
     Role::parse(text).ok_or_else(|| {
-        format!("unknown role; one of: {}", Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "unknown role; one of: {}",
+            Role::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     })
 }
 
@@ -77,7 +88,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let pool = db::build_pool(&config.database_url, config.pool_size)?;
-    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let applied = db::run_migrations(&mut conn)?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
@@ -106,7 +119,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 },
             )
             .map_err(describe)?;
-            println!("account {} created ({}, id {})", row.email, row.role, row.id);
+            println!(
+                "account {} created ({}, id {})",
+                row.email, row.role, row.id
+            );
             Ok(())
         }
         Command::Serve(args) => {
@@ -134,7 +150,10 @@ fn describe(error: ApiError) -> String {
 
 fn resolve_organisation(conn: &mut DbConnection, text: &str) -> Result<String, String> {
     if let Ok(id) = uuid::Uuid::parse_str(text) {
-        if db::organisations::find(conn, &id.to_string()).map_err(describe)?.is_some() {
+        if db::organisations::find(conn, &id.to_string())
+            .map_err(describe)?
+            .is_some()
+        {
             return Ok(id.to_string());
         }
     }
@@ -146,11 +165,22 @@ fn resolve_organisation(conn: &mut DbConnection, text: &str) -> Result<String, S
 
 fn seed_demo(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
     let report = crate::demo::seed(conn).map_err(describe)?;
-    println!("Campus de démonstration chargé ({} éléments ajoutés).", report.created);
-    println!("Service : http://{}/api/v1  (documentation : /api/v1/openapi.json)", config.bind);
+    println!(
+        "Campus de démonstration chargé ({} éléments ajoutés).",
+        report.created
+    );
+    println!(
+        "Service : http://{}/api/v1  (documentation : /api/v1/openapi.json)",
+        config.bind
+    );
     println!("Comptes de démonstration :");
     for login in report.logins {
-        println!("  {:<9} {:<45} {}", login.role.as_str(), login.email, login.password);
+        println!(
+            "  {:<9} {:<45} {}",
+            login.role.as_str(),
+            login.email,
+            login.password
+        );
     }
     Ok(())
 }
@@ -162,11 +192,17 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
         return Ok(());
     };
     let email = crate::domain::accounts::normalise_email(email);
-    if db::users::find_by_email(conn, &email).map_err(describe)?.is_some() {
+    if db::users::find_by_email(conn, &email)
+        .map_err(describe)?
+        .is_some()
+    {
         return Ok(());
     }
     let organisation_id = db::write_transaction(conn, |conn| -> Result<String, ApiError> {
-        let page = db::Page { after: None, limit: 1 };
+        let page = db::Page {
+            after: None,
+            limit: 1,
+        };
         let filter = db::organisations::OrganisationFilter {
             include_companies: db::organisations::CompanyVisibility::None,
             ..Default::default()
@@ -217,7 +253,10 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
 fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
     let keys = TokenKeys::new(&secret);
-    let state = AppState { pool, timezone: config.timezone };
+    let state = AppState {
+        pool,
+        timezone: config.timezone,
+    };
     let bind = config.bind;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))

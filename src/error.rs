@@ -82,7 +82,12 @@ impl std::ops::DerefMut for ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError(Box::new(ApiErrorBody {
             status,
             code,
@@ -104,7 +109,12 @@ impl ApiError {
             [one] => format!("Le champ « {} » est invalide : {}", one.field, one.message),
             many => format!("{} champs sont invalides ; voir « errors ».", many.len()),
         };
-        let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Données invalides", detail);
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Données invalides",
+            detail,
+        );
         error.errors = errors;
         error
     }
@@ -127,11 +137,21 @@ impl ApiError {
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentification requise", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentification requise",
+            detail,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Action non autorisée", detail)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Action non autorisée",
+            detail,
+        )
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {

@@ -41,9 +41,17 @@ pub fn record(
     Ok(())
 }
 
-pub fn for_entity(conn: &mut DbConnection, entity_type: &str, entity_id: &str) -> ApiResult<Vec<AuditRow>> {
+pub fn for_entity(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    entity_id: &str,
+) -> ApiResult<Vec<AuditRow>> {
     Ok(audit_events::table
-        .filter(audit_events::entity_type.eq(entity_type).and(audit_events::entity_id.eq(entity_id)))
+        .filter(
+            audit_events::entity_type
+                .eq(entity_type)
+                .and(audit_events::entity_id.eq(entity_id)),
+        )
         .order(audit_events::id)
         .select(AuditRow::as_select())
         .load(conn)?)

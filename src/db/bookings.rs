@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    booking_learners as bl, bookings, closures, equipment_qualifications as eq, maintenance_windows as mw,
-    platform_managers, qualifications, user_qualifications as uq, users,
+    booking_learners as bl, bookings, closures, equipment_qualifications as eq,
+    maintenance_windows as mw, platform_managers, qualifications, user_qualifications as uq, users,
 };
 use super::{split_page, DbConnection, Page};
 use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
@@ -60,23 +60,41 @@ pub fn lock_platform(conn: &mut DbConnection, platform_id: &str) -> ApiResult<()
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConnection, row: &BookingRow, learners: &[(String, i32)]) -> ApiResult<()> {
-    diesel::insert_into(bookings::table).values(row).execute(conn)?;
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &BookingRow,
+    learners: &[(String, i32)],
+) -> ApiResult<()> {
+    diesel::insert_into(bookings::table)
+        .values(row)
+        .execute(conn)?;
     set_learners(conn, &row.id, learners)
 }
 
-pub fn set_learners(conn: &mut DbConnection, booking_id: &str, learners: &[(String, i32)]) -> ApiResult<()> {
+pub fn set_learners(
+    conn: &mut DbConnection,
+    booking_id: &str,
+    learners: &[(String, i32)],
+) -> ApiResult<()> {
     diesel::delete(bl::table.filter(bl::booking_id.eq(booking_id))).execute(conn)?;
     for (status, headcount) in learners {
         diesel::insert_into(bl::table)
-            .values((bl::booking_id.eq(booking_id), bl::learner_status.eq(status), bl::headcount.eq(headcount)))
+            .values((
+                bl::booking_id.eq(booking_id),
+                bl::learner_status.eq(status),
+                bl::headcount.eq(headcount),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<BookingRow>> {
-    Ok(bookings::table.find(id).select(BookingRow::as_select()).first(conn).optional()?)
+    Ok(bookings::table
+        .find(id)
+        .select(BookingRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn update(conn: &mut DbConnection, row: &BookingRow) -> ApiResult<()> {
@@ -103,7 +121,10 @@ pub fn update(conn: &mut DbConnection, row: &BookingRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn learners_of(conn: &mut DbConnection, booking_ids: &[String]) -> ApiResult<Vec<(String, String, i32)>> {
+pub fn learners_of(
+    conn: &mut DbConnection,
+    booking_ids: &[String],
+) -> ApiResult<Vec<(String, String, i32)>> {
     Ok(bl::table
         .filter(bl::booking_id.eq_any(booking_ids))
         .select((bl::booking_id, bl::learner_status, bl::headcount))
@@ -112,57 +133,114 @@ pub fn learners_of(conn: &mut DbConnection, booking_ids: &[String]) -> ApiResult
 }
 
 /// Live bookings of a platform overlapping `window`.
-pub fn live_on_platform(conn: &mut DbConnection, platform_id: &str, window: Span) -> ApiResult<Vec<LiveBooking>> {
+pub fn live_on_platform(
+    conn: &mut DbConnection,
+    platform_id: &str,
+    window: Span,
+) -> ApiResult<Vec<LiveBooking>> {
     let rows: Vec<LiveRow> = bookings::table
         .filter(bookings::platform_id.eq(platform_id))
         .filter(bookings::status.eq_any(LIVE))
-        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .filter(
+            bookings::starts_at
+                .lt(window.end)
+                .and(bookings::ends_at.gt(window.start)),
+        )
         .select(LiveRow::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|r| LiveBooking { id: r.id, span: Span::new(r.starts_at, r.ends_at), equipment_id: r.equipment_id, stations: r.stations })
+        .map(|r| LiveBooking {
+            id: r.id,
+            span: Span::new(r.starts_at, r.ends_at),
+            equipment_id: r.equipment_id,
+            stations: r.stations,
+        })
         .collect())
 }
 
 /// Live bookings of an equipment item overlapping `window` (for maintenance windows).
-pub fn live_on_equipment(conn: &mut DbConnection, equipment_id: &str, window: Span) -> ApiResult<Vec<BookingRow>> {
+pub fn live_on_equipment(
+    conn: &mut DbConnection,
+    equipment_id: &str,
+    window: Span,
+) -> ApiResult<Vec<BookingRow>> {
     Ok(bookings::table
         .filter(bookings::equipment_id.eq(equipment_id))
         .filter(bookings::status.eq_any(LIVE))
-        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .filter(
+            bookings::starts_at
+                .lt(window.end)
+                .and(bookings::ends_at.gt(window.start)),
+        )
         .select(BookingRow::as_select())
         .order(bookings::starts_at)
         .load(conn)?)
 }
 
 /// Closures of the campus, the owning organisation or the platform itself, within `window`.
-pub fn closures_for(conn: &mut DbConnection, campus_id: &str, organisation_id: &str, platform_id: &str, window: Span) -> ApiResult<Vec<ClosureSpan>> {
+pub fn closures_for(
+    conn: &mut DbConnection,
+    campus_id: &str,
+    organisation_id: &str,
+    platform_id: &str,
+    window: Span,
+) -> ApiResult<Vec<ClosureSpan>> {
     let rows: Vec<(i64, i64, String)> = closures::table
         .filter(
-            closures::scope.eq("campus").and(closures::scope_id.eq(campus_id))
-                .or(closures::scope.eq("organisation").and(closures::scope_id.eq(organisation_id)))
-                .or(closures::scope.eq("platform").and(closures::scope_id.eq(platform_id))),
+            closures::scope
+                .eq("campus")
+                .and(closures::scope_id.eq(campus_id))
+                .or(closures::scope
+                    .eq("organisation")
+                    .and(closures::scope_id.eq(organisation_id)))
+                .or(closures::scope
+                    .eq("platform")
+                    .and(closures::scope_id.eq(platform_id))),
         )
-        .filter(closures::starts_at.lt(window.end).and(closures::ends_at.gt(window.start)))
+        .filter(
+            closures::starts_at
+                .lt(window.end)
+                .and(closures::ends_at.gt(window.start)),
+        )
         .select((closures::starts_at, closures::ends_at, closures::name))
         .order(closures::starts_at)
         .load(conn)?;
-    Ok(rows.into_iter().map(|(s, e, name)| ClosureSpan { span: Span::new(s, e), name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(s, e, name)| ClosureSpan {
+            span: Span::new(s, e),
+            name,
+        })
+        .collect())
 }
 
-pub fn maintenance_for(conn: &mut DbConnection, equipment_id: &str, window: Span) -> ApiResult<Vec<(Span, String)>> {
+pub fn maintenance_for(
+    conn: &mut DbConnection,
+    equipment_id: &str,
+    window: Span,
+) -> ApiResult<Vec<(Span, String)>> {
     let rows: Vec<(i64, i64, String)> = mw::table
         .filter(mw::equipment_id.eq(equipment_id))
-        .filter(mw::starts_at.lt(window.end).and(mw::ends_at.gt(window.start)))
+        .filter(
+            mw::starts_at
+                .lt(window.end)
+                .and(mw::ends_at.gt(window.start)),
+        )
         .select((mw::starts_at, mw::ends_at, mw::reason))
         .order(mw::starts_at)
         .load(conn)?;
-    Ok(rows.into_iter().map(|(s, e, r)| (Span::new(s, e), r)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(s, e, r)| (Span::new(s, e), r))
+        .collect())
 }
 
 /// `(id, name)` of the qualifications an equipment item requires.
-pub fn required_qualifications(conn: &mut DbConnection, equipment_id: &str) -> ApiResult<Vec<(String, String)>> {
+pub fn required_qualifications(
+    conn: &mut DbConnection,
+    equipment_id: &str,
+) -> ApiResult<Vec<(String, String)>> {
     Ok(eq::table
         .inner_join(qualifications::table)
         .filter(eq::equipment_id.eq(equipment_id))
@@ -172,8 +250,16 @@ pub fn required_qualifications(conn: &mut DbConnection, equipment_id: &str) -> A
 }
 
 /// Display name and qualifications held by a user.
-pub fn holder(conn: &mut DbConnection, user_id: &str) -> ApiResult<Option<(String, Vec<HeldQualification>)>> {
-    let Some(name) = users::table.find(user_id).select(users::display_name).first::<String>(conn).optional()? else {
+pub fn holder(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> ApiResult<Option<(String, Vec<HeldQualification>)>> {
+    let Some(name) = users::table
+        .find(user_id)
+        .select(users::display_name)
+        .first::<String>(conn)
+        .optional()?
+    else {
         return Ok(None);
     };
     let held: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = uq::table
@@ -183,7 +269,13 @@ pub fn holder(conn: &mut DbConnection, user_id: &str) -> ApiResult<Option<(Strin
     Ok(Some((
         name,
         held.into_iter()
-            .map(|(qualification_id, awarded_on, expires_on)| HeldQualification { qualification_id, awarded_on, expires_on })
+            .map(
+                |(qualification_id, awarded_on, expires_on)| HeldQualification {
+                    qualification_id,
+                    awarded_on,
+                    expires_on,
+                },
+            )
             .collect(),
     )))
 }
@@ -193,11 +285,19 @@ pub fn holder(conn: &mut DbConnection, user_id: &str) -> ApiResult<Option<(Strin
 pub enum Visibility {
     All,
     /// A platform manager: the managed platforms, plus the organisation's and own bookings.
-    Manager { user_id: String, organisation_id: String },
+    Manager {
+        user_id: String,
+        organisation_id: String,
+    },
     /// A teacher: the organisation's bookings and those one made or supervises.
-    Staff { user_id: String, organisation_id: String },
+    Staff {
+        user_id: String,
+        organisation_id: String,
+    },
     /// A company contact: the company's bookings only.
-    Organisation { organisation_id: String },
+    Organisation {
+        organisation_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -212,23 +312,39 @@ pub struct BookingFilter {
     pub to: Option<i64>,
 }
 
-pub fn list(conn: &mut DbConnection, visibility: &Visibility, filter: &BookingFilter, page: &Page) -> ApiResult<(Vec<BookingRow>, bool)> {
-    let mut query = bookings::table.select(BookingRow::as_select()).order(bookings::id).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    filter: &BookingFilter,
+    page: &Page,
+) -> ApiResult<(Vec<BookingRow>, bool)> {
+    let mut query = bookings::table
+        .select(BookingRow::as_select())
+        .order(bookings::id)
+        .into_boxed();
     match visibility.clone() {
         Visibility::All => {}
-        Visibility::Manager { user_id, organisation_id } => {
+        Visibility::Manager {
+            user_id,
+            organisation_id,
+        } => {
             let managed = platform_managers::table
                 .filter(platform_managers::user_id.eq(user_id.clone()))
                 .select(platform_managers::platform_id);
             query = query.filter(
-                bookings::platform_id.eq_any(managed)
+                bookings::platform_id
+                    .eq_any(managed)
                     .or(bookings::organisation_id.eq(organisation_id))
                     .or(bookings::booker_id.eq(user_id)),
             );
         }
-        Visibility::Staff { user_id, organisation_id } => {
+        Visibility::Staff {
+            user_id,
+            organisation_id,
+        } => {
             query = query.filter(
-                bookings::organisation_id.eq(organisation_id)
+                bookings::organisation_id
+                    .eq(organisation_id)
                     .or(bookings::booker_id.eq(user_id.clone()))
                     .or(bookings::supervisor_id.eq(user_id)),
             );
@@ -264,22 +380,38 @@ pub fn list(conn: &mut DbConnection, visibility: &Visibility, filter: &BookingFi
     if let Some(after) = &page.after {
         query = query.filter(bookings::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 /// Live bookings for a calendar feed, in time order.
-pub fn for_feed(conn: &mut DbConnection, feed: &str, target_id: &str, window: Span) -> ApiResult<Vec<BookingRow>> {
+pub fn for_feed(
+    conn: &mut DbConnection,
+    feed: &str,
+    target_id: &str,
+    window: Span,
+) -> ApiResult<Vec<BookingRow>> {
     let mut query = bookings::table
         .select(BookingRow::as_select())
         .filter(bookings::status.eq_any(LIVE))
-        .filter(bookings::starts_at.lt(window.end).and(bookings::ends_at.gt(window.start)))
+        .filter(
+            bookings::starts_at
+                .lt(window.end)
+                .and(bookings::ends_at.gt(window.start)),
+        )
         .order(bookings::starts_at)
         .limit(5000)
         .into_boxed();
     query = match feed {
         "platform" => query.filter(bookings::platform_id.eq(target_id.to_owned())),
         "equipment" => query.filter(bookings::equipment_id.eq(target_id.to_owned())),
-        _ => query.filter(bookings::booker_id.eq(target_id.to_owned()).or(bookings::supervisor_id.eq(target_id.to_owned()))),
+        _ => query.filter(
+            bookings::booker_id
+                .eq(target_id.to_owned())
+                .or(bookings::supervisor_id.eq(target_id.to_owned())),
+        ),
     };
     Ok(query.load(conn)?)
 }

@@ -23,7 +23,10 @@ pub fn insert(conn: &mut DbConnection, row: &CalendarTokenRow) -> ApiResult<()> 
     Ok(())
 }
 
-pub fn find_live_by_hash(conn: &mut DbConnection, hash: &str) -> ApiResult<Option<CalendarTokenRow>> {
+pub fn find_live_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> ApiResult<Option<CalendarTokenRow>> {
     Ok(ct::table
         .filter(ct::token_hash.eq(hash).and(ct::revoked_at.is_null()))
         .select(CalendarTokenRow::as_select())
@@ -40,8 +43,15 @@ pub fn of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<Vec<Calendar
 }
 
 pub fn revoke(conn: &mut DbConnection, id: &str, user_id: &str, at: i64) -> ApiResult<bool> {
-    Ok(diesel::update(ct::table.filter(ct::id.eq(id).and(ct::user_id.eq(user_id)).and(ct::revoked_at.is_null())))
-        .set(ct::revoked_at.eq(at))
-        .execute(conn)?
+    Ok(diesel::update(
+        ct::table.filter(
+            ct::id
+                .eq(id)
+                .and(ct::user_id.eq(user_id))
+                .and(ct::revoked_at.is_null()),
+        ),
+    )
+    .set(ct::revoked_at.eq(at))
+    .execute(conn)?
         > 0)
 }

@@ -15,12 +15,18 @@ pub struct CampusRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CampusRow) -> ApiResult<()> {
-    diesel::insert_into(campuses::table).values(row).execute(conn)?;
+    diesel::insert_into(campuses::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<CampusRow>> {
-    Ok(campuses::table.find(id).select(CampusRow::as_select()).first(conn).optional()?)
+    Ok(campuses::table
+        .find(id)
+        .select(CampusRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<CampusRow>> {
@@ -32,11 +38,17 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<Cam
 }
 
 pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<CampusRow>, bool)> {
-    let mut query = campuses::table.select(CampusRow::as_select()).order(campuses::id).into_boxed();
+    let mut query = campuses::table
+        .select(CampusRow::as_select())
+        .order(campuses::id)
+        .into_boxed();
     if let Some(after) = &page.after {
         query = query.filter(campuses::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 pub fn update(conn: &mut DbConnection, row: &CampusRow) -> ApiResult<()> {
@@ -51,5 +63,8 @@ pub fn update(conn: &mut DbConnection, row: &CampusRow) -> ApiResult<()> {
 }
 
 pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64> {
-    Ok(campuses::table.filter(campuses::id.eq_any(ids)).count().get_result(conn)?)
+    Ok(campuses::table
+        .filter(campuses::id.eq_any(ids))
+        .count()
+        .get_result(conn)?)
 }

@@ -29,17 +29,33 @@ pub struct ClosureFilter {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClosureRow) -> ApiResult<()> {
-    diesel::insert_into(closures::table).values(row).execute(conn)?;
+    diesel::insert_into(closures::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<ClosureRow>> {
-    Ok(closures::table.find(id).select(ClosureRow::as_select()).first(conn).optional()?)
+    Ok(closures::table
+        .find(id)
+        .select(ClosureRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-pub fn find_imported(conn: &mut DbConnection, scope: &str, scope_id: &str, uid: &str) -> ApiResult<Option<ClosureRow>> {
+pub fn find_imported(
+    conn: &mut DbConnection,
+    scope: &str,
+    scope_id: &str,
+    uid: &str,
+) -> ApiResult<Option<ClosureRow>> {
     Ok(closures::table
-        .filter(closures::scope.eq(scope).and(closures::scope_id.eq(scope_id)).and(closures::source_uid.eq(uid)))
+        .filter(
+            closures::scope
+                .eq(scope)
+                .and(closures::scope_id.eq(scope_id))
+                .and(closures::source_uid.eq(uid)),
+        )
         .select(ClosureRow::as_select())
         .first(conn)
         .optional()?)
@@ -50,8 +66,15 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn list(conn: &mut DbConnection, filter: &ClosureFilter, page: &Page) -> ApiResult<(Vec<ClosureRow>, bool)> {
-    let mut query = closures::table.select(ClosureRow::as_select()).order(closures::id).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ClosureFilter,
+    page: &Page,
+) -> ApiResult<(Vec<ClosureRow>, bool)> {
+    let mut query = closures::table
+        .select(ClosureRow::as_select())
+        .order(closures::id)
+        .into_boxed();
     if let Some(v) = &filter.scope {
         query = query.filter(closures::scope.eq(v.clone()));
     }
@@ -67,7 +90,10 @@ pub fn list(conn: &mut DbConnection, filter: &ClosureFilter, page: &Page) -> Api
     if let Some(after) = &page.after {
         query = query.filter(closures::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -88,7 +114,11 @@ pub fn insert_maintenance(conn: &mut DbConnection, row: &MaintenanceRow) -> ApiR
 }
 
 pub fn find_maintenance(conn: &mut DbConnection, id: &str) -> ApiResult<Option<MaintenanceRow>> {
-    Ok(mw::table.find(id).select(MaintenanceRow::as_select()).first(conn).optional()?)
+    Ok(mw::table
+        .find(id)
+        .select(MaintenanceRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn delete_maintenance(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
@@ -103,7 +133,10 @@ pub fn list_maintenance(
     to: Option<i64>,
     page: &Page,
 ) -> ApiResult<(Vec<MaintenanceRow>, bool)> {
-    let mut query = mw::table.select(MaintenanceRow::as_select()).order(mw::id).into_boxed();
+    let mut query = mw::table
+        .select(MaintenanceRow::as_select())
+        .order(mw::id)
+        .into_boxed();
     if let Some(v) = equipment_id {
         query = query.filter(mw::equipment_id.eq(v.to_owned()));
     }
@@ -116,5 +149,8 @@ pub fn list_maintenance(
     if let Some(after) = &page.after {
         query = query.filter(mw::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }

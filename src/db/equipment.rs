@@ -30,16 +30,31 @@ pub struct EquipmentFilter {
     pub name_contains: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &EquipmentRow, qualification_ids: &[String]) -> ApiResult<()> {
-    diesel::insert_into(equipment::table).values(row).execute(conn)?;
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &EquipmentRow,
+    qualification_ids: &[String],
+) -> ApiResult<()> {
+    diesel::insert_into(equipment::table)
+        .values(row)
+        .execute(conn)?;
     set_required_qualifications(conn, &row.id, qualification_ids)
 }
 
-pub fn set_required_qualifications(conn: &mut DbConnection, equipment_id: &str, qualification_ids: &[String]) -> ApiResult<()> {
+pub fn set_required_qualifications(
+    conn: &mut DbConnection,
+    equipment_id: &str,
+    qualification_ids: &[String],
+) -> ApiResult<()> {
     diesel::delete(eq::table.filter(eq::equipment_id.eq(equipment_id))).execute(conn)?;
     let rows: Vec<_> = qualification_ids
         .iter()
-        .map(|q| (eq::equipment_id.eq(equipment_id), eq::qualification_id.eq(q)))
+        .map(|q| {
+            (
+                eq::equipment_id.eq(equipment_id),
+                eq::qualification_id.eq(q),
+            )
+        })
         .collect();
     // MultiConnection has no multi-row INSERT; these lists are short.
     for row in rows {
@@ -49,10 +64,17 @@ pub fn set_required_qualifications(conn: &mut DbConnection, equipment_id: &str, 
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<EquipmentRow>> {
-    Ok(equipment::table.find(id).select(EquipmentRow::as_select()).first(conn).optional()?)
+    Ok(equipment::table
+        .find(id)
+        .select(EquipmentRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-pub fn find_by_inventory_number(conn: &mut DbConnection, number: &str) -> ApiResult<Option<EquipmentRow>> {
+pub fn find_by_inventory_number(
+    conn: &mut DbConnection,
+    number: &str,
+) -> ApiResult<Option<EquipmentRow>> {
     Ok(equipment::table
         .filter(equipment::inventory_number.eq(number))
         .select(EquipmentRow::as_select())
@@ -60,8 +82,15 @@ pub fn find_by_inventory_number(conn: &mut DbConnection, number: &str) -> ApiRes
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &EquipmentFilter, page: &Page) -> ApiResult<(Vec<EquipmentRow>, bool)> {
-    let mut query = equipment::table.select(EquipmentRow::as_select()).order(equipment::id).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &EquipmentFilter,
+    page: &Page,
+) -> ApiResult<(Vec<EquipmentRow>, bool)> {
+    let mut query = equipment::table
+        .select(EquipmentRow::as_select())
+        .order(equipment::id)
+        .into_boxed();
     if let Some(platform) = &filter.platform_id {
         query = query.filter(equipment::platform_id.eq(platform.clone()));
     }
@@ -69,15 +98,28 @@ pub fn list(conn: &mut DbConnection, filter: &EquipmentFilter, page: &Page) -> A
         query = query.filter(equipment::status.eq(status.clone()));
     }
     if let Some(q) = &filter.requires_qualification_id {
-        query = query.filter(equipment::id.eq_any(eq::table.filter(eq::qualification_id.eq(q.clone())).select(eq::equipment_id)));
+        query = query.filter(
+            equipment::id.eq_any(
+                eq::table
+                    .filter(eq::qualification_id.eq(q.clone()))
+                    .select(eq::equipment_id),
+            ),
+        );
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(equipment::name.like(format!("%{}%", super::users::escape_like(text))).escape('\\'));
+        query = query.filter(
+            equipment::name
+                .like(format!("%{}%", super::users::escape_like(text)))
+                .escape('\\'),
+        );
     }
     if let Some(after) = &page.after {
         query = query.filter(equipment::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 pub fn update(conn: &mut DbConnection, row: &EquipmentRow) -> ApiResult<()> {
@@ -99,7 +141,10 @@ pub fn update(conn: &mut DbConnection, row: &EquipmentRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn required_qualifications_of(conn: &mut DbConnection, equipment_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+pub fn required_qualifications_of(
+    conn: &mut DbConnection,
+    equipment_ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
     Ok(eq::table
         .filter(eq::equipment_id.eq_any(equipment_ids))
         .select((eq::equipment_id, eq::qualification_id))

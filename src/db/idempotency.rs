@@ -36,35 +36,53 @@ struct RecordRow {
 /// Records kept longer than this are forgotten and the key may be used again.
 const RETENTION_SECONDS: i64 = 24 * 3600;
 
-pub fn claim(conn: &mut DbConnection, scope: &str, key: &str, request_hash: &str) -> ApiResult<Claim> {
+pub fn claim(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> ApiResult<Claim> {
     super::write_transaction(conn, |conn| {
-        diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS))).execute(conn)?;
+        diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS)))
+            .execute(conn)?;
         let existing: Option<RecordRow> = ir::table
             .filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))
             .select(RecordRow::as_select())
             .first(conn)
             .optional()?;
-        Ok(match existing.map(|r| (r.request_hash, r.status_code, r.content_type, r.location, r.body)) {
-            None => {
-                diesel::insert_into(ir::table)
-                    .values((
-                        ir::scope.eq(scope),
-                        ir::idempotency_key.eq(key),
-                        ir::request_hash.eq(request_hash),
-                        ir::created_at.eq(now()),
-                    ))
-                    .execute(conn)?;
-                Claim::Claimed
-            }
-            Some((hash, _, _, _, _)) if hash != request_hash => Claim::Mismatch,
-            Some((_, None, _, _, _)) => Claim::InProgress,
-            Some((_, Some(status), content_type, location, body)) => Claim::Replay(StoredResponse {
-                status_code: status as u16,
-                content_type,
-                location,
-                body: body.unwrap_or_default(),
-            }),
-        })
+        Ok(
+            match existing.map(|r| {
+                (
+                    r.request_hash,
+                    r.status_code,
+                    r.content_type,
+                    r.location,
+                    r.body,
+                )
+            }) {
+                None => {
+                    diesel::insert_into(ir::table)
+                        .values((
+                            ir::scope.eq(scope),
+                            ir::idempotency_key.eq(key),
+                            ir::request_hash.eq(request_hash),
+                            ir::created_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                    Claim::Claimed
+                }
+                Some((hash, _, _, _, _)) if hash != request_hash => Claim::Mismatch,
+                Some((_, None, _, _, _)) => Claim::InProgress,
+                Some((_, Some(status), content_type, location, body)) => {
+                    Claim::Replay(StoredResponse {
+                        status_code: status as u16,
+                        content_type,
+                        location,
+                        body: body.unwrap_or_default(),
+                    })
+                }
+            },
+        )
     })
 }
 
@@ -89,6 +107,7 @@ pub fn complete(
 }
 
 pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> ApiResult<()> {
-    diesel::delete(ir::table.filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))).execute(conn)?;
+    diesel::delete(ir::table.filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key))))
+        .execute(conn)?;
     Ok(())
 }

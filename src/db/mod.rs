@@ -6,15 +6,15 @@
 pub mod audit;
 pub mod bookings;
 pub mod calendar;
-pub mod closures;
-pub mod series;
 pub mod campuses;
+pub mod closures;
 pub mod equipment;
 pub mod idempotency;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
 pub mod schema;
+pub mod series;
 pub mod tokens;
 pub mod users;
 
@@ -60,7 +60,9 @@ impl ConnectionManager {
 
     pub fn connect(&self) -> ConnectionResult<DbConnection> {
         match self.kind {
-            DatabaseKind::Postgres => PgConnection::establish(&self.url).map(DbConnection::Postgresql),
+            DatabaseKind::Postgres => {
+                PgConnection::establish(&self.url).map(DbConnection::Postgresql)
+            }
             DatabaseKind::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(
@@ -83,7 +85,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -128,24 +131,31 @@ where
     E: From<diesel::result::Error>,
 {
     // Inside an open transaction the write lock is already held: nest with a savepoint.
-    let depth = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_err(E::from)?;
+    let depth =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_err(E::from)?;
     if depth.is_some() {
         return conn.transaction(work);
     }
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match work(conn) {
-        Ok(value) => match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(commit_error) => {
-                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
-                Err(commit_error.into())
+        Ok(value) => {
+            match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(commit_error) => {
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                    Err(commit_error.into())
+                }
             }
-        },
+        }
         Err(error) => {
             <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
             Err(error)

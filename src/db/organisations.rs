@@ -34,26 +34,50 @@ pub enum CompanyVisibility {
     Only(String),
 }
 
-pub fn insert(conn: &mut DbConnection, row: &OrganisationRow, campus_ids: &[String]) -> ApiResult<()> {
-    diesel::insert_into(organisations::table).values(row).execute(conn)?;
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &OrganisationRow,
+    campus_ids: &[String],
+) -> ApiResult<()> {
+    diesel::insert_into(organisations::table)
+        .values(row)
+        .execute(conn)?;
     set_campuses(conn, &row.id, campus_ids)
 }
 
-pub fn set_campuses(conn: &mut DbConnection, organisation_id: &str, campus_ids: &[String]) -> ApiResult<()> {
-    diesel::delete(campus_memberships::table.filter(campus_memberships::organisation_id.eq(organisation_id))).execute(conn)?;
+pub fn set_campuses(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    campus_ids: &[String],
+) -> ApiResult<()> {
+    diesel::delete(
+        campus_memberships::table.filter(campus_memberships::organisation_id.eq(organisation_id)),
+    )
+    .execute(conn)?;
     let rows: Vec<_> = campus_ids
         .iter()
-        .map(|c| (campus_memberships::campus_id.eq(c), campus_memberships::organisation_id.eq(organisation_id)))
+        .map(|c| {
+            (
+                campus_memberships::campus_id.eq(c),
+                campus_memberships::organisation_id.eq(organisation_id),
+            )
+        })
         .collect();
     // MultiConnection has no multi-row INSERT; these lists are short.
     for row in rows {
-        diesel::insert_into(campus_memberships::table).values(row).execute(conn)?;
+        diesel::insert_into(campus_memberships::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OrganisationRow>> {
-    Ok(organisations::table.find(id).select(OrganisationRow::as_select()).first(conn).optional()?)
+    Ok(organisations::table
+        .find(id)
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<OrganisationRow>> {
@@ -64,7 +88,11 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<Org
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &OrganisationFilter, page: &Page) -> ApiResult<(Vec<OrganisationRow>, bool)> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OrganisationFilter,
+    page: &Page,
+) -> ApiResult<(Vec<OrganisationRow>, bool)> {
     let mut query = organisations::table
         .select(OrganisationRow::as_select())
         .order(organisations::id)
@@ -82,32 +110,60 @@ pub fn list(conn: &mut DbConnection, filter: &OrganisationFilter, page: &Page) -
         );
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(organisations::name.like(format!("%{}%", super::users::escape_like(text))).escape('\\'));
+        query = query.filter(
+            organisations::name
+                .like(format!("%{}%", super::users::escape_like(text)))
+                .escape('\\'),
+        );
     }
     match &filter.include_companies {
         CompanyVisibility::All => {}
         CompanyVisibility::None => query = query.filter(organisations::kind.ne("company")),
         CompanyVisibility::Only(id) => {
-            query = query.filter(organisations::kind.ne("company").or(organisations::id.eq(id.clone())))
+            query = query.filter(
+                organisations::kind
+                    .ne("company")
+                    .or(organisations::id.eq(id.clone())),
+            )
         }
     }
     if let Some(after) = &page.after {
         query = query.filter(organisations::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
-pub fn campus_ids_of(conn: &mut DbConnection, organisation_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+pub fn campus_ids_of(
+    conn: &mut DbConnection,
+    organisation_ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
     Ok(campus_memberships::table
         .filter(campus_memberships::organisation_id.eq_any(organisation_ids))
-        .select((campus_memberships::organisation_id, campus_memberships::campus_id))
-        .order((campus_memberships::organisation_id, campus_memberships::campus_id))
+        .select((
+            campus_memberships::organisation_id,
+            campus_memberships::campus_id,
+        ))
+        .order((
+            campus_memberships::organisation_id,
+            campus_memberships::campus_id,
+        ))
         .load(conn)?)
 }
 
-pub fn is_member(conn: &mut DbConnection, organisation_id: &str, campus_id: &str) -> ApiResult<bool> {
+pub fn is_member(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    campus_id: &str,
+) -> ApiResult<bool> {
     let n: i64 = campus_memberships::table
-        .filter(campus_memberships::organisation_id.eq(organisation_id).and(campus_memberships::campus_id.eq(campus_id)))
+        .filter(
+            campus_memberships::organisation_id
+                .eq(organisation_id)
+                .and(campus_memberships::campus_id.eq(campus_id)),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)

@@ -34,12 +34,22 @@ pub struct PlatformFilter {
     pub name_contains: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &PlatformRow, hours: &[WeeklyInterval]) -> ApiResult<()> {
-    diesel::insert_into(platforms::table).values(row).execute(conn)?;
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &PlatformRow,
+    hours: &[WeeklyInterval],
+) -> ApiResult<()> {
+    diesel::insert_into(platforms::table)
+        .values(row)
+        .execute(conn)?;
     set_opening_hours(conn, &row.id, hours)
 }
 
-pub fn set_opening_hours(conn: &mut DbConnection, platform_id: &str, hours: &[WeeklyInterval]) -> ApiResult<()> {
+pub fn set_opening_hours(
+    conn: &mut DbConnection,
+    platform_id: &str,
+    hours: &[WeeklyInterval],
+) -> ApiResult<()> {
     diesel::delete(poi::table.filter(poi::platform_id.eq(platform_id))).execute(conn)?;
     let rows: Vec<_> = hours
         .iter()
@@ -61,19 +71,38 @@ pub fn set_opening_hours(conn: &mut DbConnection, platform_id: &str, hours: &[We
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<PlatformRow>> {
-    Ok(platforms::table.find(id).select(PlatformRow::as_select()).first(conn).optional()?)
-}
-
-pub fn find_by_owner_and_name(conn: &mut DbConnection, owner: &str, name: &str) -> ApiResult<Option<PlatformRow>> {
     Ok(platforms::table
-        .filter(platforms::owner_organisation_id.eq(owner).and(platforms::name.eq(name)))
+        .find(id)
         .select(PlatformRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &PlatformFilter, page: &Page) -> ApiResult<(Vec<PlatformRow>, bool)> {
-    let mut query = platforms::table.select(PlatformRow::as_select()).order(platforms::id).into_boxed();
+pub fn find_by_owner_and_name(
+    conn: &mut DbConnection,
+    owner: &str,
+    name: &str,
+) -> ApiResult<Option<PlatformRow>> {
+    Ok(platforms::table
+        .filter(
+            platforms::owner_organisation_id
+                .eq(owner)
+                .and(platforms::name.eq(name)),
+        )
+        .select(PlatformRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &PlatformFilter,
+    page: &Page,
+) -> ApiResult<(Vec<PlatformRow>, bool)> {
+    let mut query = platforms::table
+        .select(PlatformRow::as_select())
+        .order(platforms::id)
+        .into_boxed();
     if let Some(campus) = &filter.campus_id {
         query = query.filter(platforms::campus_id.eq(campus.clone()));
     }
@@ -84,12 +113,19 @@ pub fn list(conn: &mut DbConnection, filter: &PlatformFilter, page: &Page) -> Ap
         query = query.filter(platforms::owner_organisation_id.eq(owner.clone()));
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(platforms::name.like(format!("%{}%", super::users::escape_like(text))).escape('\\'));
+        query = query.filter(
+            platforms::name
+                .like(format!("%{}%", super::users::escape_like(text)))
+                .escape('\\'),
+        );
     }
     if let Some(after) = &page.after {
         query = query.filter(platforms::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 pub fn update(conn: &mut DbConnection, row: &PlatformRow) -> ApiResult<()> {
@@ -112,21 +148,40 @@ pub fn update(conn: &mut DbConnection, row: &PlatformRow) -> ApiResult<()> {
 }
 
 /// Opening intervals of several platforms, as `(platform_id, interval)`.
-pub fn opening_hours_of(conn: &mut DbConnection, platform_ids: &[String]) -> ApiResult<Vec<(String, WeeklyInterval)>> {
+pub fn opening_hours_of(
+    conn: &mut DbConnection,
+    platform_ids: &[String],
+) -> ApiResult<Vec<(String, WeeklyInterval)>> {
     let rows: Vec<(String, i16, i32, i32)> = poi::table
         .filter(poi::platform_id.eq_any(platform_ids))
-        .select((poi::platform_id, poi::weekday, poi::opens_minute, poi::closes_minute))
+        .select((
+            poi::platform_id,
+            poi::weekday,
+            poi::opens_minute,
+            poi::closes_minute,
+        ))
         .order((poi::platform_id, poi::weekday, poi::opens_minute))
         .load(conn)?;
     rows.into_iter()
         .map(|(p, day, opens, closes)| {
-            let weekday = Weekday::from_number(day).ok_or_else(|| ApiError::internal(format!("weekday {day} in the database")))?;
-            Ok((p, WeeklyInterval { weekday, opens_minute: opens, closes_minute: closes }))
+            let weekday = Weekday::from_number(day)
+                .ok_or_else(|| ApiError::internal(format!("weekday {day} in the database")))?;
+            Ok((
+                p,
+                WeeklyInterval {
+                    weekday,
+                    opens_minute: opens,
+                    closes_minute: closes,
+                },
+            ))
         })
         .collect()
 }
 
-pub fn managers_of(conn: &mut DbConnection, platform_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+pub fn managers_of(
+    conn: &mut DbConnection,
+    platform_ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
     Ok(platform_managers::table
         .filter(platform_managers::platform_id.eq_any(platform_ids))
         .select((platform_managers::platform_id, platform_managers::user_id))
@@ -136,12 +191,19 @@ pub fn managers_of(conn: &mut DbConnection, platform_ids: &[String]) -> ApiResul
 
 pub fn is_manager(conn: &mut DbConnection, user_id: &str, platform_id: &str) -> ApiResult<bool> {
     let n: i64 = platform_managers::table
-        .filter(platform_managers::user_id.eq(user_id).and(platform_managers::platform_id.eq(platform_id)))
+        .filter(
+            platform_managers::user_id
+                .eq(user_id)
+                .and(platform_managers::platform_id.eq(platform_id)),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)
 }
 
 pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64> {
-    Ok(platforms::table.filter(platforms::id.eq_any(ids)).count().get_result(conn)?)
+    Ok(platforms::table
+        .filter(platforms::id.eq_any(ids))
+        .count()
+        .get_result(conn)?)
 }

@@ -16,12 +16,18 @@ pub struct QualificationRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &QualificationRow) -> ApiResult<()> {
-    diesel::insert_into(qualifications::table).values(row).execute(conn)?;
+    diesel::insert_into(qualifications::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<QualificationRow>> {
-    Ok(qualifications::table.find(id).select(QualificationRow::as_select()).first(conn).optional()?)
+    Ok(qualifications::table
+        .find(id)
+        .select(QualificationRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<QualificationRow>> {
@@ -40,7 +46,10 @@ pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<Qualificatio
     if let Some(after) = &page.after {
         query = query.filter(qualifications::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 pub fn update(conn: &mut DbConnection, row: &QualificationRow) -> ApiResult<()> {
@@ -73,5 +82,8 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
 }
 
 pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64> {
-    Ok(qualifications::table.filter(qualifications::id.eq_any(ids)).count().get_result(conn)?)
+    Ok(qualifications::table
+        .filter(qualifications::id.eq_any(ids))
+        .count()
+        .get_result(conn)?)
 }

@@ -32,20 +32,35 @@ pub struct SkipRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &SeriesRow) -> ApiResult<()> {
-    diesel::insert_into(booking_series::table).values(row).execute(conn)?;
+    diesel::insert_into(booking_series::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<SeriesRow>> {
-    Ok(booking_series::table.find(id).select(SeriesRow::as_select()).first(conn).optional()?)
+    Ok(booking_series::table
+        .find(id)
+        .select(SeriesRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn touch(conn: &mut DbConnection, id: &str, at: i64) -> ApiResult<()> {
-    diesel::update(booking_series::table.find(id)).set(booking_series::updated_at.eq(at)).execute(conn)?;
+    diesel::update(booking_series::table.find(id))
+        .set(booking_series::updated_at.eq(at))
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn insert_skip(conn: &mut DbConnection, series_id: &str, starts_at: i64, ends_at: i64, code: &str, reason: &str) -> ApiResult<()> {
+pub fn insert_skip(
+    conn: &mut DbConnection,
+    series_id: &str,
+    starts_at: i64,
+    ends_at: i64,
+    code: &str,
+    reason: &str,
+) -> ApiResult<()> {
     diesel::insert_into(skips::table)
         .values((
             skips::id.eq(new_id()),

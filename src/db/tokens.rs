@@ -18,7 +18,13 @@ pub struct RefreshTokenRow {
     pub created_at: i64,
 }
 
-pub fn insert(conn: &mut DbConnection, user_id: &str, family_id: &str, token_hash: &str, expires_at: i64) -> ApiResult<()> {
+pub fn insert(
+    conn: &mut DbConnection,
+    user_id: &str,
+    family_id: &str,
+    token_hash: &str,
+    expires_at: i64,
+) -> ApiResult<()> {
     diesel::insert_into(rt::table)
         .values((
             rt::id.eq(new_id()),
@@ -32,7 +38,10 @@ pub fn insert(conn: &mut DbConnection, user_id: &str, family_id: &str, token_has
     Ok(())
 }
 
-pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> ApiResult<Option<RefreshTokenRow>> {
+pub fn find_by_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> ApiResult<Option<RefreshTokenRow>> {
     Ok(rt::table
         .filter(rt::token_hash.eq(token_hash))
         .select(RefreshTokenRow::as_select())

@@ -26,12 +26,18 @@ pub struct UserFilter {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
-    diesel::insert_into(users::table).values(row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<UserRow>> {
-    Ok(users::table.find(id).select(UserRow::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<UserRow>> {
@@ -42,8 +48,15 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<U
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: &Page) -> ApiResult<(Vec<UserRow>, bool)> {
-    let mut query = users::table.select(UserRow::as_select()).order(users::id).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    page: &Page,
+) -> ApiResult<(Vec<UserRow>, bool)> {
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order(users::id)
+        .into_boxed();
     if let Some(org) = &filter.organisation_id {
         query = query.filter(users::organisation_id.eq(org.clone()));
     }
@@ -51,12 +64,19 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: &Page) -> ApiRes
         query = query.filter(users::role.eq(role.clone()));
     }
     if let Some(text) = &filter.email_contains {
-        query = query.filter(users::email.like(format!("%{}%", escape_like(text))).escape('\\'));
+        query = query.filter(
+            users::email
+                .like(format!("%{}%", escape_like(text)))
+                .escape('\\'),
+        );
     }
     if let Some(after) = &page.after {
         query = query.filter(users::id.gt(after.clone()));
     }
-    Ok(split_page(query.limit(page.limit + 1).load(conn)?, page.limit))
+    Ok(split_page(
+        query.limit(page.limit + 1).load(conn)?,
+        page.limit,
+    ))
 }
 
 pub fn update(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
@@ -73,7 +93,10 @@ pub fn update(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn organisation_kind(conn: &mut DbConnection, organisation_id: &str) -> ApiResult<Option<String>> {
+pub fn organisation_kind(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+) -> ApiResult<Option<String>> {
     Ok(organisations::table
         .find(organisation_id)
         .select(organisations::kind)
@@ -90,7 +113,10 @@ pub fn managed_platform_ids(conn: &mut DbConnection, user_id: &str) -> ApiResult
         .load(conn)?)
 }
 
-pub fn managed_platform_ids_of(conn: &mut DbConnection, user_ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+pub fn managed_platform_ids_of(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
     Ok(platform_managers::table
         .filter(platform_managers::user_id.eq_any(user_ids))
         .select((platform_managers::user_id, platform_managers::platform_id))
@@ -98,15 +124,27 @@ pub fn managed_platform_ids_of(conn: &mut DbConnection, user_ids: &[String]) -> 
         .load(conn)?)
 }
 
-pub fn set_managed_platforms(conn: &mut DbConnection, user_id: &str, platform_ids: &[String]) -> ApiResult<()> {
-    diesel::delete(platform_managers::table.filter(platform_managers::user_id.eq(user_id))).execute(conn)?;
+pub fn set_managed_platforms(
+    conn: &mut DbConnection,
+    user_id: &str,
+    platform_ids: &[String],
+) -> ApiResult<()> {
+    diesel::delete(platform_managers::table.filter(platform_managers::user_id.eq(user_id)))
+        .execute(conn)?;
     let rows: Vec<_> = platform_ids
         .iter()
-        .map(|p| (platform_managers::platform_id.eq(p), platform_managers::user_id.eq(user_id)))
+        .map(|p| {
+            (
+                platform_managers::platform_id.eq(p),
+                platform_managers::user_id.eq(user_id),
+            )
+        })
         .collect();
     // MultiConnection has no multi-row INSERT; these lists are short.
     for row in rows {
-        diesel::insert_into(platform_managers::table).values(row).execute(conn)?;
+        diesel::insert_into(platform_managers::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -119,7 +157,10 @@ pub struct HeldQualificationRow {
     pub expires_on: Option<chrono::NaiveDate>,
 }
 
-pub fn held_qualifications(conn: &mut DbConnection, user_id: &str) -> ApiResult<Vec<HeldQualificationRow>> {
+pub fn held_qualifications(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> ApiResult<Vec<HeldQualificationRow>> {
     Ok(user_qualifications::table
         .inner_join(qualifications::table)
         .filter(user_qualifications::user_id.eq(user_id))
@@ -142,14 +183,21 @@ pub fn award_qualification(
     expires_on: Option<chrono::NaiveDate>,
 ) -> ApiResult<()> {
     let existing: Option<String> = user_qualifications::table
-        .filter(user_qualifications::user_id.eq(user_id).and(user_qualifications::qualification_id.eq(qualification_id)))
+        .filter(
+            user_qualifications::user_id
+                .eq(user_id)
+                .and(user_qualifications::qualification_id.eq(qualification_id)),
+        )
         .select(user_qualifications::id)
         .first(conn)
         .optional()?;
     match existing {
         Some(id) => {
             diesel::update(user_qualifications::table.find(id))
-                .set((user_qualifications::awarded_on.eq(awarded_on), user_qualifications::expires_on.eq(expires_on)))
+                .set((
+                    user_qualifications::awarded_on.eq(awarded_on),
+                    user_qualifications::expires_on.eq(expires_on),
+                ))
                 .execute(conn)?;
         }
         None => {
@@ -169,10 +217,17 @@ pub fn award_qualification(
 }
 
 /// Returns whether the user held it.
-pub fn withdraw_qualification(conn: &mut DbConnection, user_id: &str, qualification_id: &str) -> ApiResult<bool> {
+pub fn withdraw_qualification(
+    conn: &mut DbConnection,
+    user_id: &str,
+    qualification_id: &str,
+) -> ApiResult<bool> {
     let deleted = diesel::delete(
-        user_qualifications::table
-            .filter(user_qualifications::user_id.eq(user_id).and(user_qualifications::qualification_id.eq(qualification_id))),
+        user_qualifications::table.filter(
+            user_qualifications::user_id
+                .eq(user_id)
+                .and(user_qualifications::qualification_id.eq(qualification_id)),
+        ),
     )
     .execute(conn)?;
     Ok(deleted > 0)
@@ -180,5 +235,7 @@ pub fn withdraw_qualification(conn: &mut DbConnection, user_id: &str, qualificat
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as escape character.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

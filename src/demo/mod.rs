@@ -108,11 +108,13 @@ pub struct SeedReport {
 }
 
 fn lookup<'a>(map: &'a HashMap<String, String>, key: &str, what: &str) -> ApiResult<&'a String> {
-    map.get(key).ok_or_else(|| ApiError::internal(format!("demo data: unknown {what} key {key}")))
+    map.get(key)
+        .ok_or_else(|| ApiError::internal(format!("demo data: unknown {what} key {key}")))
 }
 
 pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
-    let demo: DemoCampus = serde_json::from_str(CAMPUS_JSON).map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
+    let demo: DemoCampus = serde_json::from_str(CAMPUS_JSON)
+        .map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
     db::write_transaction(conn, |conn| {
         let mut created = 0;
         let now = db::now();
@@ -240,14 +242,22 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
 
         let mut logins = Vec::new();
         for u in &demo.users {
-            logins.push(DemoLogin { email: u.email.clone(), password: u.password.clone(), role: u.role });
+            logins.push(DemoLogin {
+                email: u.email.clone(),
+                password: u.password.clone(),
+                role: u.role,
+            });
             if db::users::find_by_email(conn, &u.email)?.is_some() {
                 continue;
             }
             let managed = u
                 .manages
                 .iter()
-                .map(|k| lookup(&platforms, k, "platform").and_then(|id| uuid::Uuid::parse_str(id).map_err(|e| ApiError::internal(e.to_string()))))
+                .map(|k| {
+                    lookup(&platforms, k, "platform").and_then(|id| {
+                        uuid::Uuid::parse_str(id).map_err(|e| ApiError::internal(e.to_string()))
+                    })
+                })
                 .collect::<ApiResult<Vec<_>>>()?;
             let (row, _) = create_account(
                 conn,
@@ -257,19 +267,30 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                     display_name: u.display_name.clone(),
                     password: u.password.clone(),
                     role: u.role,
-                    organisation_id: lookup(&organisations, &u.organisation, "organisation")?.clone(),
+                    organisation_id: lookup(&organisations, &u.organisation, "organisation")?
+                        .clone(),
                     managed_platform_ids: managed,
                 },
             )?;
             for held in &u.qualifications {
-                let qualification_id = lookup(&qualifications, &held.qualification, "qualification")?;
+                let qualification_id =
+                    lookup(&qualifications, &held.qualification, "qualification")?;
                 let validity = demo
                     .qualifications
                     .iter()
                     .find(|q| q.key == held.qualification)
                     .and_then(|q| q.validity_months);
-                let expires_on = validity.and_then(|m| held.awarded_on.checked_add_months(chrono::Months::new(m as u32)));
-                db::users::award_qualification(conn, &row.id, qualification_id, held.awarded_on, expires_on)?;
+                let expires_on = validity.and_then(|m| {
+                    held.awarded_on
+                        .checked_add_months(chrono::Months::new(m as u32))
+                });
+                db::users::award_qualification(
+                    conn,
+                    &row.id,
+                    qualification_id,
+                    held.awarded_on,
+                    expires_on,
+                )?;
             }
             created += 1;
         }

@@ -23,9 +23,17 @@ pub fn check_email(checks: &mut Checks, field: &str, email: &str) -> String {
 pub fn check_password(checks: &mut Checks, field: &str, password: &str) {
     let len = password.chars().count();
     if len < MIN_PASSWORD_CHARS {
-        checks.fail(field, "too_short", format!("le mot de passe doit compter au moins {MIN_PASSWORD_CHARS} caractères"));
+        checks.fail(
+            field,
+            "too_short",
+            format!("le mot de passe doit compter au moins {MIN_PASSWORD_CHARS} caractères"),
+        );
     } else if len > MAX_PASSWORD_CHARS {
-        checks.fail(field, "too_long", format!("le mot de passe doit compter au plus {MAX_PASSWORD_CHARS} caractères"));
+        checks.fail(
+            field,
+            "too_long",
+            format!("le mot de passe doit compter au plus {MAX_PASSWORD_CHARS} caractères"),
+        );
     }
 }
 

@@ -61,7 +61,11 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Refusal { code, message: message.into(), status: status.as_u16() }
+        Refusal {
+            code,
+            message: message.into(),
+            status: status.as_u16(),
+        }
     }
 
     pub fn into_error(self) -> ApiError {
@@ -141,7 +145,12 @@ pub fn check_closure(ctx: &BookingContext, span: Span) -> Result<(), Refusal> {
         return Err(Refusal::new(
             StatusCode::CONFLICT,
             "closed",
-            format!("Le plateau est fermé du {} au {} ({}).", fmt_local(c.span.start, &ctx.tz), fmt_local(c.span.end, &ctx.tz), c.name),
+            format!(
+                "Le plateau est fermé du {} au {} ({}).",
+                fmt_local(c.span.start, &ctx.tz),
+                fmt_local(c.span.end, &ctx.tz),
+                c.name
+            ),
         ));
     }
     Ok(())
@@ -152,7 +161,11 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     let span = ask.span;
     let tz = &ctx.tz;
     if span.start >= span.end {
-        return Err(Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_time_range", "Le début doit précéder la fin."));
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_time_range",
+            "Le début doit précéder la fin.",
+        ));
     }
     let p = &ctx.platform;
     let minutes = span.seconds() / 60;
@@ -160,36 +173,66 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "duration_too_long",
-            format!("Une réservation de « {} » dure au plus {} minutes ; celle-ci en dure {minutes}.", p.name, p.max_duration_minutes),
+            format!(
+                "Une réservation de « {} » dure au plus {} minutes ; celle-ci en dure {minutes}.",
+                p.name, p.max_duration_minutes
+            ),
         ));
     }
     if span.start < ctx.now + i64::from(p.min_notice_hours) * 3600 {
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            if span.start < ctx.now { "in_the_past" } else { "notice_too_short" },
-            format!("« {} » se réserve au moins {} h à l'avance : choisissez un début après le {}.",
-                p.name, p.min_notice_hours, fmt_local(ctx.now + i64::from(p.min_notice_hours) * 3600, tz)),
+            if span.start < ctx.now {
+                "in_the_past"
+            } else {
+                "notice_too_short"
+            },
+            format!(
+                "« {} » se réserve au moins {} h à l'avance : choisissez un début après le {}.",
+                p.name,
+                p.min_notice_hours,
+                fmt_local(ctx.now + i64::from(p.min_notice_hours) * 3600, tz)
+            ),
         ));
     }
     if span.start > ctx.now + i64::from(p.max_horizon_days) * 86_400 {
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "beyond_horizon",
-            format!("« {} » se réserve au plus {} jours à l'avance.", p.name, p.max_horizon_days),
+            format!(
+                "« {} » se réserve au plus {} jours à l'avance.",
+                p.name, p.max_horizon_days
+            ),
         ));
     }
     let open = opening_spans(&p.opening_hours, tz, span);
     if !open.iter().any(|o| o.contains(&span)) {
-        let day: Vec<String> = opening_spans(&p.opening_hours, tz, Span::new(span.start, span.start + 1))
-            .iter()
-            .filter(|o| local(o.start, tz).date_naive() == local(span.start, tz).date_naive())
-            .map(|o| format!("{}–{}", local(o.start, tz).format("%H:%M"), local(o.end, tz).format("%H:%M")))
-            .collect();
-        let hours = if day.is_empty() { "fermé ce jour-là".to_owned() } else { format!("ouvert {}", day.join(", ")) };
+        let day: Vec<String> =
+            opening_spans(&p.opening_hours, tz, Span::new(span.start, span.start + 1))
+                .iter()
+                .filter(|o| local(o.start, tz).date_naive() == local(span.start, tz).date_naive())
+                .map(|o| {
+                    format!(
+                        "{}–{}",
+                        local(o.start, tz).format("%H:%M"),
+                        local(o.end, tz).format("%H:%M")
+                    )
+                })
+                .collect();
+        let hours = if day.is_empty() {
+            "fermé ce jour-là".to_owned()
+        } else {
+            format!("ouvert {}", day.join(", "))
+        };
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "outside_opening_hours",
-            format!("Le créneau du {} au {} sort des heures d'ouverture de « {} » ({hours}).", fmt_local(span.start, tz), fmt_local(span.end, tz), p.name),
+            format!(
+                "Le créneau du {} au {} sort des heures d'ouverture de « {} » ({hours}).",
+                fmt_local(span.start, tz),
+                fmt_local(span.end, tz),
+                p.name
+            ),
         ));
     }
     check_closure(ctx, span)?;
@@ -198,26 +241,45 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,
                 "equipment_unavailable",
-                format!("« {} » n'est pas disponible (état : {}).", equipment.name, equipment.status),
+                format!(
+                    "« {} » n'est pas disponible (état : {}).",
+                    equipment.name, equipment.status
+                ),
             ));
         }
         if let Some((window, reason)) = ctx.maintenance.iter().find(|(m, _)| m.overlaps(&span)) {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,
                 "equipment_in_maintenance",
-                format!("« {} » est en maintenance du {} au {} ({reason}).", equipment.name, fmt_local(window.start, tz), fmt_local(window.end, tz)),
+                format!(
+                    "« {} » est en maintenance du {} au {} ({reason}).",
+                    equipment.name,
+                    fmt_local(window.start, tz),
+                    fmt_local(window.end, tz)
+                ),
             ));
         }
         check_qualifications(ctx, equipment, span)?;
     }
-    let others = ctx.live.iter().filter(|b| b.span.overlaps(&span) && Some(&b.id) != ask.ignore_booking_id.as_ref());
+    let others = ctx
+        .live
+        .iter()
+        .filter(|b| b.span.overlaps(&span) && Some(&b.id) != ask.ignore_booking_id.as_ref());
     match (&ctx.equipment, ask.stations) {
         (Some((equipment_id, equipment)), _) => {
-            if let Some(other) = others.clone().find(|b| b.equipment_id.as_ref() == Some(equipment_id)) {
+            if let Some(other) = others
+                .clone()
+                .find(|b| b.equipment_id.as_ref() == Some(equipment_id))
+            {
                 return Err(Refusal::new(
                     StatusCode::CONFLICT,
                     "booking_conflict",
-                    format!("« {} » est déjà réservé du {} au {} : choisissez un autre créneau.", equipment.name, fmt_local(other.span.start, tz), fmt_local(other.span.end, tz)),
+                    format!(
+                        "« {} » est déjà réservé du {} au {} : choisissez un autre créneau.",
+                        equipment.name,
+                        fmt_local(other.span.start, tz),
+                        fmt_local(other.span.end, tz)
+                    ),
                 ));
             }
         }
@@ -228,7 +290,11 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
                 return Err(Refusal::new(
                     StatusCode::CONFLICT,
                     "not_enough_stations",
-                    format!("Il reste {} poste(s) libre(s) sur {} à ce créneau ; {wanted} demandé(s).", free.max(0), p.stations),
+                    format!(
+                        "Il reste {} poste(s) libre(s) sur {} à ce créneau ; {wanted} demandé(s).",
+                        free.max(0),
+                        p.stations
+                    ),
                 ));
             }
         }
@@ -237,7 +303,11 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn check_qualifications(ctx: &BookingContext, equipment: &EquipmentRules, span: Span) -> Result<(), Refusal> {
+fn check_qualifications(
+    ctx: &BookingContext,
+    equipment: &EquipmentRules,
+    span: Span,
+) -> Result<(), Refusal> {
     if equipment.required_qualifications.is_empty() {
         return Ok(());
     }
@@ -252,7 +322,9 @@ fn check_qualifications(ctx: &BookingContext, equipment: &EquipmentRules, span: 
         .iter()
         .filter(|(id, _)| {
             !held.iter().any(|h| {
-                &h.qualification_id == id && h.awarded_on <= first_day && h.expires_on.is_none_or(|e| e >= last_day)
+                &h.qualification_id == id
+                    && h.awarded_on <= first_day
+                    && h.expires_on.is_none_or(|e| e >= last_day)
             })
         })
         .map(|(_, name)| name.as_str())
@@ -306,7 +378,12 @@ pub fn availability(ctx: &BookingContext, window: Span) -> Vec<(Span, i32)> {
                 return Vec::new();
             }
             let mut busy: Vec<Span> = ctx.maintenance.iter().map(|(s, _)| *s).collect();
-            busy.extend(ctx.live.iter().filter(|b| b.equipment_id.as_ref() == Some(equipment_id)).map(|b| b.span));
+            busy.extend(
+                ctx.live
+                    .iter()
+                    .filter(|b| b.equipment_id.as_ref() == Some(equipment_id))
+                    .map(|b| b.span),
+            );
             subtract(&open, &busy).into_iter().map(|s| (s, 1)).collect()
         }
         None => {
@@ -314,7 +391,11 @@ pub fn availability(ctx: &BookingContext, window: Span) -> Vec<(Span, i32)> {
             for span in open {
                 // Cut the open span at every start and end of a station booking.
                 let mut cuts = vec![span.start, span.end];
-                for b in ctx.live.iter().filter(|b| b.stations.is_some() && b.span.overlaps(&span)) {
+                for b in ctx
+                    .live
+                    .iter()
+                    .filter(|b| b.stations.is_some() && b.span.overlaps(&span))
+                {
                     cuts.push(b.span.start.clamp(span.start, span.end));
                     cuts.push(b.span.end.clamp(span.start, span.end));
                 }
@@ -327,7 +408,9 @@ pub fn availability(ctx: &BookingContext, window: Span) -> Vec<(Span, i32)> {
                         continue;
                     }
                     match out.last_mut() {
-                        Some((last, n)) if last.end == piece.start && *n == free => last.end = piece.end,
+                        Some((last, n)) if last.end == piece.start && *n == free => {
+                            last.end = piece.end
+                        }
                         _ => out.push((piece, free)),
                     }
                 }
@@ -347,17 +430,28 @@ pub struct Booker<'a> {
 }
 
 /// Whether the booker may book this platform, and whether the booking waits for approval.
-pub fn initial_status(booker: &Booker, owner_organisation_id: &str, who_may_book: WhoMayBook, outside_requires_approval: bool) -> Result<BookingStatus, Refusal> {
+pub fn initial_status(
+    booker: &Booker,
+    owner_organisation_id: &str,
+    who_may_book: WhoMayBook,
+    outside_requires_approval: bool,
+) -> Result<BookingStatus, Refusal> {
     if booker.role == Role::Admin || booker.manages_platform {
         return Ok(BookingStatus::Confirmed);
     }
     if booker.role == Role::Observer {
-        return Err(Refusal::new(StatusCode::FORBIDDEN, "booking_not_allowed", "Le comité de pilotage consulte les indicateurs mais ne réserve pas."));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "booking_not_allowed",
+            "Le comité de pilotage consulte les indicateurs mais ne réserve pas.",
+        ));
     }
     let insider = booker.organisation_id == owner_organisation_id;
     let allowed = match who_may_book {
         WhoMayBook::OwnerOnly => insider,
-        WhoMayBook::CampusMembers => insider || (booker.member_of_platform_campus && !booker.organisation_is_company),
+        WhoMayBook::CampusMembers => {
+            insider || (booker.member_of_platform_campus && !booker.organisation_is_company)
+        }
         WhoMayBook::Anyone => true,
     };
     if !allowed {
@@ -366,9 +460,17 @@ pub fn initial_status(booker: &Booker, owner_organisation_id: &str, who_may_book
             WhoMayBook::CampusMembers => "aux membres du campus",
             WhoMayBook::Anyone => "à tous",
         };
-        return Err(Refusal::new(StatusCode::FORBIDDEN, "booking_not_allowed", format!("Ce plateau n'est ouvert à la réservation qu'{who}.")));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "booking_not_allowed",
+            format!("Ce plateau n'est ouvert à la réservation qu'{who}."),
+        ));
     }
-    Ok(if !insider && outside_requires_approval { BookingStatus::Pending } else { BookingStatus::Confirmed })
+    Ok(if !insider && outside_requires_approval {
+        BookingStatus::Pending
+    } else {
+        BookingStatus::Confirmed
+    })
 }
 
 #[cfg(test)]
@@ -376,7 +478,12 @@ mod tests {
     use super::*;
 
     fn b(start: i64, end: i64, stations: i32) -> LiveBooking {
-        LiveBooking { id: format!("{start}-{end}"), span: Span::new(start, end), equipment_id: None, stations: Some(stations) }
+        LiveBooking {
+            id: format!("{start}-{end}"),
+            span: Span::new(start, end),
+            equipment_id: None,
+            stations: Some(stations),
+        }
     }
 
     #[test]
@@ -388,12 +495,43 @@ mod tests {
 
     #[test]
     fn outsiders_wait_for_approval() {
-        let teacher = Booker { role: Role::Teacher, organisation_id: "b", organisation_is_company: false, member_of_platform_campus: true, manages_platform: false };
-        assert_eq!(initial_status(&teacher, "a", WhoMayBook::CampusMembers, true), Ok(BookingStatus::Pending));
-        assert_eq!(initial_status(&teacher, "b", WhoMayBook::CampusMembers, true), Ok(BookingStatus::Confirmed));
-        assert_eq!(initial_status(&teacher, "a", WhoMayBook::OwnerOnly, true).unwrap_err().code, "booking_not_allowed");
-        let company = Booker { role: Role::Company, organisation_id: "c", organisation_is_company: true, member_of_platform_campus: true, manages_platform: false };
-        assert_eq!(initial_status(&company, "a", WhoMayBook::CampusMembers, true).unwrap_err().code, "booking_not_allowed");
-        assert_eq!(initial_status(&company, "a", WhoMayBook::Anyone, false), Ok(BookingStatus::Confirmed));
+        let teacher = Booker {
+            role: Role::Teacher,
+            organisation_id: "b",
+            organisation_is_company: false,
+            member_of_platform_campus: true,
+            manages_platform: false,
+        };
+        assert_eq!(
+            initial_status(&teacher, "a", WhoMayBook::CampusMembers, true),
+            Ok(BookingStatus::Pending)
+        );
+        assert_eq!(
+            initial_status(&teacher, "b", WhoMayBook::CampusMembers, true),
+            Ok(BookingStatus::Confirmed)
+        );
+        assert_eq!(
+            initial_status(&teacher, "a", WhoMayBook::OwnerOnly, true)
+                .unwrap_err()
+                .code,
+            "booking_not_allowed"
+        );
+        let company = Booker {
+            role: Role::Company,
+            organisation_id: "c",
+            organisation_is_company: true,
+            member_of_platform_campus: true,
+            manages_platform: false,
+        };
+        assert_eq!(
+            initial_status(&company, "a", WhoMayBook::CampusMembers, true)
+                .unwrap_err()
+                .code,
+            "booking_not_allowed"
+        );
+        assert_eq!(
+            initial_status(&company, "a", WhoMayBook::Anyone, false),
+            Ok(BookingStatus::Confirmed)
+        );
     }
 }

@@ -1,14 +1,14 @@
 //! Domain rules as plain functions and types, free of HTTP and of the database.
 
 pub mod accounts;
+pub mod booking;
+pub mod calendar;
 pub mod codes;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
-pub mod time;
-pub mod booking;
-pub mod calendar;
 pub mod recurrence;
+pub mod time;
 pub mod validate;
 
 /// Declares a closed set of values stored as text and written as snake_case on the wire.
@@ -125,7 +125,11 @@ text_enum! {
 impl Weekday {
     /// ISO number, Monday = 1.
     pub fn number(self) -> i16 {
-        Weekday::ALL.iter().position(|d| *d == self).expect("listed") as i16 + 1
+        Weekday::ALL
+            .iter()
+            .position(|d| *d == self)
+            .expect("listed") as i16
+            + 1
     }
 
     pub fn from_number(n: i16) -> Option<Self> {

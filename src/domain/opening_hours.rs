@@ -56,22 +56,45 @@ pub fn format_minute(minute: i32) -> String {
 }
 
 /// Checks the intervals (format, order, no overlap within a day) and returns them sorted.
-pub fn check_opening_hours(checks: &mut Checks, field: &str, intervals: &[OpeningInterval]) -> Vec<WeeklyInterval> {
+pub fn check_opening_hours(
+    checks: &mut Checks,
+    field: &str,
+    intervals: &[OpeningInterval],
+) -> Vec<WeeklyInterval> {
     let mut parsed = Vec::with_capacity(intervals.len());
     for (i, interval) in intervals.iter().enumerate() {
         let opens = parse_minute(&interval.opens);
         let closes = parse_minute(&interval.closes);
         if opens.is_none() || opens == Some(24 * 60) {
-            checks.fail(format!("{field}[{i}].opens"), "invalid_format", "heure attendue au format HH:MM, de 00:00 à 23:59");
+            checks.fail(
+                format!("{field}[{i}].opens"),
+                "invalid_format",
+                "heure attendue au format HH:MM, de 00:00 à 23:59",
+            );
         }
         if closes.is_none() || closes == Some(0) {
-            checks.fail(format!("{field}[{i}].closes"), "invalid_format", "heure attendue au format HH:MM, de 00:01 à 24:00");
+            checks.fail(
+                format!("{field}[{i}].closes"),
+                "invalid_format",
+                "heure attendue au format HH:MM, de 00:01 à 24:00",
+            );
         }
         if let (Some(o), Some(c)) = (opens, closes) {
             if o >= c {
-                checks.fail(format!("{field}[{i}].closes"), "before_start", "la fermeture doit suivre l'ouverture");
+                checks.fail(
+                    format!("{field}[{i}].closes"),
+                    "before_start",
+                    "la fermeture doit suivre l'ouverture",
+                );
             } else {
-                parsed.push((i, WeeklyInterval { weekday: interval.weekday, opens_minute: o, closes_minute: c }));
+                parsed.push((
+                    i,
+                    WeeklyInterval {
+                        weekday: interval.weekday,
+                        opens_minute: o,
+                        closes_minute: c,
+                    },
+                ));
             }
         }
     }
@@ -83,7 +106,12 @@ pub fn check_opening_hours(checks: &mut Checks, field: &str, intervals: &[Openin
             checks.fail(
                 format!("{field}[{j}]"),
                 "overlap",
-                format!("chevauche un autre créneau du {} ({}–{})", weekday_fr(a.weekday), format_minute(a.opens_minute), format_minute(a.closes_minute)),
+                format!(
+                    "chevauche un autre créneau du {} ({}–{})",
+                    weekday_fr(a.weekday),
+                    format_minute(a.opens_minute),
+                    format_minute(a.closes_minute)
+                ),
             );
         }
     }
@@ -107,7 +135,11 @@ mod tests {
     use super::*;
 
     fn iv(day: Weekday, opens: &str, closes: &str) -> OpeningInterval {
-        OpeningInterval { weekday: day, opens: opens.into(), closes: closes.into() }
+        OpeningInterval {
+            weekday: day,
+            opens: opens.into(),
+            closes: closes.into(),
+        }
     }
 
     #[test]
@@ -116,19 +148,40 @@ mod tests {
         let ok = check_opening_hours(
             &mut checks,
             "opening_hours",
-            &[iv(Weekday::Monday, "13:30", "17:30"), iv(Weekday::Monday, "08:00", "12:00"), iv(Weekday::Tuesday, "00:00", "24:00")],
+            &[
+                iv(Weekday::Monday, "13:30", "17:30"),
+                iv(Weekday::Monday, "08:00", "12:00"),
+                iv(Weekday::Tuesday, "00:00", "24:00"),
+            ],
         );
         assert!(checks.is_empty());
         assert_eq!(ok[0].opens_minute, 480);
         assert_eq!(ok[1].opens_minute, 810);
 
         let mut checks = Checks::new();
-        check_opening_hours(&mut checks, "h", &[iv(Weekday::Monday, "08:00", "12:00"), iv(Weekday::Monday, "11:00", "13:00")]);
+        check_opening_hours(
+            &mut checks,
+            "h",
+            &[
+                iv(Weekday::Monday, "08:00", "12:00"),
+                iv(Weekday::Monday, "11:00", "13:00"),
+            ],
+        );
         assert!(!checks.is_empty());
 
         let mut checks = Checks::new();
-        check_opening_hours(&mut checks, "h", &[iv(Weekday::Monday, "8:00", "12:00"), iv(Weekday::Friday, "12:00", "11:00")]);
+        check_opening_hours(
+            &mut checks,
+            "h",
+            &[
+                iv(Weekday::Monday, "8:00", "12:00"),
+                iv(Weekday::Friday, "12:00", "11:00"),
+            ],
+        );
         let errors = format!("{:?}", checks.finish().unwrap_err().errors);
-        assert!(errors.contains("h[0].opens") && errors.contains("h[1].closes"), "{errors}");
+        assert!(
+            errors.contains("h[0].opens") && errors.contains("h[1].closes"),
+            "{errors}"
+        );
     }
 }

@@ -12,8 +12,12 @@ pub fn check_identifiers(
     uai: Option<&str>,
     siret: Option<&str>,
 ) -> (Option<String>, Option<String>) {
-    let uai = uai.map(|u| u.trim().to_uppercase()).filter(|u| !u.is_empty());
-    let siret = siret.map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>()).filter(|s| !s.is_empty());
+    let uai = uai
+        .map(|u| u.trim().to_uppercase())
+        .filter(|u| !u.is_empty());
+    let siret = siret
+        .map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        .filter(|s| !s.is_empty());
     if let Some(u) = &uai {
         if kind == OrganisationKind::Company {
             checks.fail("uai", "not_allowed", "une entreprise n'a pas de code UAI");
@@ -22,10 +26,16 @@ pub fn check_identifiers(
         }
     }
     match &siret {
-        Some(s) if !is_valid_siret(s) => {
-            checks.fail("siret", "invalid_format", "SIRET invalide : quatorze chiffres dont le dernier est une clé de Luhn")
-        }
-        None if kind == OrganisationKind::Company => checks.fail("siret", "required", "le SIRET est obligatoire pour une entreprise"),
+        Some(s) if !is_valid_siret(s) => checks.fail(
+            "siret",
+            "invalid_format",
+            "SIRET invalide : quatorze chiffres dont le dernier est une clé de Luhn",
+        ),
+        None if kind == OrganisationKind::Company => checks.fail(
+            "siret",
+            "required",
+            "le SIRET est obligatoire pour une entreprise",
+        ),
         _ => {}
     }
     (uai, siret)

@@ -21,12 +21,20 @@ impl PageQuery {
     pub fn page(&self) -> Result<Page, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", "out_of_range", format!("doit être compris entre 1 et {MAX_LIMIT}")));
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                format!("doit être compris entre 1 et {MAX_LIMIT}"),
+            ));
         }
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
-                ApiError::field("cursor", "invalid_format", "curseur inconnu : reprenez la valeur « next_cursor » d'une page précédente")
+                ApiError::field(
+                    "cursor",
+                    "invalid_format",
+                    "curseur inconnu : reprenez la valeur « next_cursor » d'une page précédente",
+                )
             })?),
         };
         Ok(Page { after, limit })

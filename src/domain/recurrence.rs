@@ -21,16 +21,30 @@ pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
     let rule = rule.trim();
     let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
     if rule.is_empty() || rule.len() > 500 || rule.contains(['\n', '\r']) {
-        return Err(invalid("règle attendue sur une ligne, par exemple FREQ=WEEKLY;UNTIL=20270701T000000Z"));
+        return Err(invalid(
+            "règle attendue sur une ligne, par exemple FREQ=WEEKLY;UNTIL=20270701T000000Z",
+        ));
     }
     let upper = rule.to_ascii_uppercase();
-    if ["FREQ=HOURLY", "FREQ=MINUTELY", "FREQ=SECONDLY"].iter().any(|f| upper.contains(f)) {
-        return Err(invalid("une série se répète au plus une fois par jour (FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY)"));
+    if ["FREQ=HOURLY", "FREQ=MINUTELY", "FREQ=SECONDLY"]
+        .iter()
+        .any(|f| upper.contains(f))
+    {
+        return Err(invalid(
+            "une série se répète au plus une fois par jour (FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY)",
+        ));
     }
     let start_local = local(first.start, tz);
     let end_local = local(first.end, tz);
-    let text = format!("DTSTART;TZID={}:{}\nRRULE:{}", tz.name(), start_local.format("%Y%m%dT%H%M%S"), rule);
-    let set: RRuleSet = text.parse().map_err(|e| invalid(format!("règle de récurrence invalide : {e}")))?;
+    let text = format!(
+        "DTSTART;TZID={}:{}\nRRULE:{}",
+        tz.name(),
+        start_local.format("%Y%m%dT%H%M%S"),
+        rule
+    );
+    let set: RRuleSet = text
+        .parse()
+        .map_err(|e| invalid(format!("règle de récurrence invalide : {e}")))?;
     let result = set.all((MAX_OCCURRENCES + 1) as u16);
     if result.dates.len() > MAX_OCCURRENCES {
         return Err(invalid(format!(
@@ -59,7 +73,6 @@ pub fn envelope(spans: &[Span]) -> Option<Span> {
     Some(Span::new(start, end))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,17 +93,31 @@ mod tests {
             assert_eq!(start.format("%H:%M").to_string(), "08:00");
             assert_eq!(local(span.end, &tz).format("%H:%M").to_string(), "12:00");
         }
-        assert_eq!(spans[1].start, parse_instant("2026-10-27T08:00:00+01:00").unwrap());
-        assert_eq!(spans[23].start, parse_instant("2027-03-30T08:00:00+02:00").unwrap());
+        assert_eq!(
+            spans[1].start,
+            parse_instant("2026-10-27T08:00:00+01:00").unwrap()
+        );
+        assert_eq!(
+            spans[23].start,
+            parse_instant("2027-03-30T08:00:00+02:00").unwrap()
+        );
     }
 
     #[test]
     fn refuses_unbounded_and_sub_daily_rules() {
         let tz = chrono_tz::Europe::Paris;
-        let first = Span::new(parse_instant("2026-10-20T08:00:00+02:00").unwrap(), parse_instant("2026-10-20T12:00:00+02:00").unwrap());
+        let first = Span::new(
+            parse_instant("2026-10-20T08:00:00+02:00").unwrap(),
+            parse_instant("2026-10-20T12:00:00+02:00").unwrap(),
+        );
         assert!(expand("FREQ=DAILY", first, &tz).is_err());
         assert!(expand("FREQ=HOURLY;COUNT=3", first, &tz).is_err());
         assert!(expand("FREQ=WEEKLY;COUNT=x", first, &tz).is_err());
-        assert_eq!(expand("FREQ=WEEKLY;INTERVAL=2;COUNT=3", first, &tz).unwrap().len(), 3);
+        assert_eq!(
+            expand("FREQ=WEEKLY;INTERVAL=2;COUNT=3", first, &tz)
+                .unwrap()
+                .len(),
+            3
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Instants, local times of the campus and weekly opening hours made concrete.
 
-use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 use super::opening_hours::WeeklyInterval;
@@ -31,11 +33,15 @@ impl Span {
 }
 
 pub fn parse_instant(text: &str) -> Option<i64> {
-    DateTime::<FixedOffset>::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
+    DateTime::<FixedOffset>::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 pub fn local(seconds: i64, tz: &Tz) -> DateTime<Tz> {
-    tz.timestamp_opt(seconds, 0).single().unwrap_or_else(|| Utc.timestamp_opt(0, 0).unwrap().with_timezone(tz))
+    tz.timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or_else(|| Utc.timestamp_opt(0, 0).unwrap().with_timezone(tz))
 }
 
 /// The instant of a local wall-clock time. In the spring-forward gap the time is read as
@@ -46,7 +52,10 @@ pub fn local_to_instant(naive: NaiveDateTime, tz: &Tz) -> i64 {
         LocalResult::Ambiguous(first, _) => first.timestamp(),
         LocalResult::None => {
             let later = naive + Duration::hours(1);
-            tz.from_local_datetime(&later).earliest().map(|t| t.timestamp()).unwrap_or_else(|| naive.and_utc().timestamp())
+            tz.from_local_datetime(&later)
+                .earliest()
+                .map(|t| t.timestamp())
+                .unwrap_or_else(|| naive.and_utc().timestamp())
         }
     }
 }
@@ -63,9 +72,15 @@ pub fn opening_spans(hours: &[WeeklyInterval], tz: &Tz, window: Span) -> Vec<Spa
     let mut spans = Vec::new();
     let mut day = first;
     while day <= last {
-        let weekday = super::Weekday::from_number(chrono::Datelike::weekday(&day).number_from_monday() as i16).expect("1..=7");
+        let weekday = super::Weekday::from_number(
+            chrono::Datelike::weekday(&day).number_from_monday() as i16,
+        )
+        .expect("1..=7");
         for h in hours.iter().filter(|h| h.weekday == weekday) {
-            let span = Span::new(date_at_minute(day, h.opens_minute, tz), date_at_minute(day, h.closes_minute, tz));
+            let span = Span::new(
+                date_at_minute(day, h.opens_minute, tz),
+                date_at_minute(day, h.closes_minute, tz),
+            );
             if span.start < span.end && span.overlaps(&window) {
                 spans.push(span);
             }
@@ -115,7 +130,11 @@ mod tests {
     #[test]
     fn opening_spans_follow_local_time_across_dst() {
         let tz = chrono_tz::Europe::Paris;
-        let hours = [WeeklyInterval { weekday: Weekday::Monday, opens_minute: 8 * 60, closes_minute: 12 * 60 }];
+        let hours = [WeeklyInterval {
+            weekday: Weekday::Monday,
+            opens_minute: 8 * 60,
+            closes_minute: 12 * 60,
+        }];
         // Mondays 23 and 30 March 2026 (DST starts on Sunday 29 March).
         let window = Span::new(
             parse_instant("2026-03-23T00:00:00+01:00").unwrap(),
@@ -123,8 +142,14 @@ mod tests {
         );
         let spans = opening_spans(&hours, &tz, window);
         assert_eq!(spans.len(), 2);
-        assert_eq!(spans[0].start, parse_instant("2026-03-23T08:00:00+01:00").unwrap());
-        assert_eq!(spans[1].start, parse_instant("2026-03-30T08:00:00+02:00").unwrap());
+        assert_eq!(
+            spans[0].start,
+            parse_instant("2026-03-23T08:00:00+01:00").unwrap()
+        );
+        assert_eq!(
+            spans[1].start,
+            parse_instant("2026-03-30T08:00:00+02:00").unwrap()
+        );
         assert_eq!(spans[1].seconds(), 4 * 3600);
     }
 
@@ -133,6 +158,9 @@ mod tests {
         let spans = merge(vec![Span::new(0, 10), Span::new(10, 20), Span::new(30, 40)]);
         assert_eq!(spans, vec![Span::new(0, 20), Span::new(30, 40)]);
         let free = subtract(&spans, &[Span::new(5, 8), Span::new(15, 35)]);
-        assert_eq!(free, vec![Span::new(0, 5), Span::new(8, 15), Span::new(35, 40)]);
+        assert_eq!(
+            free,
+            vec![Span::new(0, 5), Span::new(8, 15), Span::new(35, 40)]
+        );
     }
 }

@@ -25,23 +25,46 @@ impl Checks {
             if min == 1 {
                 self.fail(field, "required", "ne doit pas être vide");
             } else {
-                self.fail(field, "too_short", format!("doit compter au moins {min} caractères"));
+                self.fail(
+                    field,
+                    "too_short",
+                    format!("doit compter au moins {min} caractères"),
+                );
             }
         } else if len > max {
-            self.fail(field, "too_long", format!("doit compter au plus {max} caractères"));
+            self.fail(
+                field,
+                "too_long",
+                format!("doit compter au plus {max} caractères"),
+            );
         }
         trimmed.to_owned()
     }
 
     /// Optional text: blank becomes `None`.
-    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
         let value = value.map(str::trim).filter(|v| !v.is_empty())?;
         Some(self.text(field, value, 1, max))
     }
 
-    pub fn range<T: PartialOrd + std::fmt::Display + Copy>(&mut self, field: &str, value: T, min: T, max: T) -> T {
+    pub fn range<T: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        field: &str,
+        value: T,
+        min: T,
+        max: T,
+    ) -> T {
         if value < min || value > max {
-            self.fail(field, "out_of_range", format!("doit être compris entre {min} et {max}"));
+            self.fail(
+                field,
+                "out_of_range",
+                format!("doit être compris entre {min} et {max}"),
+            );
         }
         value
     }

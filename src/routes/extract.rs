@@ -20,11 +20,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()));
+        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json())
+        });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -44,7 +42,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
                     )
                 } else {
-                    ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}"))
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        format!("Le corps de la requête n'a pas pu être lu : {e}"),
+                    )
                 }
             })?;
             parse_json(&bytes).map(JsonBody)
@@ -63,13 +64,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                ApiError::bad_request(
-                    "malformed_json",
-                    format!("Le corps n'est pas du JSON valide (ligne {}, colonne {}).", inner.line(), inner.column()),
-                )
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::bad_request(
+                "malformed_json",
+                format!(
+                    "Le corps n'est pas du JSON valide (ligne {}, colonne {}).",
+                    inner.line(),
+                    inner.column()
+                ),
+            ),
+            serde_json::error::Category::Data => {
+                ApiError::validation(vec![describe_data_error(&path, &inner.to_string())])
             }
-            serde_json::error::Category::Data => ApiError::validation(vec![describe_data_error(&path, &inner.to_string())]),
         }
     })
 }
@@ -85,7 +92,11 @@ fn join_path(path: &str, field: &str) -> String {
 fn describe_data_error(path: &str, raw: &str) -> FieldError {
     // serde_json appends the position; the field path says more to a client.
     let message = raw.split(" at line ").next().unwrap_or(raw);
-    let path_or_body = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
+    let path_or_body = if path.is_empty() || path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     let ticked = |text: &str| text.split('`').nth(1).unwrap_or_default().to_owned();
     let expected = |text: &str| {
         text.split_once("expected ")
@@ -93,7 +104,11 @@ fn describe_data_error(path: &str, raw: &str) -> FieldError {
             .unwrap_or_default()
     };
     if message.starts_with("missing field") {
-        FieldError::new(join_path(path, &ticked(message)), "required", "champ obligatoire manquant")
+        FieldError::new(
+            join_path(path, &ticked(message)),
+            "required",
+            "champ obligatoire manquant",
+        )
     } else if message.starts_with("unknown field") {
         FieldError::new(
             join_path(path, &ticked(message)),
@@ -104,16 +119,32 @@ fn describe_data_error(path: &str, raw: &str) -> FieldError {
         FieldError::new(
             path_or_body,
             "unknown_value",
-            format!("valeur inconnue « {} » ; valeurs permises : {}", ticked(message), expected(message)),
+            format!(
+                "valeur inconnue « {} » ; valeurs permises : {}",
+                ticked(message),
+                expected(message)
+            ),
         )
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
-        FieldError::new(path_or_body, "invalid_type", format!("type incorrect : {got} reçu, {want} attendu"))
+        FieldError::new(
+            path_or_body,
+            "invalid_type",
+            format!("type incorrect : {got} reçu, {want} attendu"),
+        )
     } else if let Some(rest) = message.strip_prefix("invalid value: ") {
         let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
-        FieldError::new(path_or_body, "invalid_value", format!("valeur incorrecte : {got} reçu, {want} attendu"))
+        FieldError::new(
+            path_or_body,
+            "invalid_value",
+            format!("valeur incorrecte : {got} reçu, {want} attendu"),
+        )
     } else if let Some(rest) = message.strip_prefix("invalid length ") {
-        FieldError::new(path_or_body, "invalid_length", format!("longueur incorrecte : {rest}"))
+        FieldError::new(
+            path_or_body,
+            "invalid_length",
+            format!("longueur incorrecte : {rest}"),
+        )
     } else {
         FieldError::new(path_or_body, "invalid", message.to_owned())
     }
@@ -128,10 +159,20 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     .into()
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     let message = err.to_string();
-    let message = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
-    ApiError::bad_request("invalid_query", format!("Paramètres de requête invalides : {message}.")).into()
+    let message = message
+        .strip_prefix("Query deserialize error: ")
+        .unwrap_or(&message)
+        .to_owned();
+    ApiError::bad_request(
+        "invalid_query",
+        format!("Paramètres de requête invalides : {message}."),
+    )
+    .into()
 }
 
 /// Reads a whole body, refusing one larger than the JSON limit with a problem document.
@@ -139,7 +180,12 @@ pub async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::B
     use futures_util::StreamExt;
     let mut buffer = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("unreadable_body", format!("Le corps de la requête n'a pas pu être lu : {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("Le corps de la requête n'a pas pu être lu : {e}"),
+            )
+        })?;
         if buffer.len() + chunk.len() > JSON_LIMIT {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -152,4 +198,3 @@ pub async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::B
     }
     Ok(buffer.freeze())
 }
-

@@ -13,7 +13,9 @@ pub const OPENAPI_JSON: &str = include_str!("../../openapi/openapi.json");
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "alive", body = String)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
 }
 
 /// Readiness: the database answers.
@@ -23,14 +25,21 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
-        .db(|conn| conn.batch_execute("SELECT 1").map_err(crate::error::ApiError::unavailable_from))
+        .db(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(crate::error::ApiError::unavailable_from)
+        })
         .await?;
-    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready"))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ready"))
 }
 
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI_JSON)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI_JSON)
 }

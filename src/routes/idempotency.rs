@@ -22,10 +22,17 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let key = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
-        Some(k) if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) => k.to_owned(),
+        Some(k)
+            if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            k.to_owned()
+        }
         _ => {
             return Err(ApiError::bad_request(
                 "invalid_idempotency_key",
@@ -35,7 +42,10 @@ pub async fn middleware(
         }
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     // Keys are scoped to the caller, so two accounts can never collide or read each other's.
     let scope = req
@@ -59,7 +69,9 @@ pub async fn middleware(
 
     let claim = {
         let (scope, key, request_hash) = (scope.clone(), key.clone(), request_hash.clone());
-        state.db(move |conn| store::claim(conn, &scope, &key, &request_hash)).await?
+        state
+            .db(move |conn| store::claim(conn, &scope, &key, &request_hash))
+            .await?
     };
     match claim {
         Claim::Replay(record) => {

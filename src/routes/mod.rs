@@ -47,7 +47,11 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         actix_web::http::StatusCode::NOT_FOUND,
         "not_found",
         "Ressource introuvable",
-        format!("Aucune ressource à {} {} : voir /api/v1/openapi.json.", req.method(), req.path()),
+        format!(
+            "Aucune ressource à {} {} : voir /api/v1/openapi.json.",
+            req.method(),
+            req.path()
+        ),
     ))
 }
 

@@ -2,8 +2,8 @@
 
 pub mod auth;
 pub mod bookings;
-pub mod closures;
 pub mod campuses;
+pub mod closures;
 pub mod equipment;
 pub mod organisations;
 pub mod platforms;
@@ -28,7 +28,10 @@ pub struct Paged<T: ToSchema> {
 impl<T: ToSchema> Paged<T> {
     /// `last_id` is the id of the last row of the page when another page follows.
     pub fn new(items: Vec<T>, last_id: Option<&str>) -> Self {
-        Paged { items, next_cursor: last_id.map(encode_cursor) }
+        Paged {
+            items,
+            next_cursor: last_id.map(encode_cursor),
+        }
     }
 }
 
@@ -37,7 +40,11 @@ pub fn instant(seconds: i64, tz: &Tz) -> String {
     tz.timestamp_opt(seconds, 0)
         .single()
         .map(|t| t.to_rfc3339())
-        .unwrap_or_else(|| DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default().to_rfc3339())
+        .unwrap_or_else(|| {
+            DateTime::<Utc>::from_timestamp(seconds, 0)
+                .unwrap_or_default()
+                .to_rfc3339()
+        })
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null`

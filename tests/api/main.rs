@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod authorisation;
+mod bookings;
 mod demo;
 mod errors;
 mod idempotency;

@@ -6,7 +6,9 @@ use crate::support::TestApp;
 /// The committed document must be what the code describes.
 #[test]
 fn committed_openapi_matches_the_code() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).expect("openapi/openapi.json");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json");
     let generated = plateaux::app::openapi_json();
     assert!(
         committed == generated,
@@ -17,7 +19,12 @@ fn committed_openapi_matches_the_code() {
         .as_object()
         .unwrap()
         .values()
-        .flat_map(|item| item.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str()))
+        .flat_map(|item| {
+            item.as_object()
+                .unwrap()
+                .values()
+                .filter_map(|op| op["operationId"].as_str())
+        })
         .collect();
     let count = operation_ids.len();
     operation_ids.sort();
@@ -26,12 +33,21 @@ fn committed_openapi_matches_the_code() {
 }
 
 async fn serves_the_committed_document_and_health(app: TestApp) {
-    let reply = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200);
+    let reply = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .expect(200);
     assert_eq!(reply.text, plateaux::app::openapi_json());
     assert_eq!(reply.json()["openapi"], "3.1.0");
-    let health = app.call(Method::GET, "/healthz", None, None, &[]).await.expect(200);
+    let health = app
+        .call(Method::GET, "/healthz", None, None, &[])
+        .await
+        .expect(200);
     assert_eq!(health.text, "ok");
-    let ready = app.call(Method::GET, "/readyz", None, None, &[]).await.expect(200);
+    let ready = app
+        .call(Method::GET, "/readyz", None, None, &[])
+        .await
+        .expect(200);
     assert_eq!(ready.text, "ready");
     assert!(ready.headers.contains_key("x-request-id"));
 }

@@ -15,7 +15,11 @@ use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
 use crate::views::users::{OwnAccountChanges, UserView};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(show_me).service(update_me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(show_me)
+        .service(update_me);
 }
 
 fn invalid_credentials() -> ApiError {
@@ -37,13 +41,29 @@ fn invalid_refresh() -> ApiError {
 }
 
 /// Issues an access token and a new refresh token of `family_id`.
-fn issue_tokens(conn: &mut db::DbConnection, keys: &TokenKeys, user: &UserRow, family_id: &str, tz: &chrono_tz::Tz) -> ApiResult<TokenView> {
+fn issue_tokens(
+    conn: &mut db::DbConnection,
+    keys: &TokenKeys,
+    user: &UserRow,
+    family_id: &str,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<TokenView> {
     let role = Role::from_db(&user.role)?;
-    let caller = CurrentUser { id: user.id.clone(), role, organisation_id: user.organisation_id.clone() };
+    let caller = CurrentUser {
+        id: user.id.clone(),
+        role,
+        organisation_id: user.organisation_id.clone(),
+    };
     let now = db::now();
     let access_token = keys.issue(&caller, now)?;
     let refresh_token = auth::random_token();
-    db::tokens::insert(conn, &user.id, family_id, &auth::token_hash(&refresh_token), now + REFRESH_TOKEN_SECONDS)?;
+    db::tokens::insert(
+        conn,
+        &user.id,
+        family_id,
+        &auth::token_hash(&refresh_token),
+        now + REFRESH_TOKEN_SECONDS,
+    )?;
     let managed = db::users::managed_platform_ids(conn, &user.id)?;
     Ok(TokenView {
         access_token,
@@ -61,7 +81,11 @@ fn issue_tokens(conn: &mut db::DbConnection, keys: &TokenKeys, user: &UserRow, f
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: JsonBody<LoginRequest>) -> ApiResult<web::Json<TokenView>> {
+async fn login(
+    state: web::Data<AppState>,
+    keys: web::Data<TokenKeys>,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<web::Json<TokenView>> {
     let LoginRequest { email, password } = body.0;
     let email = normalise_email(&email);
     let tz = state.timezone;
@@ -96,7 +120,11 @@ async fn login(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: Jso
     (status = 200, body = TokenView),
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/refresh")]
-async fn refresh(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: JsonBody<RefreshRequest>) -> ApiResult<web::Json<TokenView>> {
+async fn refresh(
+    state: web::Data<AppState>,
+    keys: web::Data<TokenKeys>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<web::Json<TokenView>> {
     let hash = auth::token_hash(body.0.refresh_token.trim());
     let tz = state.timezone;
     let outcome = state
@@ -129,7 +157,10 @@ async fn refresh(state: web::Data<AppState>, keys: web::Data<TokenKeys>, body: J
 #[utoipa::path(tag = "auth", security(()), request_body = RefreshRequest, responses(
     (status = 204, description = "session closed (also when the token was unknown)")))]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
+async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = auth::token_hash(body.0.refresh_token.trim());
     state
         .db(move |conn| {
@@ -151,7 +182,8 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
     let tz = state.timezone;
     let view = state
         .db(move |conn| {
-            let row = db::users::find(conn, &user.id)?.ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+            let row = db::users::find(conn, &user.id)?
+                .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
             let managed = db::users::managed_platform_ids(conn, &row.id)?;
             user_view(row, managed, &tz)
         })
@@ -165,14 +197,25 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/me")]
-async fn update_me(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<OwnAccountChanges>) -> ApiResult<web::Json<UserView>> {
+async fn update_me(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<OwnAccountChanges>,
+) -> ApiResult<web::Json<UserView>> {
     let changes = body.0;
     let mut checks = Checks::new();
-    let display_name = changes.display_name.as_deref().map(|n| checks.text("display_name", n, 1, 200));
+    let display_name = changes
+        .display_name
+        .as_deref()
+        .map(|n| checks.text("display_name", n, 1, 200));
     if let Some(new_password) = &changes.new_password {
         check_password(&mut checks, "new_password", new_password);
         if changes.current_password.is_none() {
-            checks.fail("current_password", "required", "le mot de passe actuel est nécessaire pour le changer");
+            checks.fail(
+                "current_password",
+                "required",
+                "le mot de passe actuel est nécessaire pour le changer",
+            );
         }
     }
     checks.finish()?;

@@ -14,14 +14,24 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::bookings::{booking_views, check_instant, draft_of};
 use crate::routes::created;
 use crate::routes::extract::JsonBody;
-use crate::views::bookings::{NewSeries, SeriesCancellation, SeriesChanges, SeriesView, SkippedOccurrence};
+use crate::views::bookings::{
+    NewSeries, SeriesCancellation, SeriesChanges, SeriesView, SkippedOccurrence,
+};
 use crate::views::instant;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_series).service(show_series).service(update_series).service(cancel_series);
+    cfg.service(create_series)
+        .service(show_series)
+        .service(update_series)
+        .service(cancel_series);
 }
 
-fn series_view(conn: &mut DbConnection, user: &CurrentUser, id: &str, tz: &chrono_tz::Tz) -> ApiResult<SeriesView> {
+fn series_view(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<SeriesView> {
     let series = db::series::find(conn, id)?.ok_or_else(ApiError::not_found)?;
     let rows = db::bookings::in_series(conn, id)?;
     match rows.first() {
@@ -30,7 +40,12 @@ fn series_view(conn: &mut DbConnection, user: &CurrentUser, id: &str, tz: &chron
     }
     let skipped = db::series::skips_of(conn, id)?
         .into_iter()
-        .map(|s| SkippedOccurrence { starts_at: instant(s.starts_at, tz), ends_at: instant(s.ends_at, tz), code: s.code, reason: s.reason })
+        .map(|s| SkippedOccurrence {
+            starts_at: instant(s.starts_at, tz),
+            ends_at: instant(s.ends_at, tz),
+            code: s.code,
+            reason: s.reason,
+        })
         .collect();
     Ok(SeriesView {
         mode: SeriesMode::from_db(&series.mode)?,
@@ -59,8 +74,16 @@ fn series_view(conn: &mut DbConnection, user: &CurrentUser, id: &str, tz: &chron
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/booking-series")]
-async fn create_series(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewSeries>) -> ApiResult<HttpResponse> {
-    let NewSeries { first_occurrence, rrule, mode } = body.0;
+async fn create_series(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewSeries>,
+) -> ApiResult<HttpResponse> {
+    let NewSeries {
+        first_occurrence,
+        rrule,
+        mode,
+    } = body.0;
     let draft = draft_of(first_occurrence).map_err(|mut e| {
         for f in &mut e.errors {
             f.field = format!("first_occurrence.{}", f.field);
@@ -82,10 +105,18 @@ async fn create_series(state: web::Data<AppState>, user: CurrentUser, body: Json
     (status = 200, body = SeriesView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/booking-series/{id}")]
-async fn show_series(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<SeriesView>> {
+async fn show_series(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<SeriesView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
-    Ok(web::Json(state.db(move |conn| series_view(conn, &user, &id, &tz)).await?))
+    Ok(web::Json(
+        state
+            .db(move |conn| series_view(conn, &user, &id, &tz))
+            .await?,
+    ))
 }
 
 /// Change the occurrences still to come (all of them, or this and following with `from`):
@@ -97,11 +128,19 @@ async fn show_series(state: web::Data<AppState>, user: CurrentUser, id: web::Pat
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/booking-series/{id}")]
-async fn update_series(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<SeriesChanges>) -> ApiResult<web::Json<SeriesView>> {
+async fn update_series(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<SeriesChanges>,
+) -> ApiResult<web::Json<SeriesView>> {
     let id = id.into_inner().to_string();
     let body = body.0;
     let mut checks = Checks::new();
-    let from = body.from.as_deref().map(|t| check_instant(&mut checks, "from", t));
+    let from = body
+        .from
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "from", t));
     let mut minute = |field: &str, value: &Option<String>| {
         value.as_deref().and_then(|v| {
             let m = parse_minute(v);
@@ -123,9 +162,18 @@ async fn update_series(state: web::Data<AppState>, user: CurrentUser, id: web::P
         start_minute,
         end_minute,
         supervisor_id: body.supervisor_id.map(|u| u.to_string()),
-        group_label: body.group_label.as_deref().map(|v| checks.text("group_label", v, 0, 200)),
-        level: body.level.as_deref().map(|v| checks.text("level", v, 0, 200)),
-        purpose: body.purpose.as_deref().map(|v| checks.text("purpose", v, 0, 2000)),
+        group_label: body
+            .group_label
+            .as_deref()
+            .map(|v| checks.text("group_label", v, 0, 200)),
+        level: body
+            .level
+            .as_deref()
+            .map(|v| checks.text("level", v, 0, 200)),
+        purpose: body
+            .purpose
+            .as_deref()
+            .map(|v| checks.text("purpose", v, 0, 2000)),
     };
     checks.finish()?;
     let tz = state.timezone;
@@ -145,11 +193,19 @@ async fn update_series(state: web::Data<AppState>, user: CurrentUser, id: web::P
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/booking-series/{id}/cancel")]
-async fn cancel_series(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<SeriesCancellation>) -> ApiResult<web::Json<SeriesView>> {
+async fn cancel_series(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<SeriesCancellation>,
+) -> ApiResult<web::Json<SeriesView>> {
     let id = id.into_inner().to_string();
     let body = body.0;
     let mut checks = Checks::new();
-    let from = body.from.as_deref().map(|t| check_instant(&mut checks, "from", t));
+    let from = body
+        .from
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "from", t));
     let reason = checks.text("reason", &body.reason, 1, 1000);
     checks.finish()?;
     let tz = state.timezone;

@@ -20,7 +20,9 @@ use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::created;
 use crate::routes::extract::JsonBody;
-use crate::views::bookings::{AuditEventView, BookingChanges, BookingView, Decision, LearnerCount, NewBooking};
+use crate::views::bookings::{
+    AuditEventView, BookingChanges, BookingView, Decision, LearnerCount, NewBooking,
+};
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -34,11 +36,18 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(booking_history);
 }
 
-pub fn booking_views(conn: &mut DbConnection, rows: Vec<BookingRow>, tz: &chrono_tz::Tz) -> ApiResult<Vec<BookingView>> {
+pub fn booking_views(
+    conn: &mut DbConnection,
+    rows: Vec<BookingRow>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<Vec<BookingView>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut learners: HashMap<String, Vec<LearnerCount>> = HashMap::new();
     for (booking, status, headcount) in db::bookings::learners_of(conn, &ids)? {
-        learners.entry(booking).or_default().push(LearnerCount { status: LearnerStatus::from_db(&status)?, headcount });
+        learners.entry(booking).or_default().push(LearnerCount {
+            status: LearnerStatus::from_db(&status)?,
+            headcount,
+        });
     }
     rows.into_iter()
         .map(|r| {
@@ -71,13 +80,23 @@ pub fn booking_views(conn: &mut DbConnection, rows: Vec<BookingRow>, tz: &chrono
         .collect()
 }
 
-pub fn one_view(conn: &mut DbConnection, row: BookingRow, tz: &chrono_tz::Tz) -> ApiResult<BookingView> {
-    booking_views(conn, vec![row], tz)?.pop().ok_or_else(ApiError::not_found)
+pub fn one_view(
+    conn: &mut DbConnection,
+    row: BookingRow,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<BookingView> {
+    booking_views(conn, vec![row], tz)?
+        .pop()
+        .ok_or_else(ApiError::not_found)
 }
 
 pub fn check_instant(checks: &mut Checks, field: &str, text: &str) -> i64 {
     parse_instant(text.trim()).unwrap_or_else(|| {
-        checks.fail(field, "invalid_format", "date-heure RFC 3339 avec décalage attendue, par exemple 2027-03-02T08:00:00+01:00");
+        checks.fail(
+            field,
+            "invalid_format",
+            "date-heure RFC 3339 avec décalage attendue, par exemple 2027-03-02T08:00:00+01:00",
+        );
         0
     })
 }
@@ -87,7 +106,11 @@ pub fn check_learners(checks: &mut Checks, learners: &[LearnerCount]) -> Vec<(Le
     for (i, l) in learners.iter().enumerate() {
         checks.range(&format!("learners[{i}].headcount"), l.headcount, 1, 1000);
         if seen.iter().any(|(s, _)| *s == l.status) {
-            checks.fail(format!("learners[{i}].status"), "duplicate", "chaque statut n'apparaît qu'une fois");
+            checks.fail(
+                format!("learners[{i}].status"),
+                "duplicate",
+                "chaque statut n'apparaît qu'une fois",
+            );
         }
         seen.push((l.status, l.headcount));
     }
@@ -128,10 +151,22 @@ pub fn draft_of(body: NewBooking) -> ApiResult<BookingDraft> {
 pub fn visibility(user: &CurrentUser) -> ApiResult<Visibility> {
     Ok(match user.role {
         Role::Admin => Visibility::All,
-        Role::Manager => Visibility::Manager { user_id: user.id.clone(), organisation_id: user.organisation_id.clone() },
-        Role::Teacher => Visibility::Staff { user_id: user.id.clone(), organisation_id: user.organisation_id.clone() },
-        Role::Company => Visibility::Organisation { organisation_id: user.organisation_id.clone() },
-        Role::Observer => return Err(ApiError::forbidden("Le comité de pilotage consulte les indicateurs, pas les réservations nominatives.")),
+        Role::Manager => Visibility::Manager {
+            user_id: user.id.clone(),
+            organisation_id: user.organisation_id.clone(),
+        },
+        Role::Teacher => Visibility::Staff {
+            user_id: user.id.clone(),
+            organisation_id: user.organisation_id.clone(),
+        },
+        Role::Company => Visibility::Organisation {
+            organisation_id: user.organisation_id.clone(),
+        },
+        Role::Observer => {
+            return Err(ApiError::forbidden(
+                "Le comité de pilotage consulte les indicateurs, pas les réservations nominatives.",
+            ))
+        }
     })
 }
 
@@ -157,12 +192,23 @@ pub struct BookingQuery {
     (status = 200, body = Paged<BookingView>),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/bookings")]
-async fn list_bookings(state: web::Data<AppState>, user: CurrentUser, query: web::Query<BookingQuery>) -> ApiResult<web::Json<Paged<BookingView>>> {
+async fn list_bookings(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<BookingQuery>,
+) -> ApiResult<web::Json<Paged<BookingView>>> {
     let visibility = visibility(&user)?;
     let q = query.into_inner();
-    let page = PageQuery { limit: q.limit, cursor: q.cursor }.page()?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
     let mut checks = Checks::new();
-    let from = q.from.as_deref().map(|t| check_instant(&mut checks, "from", t));
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "from", t));
     let to = q.to.as_deref().map(|t| check_instant(&mut checks, "to", t));
     checks.finish()?;
     let filter = BookingFilter {
@@ -199,7 +245,11 @@ async fn list_bookings(state: web::Data<AppState>, user: CurrentUser, query: web
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/bookings")]
-async fn create_booking(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewBooking>) -> ApiResult<HttpResponse> {
+async fn create_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewBooking>,
+) -> ApiResult<HttpResponse> {
     let draft = draft_of(body.0)?;
     let tz = state.timezone;
     let view = state
@@ -216,7 +266,11 @@ async fn create_booking(state: web::Data<AppState>, user: CurrentUser, body: Jso
     (status = 200, body = BookingView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/bookings/{id}")]
-async fn show_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<BookingView>> {
+async fn show_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<BookingView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -237,14 +291,33 @@ async fn show_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Pa
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/bookings/{id}")]
-async fn update_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<BookingChanges>) -> ApiResult<web::Json<BookingView>> {
+async fn update_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<BookingChanges>,
+) -> ApiResult<web::Json<BookingView>> {
     let id = id.into_inner().to_string();
     let body = body.0;
     let mut checks = Checks::new();
-    let start = body.starts_at.as_deref().map(|t| check_instant(&mut checks, "starts_at", t));
-    let end = body.ends_at.as_deref().map(|t| check_instant(&mut checks, "ends_at", t));
+    let start = body
+        .starts_at
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "starts_at", t));
+    let end = body
+        .ends_at
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "ends_at", t));
     if start.is_some() != end.is_some() {
-        checks.fail(if start.is_some() { "ends_at" } else { "starts_at" }, "required", "changez le début et la fin ensemble");
+        checks.fail(
+            if start.is_some() {
+                "ends_at"
+            } else {
+                "starts_at"
+            },
+            "required",
+            "changez le début et la fin ensemble",
+        );
     }
     if let (Some(s), Some(e)) = (start, end) {
         if checks.is_empty() && s >= e {
@@ -254,16 +327,28 @@ async fn update_booking(state: web::Data<AppState>, user: CurrentUser, id: web::
     if let Some(s) = body.stations {
         checks.range("stations", s, 1, 1000);
     }
-    let learners = body.learners.as_ref().map(|l| check_learners(&mut checks, l));
+    let learners = body
+        .learners
+        .as_ref()
+        .map(|l| check_learners(&mut checks, l));
     let change = BookingChange {
         span: start.zip(end).map(|(s, e)| Span::new(s, e)),
         equipment_id: body.equipment_id.map(|u| u.to_string()),
         stations: body.stations,
         supervisor_id: body.supervisor_id.map(|u| u.to_string()),
         learners,
-        group_label: body.group_label.as_deref().map(|v| checks.text("group_label", v, 0, 200)),
-        level: body.level.as_deref().map(|v| checks.text("level", v, 0, 200)),
-        purpose: body.purpose.as_deref().map(|v| checks.text("purpose", v, 0, 2000)),
+        group_label: body
+            .group_label
+            .as_deref()
+            .map(|v| checks.text("group_label", v, 0, 200)),
+        level: body
+            .level
+            .as_deref()
+            .map(|v| checks.text("level", v, 0, 200)),
+        purpose: body
+            .purpose
+            .as_deref()
+            .map(|v| checks.text("purpose", v, 0, 2000)),
     };
     checks.finish()?;
     let tz = state.timezone;
@@ -276,7 +361,13 @@ async fn update_booking(state: web::Data<AppState>, user: CurrentUser, id: web::
     Ok(web::Json(view))
 }
 
-async fn decide(state: web::Data<AppState>, user: CurrentUser, id: Uuid, action: Action, reason: Option<String>) -> ApiResult<web::Json<BookingView>> {
+async fn decide(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: Uuid,
+    action: Action,
+    reason: Option<String>,
+) -> ApiResult<web::Json<BookingView>> {
     let id = id.to_string();
     let tz = state.timezone;
     let view = state
@@ -295,7 +386,11 @@ async fn decide(state: web::Data<AppState>, user: CurrentUser, id: Uuid, action:
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/bookings/{id}/approve")]
-async fn approve_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<BookingView>> {
+async fn approve_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<BookingView>> {
     decide(state, user, id.into_inner(), Action::Approve, None).await
 }
 
@@ -307,7 +402,12 @@ async fn approve_booking(state: web::Data<AppState>, user: CurrentUser, id: web:
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/bookings/{id}/reject")]
-async fn reject_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<Decision>) -> ApiResult<web::Json<BookingView>> {
+async fn reject_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<Decision>,
+) -> ApiResult<web::Json<BookingView>> {
     decide(state, user, id.into_inner(), Action::Reject, body.0.reason).await
 }
 
@@ -319,7 +419,12 @@ async fn reject_booking(state: web::Data<AppState>, user: CurrentUser, id: web::
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/bookings/{id}/cancel")]
-async fn cancel_booking(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<Decision>) -> ApiResult<web::Json<BookingView>> {
+async fn cancel_booking(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<Decision>,
+) -> ApiResult<web::Json<BookingView>> {
     decide(state, user, id.into_inner(), Action::Cancel, body.0.reason).await
 }
 
@@ -329,7 +434,11 @@ async fn cancel_booking(state: web::Data<AppState>, user: CurrentUser, id: web::
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/bookings/{id}/history")]
-async fn booking_history(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<AuditEventView>>> {
+async fn booking_history(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<AuditEventView>>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let events = state

@@ -25,7 +25,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(calendar_feed);
 }
 
-fn token_view(row: CalendarTokenRow, url: Option<String>, tz: &chrono_tz::Tz) -> ApiResult<CalendarTokenView> {
+fn token_view(
+    row: CalendarTokenRow,
+    url: Option<String>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<CalendarTokenView> {
     Ok(CalendarTokenView {
         feed: CalendarFeed::from_db(&row.feed)?,
         created_at: instant(row.created_at, tz),
@@ -42,7 +46,11 @@ fn token_view(row: CalendarTokenRow, url: Option<String>, tz: &chrono_tz::Tz) ->
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/calendar-tokens")]
-async fn create_calendar_token(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewCalendarToken>) -> ApiResult<HttpResponse> {
+async fn create_calendar_token(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewCalendarToken>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let tz = state.timezone;
     let (row, token) = state
@@ -87,10 +95,19 @@ async fn create_calendar_token(state: web::Data<AppState>, user: CurrentUser, bo
 /// One's calendar feeds (the secret URL is shown only at creation).
 #[utoipa::path(tag = "bookings", responses((status = 200, body = Vec<CalendarTokenView>)))]
 #[get("/calendar-tokens")]
-async fn list_calendar_tokens(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web::Json<Vec<CalendarTokenView>>> {
+async fn list_calendar_tokens(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> ApiResult<web::Json<Vec<CalendarTokenView>>> {
     let tz = state.timezone;
-    let rows = state.db(move |conn| db::calendar::of_user(conn, &user.id)).await?;
-    Ok(web::Json(rows.into_iter().map(|r| token_view(r, None, &tz)).collect::<ApiResult<_>>()?))
+    let rows = state
+        .db(move |conn| db::calendar::of_user(conn, &user.id))
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| token_view(r, None, &tz))
+            .collect::<ApiResult<_>>()?,
+    ))
 }
 
 /// Revoke a feed URL.
@@ -98,9 +115,15 @@ async fn list_calendar_tokens(state: web::Data<AppState>, user: CurrentUser) -> 
     (status = 204, description = "revoked"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/calendar-tokens/{id}")]
-async fn revoke_calendar_token(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn revoke_calendar_token(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let revoked = state.db(move |conn| db::calendar::revoke(conn, &id, &user.id, db::now())).await?;
+    let revoked = state
+        .db(move |conn| db::calendar::revoke(conn, &id, &user.id, db::now()))
+        .await?;
     if revoked {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -118,7 +141,10 @@ const FEED_FUTURE_DAYS: i64 = 366;
     (status = 200, description = "iCalendar feed", content_type = "text/calendar"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/calendar/{token}.ics")]
-async fn calendar_feed(state: web::Data<AppState>, token: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn calendar_feed(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let hash = auth::token_hash(&token.into_inner());
     let tz = state.timezone;
     let text = state.db(move |conn| build_feed(conn, &hash, tz)).await?;
@@ -130,10 +156,15 @@ async fn calendar_feed(state: web::Data<AppState>, token: web::Path<String>) -> 
 
 fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResult<String> {
     let token = db::calendar::find_live_by_hash(conn, hash)?.ok_or_else(ApiError::not_found)?;
-    let owner = db::users::find(conn, &token.user_id)?.filter(|u| u.active).ok_or_else(ApiError::not_found)?;
+    let owner = db::users::find(conn, &token.user_id)?
+        .filter(|u| u.active)
+        .ok_or_else(ApiError::not_found)?;
     let owner_role = Role::from_db(&owner.role)?;
     let now = db::now();
-    let window = Span::new(now - FEED_PAST_DAYS * 86_400, now + FEED_FUTURE_DAYS * 86_400);
+    let window = Span::new(
+        now - FEED_PAST_DAYS * 86_400,
+        now + FEED_FUTURE_DAYS * 86_400,
+    );
     let rows = db::bookings::for_feed(conn, &token.feed, &token.target_id, window)?;
     let mut organisations: HashMap<String, (String, bool)> = HashMap::new();
     let mut platforms: HashMap<String, (String, String)> = HashMap::new();
@@ -158,9 +189,13 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
             }
         }
     }
-    let learners = db::bookings::learners_of(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
+    let learners =
+        db::bookings::learners_of(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
     let title = match token.feed.as_str() {
-        "platform" => platforms.get(&token.target_id).map(|(n, _)| n.clone()).or(db::platforms::find(conn, &token.target_id)?.map(|p| p.name)),
+        "platform" => platforms
+            .get(&token.target_id)
+            .map(|(n, _)| n.clone())
+            .or(db::platforms::find(conn, &token.target_id)?.map(|p| p.name)),
         "equipment" => db::equipment::find(conn, &token.target_id)?.map(|e| e.name),
         _ => Some(format!("Réservations de {}", owner.display_name)),
     }
@@ -169,17 +204,32 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
     let events: Vec<FeedEvent> = rows
         .iter()
         .map(|row| {
-            let (org_name, is_company) = organisations.get(&row.organisation_id).cloned().unwrap_or_default();
-            let hidden = is_company && !sees_companies && row.organisation_id != owner.organisation_id;
-            let (platform_name, town) = platforms.get(&row.platform_id).cloned().unwrap_or_default();
+            let (org_name, is_company) = organisations
+                .get(&row.organisation_id)
+                .cloned()
+                .unwrap_or_default();
+            let hidden =
+                is_company && !sees_companies && row.organisation_id != owner.organisation_id;
+            let (platform_name, town) =
+                platforms.get(&row.platform_id).cloned().unwrap_or_default();
             let what = match &row.equipment_id {
-                Some(e) => format!("{} ({platform_name})", equipment.get(e).cloned().unwrap_or_default()),
+                Some(e) => format!(
+                    "{} ({platform_name})",
+                    equipment.get(e).cloned().unwrap_or_default()
+                ),
                 None => format!("{platform_name} – {} poste(s)", row.stations.unwrap_or(0)),
             };
             let (summary, description) = if hidden {
-                (format!("Réservé – {what}"), "Réservation d'une entreprise".to_owned())
+                (
+                    format!("Réservé – {what}"),
+                    "Réservation d'une entreprise".to_owned(),
+                )
             } else {
-                let group = if row.group_label.is_empty() { org_name.clone() } else { format!("{} – {org_name}", row.group_label) };
+                let group = if row.group_label.is_empty() {
+                    org_name.clone()
+                } else {
+                    format!("{} – {org_name}", row.group_label)
+                };
                 let counts: Vec<String> = learners
                     .iter()
                     .filter(|(b, _, _)| *b == row.id)

@@ -21,7 +21,8 @@ use crate::routes::created;
 use crate::routes::extract::JsonBody;
 use crate::routes::platforms::can_manage_platform;
 use crate::views::closures::{
-    AvailabilityView, ClosureImportView, ClosureScope, ClosureView, FreeSlot, MaintenanceView, NewClosure, NewMaintenance,
+    AvailabilityView, ClosureImportView, ClosureScope, ClosureView, FreeSlot, MaintenanceView,
+    NewClosure, NewMaintenance,
 };
 use crate::views::{instant, Paged};
 
@@ -50,14 +51,23 @@ fn closure_view(row: ClosureRow, tz: &chrono_tz::Tz) -> ApiResult<ClosureView> {
 }
 
 /// Campus and organisation closures are the director's; platform closures also its managers'.
-fn require_closure_scope(conn: &mut DbConnection, user: &CurrentUser, scope: ClosureScope, scope_id: &str) -> ApiResult<()> {
+fn require_closure_scope(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    scope: ClosureScope,
+    scope_id: &str,
+) -> ApiResult<()> {
     let exists = match scope {
         ClosureScope::Campus => db::campuses::find(conn, scope_id)?.is_some(),
         ClosureScope::Organisation => db::organisations::find(conn, scope_id)?.is_some(),
         ClosureScope::Platform => db::platforms::find(conn, scope_id)?.is_some(),
     };
     if !exists {
-        return Err(ApiError::field("scope_id", "unknown_reference", format!("{scope} inconnu(e)")));
+        return Err(ApiError::field(
+            "scope_id",
+            "unknown_reference",
+            format!("{scope} inconnu(e)"),
+        ));
     }
     let allowed = match scope {
         ClosureScope::Platform => can_manage_platform(conn, user, scope_id)?,
@@ -86,21 +96,37 @@ pub struct ClosureQuery {
 /// List closures.
 #[utoipa::path(tag = "bookings", params(ClosureQuery), responses((status = 200, body = Paged<ClosureView>)))]
 #[get("/closures")]
-async fn list_closures(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<ClosureQuery>) -> ApiResult<web::Json<Paged<ClosureView>>> {
+async fn list_closures(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<ClosureQuery>,
+) -> ApiResult<web::Json<Paged<ClosureView>>> {
     let q = query.into_inner();
-    let page = PageQuery { limit: q.limit, cursor: q.cursor }.page()?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
     let mut checks = Checks::new();
     let filter = ClosureFilter {
         scope: q.scope.map(|s| s.as_str().to_owned()),
         scope_id: q.scope_id.map(|s| s.to_string()),
-        from: q.from.as_deref().map(|t| check_instant(&mut checks, "from", t)),
+        from: q
+            .from
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "from", t)),
         to: q.to.as_deref().map(|t| check_instant(&mut checks, "to", t)),
     };
     checks.finish()?;
     let tz = state.timezone;
-    let (rows, more) = state.db(move |conn| db::closures::list(conn, &filter, &page)).await?;
+    let (rows, more) = state
+        .db(move |conn| db::closures::list(conn, &filter, &page))
+        .await?;
     let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    let items = rows.into_iter().map(|r| closure_view(r, &tz)).collect::<ApiResult<Vec<_>>>()?;
+    let items = rows
+        .into_iter()
+        .map(|r| closure_view(r, &tz))
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(web::Json(Paged::new(items, last.as_deref())))
 }
 
@@ -110,7 +136,11 @@ async fn list_closures(state: web::Data<AppState>, _user: CurrentUser, query: we
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/closures")]
-async fn create_closure(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewClosure>) -> ApiResult<HttpResponse> {
+async fn create_closure(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewClosure>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let name = checks.text("name", &body.name, 1, 200);
@@ -168,8 +198,18 @@ pub struct ImportQuery {
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/closures/import")]
-async fn import_closures(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest, query: web::Query<ImportQuery>, payload: web::Payload) -> ApiResult<HttpResponse> {
-    let is_calendar = req.mime_type().ok().flatten().is_some_and(|m| m.type_() == "text" && m.subtype() == "calendar");
+async fn import_closures(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let is_calendar = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "text" && m.subtype() == "calendar");
     if !is_calendar {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -179,10 +219,21 @@ async fn import_closures(state: web::Data<AppState>, user: CurrentUser, req: Htt
         ));
     }
     let body = crate::routes::extract::read_limited(payload.into_inner()).await?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_encoding", "Le fichier doit être encodé en UTF-8."))?.to_owned();
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| {
+            ApiError::bad_request("invalid_encoding", "Le fichier doit être encodé en UTF-8.")
+        })?
+        .to_owned();
     let query = query.into_inner();
     let tz = state.timezone;
-    let events = parse_events(&text, &tz, query.only_matching.as_deref().filter(|s| !s.trim().is_empty()))?;
+    let events = parse_events(
+        &text,
+        &tz,
+        query
+            .only_matching
+            .as_deref()
+            .filter(|s| !s.trim().is_empty()),
+    )?;
     let (rows, already_present) = state
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
@@ -191,7 +242,14 @@ async fn import_closures(state: web::Data<AppState>, user: CurrentUser, req: Htt
                 let mut rows = Vec::new();
                 let mut already = 0;
                 for event in events {
-                    if db::closures::find_imported(conn, query.scope.as_str(), &scope_id, &event.uid)?.is_some() {
+                    if db::closures::find_imported(
+                        conn,
+                        query.scope.as_str(),
+                        &scope_id,
+                        &event.uid,
+                    )?
+                    .is_some()
+                    {
                         already += 1;
                         continue;
                     }
@@ -209,15 +267,28 @@ async fn import_closures(state: web::Data<AppState>, user: CurrentUser, req: Htt
                     db::closures::insert(conn, &row)?;
                     rows.push(row);
                 }
-                db::audit::record(conn, Some(&user.id), "closure_import", &scope_id, "imported", serde_json::json!({
-                    "scope": query.scope, "imported": rows.len(), "already_present": already,
-                }))?;
+                db::audit::record(
+                    conn,
+                    Some(&user.id),
+                    "closure_import",
+                    &scope_id,
+                    "imported",
+                    serde_json::json!({
+                        "scope": query.scope, "imported": rows.len(), "already_present": already,
+                    }),
+                )?;
                 Ok((rows, already))
             })
         })
         .await?;
-    let imported = rows.into_iter().map(|r| closure_view(r, &tz)).collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Created().json(ClosureImportView { imported, already_present }))
+    let imported = rows
+        .into_iter()
+        .map(|r| closure_view(r, &tz))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Created().json(ClosureImportView {
+        imported,
+        already_present,
+    }))
 }
 
 /// Delete a closure.
@@ -226,24 +297,44 @@ async fn import_closures(state: web::Data<AppState>, user: CurrentUser, req: Htt
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/closures/{id}")]
-async fn delete_closure(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_closure(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
     state
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
                 let row = db::closures::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
-                require_closure_scope(conn, &user, ClosureScope::from_db(&row.scope)?, &row.scope_id)?;
+                require_closure_scope(
+                    conn,
+                    &user,
+                    ClosureScope::from_db(&row.scope)?,
+                    &row.scope_id,
+                )?;
                 db::closures::delete(conn, &id)?;
-                db::audit::record(conn, Some(&user.id), "closure", &id, "deleted", serde_json::json!({
-                    "name": row.name, "starts_at": row.starts_at, "ends_at": row.ends_at,
-                }))
+                db::audit::record(
+                    conn,
+                    Some(&user.id),
+                    "closure",
+                    &id,
+                    "deleted",
+                    serde_json::json!({
+                        "name": row.name, "starts_at": row.starts_at, "ends_at": row.ends_at,
+                    }),
+                )
             })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn maintenance_view(row: MaintenanceRow, cancelled: Vec<String>, tz: &chrono_tz::Tz) -> MaintenanceView {
+fn maintenance_view(
+    row: MaintenanceRow,
+    cancelled: Vec<String>,
+    tz: &chrono_tz::Tz,
+) -> MaintenanceView {
     MaintenanceView {
         starts_at: instant(row.starts_at, tz),
         ends_at: instant(row.ends_at, tz),
@@ -269,18 +360,38 @@ pub struct MaintenanceQuery {
 /// List maintenance windows.
 #[utoipa::path(tag = "bookings", params(MaintenanceQuery), responses((status = 200, body = Paged<MaintenanceView>)))]
 #[get("/maintenance-windows")]
-async fn list_maintenance_windows(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<MaintenanceQuery>) -> ApiResult<web::Json<Paged<MaintenanceView>>> {
+async fn list_maintenance_windows(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<MaintenanceQuery>,
+) -> ApiResult<web::Json<Paged<MaintenanceView>>> {
     let q = query.into_inner();
-    let page = PageQuery { limit: q.limit, cursor: q.cursor }.page()?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
     let mut checks = Checks::new();
-    let from = q.from.as_deref().map(|t| check_instant(&mut checks, "from", t));
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| check_instant(&mut checks, "from", t));
     let to = q.to.as_deref().map(|t| check_instant(&mut checks, "to", t));
     checks.finish()?;
     let equipment_id = q.equipment_id.map(|u| u.to_string());
     let tz = state.timezone;
-    let (rows, more) = state.db(move |conn| db::closures::list_maintenance(conn, equipment_id.as_deref(), from, to, &page)).await?;
+    let (rows, more) = state
+        .db(move |conn| {
+            db::closures::list_maintenance(conn, equipment_id.as_deref(), from, to, &page)
+        })
+        .await?;
     let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    Ok(web::Json(Paged::new(rows.into_iter().map(|r| maintenance_view(r, Vec::new(), &tz)).collect(), last.as_deref())))
+    Ok(web::Json(Paged::new(
+        rows.into_iter()
+            .map(|r| maintenance_view(r, Vec::new(), &tz))
+            .collect(),
+        last.as_deref(),
+    )))
 }
 
 /// Plan a maintenance window on an equipment item (the platform's managers, admin).
@@ -293,7 +404,11 @@ async fn list_maintenance_windows(state: web::Data<AppState>, _user: CurrentUser
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/maintenance-windows")]
-async fn create_maintenance_window(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewMaintenance>) -> ApiResult<HttpResponse> {
+async fn create_maintenance_window(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewMaintenance>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let reason = checks.text("reason", &body.reason, 1, 1000);
@@ -306,10 +421,23 @@ async fn create_maintenance_window(state: web::Data<AppState>, user: CurrentUser
     let tz = state.timezone;
     let equipment_id = body.equipment_id.to_string();
     let (row, cancelled) = state
-        .db(move |conn| booking_engine::create_maintenance(conn, &user, tz, &equipment_id, Span::new(start, end), &reason, body.force))
+        .db(move |conn| {
+            booking_engine::create_maintenance(
+                conn,
+                &user,
+                tz,
+                &equipment_id,
+                Span::new(start, end),
+                &reason,
+                body.force,
+            )
+        })
         .await?;
     let view = maintenance_view(row, cancelled, &tz);
-    Ok(created(format!("/api/v1/maintenance-windows/{}", view.id), view))
+    Ok(created(
+        format!("/api/v1/maintenance-windows/{}", view.id),
+        view,
+    ))
 }
 
 /// Delete a maintenance window (the platform's managers, admin).
@@ -318,16 +446,33 @@ async fn create_maintenance_window(state: web::Data<AppState>, user: CurrentUser
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/maintenance-windows/{id}")]
-async fn delete_maintenance_window(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_maintenance_window(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
     state
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
-                let row = db::closures::find_maintenance(conn, &id)?.ok_or_else(ApiError::not_found)?;
-                let equipment = db::equipment::find(conn, &row.equipment_id)?.ok_or_else(ApiError::not_found)?;
-                crate::routes::platforms::require_manage_platform(conn, &user, &equipment.platform_id)?;
+                let row =
+                    db::closures::find_maintenance(conn, &id)?.ok_or_else(ApiError::not_found)?;
+                let equipment = db::equipment::find(conn, &row.equipment_id)?
+                    .ok_or_else(ApiError::not_found)?;
+                crate::routes::platforms::require_manage_platform(
+                    conn,
+                    &user,
+                    &equipment.platform_id,
+                )?;
                 db::closures::delete_maintenance(conn, &id)?;
-                db::audit::record(conn, Some(&user.id), "maintenance_window", &id, "deleted", serde_json::json!({ "equipment_id": row.equipment_id }))
+                db::audit::record(
+                    conn,
+                    Some(&user.id),
+                    "maintenance_window",
+                    &id,
+                    "deleted",
+                    serde_json::json!({ "equipment_id": row.equipment_id }),
+                )
             })
         })
         .await?;
@@ -356,7 +501,11 @@ pub struct AvailabilityQuery {
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/availability")]
-async fn show_availability(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<AvailabilityQuery>) -> ApiResult<web::Json<AvailabilityView>> {
+async fn show_availability(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<AvailabilityQuery>,
+) -> ApiResult<web::Json<AvailabilityView>> {
     let q = query.into_inner();
     let mut checks = Checks::new();
     let from = check_instant(&mut checks, "from", &q.from);
@@ -365,10 +514,18 @@ async fn show_availability(state: web::Data<AppState>, _user: CurrentUser, query
         checks.fail("to", "before_start", "la fin doit suivre le début");
     }
     if checks.is_empty() && to - from > MAX_AVAILABILITY_DAYS * 86_400 {
-        checks.fail("to", "out_of_range", format!("une période de {MAX_AVAILABILITY_DAYS} jours au plus"));
+        checks.fail(
+            "to",
+            "out_of_range",
+            format!("une période de {MAX_AVAILABILITY_DAYS} jours au plus"),
+        );
     }
     if q.platform_id.is_none() && q.equipment_id.is_none() {
-        checks.fail("platform_id", "required", "indiquez platform_id ou equipment_id");
+        checks.fail(
+            "platform_id",
+            "required",
+            "indiquez platform_id ou equipment_id",
+        );
     }
     checks.finish()?;
     let tz = state.timezone;
@@ -377,7 +534,17 @@ async fn show_availability(state: web::Data<AppState>, _user: CurrentUser, query
     let window = Span::new(from, to);
     let (platform, free) = {
         let equipment_id = equipment_id.clone();
-        state.db(move |conn| booking_engine::availability(conn, tz, platform_id.as_deref(), equipment_id.as_deref(), window)).await?
+        state
+            .db(move |conn| {
+                booking_engine::availability(
+                    conn,
+                    tz,
+                    platform_id.as_deref(),
+                    equipment_id.as_deref(),
+                    window,
+                )
+            })
+            .await?
     };
     Ok(web::Json(AvailabilityView {
         platform_id: platform.id,
@@ -387,7 +554,11 @@ async fn show_availability(state: web::Data<AppState>, _user: CurrentUser, query
         to: instant(to, &tz),
         items: free
             .into_iter()
-            .map(|(span, n)| FreeSlot { starts_at: instant(span.start, &tz), ends_at: instant(span.end, &tz), free_stations: n })
+            .map(|(span, n)| FreeSlot {
+                starts_at: instant(span.start, &tz),
+                ends_at: instant(span.end, &tz),
+                free_stations: n,
+            })
             .collect(),
     }))
 }

@@ -22,12 +22,19 @@ use crate::views::equipment::{EquipmentChanges, EquipmentView, NewEquipment};
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_equipment).service(create_equipment).service(show_equipment).service(update_equipment);
+    cfg.service(list_equipment)
+        .service(create_equipment)
+        .service(show_equipment)
+        .service(update_equipment);
 }
 
 const MAX_RATE_CENTS: i64 = 100_000_000;
 
-fn views(conn: &mut DbConnection, rows: Vec<EquipmentRow>, tz: &chrono_tz::Tz) -> ApiResult<Vec<EquipmentView>> {
+fn views(
+    conn: &mut DbConnection,
+    rows: Vec<EquipmentRow>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<Vec<EquipmentView>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut required: HashMap<String, Vec<String>> = HashMap::new();
     for (item, qualification) in db::equipment::required_qualifications_of(conn, &ids)? {
@@ -55,8 +62,14 @@ fn views(conn: &mut DbConnection, rows: Vec<EquipmentRow>, tz: &chrono_tz::Tz) -
         .collect()
 }
 
-fn one_view(conn: &mut DbConnection, row: EquipmentRow, tz: &chrono_tz::Tz) -> ApiResult<EquipmentView> {
-    views(conn, vec![row], tz)?.pop().ok_or_else(ApiError::not_found)
+fn one_view(
+    conn: &mut DbConnection,
+    row: EquipmentRow,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<EquipmentView> {
+    views(conn, vec![row], tz)?
+        .pop()
+        .ok_or_else(ApiError::not_found)
 }
 
 fn check_qualifications(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String>> {
@@ -64,15 +77,26 @@ fn check_qualifications(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<
     ids.sort();
     ids.dedup();
     if db::qualifications::count_existing(conn, &ids)? != ids.len() as i64 {
-        return Err(ApiError::field("required_qualification_ids", "unknown_reference", "habilitation inconnue"));
+        return Err(ApiError::field(
+            "required_qualification_ids",
+            "unknown_reference",
+            "habilitation inconnue",
+        ));
     }
     Ok(ids)
 }
 
-fn check_inventory_number_free(conn: &mut DbConnection, number: Option<&str>, own_id: &str) -> ApiResult<()> {
+fn check_inventory_number_free(
+    conn: &mut DbConnection,
+    number: Option<&str>,
+    own_id: &str,
+) -> ApiResult<()> {
     if let Some(number) = number {
         if db::equipment::find_by_inventory_number(conn, number)?.is_some_and(|e| e.id != own_id) {
-            return Err(ApiError::conflict("already_exists", format!("Le numéro d'inventaire « {number} » est déjà attribué.")));
+            return Err(ApiError::conflict(
+                "already_exists",
+                format!("Le numéro d'inventaire « {number} » est déjà attribué."),
+            ));
         }
     }
     Ok(())
@@ -94,14 +118,25 @@ pub struct EquipmentQuery {
 /// List equipment.
 #[utoipa::path(tag = "platforms", params(EquipmentQuery), responses((status = 200, body = Paged<EquipmentView>)))]
 #[get("/equipment")]
-async fn list_equipment(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<EquipmentQuery>) -> ApiResult<web::Json<Paged<EquipmentView>>> {
+async fn list_equipment(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<EquipmentQuery>,
+) -> ApiResult<web::Json<Paged<EquipmentView>>> {
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
     let filter = EquipmentFilter {
         platform_id: query.platform_id.map(|p| p.to_string()),
         status: query.status.map(|s| s.as_str().to_owned()),
         requires_qualification_id: query.qualification_id.map(|q| q.to_string()),
-        name_contains: query.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        name_contains: query
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
     };
     let tz = state.timezone;
     let (items, last) = state
@@ -121,7 +156,11 @@ async fn list_equipment(state: web::Data<AppState>, _user: CurrentUser, query: w
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/equipment")]
-async fn create_equipment(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewEquipment>) -> ApiResult<HttpResponse> {
+async fn create_equipment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewEquipment>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let now = db::now();
@@ -133,9 +172,19 @@ async fn create_equipment(state: web::Data<AppState>, user: CurrentUser, body: J
         manufacturer: checks.optional_text("manufacturer", body.manufacturer.as_deref(), 200),
         model: checks.optional_text("model", body.model.as_deref(), 200),
         serial_number: checks.optional_text("serial_number", body.serial_number.as_deref(), 200),
-        inventory_number: checks.optional_text("inventory_number", body.inventory_number.as_deref(), 100),
-        status: body.status.unwrap_or(EquipmentStatus::Available).as_str().to_owned(),
-        hourly_rate_cents: body.hourly_rate_cents.map(|r| checks.range("hourly_rate_cents", r, 0, MAX_RATE_CENTS)),
+        inventory_number: checks.optional_text(
+            "inventory_number",
+            body.inventory_number.as_deref(),
+            100,
+        ),
+        status: body
+            .status
+            .unwrap_or(EquipmentStatus::Available)
+            .as_str()
+            .to_owned(),
+        hourly_rate_cents: body
+            .hourly_rate_cents
+            .map(|r| checks.range("hourly_rate_cents", r, 0, MAX_RATE_CENTS)),
         notes: checks.text("notes", &body.notes, 0, 4000),
         created_at: now,
         updated_at: now,
@@ -169,7 +218,11 @@ async fn create_equipment(state: web::Data<AppState>, user: CurrentUser, body: J
     (status = 200, body = EquipmentView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/equipment/{id}")]
-async fn show_equipment(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<EquipmentView>> {
+async fn show_equipment(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<EquipmentView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -189,7 +242,12 @@ async fn show_equipment(state: web::Data<AppState>, _user: CurrentUser, id: web:
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/equipment/{id}")]
-async fn update_equipment(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<EquipmentChanges>) -> ApiResult<web::Json<EquipmentView>> {
+async fn update_equipment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<EquipmentChanges>,
+) -> ApiResult<web::Json<EquipmentView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;

@@ -11,7 +11,9 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::organisations::{CompanyVisibility, OrganisationFilter, OrganisationRow};
 use crate::db::{self, DbConnection};
-use crate::domain::organisations::{can_change_organisation, can_see_organisation, check_identifiers};
+use crate::domain::organisations::{
+    can_change_organisation, can_see_organisation, check_identifiers,
+};
 use crate::domain::pagination::PageQuery;
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
@@ -22,10 +24,17 @@ use crate::views::organisations::{NewOrganisation, OrganisationChanges, Organisa
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_organisations).service(create_organisation).service(show_organisation).service(update_organisation);
+    cfg.service(list_organisations)
+        .service(create_organisation)
+        .service(show_organisation)
+        .service(update_organisation);
 }
 
-fn view(row: OrganisationRow, campus_ids: Vec<String>, tz: &chrono_tz::Tz) -> ApiResult<OrganisationView> {
+fn view(
+    row: OrganisationRow,
+    campus_ids: Vec<String>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<OrganisationView> {
     Ok(OrganisationView {
         kind: OrganisationKind::from_db(&row.kind)?,
         created_at: instant(row.created_at, tz),
@@ -39,7 +48,11 @@ fn view(row: OrganisationRow, campus_ids: Vec<String>, tz: &chrono_tz::Tz) -> Ap
     })
 }
 
-fn views(conn: &mut DbConnection, rows: Vec<OrganisationRow>, tz: &chrono_tz::Tz) -> ApiResult<Vec<OrganisationView>> {
+fn views(
+    conn: &mut DbConnection,
+    rows: Vec<OrganisationRow>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<Vec<OrganisationView>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut campuses: HashMap<String, Vec<String>> = HashMap::new();
     for (org, campus) in db::organisations::campus_ids_of(conn, &ids)? {
@@ -67,10 +80,18 @@ fn check_campuses(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String
     ids.sort();
     ids.dedup();
     if ids.is_empty() {
-        return Err(ApiError::field("campus_ids", "required", "au moins un campus"));
+        return Err(ApiError::field(
+            "campus_ids",
+            "required",
+            "au moins un campus",
+        ));
     }
     if db::campuses::count_existing(conn, &ids)? != ids.len() as i64 {
-        return Err(ApiError::field("campus_ids", "unknown_reference", "campus inconnu"));
+        return Err(ApiError::field(
+            "campus_ids",
+            "unknown_reference",
+            "campus inconnu",
+        ));
     }
     Ok(ids)
 }
@@ -89,13 +110,24 @@ pub struct OrganisationQuery {
 /// List organisations (companies only for admins, managers and the company itself).
 #[utoipa::path(tag = "campuses", params(OrganisationQuery), responses((status = 200, body = Paged<OrganisationView>)))]
 #[get("/organisations")]
-async fn list_organisations(state: web::Data<AppState>, user: CurrentUser, query: web::Query<OrganisationQuery>) -> ApiResult<web::Json<Paged<OrganisationView>>> {
+async fn list_organisations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<OrganisationQuery>,
+) -> ApiResult<web::Json<Paged<OrganisationView>>> {
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
     let filter = OrganisationFilter {
         kind: query.kind.map(|k| k.as_str().to_owned()),
         campus_id: query.campus_id.map(|c| c.to_string()),
-        name_contains: query.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        name_contains: query
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
         include_companies: match user.role {
             Role::Admin | Role::Manager => CompanyVisibility::All,
             Role::Company => CompanyVisibility::Only(user.organisation_id.clone()),
@@ -120,18 +152,39 @@ async fn list_organisations(state: web::Data<AppState>, user: CurrentUser, query
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/organisations")]
-async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewOrganisation>) -> ApiResult<HttpResponse> {
+async fn create_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewOrganisation>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     if !can_change_organisation(&user, body.kind) {
-        return Err(ApiError::forbidden(format!("Le rôle « {} » ne permet pas de créer une organisation de ce type.", user.role)));
+        return Err(ApiError::forbidden(format!(
+            "Le rôle « {} » ne permet pas de créer une organisation de ce type.",
+            user.role
+        )));
     }
     let mut checks = Checks::new();
     let name = checks.text("name", &body.name, 1, 200);
     let town = checks.optional_text("town", body.town.as_deref(), 200);
-    let (uai, siret) = check_identifiers(&mut checks, body.kind, body.uai.as_deref(), body.siret.as_deref());
+    let (uai, siret) = check_identifiers(
+        &mut checks,
+        body.kind,
+        body.uai.as_deref(),
+        body.siret.as_deref(),
+    );
     checks.finish()?;
     let now = db::now();
-    let row = OrganisationRow { id: db::new_id(), name, kind: body.kind.as_str().to_owned(), town, uai, siret, created_at: now, updated_at: now };
+    let row = OrganisationRow {
+        id: db::new_id(),
+        name,
+        kind: body.kind.as_str().to_owned(),
+        town,
+        uai,
+        siret,
+        created_at: now,
+        updated_at: now,
+    };
     let tz = state.timezone;
     let view = state
         .db(move |conn| {
@@ -153,7 +206,11 @@ async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, body
     (status = 200, body = OrganisationView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/organisations/{id}")]
-async fn show_organisation(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<OrganisationView>> {
+async fn show_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrganisationView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let mut items = state
@@ -173,7 +230,12 @@ async fn show_organisation(state: web::Data<AppState>, user: CurrentUser, id: we
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/organisations/{id}")]
-async fn update_organisation(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<OrganisationChanges>) -> ApiResult<web::Json<OrganisationView>> {
+async fn update_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<OrganisationChanges>,
+) -> ApiResult<web::Json<OrganisationView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;

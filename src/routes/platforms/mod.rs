@@ -22,11 +22,18 @@ use crate::views::platforms::{BookingPolicy, NewPlatform, PlatformChanges, Platf
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_platforms).service(create_platform).service(show_platform).service(update_platform);
+    cfg.service(list_platforms)
+        .service(create_platform)
+        .service(show_platform)
+        .service(update_platform);
 }
 
 /// Admins manage every platform; managers those they are assigned to.
-pub fn can_manage_platform(conn: &mut DbConnection, user: &CurrentUser, platform_id: &str) -> ApiResult<bool> {
+pub fn can_manage_platform(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    platform_id: &str,
+) -> ApiResult<bool> {
     Ok(match user.role {
         Role::Admin => true,
         Role::Manager => db::platforms::is_manager(conn, &user.id, platform_id)?,
@@ -34,7 +41,11 @@ pub fn can_manage_platform(conn: &mut DbConnection, user: &CurrentUser, platform
     })
 }
 
-pub fn require_manage_platform(conn: &mut DbConnection, user: &CurrentUser, platform_id: &str) -> ApiResult<()> {
+pub fn require_manage_platform(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    platform_id: &str,
+) -> ApiResult<()> {
     if can_manage_platform(conn, user, platform_id)? {
         Ok(())
     } else {
@@ -42,7 +53,11 @@ pub fn require_manage_platform(conn: &mut DbConnection, user: &CurrentUser, plat
     }
 }
 
-fn views(conn: &mut DbConnection, rows: Vec<PlatformRow>, tz: &chrono_tz::Tz) -> ApiResult<Vec<PlatformView>> {
+fn views(
+    conn: &mut DbConnection,
+    rows: Vec<PlatformRow>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<Vec<PlatformView>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut hours: HashMap<String, Vec<_>> = HashMap::new();
     for (platform, interval) in db::platforms::opening_hours_of(conn, &ids)? {
@@ -79,14 +94,35 @@ fn views(conn: &mut DbConnection, rows: Vec<PlatformRow>, tz: &chrono_tz::Tz) ->
         .collect()
 }
 
-fn one_view(conn: &mut DbConnection, row: PlatformRow, tz: &chrono_tz::Tz) -> ApiResult<PlatformView> {
-    views(conn, vec![row], tz)?.pop().ok_or_else(ApiError::not_found)
+fn one_view(
+    conn: &mut DbConnection,
+    row: PlatformRow,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<PlatformView> {
+    views(conn, vec![row], tz)?
+        .pop()
+        .ok_or_else(ApiError::not_found)
 }
 
 fn check_policy(checks: &mut Checks, policy: &BookingPolicy) {
-    checks.range("booking_policy.min_notice_hours", policy.min_notice_hours, 0, 8760);
-    checks.range("booking_policy.max_horizon_days", policy.max_horizon_days, 1, 1095);
-    checks.range("booking_policy.max_duration_minutes", policy.max_duration_minutes, 15, 10080);
+    checks.range(
+        "booking_policy.min_notice_hours",
+        policy.min_notice_hours,
+        0,
+        8760,
+    );
+    checks.range(
+        "booking_policy.max_horizon_days",
+        policy.max_horizon_days,
+        1,
+        1095,
+    );
+    checks.range(
+        "booking_policy.max_duration_minutes",
+        policy.max_duration_minutes,
+        15,
+        10080,
+    );
 }
 
 fn apply_policy(row: &mut PlatformRow, policy: &BookingPolicy) {
@@ -112,14 +148,25 @@ pub struct PlatformQuery {
 /// List platforms.
 #[utoipa::path(tag = "platforms", params(PlatformQuery), responses((status = 200, body = Paged<PlatformView>)))]
 #[get("/platforms")]
-async fn list_platforms(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PlatformQuery>) -> ApiResult<web::Json<Paged<PlatformView>>> {
+async fn list_platforms(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<PlatformQuery>,
+) -> ApiResult<web::Json<Paged<PlatformView>>> {
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
     let filter = PlatformFilter {
         campus_id: query.campus_id.map(|c| c.to_string()),
         domain: query.domain.map(|d| d.as_str().to_owned()),
         owner_organisation_id: query.owner_organisation_id.map(|o| o.to_string()),
-        name_contains: query.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        name_contains: query
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
     };
     let tz = state.timezone;
     let (items, last) = state
@@ -139,7 +186,11 @@ async fn list_platforms(state: web::Data<AppState>, _user: CurrentUser, query: w
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/platforms")]
-async fn create_platform(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewPlatform>) -> ApiResult<HttpResponse> {
+async fn create_platform(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewPlatform>,
+) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let body = body.0;
     let policy = body.booking_policy.clone().unwrap_or_default();
@@ -204,7 +255,11 @@ async fn create_platform(state: web::Data<AppState>, user: CurrentUser, body: Js
     (status = 200, body = PlatformView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/platforms/{id}")]
-async fn show_platform(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<PlatformView>> {
+async fn show_platform(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<PlatformView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -223,15 +278,34 @@ async fn show_platform(state: web::Data<AppState>, _user: CurrentUser, id: web::
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/platforms/{id}")]
-async fn update_platform(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<PlatformChanges>) -> ApiResult<web::Json<PlatformView>> {
+async fn update_platform(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<PlatformChanges>,
+) -> ApiResult<web::Json<PlatformView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let mut checks = Checks::new();
-    let name = changes.name.as_deref().map(|n| checks.text("name", n, 1, 200));
-    let description = changes.description.as_deref().map(|d| checks.text("description", d, 0, 4000));
-    let town = changes.town.as_ref().map(|t| checks.optional_text("town", t.as_deref(), 200));
-    let stations = changes.stations.map(|s| checks.range("stations", s, 1, 1000));
-    let hours = changes.opening_hours.as_ref().map(|h| check_opening_hours(&mut checks, "opening_hours", h));
+    let name = changes
+        .name
+        .as_deref()
+        .map(|n| checks.text("name", n, 1, 200));
+    let description = changes
+        .description
+        .as_deref()
+        .map(|d| checks.text("description", d, 0, 4000));
+    let town = changes
+        .town
+        .as_ref()
+        .map(|t| checks.optional_text("town", t.as_deref(), 200));
+    let stations = changes
+        .stations
+        .map(|s| checks.range("stations", s, 1, 1000));
+    let hours = changes
+        .opening_hours
+        .as_ref()
+        .map(|h| check_opening_hours(&mut checks, "opening_hours", h));
     if let Some(policy) = &changes.booking_policy {
         check_policy(&mut checks, policy);
     }

@@ -16,7 +16,11 @@ use crate::views::qualifications::{NewQualification, QualificationChanges, Quali
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_qualifications).service(create_qualification).service(show_qualification).service(update_qualification).service(delete_qualification);
+    cfg.service(list_qualifications)
+        .service(create_qualification)
+        .service(show_qualification)
+        .service(update_qualification)
+        .service(delete_qualification);
 }
 
 fn view(row: QualificationRow, tz: &chrono_tz::Tz) -> QualificationView {
@@ -37,11 +41,20 @@ fn check_validity(checks: &mut Checks, months: Option<i32>) -> Option<i32> {
 /// List qualifications.
 #[utoipa::path(tag = "users", params(PageQuery), responses((status = 200, body = Paged<QualificationView>)))]
 #[get("/qualifications")]
-async fn list_qualifications(state: web::Data<AppState>, _user: CurrentUser, query: web::Query<PageQuery>) -> ApiResult<web::Json<Paged<QualificationView>>> {
+async fn list_qualifications(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Paged<QualificationView>>> {
     let page = query.page()?;
-    let (rows, more) = state.db(move |conn| db::qualifications::list(conn, &page)).await?;
+    let (rows, more) = state
+        .db(move |conn| db::qualifications::list(conn, &page))
+        .await?;
     let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    Ok(web::Json(Paged::new(rows.into_iter().map(|r| view(r, &state.timezone)).collect(), last.as_deref())))
+    Ok(web::Json(Paged::new(
+        rows.into_iter().map(|r| view(r, &state.timezone)).collect(),
+        last.as_deref(),
+    )))
 }
 
 /// Create a qualification (admin, manager).
@@ -51,7 +64,11 @@ async fn list_qualifications(state: web::Data<AppState>, _user: CurrentUser, que
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/qualifications")]
-async fn create_qualification(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewQualification>) -> ApiResult<HttpResponse> {
+async fn create_qualification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewQualification>,
+) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin, Role::Manager])?;
     let body = body.0;
     let mut checks = Checks::new();
@@ -60,7 +77,14 @@ async fn create_qualification(state: web::Data<AppState>, user: CurrentUser, bod
     let validity_months = check_validity(&mut checks, body.validity_months);
     checks.finish()?;
     let now = db::now();
-    let row = QualificationRow { id: db::new_id(), name, description, validity_months, created_at: now, updated_at: now };
+    let row = QualificationRow {
+        id: db::new_id(),
+        name,
+        description,
+        validity_months,
+        created_at: now,
+        updated_at: now,
+    };
     let inserted = row.clone();
     state
         .db(move |conn| {
@@ -74,7 +98,10 @@ async fn create_qualification(state: web::Data<AppState>, user: CurrentUser, bod
             })
         })
         .await?;
-    Ok(created(format!("/api/v1/qualifications/{}", row.id), view(row, &state.timezone)))
+    Ok(created(
+        format!("/api/v1/qualifications/{}", row.id),
+        view(row, &state.timezone),
+    ))
 }
 
 /// One qualification.
@@ -82,9 +109,16 @@ async fn create_qualification(state: web::Data<AppState>, user: CurrentUser, bod
     (status = 200, body = QualificationView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/qualifications/{id}")]
-async fn show_qualification(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<QualificationView>> {
+async fn show_qualification(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<QualificationView>> {
     let id = id.into_inner().to_string();
-    let row = state.db(move |conn| db::qualifications::find(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
+    let row = state
+        .db(move |conn| db::qualifications::find(conn, &id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(web::Json(view(row, &state.timezone)))
 }
 
@@ -95,14 +129,27 @@ async fn show_qualification(state: web::Data<AppState>, _user: CurrentUser, id: 
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/qualifications/{id}")]
-async fn update_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<QualificationChanges>) -> ApiResult<web::Json<QualificationView>> {
+async fn update_qualification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<QualificationChanges>,
+) -> ApiResult<web::Json<QualificationView>> {
     user.require(&[Role::Admin, Role::Manager])?;
     let id = id.into_inner().to_string();
     let changes = body.0;
     let mut checks = Checks::new();
-    let name = changes.name.as_deref().map(|n| checks.text("name", n, 1, 200));
-    let description = changes.description.as_deref().map(|d| checks.text("description", d, 0, 4000));
-    let validity = changes.validity_months.map(|v| check_validity(&mut checks, v));
+    let name = changes
+        .name
+        .as_deref()
+        .map(|n| checks.text("name", n, 1, 200));
+    let description = changes
+        .description
+        .as_deref()
+        .map(|d| checks.text("description", d, 0, 4000));
+    let validity = changes
+        .validity_months
+        .map(|v| check_validity(&mut checks, v));
     checks.finish()?;
     let row = state
         .db(move |conn| {
@@ -138,7 +185,11 @@ async fn update_qualification(state: web::Data<AppState>, user: CurrentUser, id:
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[delete("/qualifications/{id}")]
-async fn delete_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_qualification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner().to_string();
     state

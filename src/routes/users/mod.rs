@@ -10,14 +10,18 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::db::{self, users::UserFilter, users::UserRow, DbConnection};
-use crate::domain::accounts::{can_see_user, check_email, check_password, check_role_fits_organisation, may_create_role};
+use crate::domain::accounts::{
+    can_see_user, check_email, check_password, check_role_fits_organisation, may_create_role,
+};
 use crate::domain::pagination::PageQuery;
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::created;
 use crate::routes::extract::JsonBody;
-use crate::views::users::{AwardQualification, HeldQualificationView, NewUser, UserChanges, UserView};
+use crate::views::users::{
+    AwardQualification, HeldQualificationView, NewUser, UserChanges, UserView,
+};
 use crate::views::{instant, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -30,7 +34,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(withdraw_user_qualification);
 }
 
-pub fn user_view(row: UserRow, managed_platform_ids: Vec<String>, tz: &chrono_tz::Tz) -> ApiResult<UserView> {
+pub fn user_view(
+    row: UserRow,
+    managed_platform_ids: Vec<String>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<UserView> {
     Ok(UserView {
         role: Role::from_db(&row.role)?,
         created_at: instant(row.created_at, tz),
@@ -67,17 +75,32 @@ pub struct UserQuery {
     (status = 200, body = Paged<UserView>),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/users")]
-async fn list_users(state: web::Data<AppState>, user: CurrentUser, query: web::Query<UserQuery>) -> ApiResult<web::Json<Paged<UserView>>> {
+async fn list_users(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<UserQuery>,
+) -> ApiResult<web::Json<Paged<UserView>>> {
     user.require(&[Role::Admin, Role::Manager, Role::Teacher, Role::Company])?;
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.page()?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
     let mut filter = UserFilter {
         organisation_id: query.organisation_id.map(|o| o.to_string()),
         role: query.role.map(|r| r.as_str().to_owned()),
-        email_contains: query.email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
+        email_contains: query
+            .email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty()),
     };
     if matches!(user.role, Role::Teacher | Role::Company) {
-        if filter.organisation_id.as_ref().is_some_and(|o| *o != user.organisation_id) {
+        if filter
+            .organisation_id
+            .as_ref()
+            .is_some_and(|o| *o != user.organisation_id)
+        {
             return Ok(web::Json(Paged::new(Vec::new(), None)));
         }
         filter.organisation_id = Some(user.organisation_id.clone());
@@ -111,14 +134,23 @@ fn check_platforms(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<Strin
     ids.sort();
     ids.dedup();
     if db::platforms::count_existing(conn, &ids)? != ids.len() as i64 {
-        return Err(ApiError::field("managed_platform_ids", "unknown_reference", "plateau technique inconnu"));
+        return Err(ApiError::field(
+            "managed_platform_ids",
+            "unknown_reference",
+            "plateau technique inconnu",
+        ));
     }
     Ok(ids)
 }
 
 fn organisation_kind(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationKind> {
-    let kind = db::users::organisation_kind(conn, id)?
-        .ok_or_else(|| ApiError::field("organisation_id", "unknown_reference", "organisation inconnue"))?;
+    let kind = db::users::organisation_kind(conn, id)?.ok_or_else(|| {
+        ApiError::field(
+            "organisation_id",
+            "unknown_reference",
+            "organisation inconnue",
+        )
+    })?;
     OrganisationKind::from_db(&kind)
 }
 
@@ -133,13 +165,21 @@ pub struct AccountDraft {
 }
 
 /// Creates an account (also used by `plateaux user add`).
-pub fn create_account(conn: &mut DbConnection, actor: Option<&str>, draft: AccountDraft) -> ApiResult<(UserRow, Vec<String>)> {
+pub fn create_account(
+    conn: &mut DbConnection,
+    actor: Option<&str>,
+    draft: AccountDraft,
+) -> ApiResult<(UserRow, Vec<String>)> {
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", &draft.email);
     let display_name = checks.text("display_name", &draft.display_name, 1, 200);
     check_password(&mut checks, "password", &draft.password);
     if draft.role != Role::Manager && !draft.managed_platform_ids.is_empty() {
-        checks.fail("managed_platform_ids", "not_allowed", "seuls les responsables de plateau gèrent des plateaux");
+        checks.fail(
+            "managed_platform_ids",
+            "not_allowed",
+            "seuls les responsables de plateau gèrent des plateaux",
+        );
     }
     checks.finish()?;
     let password_hash = auth::hash_password(&draft.password)?;
@@ -149,7 +189,10 @@ pub fn create_account(conn: &mut DbConnection, actor: Option<&str>, draft: Accou
         check_role_fits_organisation(&mut checks, draft.role, kind);
         checks.finish()?;
         if db::users::find_by_email(conn, &email)?.is_some() {
-            return Err(ApiError::conflict("email_taken", "Un compte existe déjà avec cette adresse e-mail."));
+            return Err(ApiError::conflict(
+                "email_taken",
+                "Un compte existe déjà avec cette adresse e-mail.",
+            ));
         }
         let managed = check_platforms(conn, &draft.managed_platform_ids)?;
         let now = db::now();
@@ -166,9 +209,16 @@ pub fn create_account(conn: &mut DbConnection, actor: Option<&str>, draft: Accou
         };
         db::users::insert(conn, &row)?;
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
-        db::audit::record(conn, actor, "user", &row.id, "created", serde_json::json!({
-            "email": row.email, "role": row.role, "organisation_id": row.organisation_id, "managed_platform_ids": managed,
-        }))?;
+        db::audit::record(
+            conn,
+            actor,
+            "user",
+            &row.id,
+            "created",
+            serde_json::json!({
+                "email": row.email, "role": row.role, "organisation_id": row.organisation_id, "managed_platform_ids": managed,
+            }),
+        )?;
         Ok((row, managed))
     })
 }
@@ -180,10 +230,17 @@ pub fn create_account(conn: &mut DbConnection, actor: Option<&str>, draft: Accou
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/users")]
-async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<NewUser>) -> ApiResult<HttpResponse> {
+async fn create_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewUser>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     if !may_create_role(user.role, body.role) {
-        return Err(ApiError::forbidden(format!("Le rôle « {} » ne permet pas de créer un compte « {} ».", user.role, body.role)));
+        return Err(ApiError::forbidden(format!(
+            "Le rôle « {} » ne permet pas de créer un compte « {} ».",
+            user.role, body.role
+        )));
     }
     let draft = AccountDraft {
         email: body.email,
@@ -208,7 +265,11 @@ async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: JsonBo
     (status = 200, body = UserView),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/users/{id}")]
-async fn show_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<UserView>> {
+async fn show_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<UserView>> {
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let view = state
@@ -228,7 +289,12 @@ async fn show_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/users/{id}")]
-async fn update_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<UserChanges>) -> ApiResult<web::Json<UserView>> {
+async fn update_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<UserChanges>,
+) -> ApiResult<web::Json<UserView>> {
     let id = id.into_inner().to_string();
     let changes = body.0;
     let tz = state.timezone;
@@ -297,7 +363,10 @@ async fn update_user(state: web::Data<AppState>, user: CurrentUser, id: web::Pat
     Ok(web::Json(view))
 }
 
-fn held_view(row: db::users::HeldQualificationRow, today: chrono::NaiveDate) -> HeldQualificationView {
+fn held_view(
+    row: db::users::HeldQualificationRow,
+    today: chrono::NaiveDate,
+) -> HeldQualificationView {
     HeldQualificationView {
         valid_today: row.awarded_on <= today && row.expires_on.is_none_or(|e| e >= today),
         qualification_id: row.qualification_id,
@@ -316,7 +385,11 @@ fn today(tz: &chrono_tz::Tz) -> chrono::NaiveDate {
     (status = 200, body = Vec<HeldQualificationView>),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/users/{id}/qualifications")]
-async fn list_user_qualifications(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
+async fn list_user_qualifications(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
     let id = id.into_inner().to_string();
     let today = today(&state.timezone);
     let rows = state
@@ -325,7 +398,9 @@ async fn list_user_qualifications(state: web::Data<AppState>, user: CurrentUser,
             db::users::held_qualifications(conn, &id)
         })
         .await?;
-    Ok(web::Json(rows.into_iter().map(|r| held_view(r, today)).collect()))
+    Ok(web::Json(
+        rows.into_iter().map(|r| held_view(r, today)).collect(),
+    ))
 }
 
 /// Award (or renew) a qualification (admin, manager).
@@ -335,7 +410,12 @@ async fn list_user_qualifications(state: web::Data<AppState>, user: CurrentUser,
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/users/{id}/qualifications")]
-async fn award_user_qualification(state: web::Data<AppState>, user: CurrentUser, id: web::Path<Uuid>, body: JsonBody<AwardQualification>) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
+async fn award_user_qualification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<AwardQualification>,
+) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
     let id = id.into_inner().to_string();
     let award = body.0;
     let today = today(&state.timezone);
@@ -367,7 +447,9 @@ async fn award_user_qualification(state: web::Data<AppState>, user: CurrentUser,
             })
         })
         .await?;
-    Ok(web::Json(rows.into_iter().map(|r| held_view(r, today)).collect()))
+    Ok(web::Json(
+        rows.into_iter().map(|r| held_view(r, today)).collect(),
+    ))
 }
 
 /// Withdraw a qualification (admin, manager).
@@ -376,7 +458,11 @@ async fn award_user_qualification(state: web::Data<AppState>, user: CurrentUser,
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/users/{id}/qualifications/{qualification_id}")]
-async fn withdraw_user_qualification(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
+async fn withdraw_user_qualification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
     let (id, qualification_id) = path.into_inner();
     let (id, qualification_id) = (id.to_string(), qualification_id.to_string());
     state
@@ -387,11 +473,16 @@ async fn withdraw_user_qualification(state: web::Data<AppState>, user: CurrentUs
                 if !db::users::withdraw_qualification(conn, &id, &qualification_id)? {
                     return Err(ApiError::not_found());
                 }
-                db::audit::record(conn, Some(&user.id), "user", &id, "qualification_withdrawn",
-                    serde_json::json!({ "qualification_id": qualification_id }))
+                db::audit::record(
+                    conn,
+                    Some(&user.id),
+                    "user",
+                    &id,
+                    "qualification_withdrawn",
+                    serde_json::json!({ "qualification_id": qualification_id }),
+                )
             })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
-

@@ -21,7 +21,8 @@ pub enum Backend {
     Postgres,
 }
 
-type BoxedService = actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+type BoxedService =
+    actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
 pub struct TestApp {
     pub backend: Backend,
@@ -45,27 +46,51 @@ impl Reply {
     }
 
     pub fn content_type(&self) -> &str {
-        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
     /// Asserts a problem document with this status and code; returns it.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
-        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "body: {}",
+            self.text
+        );
         let body = self.json();
         assert_eq!(body["code"], code, "body: {body}");
         assert_eq!(body["status"], status, "body: {body}");
         assert_eq!(body["type"], format!("urn:plateaux:problem:{code}"));
-        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "body: {body}");
-        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "body: {body}");
+        assert!(
+            body["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "body: {body}"
+        );
+        assert!(
+            body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+            "body: {body}"
+        );
         body
     }
 }
@@ -77,25 +102,51 @@ impl TestApp {
         let (database_url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                (format!("sqlite://{}", dir.path().join("plateaux.db").display()), Some(dir))
+                (
+                    format!("sqlite://{}", dir.path().join("plateaux.db").display()),
+                    Some(dir),
+                )
             }
-            Backend::Postgres => (actix_web::web::block(postgres::fresh_database).await.expect("database"), None),
+            Backend::Postgres => (
+                actix_web::web::block(postgres::fresh_database)
+                    .await
+                    .expect("database"),
+                None,
+            ),
         };
         let pool = plateaux::db::build_pool(&database_url, 8).expect("pool");
         {
             let pool = pool.clone();
-            actix_web::web::block(move || plateaux::db::run_migrations(&mut pool.get().expect("connection")))
-                .await
-                .expect("block")
-                .expect("migrations");
+            actix_web::web::block(move || {
+                plateaux::db::run_migrations(&mut pool.get().expect("connection"))
+            })
+            .await
+            .expect("block")
+            .expect("migrations");
         }
-        let state = AppState { pool: pool.clone(), timezone: chrono_tz::Europe::Paris };
+        let state = AppState {
+            pool: pool.clone(),
+            timezone: chrono_tz::Europe::Paris,
+        };
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
-        TestApp { backend, database_url, pool, service, _dir: dir }
+        TestApp {
+            backend,
+            database_url,
+            pool,
+            service,
+            _dir: dir,
+        }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = test::TestRequest::default().method(method).uri(path);
         if let Some(token) = token {
             req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
@@ -104,7 +155,9 @@ impl TestApp {
             req = req.insert_header((*name, *value));
         }
         if let Some(body) = body {
-            req = req.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body.to_string());
+            req = req
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(body.to_string());
         }
         self.send(req.to_request()).await
     }
@@ -118,7 +171,11 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = to_bytes(response.into_body()).await.unwrap_or_default();
-        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -126,22 +183,31 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::POST, path, Some(token), Some(body), &[]).await
+        self.call(Method::POST, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::PATCH, path, Some(token), Some(body), &[]).await
+        self.call(Method::PATCH, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.call(Method::DELETE, path, Some(token), None, &[]).await
+        self.call(Method::DELETE, path, Some(token), None, &[])
+            .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "email": email, "password": password })), &[])
-            .await
-            .expect(200)
-            .json()
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "email": email, "password": password })),
+            &[],
+        )
+        .await
+        .expect(200)
+        .json()
     }
 
     /// Counts the rows of a table, to prove that a refused request changed nothing.
@@ -155,7 +221,9 @@ impl TestApp {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("connection");
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut conn).map(|c| c.n)
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result::<Count>(&mut conn)
+                .map(|c| c.n)
         })
         .await
         .expect("block")
@@ -233,7 +301,8 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
             created_at: now,
             updated_at: now,
         };
-        db::organisations::insert(&mut conn, &org, std::slice::from_ref(&campus.id)).expect("organisation");
+        db::organisations::insert(&mut conn, &org, std::slice::from_ref(&campus.id))
+            .expect("organisation");
         plateaux::routes::users::create_account(
             &mut conn,
             None,
@@ -255,7 +324,10 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
 
 pub async fn campus(app: &TestApp) -> Campus {
     let (campus_id, lycee_id) = bootstrap_admin(app).await;
-    let admin = app.login("admin@campus.test", PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let admin = app.login("admin@campus.test", PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let other_lycee_id = id_of(
         app.post("/api/v1/organisations", &admin, json!({
             "name": "Lycée Alexis Monteil", "kind": "lycee", "town": "Rodez", "uai": "0120006S", "campus_ids": [campus_id],
@@ -272,11 +344,22 @@ pub async fn campus(app: &TestApp) -> Campus {
         })).await.expect(201),
     );
     let qualification_id = id_of(
-        app.post("/api/v1/qualifications", &admin, json!({ "name": "Soudage", "validity_months": 24 })).await.expect(201),
+        app.post(
+            "/api/v1/qualifications",
+            &admin,
+            json!({ "name": "Soudage", "validity_months": 24 }),
+        )
+        .await
+        .expect(201),
     );
     let hours: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday"]
         .iter()
-        .flat_map(|d| [json!({ "weekday": d, "opens": "08:00", "closes": "12:00" }), json!({ "weekday": d, "opens": "13:30", "closes": "17:30" })])
+        .flat_map(|d| {
+            [
+                json!({ "weekday": d, "opens": "08:00", "closes": "12:00" }),
+                json!({ "weekday": d, "opens": "13:30", "closes": "17:30" }),
+            ]
+        })
         .collect();
     let platform_id = id_of(
         app.post("/api/v1/platforms", &admin, json!({
@@ -296,29 +379,73 @@ pub async fn campus(app: &TestApp) -> Campus {
             "hourly_rate_cents": 4500, "required_qualification_ids": [qualification_id],
         })).await.expect(201),
     );
-    let account = |email: &'static str, role: &'static str, org: String, managed: Vec<String>| {
-        let admin = admin.clone();
-        async move {
-            let id = id_of(
+    let account =
+        |email: &'static str, role: &'static str, org: String, managed: Vec<String>| {
+            let admin = admin.clone();
+            async move {
+                let id = id_of(
                 app.post("/api/v1/users", &admin, json!({
                     "email": email, "display_name": email, "password": PASSWORD, "role": role,
                     "organisation_id": org, "managed_platform_ids": managed,
                 })).await.expect(201),
             );
-            let token = app.login(email, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
-            (id, token)
-        }
-    };
-    let (manager_id, manager) = account("manager@campus.test", "manager", lycee_id.clone(), vec![platform_id.clone()]).await;
-    let (teacher_id, teacher) = account("teacher@campus.test", "teacher", lycee_id.clone(), vec![]).await;
-    let (other_teacher_id, other_teacher) = account("teacher@monteil.test", "teacher", other_lycee_id.clone(), vec![]).await;
-    let (company_user_id, company) = account("contact@cele.test", "company", company_id.clone(), vec![]).await;
-    let (other_company_user_id, other_company) = account("contact@stratiforme.test", "company", other_company_id.clone(), vec![]).await;
-    let (observer_id, observer) = account("copil@campus.test", "observer", lycee_id.clone(), vec![]).await;
+                let token = app.login(email, PASSWORD).await["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (id, token)
+            }
+        };
+    let (manager_id, manager) = account(
+        "manager@campus.test",
+        "manager",
+        lycee_id.clone(),
+        vec![platform_id.clone()],
+    )
+    .await;
+    let (teacher_id, teacher) =
+        account("teacher@campus.test", "teacher", lycee_id.clone(), vec![]).await;
+    let (other_teacher_id, other_teacher) = account(
+        "teacher@monteil.test",
+        "teacher",
+        other_lycee_id.clone(),
+        vec![],
+    )
+    .await;
+    let (company_user_id, company) =
+        account("contact@cele.test", "company", company_id.clone(), vec![]).await;
+    let (other_company_user_id, other_company) = account(
+        "contact@stratiforme.test",
+        "company",
+        other_company_id.clone(),
+        vec![],
+    )
+    .await;
+    let (observer_id, observer) =
+        account("copil@campus.test", "observer", lycee_id.clone(), vec![]).await;
     Campus {
-        campus_id, lycee_id, other_lycee_id, company_id, other_company_id, platform_id, other_platform_id, equipment_id,
-        qualification_id, admin, manager, manager_id, teacher, teacher_id, other_teacher, other_teacher_id, company,
-        company_user_id, other_company, other_company_user_id, observer, observer_id,
+        campus_id,
+        lycee_id,
+        other_lycee_id,
+        company_id,
+        other_company_id,
+        platform_id,
+        other_platform_id,
+        equipment_id,
+        qualification_id,
+        admin,
+        manager,
+        manager_id,
+        teacher,
+        teacher_id,
+        other_teacher,
+        other_teacher_id,
+        company,
+        company_user_id,
+        other_company,
+        other_company_user_id,
+        observer,
+        observer_id,
     }
 }
 

@@ -22,14 +22,21 @@ static CREATE_LOCK: Mutex<()> = Mutex::new(());
 
 /// The URL of a new, migrated, empty database.
 pub fn fresh_database() -> String {
-    let server = SERVER.get_or_init(start).as_ref().unwrap_or_else(|e| panic!("{e}"));
+    let server = SERVER
+        .get_or_init(start)
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}"));
     let name = format!("plateaux_test_{}", uuid::Uuid::now_v7().simple());
     {
         // Cloning a template needs it idle; one clone at a time.
         let _guard = CREATE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let mut conn = PgConnection::establish(&server.admin_url).expect("connect to the test server");
-        conn.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {}", server.template))
-            .expect("create a test database");
+        let mut conn =
+            PgConnection::establish(&server.admin_url).expect("connect to the test server");
+        conn.batch_execute(&format!(
+            "CREATE DATABASE {name} TEMPLATE {}",
+            server.template
+        ))
+        .expect("create a test database");
     }
     with_database(&server.admin_url, &name)
 }
@@ -55,20 +62,30 @@ fn start() -> Result<Server, String> {
     let template = format!("plateaux_template_{}", std::process::id());
     let mut conn = PgConnection::establish(&admin_url)
         .map_err(|e| format!("cannot connect to the PostgreSQL test server at {admin_url}: {e}"))?;
-    for statement in [format!("DROP DATABASE IF EXISTS {template}"), format!("CREATE DATABASE {template}")] {
-        conn.batch_execute(&statement).map_err(|e| format!("cannot create the template database: {e}"))?;
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {template}"),
+        format!("CREATE DATABASE {template}"),
+    ] {
+        conn.batch_execute(&statement)
+            .map_err(|e| format!("cannot create the template database: {e}"))?;
     }
-    let mut template_conn = plateaux::db::ConnectionManager::new(&with_database(&admin_url, &template))
-        .and_then(|m| m.connect())
-        .map_err(|e| format!("cannot connect to the template database: {e}"))?;
+    let mut template_conn =
+        plateaux::db::ConnectionManager::new(&with_database(&admin_url, &template))
+            .and_then(|m| m.connect())
+            .map_err(|e| format!("cannot connect to the template database: {e}"))?;
     plateaux::db::run_migrations(&mut template_conn)?;
     drop(template_conn);
-    Ok(Server { admin_url, template })
+    Ok(Server {
+        admin_url,
+        template,
+    })
 }
 
 fn find_tool(name: &str) -> Option<PathBuf> {
     let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file())
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
     });
     from_path.or_else(|| {
         let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
@@ -89,7 +106,8 @@ fn postgres_account() -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
-        (fields.first() == Some(&"postgres")).then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))?
+        (fields.first() == Some(&"postgres"))
+            .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))?
     })
 }
 
@@ -118,17 +136,29 @@ fn start_cluster() -> Result<String, String> {
     let pg_ctl = find_tool("pg_ctl").ok_or(MISSING)?;
     let account = postgres_account();
     if unsafe { libc::geteuid() } == 0 && account.is_none() {
-        return Err(format!("running as root without a `postgres` account: {MISSING}"));
+        return Err(format!(
+            "running as root without a `postgres` account: {MISSING}"
+        ));
     }
     let dir = std::env::temp_dir().join(format!("plateaux-test-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     if let Some((uid, gid)) = account {
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| format!("chown {}: {e}", dir.display()))?;
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| format!("chown {}: {e}", dir.display()))?;
     }
     let data = dir.join("data");
     let mut init = Command::new(&initdb);
-    init.arg("-D").arg(&data).args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+    init.arg("-D").arg(&data).args([
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+    ]);
     run(init, account, "initdb")?;
 
     let port = free_port()?;
@@ -138,10 +168,16 @@ fn start_cluster() -> Result<String, String> {
         dir.display()
     );
     let mut start = Command::new(&pg_ctl);
-    start.arg("-D").arg(&data).arg("-l").arg(dir.join("server.log")).args(["-w", "-t", "60", "-o", &options, "start"]);
+    start
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.join("server.log"))
+        .args(["-w", "-t", "60", "-o", &options, "start"]);
     CLUSTER_DIR.set(dir.clone()).ok();
     unsafe { libc::atexit(stop_cluster) };
-    run(start, account, "pg_ctl start").map_err(|e| format!("{e}\nserver log: {}", read_log(&dir)))?;
+    run(start, account, "pg_ctl start")
+        .map_err(|e| format!("{e}\nserver log: {}", read_log(&dir)))?;
     Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
 
@@ -150,14 +186,20 @@ fn read_log(dir: &Path) -> String {
 }
 
 fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
 extern "C" fn stop_cluster() {
     if let (Some(dir), Some(pg_ctl)) = (CLUSTER_DIR.get(), find_tool("pg_ctl")) {
         let mut stop = Command::new(pg_ctl);
-        stop.arg("-D").arg(dir.join("data")).args(["-m", "immediate", "-w", "stop"]);
+        stop.arg("-D")
+            .arg(dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"]);
         let _ = run(stop, postgres_account(), "pg_ctl stop");
         let _ = std::fs::remove_dir_all(dir);
     }

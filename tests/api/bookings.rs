@@ -1,0 +1,903 @@
+//! The booking engine through the API: rules, approval, scope, concurrency, series,
+//! closures, maintenance, availability and calendar feeds.
+
+use actix_web::http::Method;
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use serde_json::{json, Value};
+
+use crate::on_both_databases;
+use crate::support::{campus, Campus, TestApp};
+
+const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+/// `date` at local time `hm` in the campus time zone, as RFC 3339.
+fn at(date: NaiveDate, hm: &str) -> String {
+    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
+    TZ.from_local_datetime(&date.and_time(time))
+        .single()
+        .unwrap()
+        .to_rfc3339()
+}
+
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&TZ).date_naive()
+}
+
+/// The first `weekday` at least `days` days from today.
+fn next(weekday: Weekday, days: i64) -> NaiveDate {
+    let mut d = today() + Duration::days(days);
+    while d.weekday() != weekday {
+        d += Duration::days(1);
+    }
+    d
+}
+
+fn booking(c: &Campus, date: NaiveDate, from: &str, to: &str) -> Value {
+    json!({
+        "equipment_id": c.equipment_id, "starts_at": at(date, from), "ends_at": at(date, to),
+        "group_label": "BTS CPRP 1", "learners": [{ "status": "school", "headcount": 1 }],
+    })
+}
+
+async fn qualify(app: &TestApp, c: &Campus, user_id: &str) {
+    app.post(
+        &format!("/api/v1/users/{user_id}/qualifications"),
+        &c.manager,
+        json!({
+            "qualification_id": c.qualification_id, "awarded_on": today().to_string(),
+        }),
+    )
+    .await
+    .expect(200);
+}
+
+async fn equipment_rules_and_conflicts(app: TestApp) {
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    // The booth needs the welding qualification: refused, then allowed once awarded.
+    let refused = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking(&c, tuesday, "08:00", "10:00"),
+        )
+        .await
+        .problem(422, "qualification_missing");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("Soudage"),
+        "{refused}"
+    );
+    assert_eq!(app.count("bookings").await, 0);
+    qualify(&app, &c, &c.teacher_id).await;
+    let first = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking(&c, tuesday, "08:00", "10:00"),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        first["status"], "confirmed",
+        "the owner's own staff need no approval"
+    );
+    assert_eq!(first["starts_at"], at(tuesday, "08:00"));
+    assert_eq!(first["platform_id"], c.platform_id.as_str());
+    assert_eq!(first["total_headcount"], 1);
+
+    // Overlap refused; back to back accepted.
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, tuesday, "09:00", "11:00"),
+    )
+    .await
+    .problem(409, "booking_conflict");
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, tuesday, "10:00", "12:00"),
+    )
+    .await
+    .expect(201);
+
+    // Each rule answers with its own code.
+    let cases = [
+        (
+            booking(&c, tuesday, "12:00", "14:00"),
+            422,
+            "outside_opening_hours",
+        ),
+        (
+            booking(&c, next(Weekday::Sat, 7), "09:00", "10:00"),
+            422,
+            "outside_opening_hours",
+        ),
+        (
+            booking(&c, today() + Duration::days(400), "09:00", "10:00"),
+            422,
+            "beyond_horizon",
+        ),
+        (
+            booking(&c, today() - Duration::days(3), "09:00", "10:00"),
+            422,
+            "in_the_past",
+        ),
+        (
+            booking(&c, tuesday, "10:00", "09:00"),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "platform_id": c.platform_id, "stations": 2, "equipment_id": c.equipment_id, "starts_at": at(tuesday, "14:00"), "ends_at": at(tuesday, "15:00") }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "platform_id": c.platform_id, "starts_at": at(tuesday, "14:00"), "ends_at": at(tuesday, "15:00") }),
+            422,
+            "validation_failed",
+        ),
+    ];
+    for (body, status, code) in cases {
+        app.post("/api/v1/bookings", &c.teacher, body)
+            .await
+            .problem(status, code);
+    }
+    // Notice: tomorrow is closer than the 24 h the policy asks, whatever the hour.
+    let soon = Utc::now() + Duration::hours(2);
+    app.post("/api/v1/bookings", &c.teacher, json!({
+        "equipment_id": c.equipment_id, "starts_at": soon.to_rfc3339(), "ends_at": (soon + Duration::hours(1)).to_rfc3339(),
+    }))
+    .await
+    .problem(422, "notice_too_short");
+    // Longer than the policy's 8 hours: a platform open all day long shows it.
+    app.patch(
+        &format!("/api/v1/platforms/{}", c.platform_id),
+        &c.manager,
+        json!({
+            "opening_hours": [{ "weekday": "wednesday", "opens": "00:00", "closes": "24:00" }],
+        }),
+    )
+    .await
+    .expect(200);
+    let wednesday = next(Weekday::Wed, 7);
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, wednesday, "06:00", "15:00"),
+    )
+    .await
+    .problem(422, "duration_too_long");
+    assert_eq!(app.count("bookings").await, 2);
+}
+
+async fn stations_are_shared_until_full(app: TestApp) {
+    let c = campus(&app).await;
+    let thursday = next(Weekday::Thu, 7);
+    let stations = |n: i32, from: &str, to: &str| {
+        json!({
+            "platform_id": c.platform_id, "stations": n, "starts_at": at(thursday, from), "ends_at": at(thursday, to),
+            "group_label": "CAP soudure", "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+        })
+    };
+    let class = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            stations(12, "08:00", "12:00"),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(class["total_headcount"], 12);
+    assert_eq!(class["learners"].as_array().unwrap().len(), 2);
+    let problem = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            stations(3, "10:00", "11:00"),
+        )
+        .await
+        .problem(409, "not_enough_stations");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Il reste 2 poste(s)"),
+        "{problem}"
+    );
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        stations(2, "10:00", "11:00"),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        stations(14, "13:30", "17:30"),
+    )
+    .await
+    .expect(201);
+
+    // Availability shows the free stations in each slot.
+    let day = at(thursday, "00:00");
+    let next_day = at(thursday + Duration::days(1), "00:00");
+    let url = format!(
+        "/api/v1/availability?platform_id={}&from={}&to={}",
+        c.platform_id,
+        urlencode(&day),
+        urlencode(&next_day)
+    );
+    let availability = app.get(&url, &c.company).await.expect(200).json();
+    let slots: Vec<(String, String, i64)> = availability["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["starts_at"].as_str().unwrap().to_owned(),
+                s["ends_at"].as_str().unwrap().to_owned(),
+                s["free_stations"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        slots,
+        vec![
+            (at(thursday, "08:00"), at(thursday, "10:00"), 2),
+            (at(thursday, "11:00"), at(thursday, "12:00"), 2),
+        ],
+        "10:00–11:00 and the afternoon are full"
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
+}
+
+async fn outside_bookings_wait_for_approval(app: TestApp) {
+    let c = campus(&app).await;
+    let friday = next(Weekday::Fri, 7);
+    let body = json!({ "platform_id": c.platform_id, "stations": 4, "starts_at": at(friday, "08:00"), "ends_at": at(friday, "10:00"), "group_label": "1re Bac Pro" });
+    let pending = app
+        .post("/api/v1/bookings", &c.other_teacher, body.clone())
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(pending["status"], "pending");
+    let id = pending["id"].as_str().unwrap();
+    // The booker cannot approve its own booking; the platform's manager can.
+    app.post(
+        &format!("/api/v1/bookings/{id}/approve"),
+        &c.other_teacher,
+        json!({}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post(
+        &format!("/api/v1/bookings/{id}/reject"),
+        &c.manager,
+        json!({}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let approved = app
+        .post(
+            &format!("/api/v1/bookings/{id}/approve"),
+            &c.manager,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(approved["status"], "confirmed");
+    assert_eq!(approved["decided_by"], c.manager_id.as_str());
+    let problem = app
+        .post(
+            &format!("/api/v1/bookings/{id}/approve"),
+            &c.manager,
+            json!({}),
+        )
+        .await
+        .problem(409, "invalid_transition");
+    assert_eq!(problem["extra"]["allowed_actions"], json!(["cancel"]));
+
+    // Moving a confirmed outside booking asks for approval again.
+    let moved = app
+        .patch(
+            &format!("/api/v1/bookings/{id}"),
+            &c.other_teacher,
+            json!({ "starts_at": at(friday, "13:30"), "ends_at": at(friday, "15:30") }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(moved["status"], "pending");
+    assert_eq!(moved["starts_at"], at(friday, "13:30"));
+
+    // Rejection and cancellation keep their reason; a rejected booking is final.
+    let rejected = app
+        .post(
+            &format!("/api/v1/bookings/{id}/reject"),
+            &c.manager,
+            json!({ "reason": "Atelier réservé aux examens" }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["status_reason"], "Atelier réservé aux examens");
+    app.post(
+        &format!("/api/v1/bookings/{id}/cancel"),
+        &c.other_teacher,
+        json!({ "reason": "x" }),
+    )
+    .await
+    .problem(409, "invalid_transition");
+
+    // The audit trail lists every step, for managers only.
+    let history = app
+        .get(&format!("/api/v1/bookings/{id}/history"), &c.manager)
+        .await
+        .expect(200)
+        .json();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "approve", "updated", "reject"]);
+    app.get(&format!("/api/v1/bookings/{id}/history"), &c.other_teacher)
+        .await
+        .problem(403, "forbidden");
+
+    // A company may not book a platform open to campus members only.
+    app.post("/api/v1/bookings", &c.company, body)
+        .await
+        .problem(403, "booking_not_allowed");
+    app.post("/api/v1/bookings", &c.observer, json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(friday, "08:00"), "ends_at": at(friday, "09:00") }))
+        .await
+        .problem(403, "booking_not_allowed");
+}
+
+async fn companies_see_only_their_own_bookings(app: TestApp) {
+    let c = campus(&app).await;
+    app.patch(&format!("/api/v1/platforms/{}", c.platform_id), &c.manager, json!({
+        "booking_policy": { "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480 },
+    }))
+    .await
+    .expect(200);
+    let monday = next(Weekday::Mon, 7);
+    let own = app
+        .post("/api/v1/bookings", &c.company, json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(monday, "08:00"), "ends_at": at(monday, "10:00"), "learners": [{ "status": "company", "headcount": 1 }] }))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(own["status"], "pending");
+    let id = own["id"].as_str().unwrap();
+    // Another company, a teacher of another organisation and the observer get nothing.
+    for token in [&c.other_company, &c.other_teacher] {
+        app.get(&format!("/api/v1/bookings/{id}"), token)
+            .await
+            .problem(404, "not_found");
+        app.patch(
+            &format!("/api/v1/bookings/{id}"),
+            token,
+            json!({ "purpose": "x" }),
+        )
+        .await
+        .problem(404, "not_found");
+        app.post(
+            &format!("/api/v1/bookings/{id}/cancel"),
+            token,
+            json!({ "reason": "x" }),
+        )
+        .await
+        .problem(404, "not_found");
+        let listed = app.get("/api/v1/bookings", token).await.expect(200).json();
+        assert!(
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|b| b["id"] != id),
+            "{listed}"
+        );
+    }
+    app.get(&format!("/api/v1/bookings/{id}"), &c.observer)
+        .await
+        .problem(404, "not_found");
+    app.get("/api/v1/bookings", &c.observer)
+        .await
+        .problem(403, "forbidden");
+    // The company itself and the platform's manager see it.
+    app.get(&format!("/api/v1/bookings/{id}"), &c.company)
+        .await
+        .expect(200);
+    let managed = app
+        .get(
+            &format!("/api/v1/bookings?platform_id={}", c.platform_id),
+            &c.manager,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(managed["items"].as_array().unwrap().len(), 1);
+    let cancelled = app
+        .post(
+            &format!("/api/v1/bookings/{id}/cancel"),
+            &c.company,
+            json!({ "reason": "Projet reporté" }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(cancelled["status"], "cancelled");
+}
+
+async fn concurrent_requests_never_double_book(app: TestApp) {
+    let c = campus(&app).await;
+    qualify(&app, &c, &c.teacher_id).await;
+    let tuesday = next(Weekday::Tue, 7);
+    let body = booking(&c, tuesday, "08:00", "12:00");
+    let requests = (0..50).map(|_| {
+        app.call(
+            Method::POST,
+            "/api/v1/bookings",
+            Some(&c.teacher),
+            Some(body.clone()),
+            &[],
+        )
+    });
+    let replies = futures_util::future::join_all(requests).await;
+    let created = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+    let conflicts = replies
+        .iter()
+        .filter(|r| r.status.as_u16() == 409 && r.json()["code"] == "booking_conflict")
+        .count();
+    let others: Vec<String> = replies
+        .iter()
+        .filter(|r| ![201, 409].contains(&r.status.as_u16()))
+        .map(|r| r.text.clone())
+        .collect();
+    assert_eq!(
+        (created, conflicts),
+        (1, 49),
+        "unexpected answers: {others:?}"
+    );
+    assert_eq!(app.count("bookings").await, 1);
+}
+
+async fn idempotent_creation(app: TestApp) {
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    let body = json!({ "platform_id": c.platform_id, "stations": 2, "starts_at": at(tuesday, "08:00"), "ends_at": at(tuesday, "09:00") });
+    let first = app
+        .call(
+            Method::POST,
+            "/api/v1/bookings",
+            Some(&c.teacher),
+            Some(body.clone()),
+            &[("Idempotency-Key", "cle-1")],
+        )
+        .await
+        .expect(201);
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/bookings",
+            Some(&c.teacher),
+            Some(body),
+            &[("Idempotency-Key", "cle-1")],
+        )
+        .await
+        .expect(201);
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(app.count("bookings").await, 1);
+}
+
+fn holidays_ics(holidays: &[(NaiveDate, NaiveDate, &str)]) -> String {
+    let mut text = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ministere Education Nationale//Calendrier scolaire//FR\r\nCALSCALE:GREGORIAN\r\n");
+    for (i, (start, end, name)) in holidays.iter().enumerate() {
+        text.push_str(&format!(
+            "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:{name} - Zone C\r\nLOCATION:Toulouse\r\nUID:vacances-zone-c-{i}-{}\r\nEND:VEVENT\r\n",
+            start.format("%Y%m%d"),
+            end.format("%Y%m%d"),
+            start.format("%Y")
+        ));
+    }
+    text.push_str("BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260901\r\nSUMMARY:Rentrée scolaire des élèves\r\nUID:rentree-2026\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    text
+}
+
+async fn import_calendar(app: &TestApp, token: &str, campus_id: &str, ics: &str) -> Value {
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!(
+            "/api/v1/closures/import?scope=campus&scope_id={campus_id}&only_matching=vacances"
+        ))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "text/calendar"))
+        .set_payload(ics.to_owned())
+        .to_request();
+    app.send(req).await.expect(201).json()
+}
+
+async fn weekly_term_skips_zone_c_holidays(app: TestApp) {
+    let c = campus(&app).await;
+    // A term of ten weekly Tuesday sessions with two weeks of holidays in the middle.
+    let first = next(Weekday::Tue, 7);
+    let holiday_start = first + Duration::days(32); // a Saturday
+    let holiday_end = holiday_start + Duration::days(16); // the Monday two weeks later
+    let ics = holidays_ics(&[(holiday_start, holiday_end, "Vacances d'Hiver")]);
+    let imported = import_calendar(&app, &c.admin, &c.campus_id, &ics).await;
+    assert_eq!(
+        imported["imported"].as_array().unwrap().len(),
+        1,
+        "the rentrée day is not a holiday: {imported}"
+    );
+    assert_eq!(imported["already_present"], 0);
+    let again = import_calendar(&app, &c.admin, &c.campus_id, &ics).await;
+    assert_eq!(
+        (
+            again["imported"].as_array().unwrap().len(),
+            again["already_present"].as_u64()
+        ),
+        (0, Some(1))
+    );
+    assert_eq!(app.count("closures").await, 1);
+
+    let series = app
+        .post("/api/v1/booking-series", &c.teacher, json!({
+            "first_occurrence": {
+                "platform_id": c.platform_id, "stations": 12, "starts_at": at(first, "08:00"), "ends_at": at(first, "12:00"),
+                "group_label": "BTS CPRP 1", "level": "BTS", "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+            },
+            "rrule": "FREQ=WEEKLY;COUNT=10",
+            "mode": "skip_conflicts",
+        }))
+        .await
+        .expect(201)
+        .json();
+    let occurrences = series["occurrences"].as_array().unwrap();
+    let skipped = series["skipped"].as_array().unwrap();
+    assert_eq!((occurrences.len(), skipped.len()), (8, 2), "{series}");
+    let skipped_dates: Vec<&str> = skipped
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped_dates,
+        [
+            at(first + Duration::days(35), "08:00"),
+            at(first + Duration::days(42), "08:00")
+        ]
+    );
+    assert!(skipped.iter().all(
+        |s| s["code"] == "closed" && s["reason"].as_str().unwrap().contains("Vacances d'Hiver")
+    ));
+    assert!(occurrences
+        .iter()
+        .all(|o| o["series_id"] == series["id"] && o["status"] == "confirmed"));
+
+    // Cancel this and following from the 7th session on.
+    let id = series["id"].as_str().unwrap();
+    let seventh = occurrences[6]["starts_at"].as_str().unwrap();
+    let after = app
+        .post(
+            &format!("/api/v1/booking-series/{id}/cancel"),
+            &c.teacher,
+            json!({ "reason": "Fin du projet", "from": seventh }),
+        )
+        .await
+        .expect(200)
+        .json();
+    let statuses: Vec<&str> = after["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "confirmed",
+            "confirmed",
+            "confirmed",
+            "confirmed",
+            "confirmed",
+            "confirmed",
+            "cancelled",
+            "cancelled"
+        ]
+    );
+    // Move the rest to the afternoon, all or nothing.
+    let moved = app
+        .patch(
+            &format!("/api/v1/booking-series/{id}"),
+            &c.teacher,
+            json!({ "start_time": "13:30", "end_time": "17:30" }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(moved["occurrences"][0]["starts_at"], at(first, "13:30"));
+    app.patch(
+        &format!("/api/v1/booking-series/{id}"),
+        &c.teacher,
+        json!({ "start_time": "11:00", "end_time": "14:00" }),
+    )
+    .await
+    .problem(409, "series_conflicts");
+    // Another company cannot see the series.
+    app.get(&format!("/api/v1/booking-series/{id}"), &c.company)
+        .await
+        .problem(404, "not_found");
+}
+
+/// The last Sunday of `month` in `year`.
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1).unwrap() - Duration::days(1);
+    while d.weekday() != Weekday::Sun {
+        d -= Duration::days(1);
+    }
+    d
+}
+
+async fn series_keep_local_time_across_dst(app: TestApp) {
+    let c = campus(&app).await;
+    // The next change of clocks at least two weeks away, within the booking horizon.
+    let year = today().year();
+    let change = [
+        last_sunday(year, 3),
+        last_sunday(year, 10),
+        last_sunday(year + 1, 3),
+        last_sunday(year + 1, 10),
+    ]
+    .into_iter()
+    .find(|d| *d > today() + Duration::days(14))
+    .unwrap();
+    let first = change - Duration::days(12); // a Tuesday
+    let series = app
+        .post("/api/v1/booking-series", &c.teacher, json!({
+            "first_occurrence": { "platform_id": c.platform_id, "stations": 2, "starts_at": at(first, "08:00"), "ends_at": at(first, "12:00") },
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+            "mode": "all_or_nothing",
+        }))
+        .await
+        .expect(201)
+        .json();
+    let starts: Vec<&str> = series["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["starts_at"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..4)
+        .map(|w| at(first + Duration::days(7 * w), "08:00"))
+        .collect();
+    assert_eq!(starts, expected);
+    let offsets: Vec<&str> = starts.iter().map(|s| &s[19..]).collect();
+    assert_ne!(
+        offsets[0], offsets[3],
+        "the offset changes while the local time stays 08:00: {starts:?}"
+    );
+}
+
+async fn all_or_nothing_lists_every_conflict(app: TestApp) {
+    let c = campus(&app).await;
+    let first = next(Weekday::Tue, 7);
+    for week in [1, 3] {
+        let day = first + Duration::days(7 * week);
+        app.post("/api/v1/bookings", &c.manager, json!({ "platform_id": c.platform_id, "stations": 10, "starts_at": at(day, "09:00"), "ends_at": at(day, "10:00") }))
+            .await
+            .expect(201);
+    }
+    let before = app.count("bookings").await;
+    let body = json!({
+        "first_occurrence": { "platform_id": c.platform_id, "stations": 6, "starts_at": at(first, "08:00"), "ends_at": at(first, "12:00") },
+        "rrule": "FREQ=WEEKLY;COUNT=5",
+        "mode": "all_or_nothing",
+    });
+    let problem = app
+        .post("/api/v1/booking-series", &c.teacher, body.clone())
+        .await
+        .problem(409, "series_conflicts");
+    let conflicts = problem["extra"]["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 2);
+    assert!(conflicts.iter().all(|x| x["code"] == "not_enough_stations"));
+    assert_eq!(app.count("bookings").await, before);
+    assert_eq!(app.count("booking_series").await, 0);
+    // Bad rules are validation errors.
+    let mut bad = body.clone();
+    bad["rrule"] = json!("FREQ=WEEKLY");
+    app.post("/api/v1/booking-series", &c.teacher, bad)
+        .await
+        .problem(422, "validation_failed");
+    let mut bad = body;
+    bad["rrule"] = json!("FREQ=SOMETIMES");
+    let problem = app
+        .post("/api/v1/booking-series", &c.teacher, bad)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "rrule");
+}
+
+async fn maintenance_blocks_or_cancels_bookings(app: TestApp) {
+    let c = campus(&app).await;
+    qualify(&app, &c, &c.teacher_id).await;
+    let wednesday = next(Weekday::Wed, 7);
+    let booked = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking(&c, wednesday, "08:00", "10:00"),
+        )
+        .await
+        .expect(201)
+        .json();
+    let window = json!({ "equipment_id": c.equipment_id, "starts_at": at(wednesday, "07:00"), "ends_at": at(wednesday, "18:00"), "reason": "Changement de torche" });
+    app.post("/api/v1/maintenance-windows", &c.teacher, window.clone())
+        .await
+        .problem(403, "forbidden");
+    let problem = app
+        .post("/api/v1/maintenance-windows", &c.manager, window.clone())
+        .await
+        .problem(409, "maintenance_conflicts");
+    assert_eq!(problem["extra"]["bookings"][0]["booking_id"], booked["id"]);
+    assert_eq!(app.count("maintenance_windows").await, 0);
+    let mut forced = window;
+    forced["force"] = json!(true);
+    let created = app
+        .post("/api/v1/maintenance-windows", &c.manager, forced)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(created["cancelled_booking_ids"], json!([booked["id"]]));
+    let cancelled = app
+        .get(
+            &format!("/api/v1/bookings/{}", booked["id"].as_str().unwrap()),
+            &c.teacher,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled["status_reason"]
+        .as_str()
+        .unwrap()
+        .contains("Changement de torche"));
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, wednesday, "13:30", "15:00"),
+    )
+    .await
+    .problem(409, "equipment_in_maintenance");
+    // A closure of the platform and an unavailable machine are refused too.
+    let thursday = wednesday + Duration::days(1);
+    app.post("/api/v1/closures", &c.manager, json!({ "scope": "platform", "scope_id": c.platform_id, "name": "Inventaire", "starts_at": at(thursday, "00:00"), "ends_at": at(thursday + Duration::days(1), "00:00") }))
+        .await
+        .expect(201);
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, thursday, "08:00", "09:00"),
+    )
+    .await
+    .problem(409, "closed");
+    app.patch(
+        &format!("/api/v1/equipment/{}", c.equipment_id),
+        &c.manager,
+        json!({ "status": "out_of_order" }),
+    )
+    .await
+    .expect(200);
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, thursday + Duration::days(1), "08:00", "09:00"),
+    )
+    .await
+    .problem(409, "equipment_unavailable");
+}
+
+async fn calendar_feeds(app: TestApp) {
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    app.post("/api/v1/bookings", &c.teacher, json!({
+        "platform_id": c.platform_id, "stations": 12, "starts_at": at(tuesday, "08:00"), "ends_at": at(tuesday, "12:00"),
+        "group_label": "BTS CPRP 1", "learners": [{ "status": "school", "headcount": 12 }],
+    }))
+    .await
+    .expect(201);
+    let token = app
+        .post(
+            "/api/v1/calendar-tokens",
+            &c.teacher,
+            json!({ "feed": "platform", "target_id": c.platform_id }),
+        )
+        .await
+        .expect(201)
+        .json();
+    let url = token["url"].as_str().unwrap().to_owned();
+    let feed = app
+        .call(Method::GET, &url, None, None, &[])
+        .await
+        .expect(200);
+    assert!(feed.content_type().starts_with("text/calendar"));
+    let text = feed.text.replace("\r\n ", "");
+    for needle in [
+        "BEGIN:VCALENDAR",
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/Paris",
+        "BEGIN:VEVENT",
+        "SUMMARY:BTS CPRP 1 – Lycée La Découverte – Atelier soudage – 12 poste(s)",
+        "END:VCALENDAR",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(
+        text.contains(&format!(
+            "DTSTART;TZID=Europe/Paris:{}T080000",
+            tuesday.format("%Y%m%d")
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("teacher@campus.test"),
+        "no personal data in feeds"
+    );
+    // Companies get only their own bookings' feed; tokens are revocable.
+    app.post(
+        "/api/v1/calendar-tokens",
+        &c.company,
+        json!({ "feed": "platform", "target_id": c.platform_id }),
+    )
+    .await
+    .problem(403, "forbidden");
+    let listed = app
+        .get("/api/v1/calendar-tokens", &c.teacher)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(listed[0]["url"].is_null(), "the secret is shown once");
+    app.delete(
+        &format!("/api/v1/calendar-tokens/{}", token["id"].as_str().unwrap()),
+        &c.other_teacher,
+    )
+    .await
+    .problem(404, "not_found");
+    app.delete(
+        &format!("/api/v1/calendar-tokens/{}", token["id"].as_str().unwrap()),
+        &c.teacher,
+    )
+    .await
+    .expect(204);
+    app.call(Method::GET, &url, None, None, &[])
+        .await
+        .problem(404, "not_found");
+    app.call(Method::GET, "/api/v1/calendar/0000.ics", None, None, &[])
+        .await
+        .problem(404, "not_found");
+}
+
+on_both_databases!(
+    equipment_rules_and_conflicts,
+    stations_are_shared_until_full,
+    outside_bookings_wait_for_approval,
+    companies_see_only_their_own_bookings,
+    concurrent_requests_never_double_book,
+    idempotent_creation,
+    weekly_term_skips_zone_c_holidays,
+    series_keep_local_time_across_dst,
+    all_or_nothing_lists_every_conflict,
+    maintenance_blocks_or_cancels_bookings,
+    calendar_feeds,
+);
