@@ -3,7 +3,8 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpMessage};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpMessage, ResponseError};
 use chrono_tz::Tz;
 use tracing::Instrument;
 use utoipa::OpenApi;
@@ -128,6 +129,7 @@ pub fn build(
         .app_data(web::QueryConfig::default().error_handler(routes::extract::query_error))
         .app_data(web::PayloadConfig::default().limit(routes::extract::JSON_LIMIT))
         .default_service(web::to(routes::not_found))
+        .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(actix_web::middleware::from_fn(routes::idempotency::middleware))
         .wrap_fn(|req, srv| {
             let request_id = uuid::Uuid::now_v7().to_string();
@@ -153,4 +155,26 @@ pub struct RequestId(pub String);
 
 pub fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
+}
+
+/// Safety net: an error answered by the framework itself (not by a handler) becomes a
+/// problem document too, so that clients never have to parse another error format.
+fn problem_for_bare_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status.as_u16() {
+        405 => ApiError::new(status, "method_not_allowed", "Méthode non permise", "Cette méthode HTTP n'existe pas pour cette ressource."),
+        413 => ApiError::new(status, "payload_too_large", "Corps trop volumineux", "Le corps de la requête est trop volumineux."),
+        400..=499 => ApiError::new(status, "bad_request", "Requête incorrecte", "La requête est mal formée."),
+        _ => ApiError::internal(format!("framework error {status}")),
+    };
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
 }
