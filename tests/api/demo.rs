@@ -1,1 +1,280 @@
-// to do
+//! The demo campus: seeding twice adds nothing, the data pass the API's own checks, and every
+//! demo account works with the rights of its role.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+
+use crate::on_both_databases;
+use crate::support::util::item_ids;
+use crate::support::{Backend, TestApp};
+
+const TABLES: [&str; 10] = [
+    "campuses",
+    "organisations",
+    "campus_memberships",
+    "platforms",
+    "platform_opening_intervals",
+    "equipment",
+    "equipment_qualifications",
+    "qualifications",
+    "users",
+    "user_qualifications",
+];
+
+async fn seed(app: &TestApp) -> plateaux::demo::SeedReport {
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        plateaux::demo::seed(&mut conn)
+    })
+    .await
+    .expect("block")
+    .expect("seed")
+}
+
+async fn counts(app: &TestApp) -> BTreeMap<&'static str, i64> {
+    let mut all = BTreeMap::new();
+    for table in TABLES {
+        all.insert(table, app.count(table).await);
+    }
+    all
+}
+
+fn demo_data() -> Value {
+    serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/demo/campus.json"
+    )))
+    .expect("campus.json")
+}
+
+fn len(data: &Value, key: &str) -> i64 {
+    data[key].as_array().unwrap().len() as i64
+}
+
+async fn seeding_twice_adds_nothing_and_every_account_works(app: TestApp) {
+    // Each run really uses the database it names.
+    let scheme = match app.backend {
+        Backend::Sqlite => "sqlite://",
+        Backend::Postgres => "postgres://",
+    };
+    assert!(app.database_url.starts_with(scheme), "{}", app.database_url);
+    let data = demo_data();
+    let first = seed(&app).await;
+    let after_first = counts(&app).await;
+    let expected_created = 1 + [
+        "organisations",
+        "qualifications",
+        "platforms",
+        "equipment",
+        "users",
+    ]
+    .iter()
+    .map(|k| len(&data, k))
+    .sum::<i64>();
+    assert_eq!(first.created as i64, expected_created);
+    assert_eq!(after_first["campuses"], 1);
+    assert_eq!(after_first["organisations"], len(&data, "organisations"));
+    assert_eq!(after_first["platforms"], len(&data, "platforms"));
+    assert_eq!(after_first["equipment"], len(&data, "equipment"));
+    assert_eq!(after_first["qualifications"], len(&data, "qualifications"));
+    assert_eq!(after_first["users"], len(&data, "users"));
+    assert!(after_first["organisations"] >= 10, "{after_first:?}");
+    assert!(after_first["platforms"] >= 15, "{after_first:?}");
+    assert!(after_first["equipment"] >= 60, "{after_first:?}");
+    assert!(after_first["qualifications"] >= 6, "{after_first:?}");
+    assert!(
+        after_first["platform_opening_intervals"] > 0
+            && after_first["equipment_qualifications"] > 0
+            && after_first["user_qualifications"] > 0
+    );
+
+    let second = seed(&app).await;
+    assert_eq!(second.created, 0);
+    assert_eq!(counts(&app).await, after_first, "a second run adds nothing");
+    let logins: Vec<(String, String, String)> = second
+        .logins
+        .iter()
+        .map(|l| (l.email.clone(), l.password.clone(), l.role.to_string()))
+        .collect();
+    let from_file: Vec<(String, String, String)> = data["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_owned(),
+                u["password"].as_str().unwrap().to_owned(),
+                u["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(logins, from_file);
+    for role in ["admin", "manager", "teacher", "company", "observer"] {
+        assert!(logins.iter().any(|(_, _, r)| r == role), "no demo {role}");
+    }
+
+    // Every demo account logs in with its role.
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    for (email, password, role) in &logins {
+        let session = app.login(email, password).await;
+        let token = session["access_token"].as_str().unwrap().to_owned();
+        let me = app.get("/api/v1/me", &token).await.expect(200).json();
+        assert_eq!(me["email"], email.as_str());
+        assert_eq!(me["role"], role.as_str());
+        assert_eq!(me["active"], true);
+        tokens.insert(email.clone(), token);
+    }
+    let admin = &tokens["directeur@demo.plateaux.test"];
+
+    // The data pass the API's own checks: identifiers, opening hours and policies.
+    let organisations = app
+        .get("/api/v1/organisations?limit=500", admin)
+        .await
+        .expect(200)
+        .json();
+    let mut by_name: HashMap<String, String> = HashMap::new();
+    for org in organisations["items"].as_array().unwrap() {
+        let id = org["id"].as_str().unwrap();
+        by_name.insert(org["name"].as_str().unwrap().to_owned(), id.to_owned());
+        let unchanged = app
+            .patch(
+                &format!("/api/v1/organisations/{id}"),
+                admin,
+                json!({ "uai": org["uai"], "siret": org["siret"] }),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(
+            (&unchanged["uai"], &unchanged["siret"]),
+            (&org["uai"], &org["siret"])
+        );
+    }
+    let platforms = app
+        .get("/api/v1/platforms?limit=500", admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(item_ids(&platforms).len() as i64, len(&data, "platforms"));
+    for platform in platforms["items"].as_array().unwrap() {
+        let id = platform["id"].as_str().unwrap();
+        assert!(
+            !platform["opening_hours"].as_array().unwrap().is_empty(),
+            "{}",
+            platform["name"]
+        );
+        let unchanged = app
+            .patch(&format!("/api/v1/platforms/{id}"), admin, json!({
+                "opening_hours": platform["opening_hours"], "booking_policy": platform["booking_policy"], "stations": platform["stations"],
+            }))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(unchanged["opening_hours"], platform["opening_hours"]);
+        assert_eq!(unchanged["booking_policy"], platform["booking_policy"]);
+    }
+    let users = app
+        .get("/api/v1/users?limit=500", admin)
+        .await
+        .expect(200)
+        .json();
+    for role in ["admin", "manager", "teacher", "company", "observer"] {
+        assert!(
+            users["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["role"] == role),
+            "no {role} account"
+        );
+    }
+
+    // Managers manage their two platforms; the teacher holds the welding safety training.
+    let manager = app
+        .get(
+            "/api/v1/me",
+            &tokens["responsable.usinage@demo.plateaux.test"],
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(manager["managed_platform_ids"].as_array().unwrap().len(), 2);
+    let machining = by_name["Lycée La Découverte"].clone();
+    let owned = app
+        .get(
+            &format!("/api/v1/platforms?owner_organisation_id={machining}"),
+            admin,
+        )
+        .await
+        .expect(200)
+        .json();
+    let mut owned_ids = item_ids(&owned);
+    owned_ids.sort();
+    assert_eq!(manager["managed_platform_ids"], json!(owned_ids));
+    let teacher = &tokens["enseignant.soudage@demo.plateaux.test"];
+    let teacher_id = app.get("/api/v1/me", teacher).await.expect(200).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let held = app
+        .get(
+            &format!("/api/v1/users/{teacher_id}/qualifications"),
+            teacher,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(held[0]["name"], "Sécurité en soudage à l'arc");
+    assert_eq!(held[0]["awarded_on"], "2025-09-01");
+    assert_eq!(held[0]["expires_on"], "2027-09-01");
+
+    // A demo company sees itself, not the other demo company.
+    let company = &tokens["contact@usinages-cele.demo.plateaux.test"];
+    let own = by_name["Usinages Précis du Célé"].clone();
+    let other = by_name["Stratiforme Capdenac"].clone();
+    app.get(&format!("/api/v1/organisations/{own}"), company)
+        .await
+        .expect(200);
+    app.get(&format!("/api/v1/organisations/{other}"), company)
+        .await
+        .problem(404, "not_found");
+    let companies = app
+        .get("/api/v1/organisations?kind=company", company)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(item_ids(&companies), vec![own.clone()]);
+    let other_contact = app
+        .get("/api/v1/users?email=stratiforme", admin)
+        .await
+        .expect(200)
+        .json();
+    let other_contact_id = item_ids(&other_contact)
+        .pop()
+        .expect("the other company's contact");
+    app.get(&format!("/api/v1/users/{other_contact_id}"), company)
+        .await
+        .problem(404, "not_found");
+    // The steering committee reads the inventory but no accounts.
+    let observer = &tokens["copil@demo.plateaux.test"];
+    app.get("/api/v1/users", observer)
+        .await
+        .problem(403, "forbidden");
+    let equipment = app
+        .get("/api/v1/equipment?limit=500", observer)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(item_ids(&equipment).len() as i64, len(&data, "equipment"));
+    app.get(&format!("/api/v1/organisations/{own}"), observer)
+        .await
+        .problem(404, "not_found");
+
+    // The third run, after all this, still adds nothing.
+    assert_eq!(seed(&app).await.created, 0);
+    assert_eq!(counts(&app).await, after_first);
+}
+
+on_both_databases!(seeding_twice_adds_nothing_and_every_account_works);

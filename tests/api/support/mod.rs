@@ -2,6 +2,7 @@
 //! PostgreSQL database, driven through HTTP requests.
 
 pub mod postgres;
+pub mod util;
 
 use actix_http::Request;
 use actix_service::ServiceExt;
@@ -449,18 +450,21 @@ pub async fn campus(app: &TestApp) -> Campus {
     }
 }
 
-/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL. Attributes written
+/// before a name (e.g. `#[ignore = "bug: …"]`) go on both tests.
 #[macro_export]
 macro_rules! on_both_databases {
-    ($($name:ident),+ $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),+ $(,)?) => {
         $(
             mod $name {
                 #[actix_web::test]
+                $(#[$attr])*
                 async fn sqlite() {
                     super::$name($crate::support::TestApp::new($crate::support::Backend::Sqlite).await).await
                 }
 
                 #[actix_web::test]
+                $(#[$attr])*
                 async fn postgres() {
                     super::$name($crate::support::TestApp::new($crate::support::Backend::Postgres).await).await
                 }
