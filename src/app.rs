@@ -159,7 +159,9 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 
 /// Safety net: an error answered by the framework itself (not by a handler) becomes a
 /// problem document too, so that clients never have to parse another error format.
-fn problem_for_bare_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn problem_for_bare_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -169,9 +171,24 @@ fn problem_for_bare_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     }
     let status = res.status();
     let error = match status.as_u16() {
-        405 => ApiError::new(status, "method_not_allowed", "Méthode non permise", "Cette méthode HTTP n'existe pas pour cette ressource."),
-        413 => ApiError::new(status, "payload_too_large", "Corps trop volumineux", "Le corps de la requête est trop volumineux."),
-        400..=499 => ApiError::new(status, "bad_request", "Requête incorrecte", "La requête est mal formée."),
+        405 => ApiError::new(
+            status,
+            "method_not_allowed",
+            "Méthode non permise",
+            "Cette méthode HTTP n'existe pas pour cette ressource.",
+        ),
+        413 => ApiError::new(
+            status,
+            "payload_too_large",
+            "Corps trop volumineux",
+            "Le corps de la requête est trop volumineux.",
+        ),
+        400..=499 => ApiError::new(
+            status,
+            "bad_request",
+            "Requête incorrecte",
+            "La requête est mal formée.",
+        ),
         _ => ApiError::internal(format!("framework error {status}")),
     };
     let (req, _) = res.into_parts();

@@ -108,8 +108,11 @@ pub fn list(
     }
     if let Some(text) = &filter.name_contains {
         query = query.filter(
-            equipment::name
-                .like(format!("%{}%", super::users::escape_like(text)))
+            super::lower(equipment::name)
+                .like(format!(
+                    "%{}%",
+                    super::users::escape_like(&text.to_lowercase())
+                ))
                 .escape('\\'),
         );
     }

@@ -172,6 +172,12 @@ impl DbConnection {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower()`: name filters ignore case alike on both backends (SQLite's LIKE ignores
+    /// ASCII case, PostgreSQL's does not).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Keyset pagination: rows are ordered by their UUIDv7 id, which grows with creation time.
 #[derive(Debug, Clone)]
 pub struct Page {

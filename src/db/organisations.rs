@@ -111,8 +111,11 @@ pub fn list(
     }
     if let Some(text) = &filter.name_contains {
         query = query.filter(
-            organisations::name
-                .like(format!("%{}%", super::users::escape_like(text)))
+            super::lower(organisations::name)
+                .like(format!(
+                    "%{}%",
+                    super::users::escape_like(&text.to_lowercase())
+                ))
                 .escape('\\'),
         );
     }

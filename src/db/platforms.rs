@@ -114,8 +114,11 @@ pub fn list(
     }
     if let Some(text) = &filter.name_contains {
         query = query.filter(
-            platforms::name
-                .like(format!("%{}%", super::users::escape_like(text)))
+            super::lower(platforms::name)
+                .like(format!(
+                    "%{}%",
+                    super::users::escape_like(&text.to_lowercase())
+                ))
                 .escape('\\'),
         );
     }

@@ -59,8 +59,18 @@ fn mime_json() -> &'static str {
 
 /// Parses JSON, translating serde's messages into French problem documents.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    // serde also accepts a struct written as an array of its fields in order; a body is an
+    // object, so anything else is refused before that can happen.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "un objet JSON ({ … }) est attendu",
+        )]));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -78,7 +88,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::validation(vec![describe_data_error(&path, &inner.to_string())])
             }
         }
-    })
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!(
+                "Le corps contient autre chose après l'objet JSON (ligne {}, colonne {}).",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
 }
 
 fn join_path(path: &str, field: &str) -> String {
@@ -110,8 +131,14 @@ fn describe_data_error(path: &str, raw: &str) -> FieldError {
             "champ obligatoire manquant",
         )
     } else if message.starts_with("unknown field") {
+        // The path already ends with the unknown field's name.
+        let field = if path.is_empty() || path == "." {
+            ticked(message)
+        } else {
+            path.to_owned()
+        };
         FieldError::new(
-            join_path(path, &ticked(message)),
+            field,
             "unknown_field",
             format!("champ inconnu ; champs permis : {}", expected(message)),
         )

@@ -1720,21 +1720,4 @@ on_both_databases!(
     changes_are_audited,
 );
 
-mod name_filters_ignore_case {
-    #[actix_web::test]
-    async fn sqlite() {
-        super::name_filters_ignore_case(
-            crate::support::TestApp::new(crate::support::Backend::Sqlite).await,
-        )
-        .await
-    }
-
-    #[actix_web::test]
-    #[ignore = "bug: `name` filters use LIKE, which ignores ASCII case on SQLite but not on PostgreSQL (src/db/platforms.rs:87, organisations.rs:85, equipment.rs:75)"]
-    async fn postgres() {
-        super::name_filters_ignore_case(
-            crate::support::TestApp::new(crate::support::Backend::Postgres).await,
-        )
-        .await
-    }
-}
+on_both_databases!(name_filters_ignore_case);

@@ -785,7 +785,6 @@ async fn qualifications_are_awarded_renewed_and_withdrawn(app: TestApp) {
 on_both_databases!(
     accounts_are_created_with_checked_fields,
     the_administrator_changes_and_deactivates_accounts,
-    #[ignore = "bug: an administrator deactivating itself gets the error on field `role`, not `active` (src/routes/users/mod.rs:245)"]
     self_deactivation_names_the_active_field,
     qualifications_are_awarded_renewed_and_withdrawn,
 );

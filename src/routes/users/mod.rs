@@ -307,8 +307,11 @@ async fn update_user(
             if let Some(p) = &changes.password {
                 check_password(&mut checks, "password", p);
             }
-            if id == user.id && (changes.active == Some(false) || changes.role.is_some_and(|r| r != Role::Admin)) {
-                checks.fail("role", "self_lockout", "un administrateur ne peut ni se désactiver ni se retirer son propre rôle");
+            if id == user.id && changes.active == Some(false) {
+                checks.fail("active", "self_lockout", "un administrateur ne peut pas désactiver son propre compte");
+            }
+            if id == user.id && changes.role.is_some_and(|r| r != Role::Admin) {
+                checks.fail("role", "self_lockout", "un administrateur ne peut pas se retirer son propre rôle");
             }
             checks.finish()?;
             let password_hash = changes.password.as_deref().map(auth::hash_password).transpose()?;
