@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashSet};
 use std::rc::Rc;
 
-use actix_web::http::Method;
+use actix_web::http::{header, Method};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
@@ -70,6 +71,8 @@ struct Ids {
     spare_qualification_id: String,
     /// Deleted in the matrix.
     unused_qualification_id: String,
+    /// Bookings, series, closures, maintenance windows and calendar feeds made beforehand.
+    t: Targets,
 }
 
 impl Ids {
@@ -85,6 +88,59 @@ impl Ids {
     }
 }
 
+/// What the booking rows act on. "Welding" is `c.platform_id` (owned by the lycée, open to
+/// campus members, managed by the manager); "machining" is `c.other_platform_id` (owned by
+/// the other lycée, managed by nobody, opened to anyone beforehand). Every booking takes one
+/// station; bookings by someone outside the owning organisation wait for approval.
+struct Targets {
+    /// Welding, by the teacher: confirmed.
+    teacher_booking: String,
+    teacher_booking_to_cancel: String,
+    /// Welding, by the manager for the lycée: confirmed.
+    manager_booking: String,
+    manager_booking_to_cancel: String,
+    /// Welding, by the administrator: confirmed.
+    admin_booking_to_cancel: String,
+    /// Welding, by the other lycée's teacher: pending.
+    outside_booking: String,
+    /// Likewise, decided by the administrator and the manager: approved by each, rejected
+    /// by each, and one cancelled by the manager.
+    outside_to_approve: [String; 2],
+    outside_to_reject: [String; 2],
+    outside_to_cancel: String,
+    /// Machining, by the teacher: pending, seen but not decided by the lycée's manager.
+    teacher_outside: String,
+    teacher_outside_to_approve: String,
+    teacher_outside_to_reject: String,
+    /// Machining, by the company: pending.
+    company_booking: String,
+    company_booking_to_cancel: String,
+    /// Machining, by the other company: pending.
+    other_company_booking: String,
+    /// Series of two weekly occurrences, by the same people on the same platforms.
+    admin_series: String,
+    manager_series: String,
+    teacher_series: String,
+    teacher_outside_series: String,
+    company_series: String,
+    other_company_series: String,
+    outside_series: String,
+    /// Campus closures (by the administrator) and welding closures (by the manager).
+    campus_closures: [String; 2],
+    welding_closures: [String; 3],
+    /// Maintenance windows of the welding booth (by the manager) and of the milling machine
+    /// of the machining platform (by the administrator).
+    booth_maintenance: [String; 3],
+    milling_maintenance: [String; 2],
+    /// Each role's calendar token (its own bookings), in the order of `EVERYONE`.
+    own_tokens: [String; 5],
+    /// The other teacher's calendar token.
+    other_teacher_token: String,
+    /// The URL of a live feed and of a revoked one.
+    feed_url: String,
+    revoked_feed_url: String,
+}
+
 type Request = Box<dyn Fn(Who) -> (String, Option<Value>)>;
 
 struct Case {
@@ -94,6 +150,23 @@ struct Case {
     /// Expected status for admin, manager, teacher, company, observer, no token.
     expected: [u16; 6],
     request: Request,
+    /// Sends the body, a JSON string, as raw text of this type instead of as JSON.
+    content_type: Option<&'static str>,
+    /// The problem code of the expected 403 answers.
+    forbidden_code: &'static str,
+}
+
+impl Case {
+    /// The 403 answers name a booking rule rather than the role.
+    fn refused_as(mut self, code: &'static str) -> Case {
+        self.forbidden_code = code;
+        self
+    }
+
+    fn sent_as(mut self, content_type: &'static str) -> Case {
+        self.content_type = Some(content_type);
+        self
+    }
 }
 
 fn case(
@@ -107,6 +180,8 @@ fn case(
         route,
         expected,
         request: Box::new(request),
+        content_type: None,
+        forbidden_code: "forbidden",
     }
 }
 
@@ -118,14 +193,121 @@ fn fixed(path: String, body: Option<Value>) -> impl Fn(Who) -> (String, Option<V
     move |_| (path.clone(), body.clone())
 }
 
+/// One target per caller, in the order of `EVERYONE`: each caller acts on its own row.
+fn each(
+    targets: [&String; 6],
+    path: impl Fn(&str) -> String,
+    body: Option<Value>,
+) -> impl Fn(Who) -> (String, Option<Value>) {
+    let paths = targets.map(|id| path(id));
+    move |who| (paths[who.index()].clone(), body.clone())
+}
+
+const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+const WEEKDAYS: [Weekday; 5] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+];
+
+/// A day `week` weeks after the first Monday at least a week away: always bookable
+/// (24 h notice, 365 days ahead) on a weekday, and closed on Saturdays.
+fn day(week: i64, weekday: Weekday) -> NaiveDate {
+    let mut monday = Utc::now().with_timezone(&TZ).date_naive() + Duration::days(7);
+    while monday.weekday() != Weekday::Mon {
+        monday += Duration::days(1);
+    }
+    monday + Duration::days(7 * week + i64::from(weekday.num_days_from_monday()))
+}
+
+/// `date` at local time `hm` in the campus time zone, as RFC 3339.
+fn at(date: NaiveDate, hm: &str) -> String {
+    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
+    TZ.from_local_datetime(&date.and_time(time))
+        .single()
+        .unwrap()
+        .to_rfc3339()
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
+}
+
+/// One station of a platform, 08:00–09:00.
+fn station(platform_id: &str, date: NaiveDate) -> Value {
+    json!({
+        "platform_id": platform_id, "stations": 1, "starts_at": at(date, "08:00"), "ends_at": at(date, "09:00"),
+        "group_label": "Matrice", "learners": [{ "status": "school", "headcount": 6 }],
+    })
+}
+
+/// Two weekly sessions on one station of a platform, 13:30–15:00.
+fn weekly(platform_id: &str, date: NaiveDate) -> Value {
+    json!({
+        "first_occurrence": { "platform_id": platform_id, "stations": 1, "starts_at": at(date, "13:30"), "ends_at": at(date, "15:00"), "group_label": "Matrice" },
+        "rrule": "FREQ=WEEKLY;COUNT=2",
+        "mode": "all_or_nothing",
+    })
+}
+
+/// An iCalendar file with one whole-day event, to import as a closure.
+fn one_day_ics(date: NaiveDate, uid: &str) -> Value {
+    Value::String(format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Plateaux//Matrice//FR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Fermeture {uid}\r\nUID:{uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        date.format("%Y%m%d"),
+        (date + Duration::days(1)).format("%Y%m%d"),
+    ))
+}
+
 const READ: [u16; 6] = [200, 200, 200, 200, 200, 401];
 const ADMIN_ONLY_200: [u16; 6] = [200, 403, 403, 403, 403, 401];
 const ADMIN_ONLY_201: [u16; 6] = [201, 403, 403, 403, 403, 401];
 const STAFF_200: [u16; 6] = [200, 200, 403, 403, 403, 401];
 const STAFF_201: [u16; 6] = [201, 201, 403, 403, 403, 401];
+const ADMIN_ONLY_204: [u16; 6] = [204, 403, 403, 403, 403, 401];
+const STAFF_204: [u16; 6] = [204, 204, 403, 403, 403, 401];
+
+/// Changes the purpose, naming the caller.
+fn retitled(path: String) -> impl Fn(Who) -> (String, Option<Value>) {
+    move |who| {
+        (
+            path.clone(),
+            Some(json!({ "purpose": format!("Revu par {}", who.tag()) })),
+        )
+    }
+}
+
+/// Closes a campus or a platform for the Saturday of week 15, naming the caller.
+fn closing(scope: &'static str, scope_id: &str) -> impl Fn(Who) -> (String, Option<Value>) {
+    let scope_id = scope_id.to_owned();
+    move |who| {
+        let saturday = day(15, Weekday::Sat);
+        let body = json!({
+            "scope": scope, "scope_id": scope_id, "name": format!("Fermeture ({})", who.tag()),
+            "starts_at": at(saturday, "00:00"), "ends_at": at(saturday + Duration::days(1), "00:00"),
+        });
+        (api("/closures"), Some(body))
+    }
+}
+
+/// Half an hour of maintenance on the Saturday of week 15, at an hour of the caller's own.
+fn servicing(equipment_id: &str) -> impl Fn(Who) -> (String, Option<Value>) {
+    let equipment_id = equipment_id.to_owned();
+    move |who| {
+        let (saturday, hour) = (day(15, Weekday::Sat), 8 + who.index());
+        let body = json!({
+            "equipment_id": equipment_id, "reason": format!("Révision ({})", who.tag()),
+            "starts_at": at(saturday, &format!("{hour:02}:00")), "ends_at": at(saturday, &format!("{hour:02}:30")),
+        });
+        (api("/maintenance-windows"), Some(body))
+    }
+}
 
 fn cases(k: &Rc<Ids>) -> Vec<Case> {
-    let c = &k.c;
+    let (c, t) = (&k.c, &k.t);
     vec![
         // Sessions and documents open to everyone.
         case(
@@ -606,7 +788,749 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
                 }
             },
         ),
+        // Bookings: read within one's scope (404 outside it), never listed by the observer.
+        case(
+            Method::GET,
+            "/api/v1/bookings",
+            [200, 200, 200, 200, 403, 401],
+            fixed(api("/bookings"), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}",
+            [200, 200, 200, 404, 404, 401],
+            fixed(api(format!("/bookings/{}", t.teacher_booking)), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}",
+            [200, 200, 404, 404, 404, 401],
+            fixed(api(format!("/bookings/{}", t.outside_booking)), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}",
+            [200, 404, 404, 200, 404, 401],
+            fixed(api(format!("/bookings/{}", t.company_booking)), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}",
+            [200, 404, 404, 404, 404, 401],
+            fixed(api(format!("/bookings/{}", t.other_company_booking)), None),
+        ),
+        // Booking welding (campus members only): not companies, never the observer.
+        case(
+            Method::POST,
+            "/api/v1/bookings",
+            [201, 201, 201, 403, 403, 401],
+            fixed(
+                api("/bookings"),
+                Some(station(&c.platform_id, day(10, Weekday::Mon))),
+            ),
+        )
+        .refused_as("booking_not_allowed"),
+        // Booking machining (open to anyone, outsiders wait for approval).
+        case(
+            Method::POST,
+            "/api/v1/bookings",
+            [201, 201, 201, 201, 403, 401],
+            fixed(
+                api("/bookings"),
+                Some(station(&c.other_platform_id, day(10, Weekday::Tue))),
+            ),
+        )
+        .refused_as("booking_not_allowed"),
+        // Booking for another organisation: the administrator, and a manager on its platform.
+        case(Method::POST, "/api/v1/bookings", STAFF_201, {
+            let mut body = station(&c.platform_id, day(10, Weekday::Wed));
+            body["organisation_id"] = json!(c.other_lycee_id);
+            fixed(api("/bookings"), Some(body))
+        }),
+        // ... but not on a platform the manager does not manage: booking there in the name of
+        // its owner would be confirmed without anyone's approval.
+        case(Method::POST, "/api/v1/bookings", ADMIN_ONLY_201, {
+            let mut body = station(&c.other_platform_id, day(10, Weekday::Thu));
+            body["organisation_id"] = json!(c.other_lycee_id);
+            fixed(api("/bookings"), Some(body))
+        }),
+        // Changes: the booker, the platform's managers, the administrator; a colleague or the
+        // manager of another platform sees the booking but may not change it.
+        case(
+            Method::PATCH,
+            "/api/v1/bookings/{id}",
+            [200, 200, 200, 404, 404, 401],
+            retitled(api(format!("/bookings/{}", t.teacher_booking))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/bookings/{id}",
+            [200, 200, 403, 404, 404, 401],
+            retitled(api(format!("/bookings/{}", t.manager_booking))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/bookings/{id}",
+            [200, 404, 404, 200, 404, 401],
+            retitled(api(format!("/bookings/{}", t.company_booking))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/bookings/{id}",
+            [200, 403, 200, 404, 404, 401],
+            retitled(api(format!("/bookings/{}", t.teacher_outside))),
+        ),
+        // Decisions: the administrator and the manager each decide a pending booking of
+        // welding; bookers may not decide their own.
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/approve",
+            [200, 200, 403, 403, 404, 401],
+            each(
+                [
+                    &t.outside_to_approve[0],
+                    &t.outside_to_approve[1],
+                    &t.teacher_outside,
+                    &t.company_booking,
+                    &t.outside_booking,
+                    &t.outside_booking,
+                ],
+                |id| api(format!("/bookings/{id}/approve")),
+                None,
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/approve",
+            [200, 403, 403, 404, 404, 401],
+            fixed(
+                api(format!(
+                    "/bookings/{}/approve",
+                    t.teacher_outside_to_approve
+                )),
+                None,
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/reject",
+            [200, 200, 403, 403, 404, 401],
+            each(
+                [
+                    &t.outside_to_reject[0],
+                    &t.outside_to_reject[1],
+                    &t.teacher_outside,
+                    &t.company_booking,
+                    &t.outside_booking,
+                    &t.outside_booking,
+                ],
+                |id| api(format!("/bookings/{id}/reject")),
+                Some(json!({ "reason": "Atelier réservé aux examens" })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/reject",
+            [200, 403, 403, 404, 404, 401],
+            fixed(
+                api(format!("/bookings/{}/reject", t.teacher_outside_to_reject)),
+                Some(json!({ "reason": "Atelier réservé aux examens" })),
+            ),
+        ),
+        // Cancelling: each caller its own booking, then other people's.
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/cancel",
+            [200, 200, 200, 200, 404, 401],
+            each(
+                [
+                    &t.admin_booking_to_cancel,
+                    &t.manager_booking_to_cancel,
+                    &t.teacher_booking_to_cancel,
+                    &t.company_booking_to_cancel,
+                    &t.teacher_booking,
+                    &t.teacher_booking,
+                ],
+                |id| api(format!("/bookings/{id}/cancel")),
+                Some(json!({ "reason": "Séance annulée" })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/cancel",
+            [200, 200, 403, 404, 404, 401],
+            each(
+                [
+                    &t.other_company_booking,
+                    &t.outside_to_cancel,
+                    &t.manager_booking,
+                    &t.other_company_booking,
+                    &t.manager_booking,
+                    &t.manager_booking,
+                ],
+                |id| api(format!("/bookings/{id}/cancel")),
+                Some(json!({ "reason": "Séance annulée" })),
+            ),
+        ),
+        // The audit trail: the platform's managers and the administrator.
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}/history",
+            [200, 200, 403, 404, 404, 401],
+            fixed(
+                api(format!("/bookings/{}/history", t.teacher_booking)),
+                None,
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}/history",
+            [200, 404, 404, 403, 404, 401],
+            fixed(
+                api(format!("/bookings/{}/history", t.company_booking)),
+                None,
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}/history",
+            [200, 403, 403, 404, 404, 401],
+            fixed(
+                api(format!("/bookings/{}/history", t.teacher_outside)),
+                None,
+            ),
+        ),
+        // Series: booked like single bookings, seen through their occurrences.
+        case(
+            Method::POST,
+            "/api/v1/booking-series",
+            [201, 201, 201, 403, 403, 401],
+            fixed(
+                api("/booking-series"),
+                Some(weekly(&c.platform_id, day(11, Weekday::Thu))),
+            ),
+        )
+        .refused_as("booking_not_allowed"),
+        case(
+            Method::GET,
+            "/api/v1/booking-series/{id}",
+            [200, 200, 200, 404, 404, 401],
+            fixed(api(format!("/booking-series/{}", t.teacher_series)), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/booking-series/{id}",
+            [200, 200, 404, 404, 404, 401],
+            fixed(api(format!("/booking-series/{}", t.outside_series)), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/booking-series/{id}",
+            [200, 404, 404, 200, 404, 401],
+            fixed(api(format!("/booking-series/{}", t.company_series)), None),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/booking-series/{id}",
+            [200, 200, 200, 404, 404, 401],
+            retitled(api(format!("/booking-series/{}", t.teacher_series))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/booking-series/{id}",
+            [200, 200, 403, 404, 404, 401],
+            retitled(api(format!("/booking-series/{}", t.manager_series))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/booking-series/{id}",
+            [200, 403, 200, 404, 404, 401],
+            retitled(api(format!("/booking-series/{}", t.teacher_outside_series))),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/booking-series/{id}",
+            [200, 404, 404, 200, 404, 401],
+            retitled(api(format!("/booking-series/{}", t.company_series))),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/booking-series/{id}/cancel",
+            [200, 200, 200, 200, 404, 401],
+            each(
+                [
+                    &t.admin_series,
+                    &t.manager_series,
+                    &t.teacher_series,
+                    &t.company_series,
+                    &t.teacher_series,
+                    &t.teacher_series,
+                ],
+                |id| api(format!("/booking-series/{id}/cancel")),
+                Some(json!({ "reason": "Fin du projet" })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/booking-series/{id}/cancel",
+            [200, 200, 403, 404, 404, 401],
+            each(
+                [
+                    &t.other_company_series,
+                    &t.outside_series,
+                    &t.manager_series,
+                    &t.other_company_series,
+                    &t.manager_series,
+                    &t.manager_series,
+                ],
+                |id| api(format!("/booking-series/{id}/cancel")),
+                Some(json!({ "reason": "Fin du projet" })),
+            ),
+        ),
+        // Closures: read by everyone; a campus's by the administrator, a platform's also by
+        // its managers.
+        case(
+            Method::GET,
+            "/api/v1/closures",
+            READ,
+            fixed(api("/closures"), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/closures",
+            ADMIN_ONLY_201,
+            closing("campus", &c.campus_id),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/closures",
+            STAFF_201,
+            closing("platform", &c.platform_id),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/closures",
+            ADMIN_ONLY_201,
+            closing("platform", &c.other_platform_id),
+        ),
+        case(Method::POST, "/api/v1/closures/import", ADMIN_ONLY_201, {
+            let path = api(format!(
+                "/closures/import?scope=campus&scope_id={}",
+                c.campus_id
+            ));
+            move |who| {
+                let uid = format!("matrice-campus-{}", who.tag());
+                (path.clone(), Some(one_day_ics(day(16, Weekday::Sat), &uid)))
+            }
+        })
+        .sent_as("text/calendar"),
+        case(Method::POST, "/api/v1/closures/import", STAFF_201, {
+            let path = api(format!(
+                "/closures/import?scope=platform&scope_id={}",
+                c.platform_id
+            ));
+            move |who| {
+                let uid = format!("matrice-soudage-{}", who.tag());
+                (path.clone(), Some(one_day_ics(day(16, Weekday::Sat), &uid)))
+            }
+        })
+        .sent_as("text/calendar"),
+        case(
+            Method::DELETE,
+            "/api/v1/closures/{id}",
+            ADMIN_ONLY_204,
+            each(
+                [
+                    &t.campus_closures[0],
+                    &t.campus_closures[1],
+                    &t.campus_closures[1],
+                    &t.campus_closures[1],
+                    &t.campus_closures[1],
+                    &t.campus_closures[1],
+                ],
+                |id| api(format!("/closures/{id}")),
+                None,
+            ),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/closures/{id}",
+            STAFF_204,
+            each(
+                [
+                    &t.welding_closures[0],
+                    &t.welding_closures[1],
+                    &t.welding_closures[2],
+                    &t.welding_closures[2],
+                    &t.welding_closures[2],
+                    &t.welding_closures[2],
+                ],
+                |id| api(format!("/closures/{id}")),
+                None,
+            ),
+        ),
+        // Maintenance windows: read by everyone, planned by the platform's managers.
+        case(
+            Method::GET,
+            "/api/v1/maintenance-windows",
+            READ,
+            fixed(api("/maintenance-windows"), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            STAFF_201,
+            servicing(&c.equipment_id),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            ADMIN_ONLY_201,
+            servicing(&k.other_equipment_id),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/maintenance-windows/{id}",
+            STAFF_204,
+            each(
+                [
+                    &t.booth_maintenance[0],
+                    &t.booth_maintenance[1],
+                    &t.booth_maintenance[2],
+                    &t.booth_maintenance[2],
+                    &t.booth_maintenance[2],
+                    &t.booth_maintenance[2],
+                ],
+                |id| api(format!("/maintenance-windows/{id}")),
+                None,
+            ),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/maintenance-windows/{id}",
+            ADMIN_ONLY_204,
+            each(
+                [
+                    &t.milling_maintenance[0],
+                    &t.milling_maintenance[1],
+                    &t.milling_maintenance[1],
+                    &t.milling_maintenance[1],
+                    &t.milling_maintenance[1],
+                    &t.milling_maintenance[1],
+                ],
+                |id| api(format!("/maintenance-windows/{id}")),
+                None,
+            ),
+        ),
+        // Availability: free time, no names.
+        case(
+            Method::GET,
+            "/api/v1/availability",
+            READ,
+            fixed(
+                api(format!(
+                    "/availability?platform_id={}&from={}&to={}",
+                    c.platform_id,
+                    urlencode(&at(day(0, Weekday::Mon), "00:00")),
+                    urlencode(&at(day(0, Weekday::Tue), "00:00"))
+                )),
+                None,
+            ),
+        ),
+        // Calendar feeds: one's own bookings for everyone, a platform's or an item's for
+        // campus staff; one revokes only one's own; the feed itself needs only its secret.
+        case(
+            Method::GET,
+            "/api/v1/calendar-tokens",
+            READ,
+            fixed(api("/calendar-tokens"), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/calendar-tokens",
+            [201, 201, 201, 201, 201, 401],
+            fixed(api("/calendar-tokens"), Some(json!({ "feed": "user" }))),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/calendar-tokens",
+            [201, 201, 201, 403, 403, 401],
+            fixed(
+                api("/calendar-tokens"),
+                Some(json!({ "feed": "platform", "target_id": c.platform_id })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/calendar-tokens",
+            [201, 201, 201, 403, 403, 401],
+            fixed(
+                api("/calendar-tokens"),
+                Some(json!({ "feed": "equipment", "target_id": c.equipment_id })),
+            ),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/calendar-tokens/{id}",
+            [204, 204, 204, 204, 204, 401],
+            each(
+                [
+                    &t.own_tokens[0],
+                    &t.own_tokens[1],
+                    &t.own_tokens[2],
+                    &t.own_tokens[3],
+                    &t.own_tokens[4],
+                    &t.own_tokens[2],
+                ],
+                |id| api(format!("/calendar-tokens/{id}")),
+                None,
+            ),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/calendar-tokens/{id}",
+            [404, 404, 404, 404, 404, 401],
+            fixed(
+                api(format!("/calendar-tokens/{}", t.other_teacher_token)),
+                None,
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/calendar/{token}.ics",
+            [200; 6],
+            fixed(t.feed_url.clone(), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/calendar/{token}.ics",
+            [404; 6],
+            fixed(t.revoked_feed_url.clone(), None),
+        ),
     ]
+}
+
+async fn booked(app: &TestApp, token: &str, body: Value, path: &str, status: &str) -> String {
+    let reply = app.post(path, token, body).await.expect(201).json();
+    let seen = if path.ends_with("/booking-series") {
+        &reply["occurrences"][0]["status"]
+    } else {
+        &reply["status"]
+    };
+    assert_eq!(seen, status, "{reply}");
+    reply["id"].as_str().unwrap().to_owned()
+}
+
+/// Makes the rows that the booking rows act on (see `Targets`).
+async fn prepare_bookings(app: &TestApp, c: &Campus, other_equipment_id: &str) -> Targets {
+    app.patch(&format!("/api/v1/platforms/{}", c.other_platform_id), &c.admin, json!({
+        "booking_policy": { "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480 },
+    }))
+    .await
+    .expect(200);
+    let (welding, machining) = (c.platform_id.as_str(), c.other_platform_id.as_str());
+
+    // Single bookings, each on its own weekday of weeks 0 to 3.
+    let next = std::cell::Cell::new(0);
+    let one = |token: &str, platform: &str, status: &'static str| {
+        let n = next.get();
+        next.set(n + 1);
+        let body = station(platform, day(n / 5, WEEKDAYS[n as usize % 5]));
+        let token = token.to_owned();
+        async move { booked(app, &token, body, "/api/v1/bookings", status).await }
+    };
+    let teacher_booking = one(&c.teacher, welding, "confirmed").await;
+    let teacher_booking_to_cancel = one(&c.teacher, welding, "confirmed").await;
+    let manager_booking = one(&c.manager, welding, "confirmed").await;
+    let manager_booking_to_cancel = one(&c.manager, welding, "confirmed").await;
+    let admin_booking_to_cancel = one(&c.admin, welding, "confirmed").await;
+    let outside_booking = one(&c.other_teacher, welding, "pending").await;
+    let outside_to_approve = [
+        one(&c.other_teacher, welding, "pending").await,
+        one(&c.other_teacher, welding, "pending").await,
+    ];
+    let outside_to_reject = [
+        one(&c.other_teacher, welding, "pending").await,
+        one(&c.other_teacher, welding, "pending").await,
+    ];
+    let outside_to_cancel = one(&c.other_teacher, welding, "pending").await;
+    let teacher_outside = one(&c.teacher, machining, "pending").await;
+    let teacher_outside_to_approve = one(&c.teacher, machining, "pending").await;
+    let teacher_outside_to_reject = one(&c.teacher, machining, "pending").await;
+    let company_booking = one(&c.company, machining, "pending").await;
+    let company_booking_to_cancel = one(&c.company, machining, "pending").await;
+    let other_company_booking = one(&c.other_company, machining, "pending").await;
+
+    // Series, in the afternoons of weeks 5 to 8.
+    let next = std::cell::Cell::new(0);
+    let series = |token: &str, platform: &str, status: &'static str| {
+        let n = next.get();
+        next.set(n + 1);
+        let body = weekly(platform, day(5 + 2 * (n / 5), WEEKDAYS[n as usize % 5]));
+        let token = token.to_owned();
+        async move { booked(app, &token, body, "/api/v1/booking-series", status).await }
+    };
+    let admin_series = series(&c.admin, welding, "confirmed").await;
+    let manager_series = series(&c.manager, welding, "confirmed").await;
+    let teacher_series = series(&c.teacher, welding, "confirmed").await;
+    let teacher_outside_series = series(&c.teacher, machining, "pending").await;
+    let company_series = series(&c.company, machining, "pending").await;
+    let other_company_series = series(&c.other_company, machining, "pending").await;
+    let outside_series = series(&c.other_teacher, welding, "pending").await;
+
+    // Closures and maintenance windows on the Saturday of week 14, when nothing is open.
+    let saturday = day(14, Weekday::Sat);
+    let closure = |token: String, scope: &'static str, scope_id: String, n: usize| async move {
+        id_of(
+            app.post("/api/v1/closures", &token, json!({
+                "scope": scope, "scope_id": scope_id, "name": format!("Fermeture {n}"),
+                "starts_at": at(saturday, "00:00"), "ends_at": at(saturday + Duration::days(1), "00:00"),
+            }))
+            .await
+            .expect(201),
+        )
+    };
+    let campus_closures = [
+        closure(c.admin.clone(), "campus", c.campus_id.clone(), 0).await,
+        closure(c.admin.clone(), "campus", c.campus_id.clone(), 1).await,
+    ];
+    let welding_closures = [
+        closure(c.manager.clone(), "platform", c.platform_id.clone(), 2).await,
+        closure(c.manager.clone(), "platform", c.platform_id.clone(), 3).await,
+        closure(c.manager.clone(), "platform", c.platform_id.clone(), 4).await,
+    ];
+    let maintenance = |token: String, equipment_id: String, hour: u32| async move {
+        id_of(
+            app.post("/api/v1/maintenance-windows", &token, json!({
+                "equipment_id": equipment_id, "reason": "Révision",
+                "starts_at": at(saturday, &format!("{hour:02}:00")), "ends_at": at(saturday, &format!("{hour:02}:30")),
+            }))
+            .await
+            .expect(201),
+        )
+    };
+    let booth_maintenance = [
+        maintenance(c.manager.clone(), c.equipment_id.clone(), 8).await,
+        maintenance(c.manager.clone(), c.equipment_id.clone(), 9).await,
+        maintenance(c.manager.clone(), c.equipment_id.clone(), 10).await,
+    ];
+    let milling_maintenance = [
+        maintenance(c.admin.clone(), other_equipment_id.to_owned(), 8).await,
+        maintenance(c.admin.clone(), other_equipment_id.to_owned(), 9).await,
+    ];
+
+    // Calendar feeds.
+    let token = |bearer: String, body: Value| async move {
+        app.post("/api/v1/calendar-tokens", &bearer, body)
+            .await
+            .expect(201)
+            .json()
+    };
+    let mut own_tokens = Vec::new();
+    for who in &EVERYONE[..5] {
+        let view = token(
+            c.token(who.role().unwrap()).to_owned(),
+            json!({ "feed": "user" }),
+        )
+        .await;
+        own_tokens.push(view["id"].as_str().unwrap().to_owned());
+    }
+    let other_teacher_token = token(c.other_teacher.clone(), json!({ "feed": "user" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let platform_feed = json!({ "feed": "platform", "target_id": c.platform_id });
+    let feed_url = token(c.teacher.clone(), platform_feed.clone()).await["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = token(c.teacher.clone(), platform_feed).await;
+    app.delete(
+        &format!(
+            "/api/v1/calendar-tokens/{}",
+            revoked["id"].as_str().unwrap()
+        ),
+        &c.teacher,
+    )
+    .await
+    .expect(204);
+
+    Targets {
+        teacher_booking,
+        teacher_booking_to_cancel,
+        manager_booking,
+        manager_booking_to_cancel,
+        admin_booking_to_cancel,
+        outside_booking,
+        outside_to_approve,
+        outside_to_reject,
+        outside_to_cancel,
+        teacher_outside,
+        teacher_outside_to_approve,
+        teacher_outside_to_reject,
+        company_booking,
+        company_booking_to_cancel,
+        other_company_booking,
+        admin_series,
+        manager_series,
+        teacher_series,
+        teacher_outside_series,
+        company_series,
+        other_company_series,
+        outside_series,
+        campus_closures,
+        welding_closures,
+        booth_maintenance,
+        milling_maintenance,
+        own_tokens: own_tokens.try_into().unwrap(),
+        other_teacher_token,
+        feed_url,
+        revoked_feed_url: revoked["url"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Rows counted before and after the matrix, and how many the allowed requests add.
+const CHANGED_BY_ALLOWED_REQUESTS: [(&str, Option<&str>, i64); 16] = [
+    // One campus.
+    ("campuses", None, 1),
+    // Two companies and one lycée.
+    ("organisations", None, 3),
+    ("platforms", None, 1),
+    ("equipment", None, 3),
+    // Two created, one deleted.
+    ("qualifications", None, 1),
+    ("users", None, 3),
+    // Single bookings: 3 on welding, 4 on machining, 2 + 1 for other organisations;
+    // 3 series of 2 occurrences.
+    ("bookings", None, 16),
+    ("booking_series", None, 3),
+    // Created: +3 on machining. Approved: -3, rejected: -3, cancelled: -3 single bookings
+    // and -6 occurrences.
+    ("bookings", Some("status = 'pending'"), -12),
+    // Created: +13. Approved: +3. Cancelled: -3 single bookings and -6 occurrences.
+    ("bookings", Some("status = 'confirmed'"), 7),
+    ("bookings", Some("status = 'rejected'"), 3),
+    // 6 single bookings and 12 occurrences.
+    ("bookings", Some("status = 'cancelled'"), 6 + 12),
+    // Created: +4, imported: +3, deleted: -3.
+    ("closures", None, 4),
+    // Created: +3, deleted: -3.
+    ("maintenance_windows", None, 0),
+    // Created: 5 of one's own bookings, 3 of a platform, 3 of an equipment item.
+    ("calendar_tokens", None, 11),
+    // The 5 own feeds revoked.
+    ("calendar_tokens", Some("revoked_at IS NULL"), 6),
+];
+
+async fn count_rows(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for (table, condition, _) in CHANGED_BY_ALLOWED_REQUESTS {
+        counts.push(match condition {
+            None => app.count(table).await,
+            Some(condition) => app.count_where(table, condition).await,
+        });
+    }
+    counts
 }
 
 async fn every_endpoint_against_every_role(app: TestApp) {
@@ -660,14 +1584,8 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         .await
         .expect(201),
     );
-    let counts_before = [
-        app.count("campuses").await,
-        app.count("organisations").await,
-        app.count("platforms").await,
-        app.count("equipment").await,
-        app.count("qualifications").await,
-        app.count("users").await,
-    ];
+    let t = prepare_bookings(&app, &c, &other_equipment_id).await;
+    let counts_before = count_rows(&app).await;
     let k = Rc::new(Ids {
         c,
         admin_id,
@@ -675,6 +1593,7 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         held_qualification_id,
         spare_qualification_id,
         unused_qualification_id,
+        t,
     });
 
     let table = cases(&k);
@@ -683,13 +1602,33 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         for who in EVERYONE {
             let (path, body) = (case.request)(who);
             let token = who.role().map(|r| k.c.token(r).to_owned());
-            let reply = app
-                .call(case.method.clone(), &path, token.as_deref(), body, &[])
-                .await;
+            let reply = match case.content_type {
+                Some(content_type) => {
+                    let Some(Value::String(text)) = body else {
+                        panic!(
+                            "{} {path}: a text body is sent as a JSON string",
+                            case.method
+                        )
+                    };
+                    let mut req = actix_web::test::TestRequest::default()
+                        .method(case.method.clone())
+                        .uri(&path)
+                        .insert_header((header::CONTENT_TYPE, content_type))
+                        .set_payload(text);
+                    if let Some(token) = &token {
+                        req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+                    }
+                    app.send(req.to_request()).await
+                }
+                None => {
+                    app.call(case.method.clone(), &path, token.as_deref(), body, &[])
+                        .await
+                }
+            };
             let expected = case.expected[who.index()];
             let got = reply.status.as_u16();
             let expected_code = match expected {
-                403 => Some("forbidden"),
+                403 => Some(case.forbidden_code),
                 404 => Some("not_found"),
                 401 if who == Who::Anonymous && !path.contains("/auth/") => Some("unauthenticated"),
                 _ => None,
@@ -726,19 +1665,15 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         mismatches.join("\n")
     );
 
-    // Only the allowed requests changed anything: one campus, two companies and one lycée,
-    // one platform, three items, two qualifications created and one deleted, three accounts.
-    let counts_after = [
-        app.count("campuses").await,
-        app.count("organisations").await,
-        app.count("platforms").await,
-        app.count("equipment").await,
-        app.count("qualifications").await,
-        app.count("users").await,
-    ];
-    let created = [1, 3, 1, 3, 1, 3];
-    for i in 0..counts_before.len() {
-        assert_eq!(counts_after[i], counts_before[i] + created[i], "table #{i}");
+    // Only the allowed requests changed anything.
+    let counts_after = count_rows(&app).await;
+    for (i, (table, condition, changed)) in CHANGED_BY_ALLOWED_REQUESTS.iter().enumerate() {
+        assert_eq!(
+            counts_after[i],
+            counts_before[i] + changed,
+            "{table} {}",
+            condition.unwrap_or("")
+        );
     }
 
     // The table covers every operation of the OpenAPI document.
@@ -1024,7 +1959,75 @@ async fn lists_show_only_what_is_in_scope(app: TestApp) {
     }
 }
 
+/// A platform's calendar feed names a company's groups only to those whose scope holds its
+/// bookings: a manager, on the platforms it manages, not elsewhere.
+async fn feeds_name_only_what_is_in_scope(app: TestApp) {
+    let c = campus(&app).await;
+    app.patch(&format!("/api/v1/platforms/{}", c.other_platform_id), &c.admin, json!({
+        "booking_policy": { "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480 },
+    }))
+    .await
+    .expect(200);
+    let on_machining = id_of(
+        app.post(
+            "/api/v1/bookings",
+            &c.company,
+            station(&c.other_platform_id, day(0, Weekday::Mon)),
+        )
+        .await
+        .expect(201),
+    );
+    let mut for_company = station(&c.platform_id, day(0, Weekday::Tue));
+    for_company["organisation_id"] = json!(c.company_id);
+    app.post("/api/v1/bookings", &c.admin, for_company)
+        .await
+        .expect(201);
+    let feed = |token: &str, platform_id: &str| {
+        let (token, body) = (
+            token.to_owned(),
+            json!({ "feed": "platform", "target_id": platform_id }),
+        );
+        let app = &app;
+        async move {
+            let url = app
+                .post("/api/v1/calendar-tokens", &token, body)
+                .await
+                .expect(201)
+                .json()["url"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            app.call(Method::GET, &url, None, None, &[])
+                .await
+                .expect(200)
+                .text
+                .replace("\r\n ", "")
+        }
+    };
+    // The manager of welding sees the company's booking there, in the feed as in the API.
+    let welding = feed(&c.manager, &c.platform_id).await;
+    assert!(welding.contains("Usinages du Célé"), "{welding}");
+    // Machining is not its platform: the booking is out of its scope, and a teacher's feed
+    // of machining shows only that the slot is taken.
+    app.get(&format!("/api/v1/bookings/{on_machining}"), &c.manager)
+        .await
+        .problem(404, "not_found");
+    let teacher_view = feed(&c.teacher, &c.other_platform_id).await;
+    assert!(
+        teacher_view.contains("SUMMARY:Réservé – Atelier usinage")
+            && !teacher_view.contains("Usinages du Célé"),
+        "{teacher_view}"
+    );
+    let manager_view = feed(&c.manager, &c.other_platform_id).await;
+    assert!(
+        manager_view.contains("SUMMARY:Réservé – Atelier usinage")
+            && !manager_view.contains("Usinages du Célé"),
+        "the feed of a platform it does not manage names the company's booking:\n{manager_view}"
+    );
+}
+
 on_both_databases!(
     every_endpoint_against_every_role,
-    lists_show_only_what_is_in_scope
+    lists_show_only_what_is_in_scope,
+    feeds_name_only_what_is_in_scope
 );

@@ -213,6 +213,20 @@ impl TestApp {
 
     /// Counts the rows of a table, to prove that a refused request changed nothing.
     pub async fn count(&self, table: &'static str) -> i64 {
+        self.count_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .await
+    }
+
+    /// Counts the rows of a table that meet `condition` (an SQL expression), e.g. the
+    /// bookings in one status.
+    pub async fn count_where(&self, table: &'static str, condition: &'static str) -> i64 {
+        self.count_query(format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE {condition}"
+        ))
+        .await
+    }
+
+    async fn count_query(&self, sql: String) -> i64 {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
         struct Count {
@@ -222,7 +236,7 @@ impl TestApp {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("connection");
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            diesel::sql_query(sql)
                 .get_result::<Count>(&mut conn)
                 .map(|c| c.n)
         })
