@@ -86,7 +86,11 @@ fn load_target(
             ))
         }
     };
-    db::bookings::lock_platform(conn, &platform_id)?;
+    db::bookings::lock_for_booking(
+        conn,
+        &platform_id,
+        equipment.as_ref().map(|e| e.id.as_str()),
+    )?;
     let platform = db::platforms::find(conn, &platform_id)?.ok_or_else(|| {
         ApiError::field(
             "platform_id",
@@ -182,7 +186,9 @@ fn authorise(
         _ => false,
     };
     let organisation_id = organisation_id.unwrap_or(&actor.organisation_id).to_owned();
-    let may_book_for_others = matches!(actor.role, Role::Admin | Role::Manager);
+    // Booking in another organisation's name is for the director and the platform's own
+    // managers; any other manager books for their own organisation, like everyone else.
+    let may_book_for_others = actor.role == Role::Admin || manages;
     if organisation_id != actor.organisation_id && !may_book_for_others {
         return Err(ApiError::forbidden(
             "Vous ne pouvez réserver que pour votre propre organisation.",
@@ -990,7 +996,7 @@ pub fn create_maintenance(
                 "Seuls les responsables du plateau et l'administration planifient la maintenance.",
             ));
         }
-        db::bookings::lock_platform(conn, &equipment.platform_id)?;
+        db::bookings::lock_for_booking(conn, &equipment.platform_id, Some(&equipment.id))?;
         let overlapping = db::bookings::live_on_equipment(conn, equipment_id, span)?;
         if !overlapping.is_empty() && !force {
             let listed: Vec<_> = overlapping

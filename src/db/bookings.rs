@@ -48,13 +48,29 @@ struct LiveRow {
 
 const LIVE: [&str; 2] = ["pending", "confirmed"];
 
-/// Serialises booking writes on one platform: on PostgreSQL the platform row is locked until
-/// the transaction ends; on SQLite the `BEGIN IMMEDIATE` of `write_transaction` already holds
-/// the database's write lock.
-pub fn lock_platform(conn: &mut DbConnection, platform_id: &str) -> ApiResult<()> {
+/// The longest a booking lasts (the database checks it): a booking overlapping a window
+/// starts at most this long before it, which bounds every range scan of the time index.
+pub const MAX_BOOKING_SECONDS: i64 = 7 * 86_400;
+
+/// Serialises the booking writes that could conflict: those of one equipment item (locking
+/// its row), or those of one platform's stations (locking the platform row), until the
+/// transaction ends on PostgreSQL. On SQLite the `BEGIN IMMEDIATE` of `write_transaction`
+/// already holds the database's write lock.
+pub fn lock_for_booking(
+    conn: &mut DbConnection,
+    platform_id: &str,
+    equipment_id: Option<&str>,
+) -> ApiResult<()> {
     if let DbConnection::Postgresql(pg) = conn {
-        diesel::sql_query("SELECT id FROM platforms WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::Text, _>(platform_id)
+        let (sql, id) = match equipment_id {
+            Some(e) => ("SELECT id FROM equipment WHERE id = $1 FOR UPDATE", e),
+            None => (
+                "SELECT id FROM platforms WHERE id = $1 FOR UPDATE",
+                platform_id,
+            ),
+        };
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Text, _>(id)
             .execute(pg)?;
     }
     Ok(())
@@ -144,7 +160,8 @@ pub fn live_on_platform(
         .filter(
             bookings::starts_at
                 .lt(window.end)
-                .and(bookings::ends_at.gt(window.start)),
+                .and(bookings::ends_at.gt(window.start))
+                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
         )
         .select(LiveRow::as_select())
         .load(conn)?;
@@ -171,7 +188,8 @@ pub fn live_on_equipment(
         .filter(
             bookings::starts_at
                 .lt(window.end)
-                .and(bookings::ends_at.gt(window.start)),
+                .and(bookings::ends_at.gt(window.start))
+                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
         )
         .select(BookingRow::as_select())
         .order(bookings::starts_at)
@@ -372,7 +390,11 @@ pub fn list(
         query = query.filter(bookings::status.eq(v.clone()));
     }
     if let Some(from) = filter.from {
-        query = query.filter(bookings::ends_at.gt(from));
+        query = query.filter(
+            bookings::ends_at
+                .gt(from)
+                .and(bookings::starts_at.gt(from - MAX_BOOKING_SECONDS)),
+        );
     }
     if let Some(to) = filter.to {
         query = query.filter(bookings::starts_at.lt(to));
@@ -399,7 +421,8 @@ pub fn for_feed(
         .filter(
             bookings::starts_at
                 .lt(window.end)
-                .and(bookings::ends_at.gt(window.start)),
+                .and(bookings::ends_at.gt(window.start))
+                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
         )
         .order(bookings::starts_at)
         .limit(5000)

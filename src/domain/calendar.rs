@@ -251,7 +251,7 @@ fn vtimezone(tz: &Tz, window: Span) -> IcalTimeZone {
                 .naive_utc(),
         )
     };
-    let start = window.start - 366 * 86_400;
+    let start = (window.start - 366 * 86_400).div_euclid(3600) * 3600;
     let end = window.end + 366 * 86_400;
     let mut zone = IcalTimeZone::new();
     zone.properties.push(prop("TZID", tz.name(), vec![]));
@@ -262,7 +262,17 @@ fn vtimezone(tz: &Tz, window: Span) -> IcalTimeZone {
         let next = t + 3600;
         let offset = offset_at(next);
         if offset.fix() != previous.fix() {
-            transitions.push((next, previous, offset));
+            // The change lies within this hour: find its exact second.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid).fix() == previous.fix() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            transitions.push((hi, previous, offset));
             previous = offset;
         }
         t = next;
@@ -386,7 +396,8 @@ mod tests {
         let text = feed(
             "Atelier",
             &tz,
-            Span::new(start, start + 3600),
+            // A window off the hour: the changes of clocks must still fall on 02:00/03:00.
+            Span::new(start + 1234, start + 3600),
             &[FeedEvent {
                 uid: "b1@plateaux".into(),
                 span: Span::new(start, start + 4 * 3600),

@@ -76,6 +76,8 @@ CREATE TABLE bookings (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     CHECK (starts_at < ends_at),
+    -- At most seven days (the longest booking policy allows); range scans rely on it.
+    CHECK (ends_at - starts_at <= 604800),
     CHECK ((equipment_id IS NOT NULL AND stations IS NULL) OR (equipment_id IS NULL AND stations IS NOT NULL))
 );
 CREATE INDEX bookings_platform_time ON bookings (platform_id, starts_at);

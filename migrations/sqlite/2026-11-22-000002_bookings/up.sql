@@ -76,6 +76,8 @@ CREATE TABLE bookings (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     CHECK (starts_at < ends_at),
+    -- At most seven days (the longest booking policy allows); range scans rely on it.
+    CHECK (ends_at - starts_at <= 604800),
     CHECK ((equipment_id IS NOT NULL AND stations IS NULL) OR (equipment_id IS NULL AND stations IS NOT NULL))
 );
 CREATE INDEX bookings_platform_time ON bookings (platform_id, starts_at);
@@ -113,7 +115,8 @@ BEGIN
     SELECT RAISE(ABORT, 'booking_conflict: equipment already booked') WHERE EXISTS (
         SELECT 1 FROM bookings b
         WHERE b.equipment_id = NEW.equipment_id AND b.status IN ('pending', 'confirmed')
-          AND b.starts_at < NEW.ends_at AND NEW.starts_at < b.ends_at);
+          AND b.starts_at < NEW.ends_at AND NEW.starts_at < b.ends_at
+          AND b.starts_at > NEW.starts_at - 604800);
 END;
 
 CREATE TRIGGER bookings_no_overlap_update BEFORE UPDATE OF equipment_id, starts_at, ends_at, status ON bookings
@@ -122,5 +125,6 @@ BEGIN
     SELECT RAISE(ABORT, 'booking_conflict: equipment already booked') WHERE EXISTS (
         SELECT 1 FROM bookings b
         WHERE b.id <> NEW.id AND b.equipment_id = NEW.equipment_id AND b.status IN ('pending', 'confirmed')
-          AND b.starts_at < NEW.ends_at AND NEW.starts_at < b.ends_at);
+          AND b.starts_at < NEW.ends_at AND NEW.starts_at < b.ends_at
+          AND b.starts_at > NEW.starts_at - 604800);
 END;

@@ -200,7 +200,14 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
         _ => Some(format!("Réservations de {}", owner.display_name)),
     }
     .unwrap_or_else(|| "Plateaux".to_owned());
-    let sees_companies = matches!(owner_role, Role::Admin | Role::Manager);
+    // Company bookings are shown in full only where the feed's owner may see them through
+    // the API: the director, the platform's managers, and the company itself.
+    let managed: Vec<String> = match owner_role {
+        Role::Manager => db::users::managed_platform_ids(conn, &owner.id)?,
+        _ => Vec::new(),
+    };
+    let sees_companies_on =
+        |platform_id: &str| owner_role == Role::Admin || managed.iter().any(|m| m == platform_id);
     let events: Vec<FeedEvent> = rows
         .iter()
         .map(|row| {
@@ -208,8 +215,9 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
                 .get(&row.organisation_id)
                 .cloned()
                 .unwrap_or_default();
-            let hidden =
-                is_company && !sees_companies && row.organisation_id != owner.organisation_id;
+            let hidden = is_company
+                && !sees_companies_on(&row.platform_id)
+                && row.organisation_id != owner.organisation_id;
             let (platform_name, town) =
                 platforms.get(&row.platform_id).cloned().unwrap_or_default();
             let what = match &row.equipment_id {

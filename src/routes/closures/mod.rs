@@ -57,6 +57,15 @@ fn require_closure_scope(
     scope: ClosureScope,
     scope_id: &str,
 ) -> ApiResult<()> {
+    // Who may close what is decided by role first, so that a refusal never tells whether
+    // the target exists.
+    let role_may = match scope {
+        ClosureScope::Platform => matches!(user.role, Role::Admin | Role::Manager),
+        _ => user.role == Role::Admin,
+    };
+    if !role_may {
+        return Err(ApiError::forbidden("Les fermetures d'un campus ou d'une organisation relèvent de l'administration ; celles d'un plateau, aussi de ses responsables."));
+    }
     let exists = match scope {
         ClosureScope::Campus => db::campuses::find(conn, scope_id)?.is_some(),
         ClosureScope::Organisation => db::organisations::find(conn, scope_id)?.is_some(),

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Load run over HTTP on PostgreSQL (see bench/README.md). Needs wrk (apt-get install wrk) and
+# a PostgreSQL server where the user may create databases.
+#   BOOKINGS=1000000 DURATION=30s CLIENTS=16 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BOOKINGS=${BOOKINGS:-1000000}
+DURATION=${DURATION:-30s}
+CLIENTS=${CLIENTS:-16}
+SERVER=${PLATEAUX_BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
+DB_URL="$SERVER/plateaux_bench"
+BIND=127.0.0.1:18181
+mkdir -p bench/out
+
+cargo build --release --bin plateaux --bin plateaux-bench-data
+psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS plateaux_bench" -c "CREATE DATABASE plateaux_bench"
+PLATEAUX_DATABASE_URL=$DB_URL target/release/plateaux-bench-data "$BOOKINGS" bench/out
+psql -q "$DB_URL" -c "VACUUM ANALYZE"
+psql -At "$DB_URL" -c "SELECT 'database size: ' || pg_size_pretty(pg_database_size('plateaux_bench')) || ', bookings: ' || count(*) FROM bookings"
+
+PLATEAUX_DATABASE_URL=$DB_URL PLATEAUX_JWT_SECRET=bench-secret-bench-secret-bench-secret-0 \
+PLATEAUX_BIND=$BIND PLATEAUX_LOG=warn PLATEAUX_DATABASE_POOL_SIZE=${POOL:-32} \
+    target/release/plateaux serve &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://$BIND/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf -X POST "http://$BIND/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"email":"bench-admin@bench.test","password":"bench-password-2027"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' > bench/out/token.txt
+echo "service RSS after start: $(grep VmRSS /proc/$PID/status)"
+
+echo "== availability of one platform for one week ($CLIENTS clients, $DURATION)"
+wrk -t2 -c"$CLIENTS" -d"$DURATION" -s bench/availability.lua "http://$BIND"
+echo "== booking creation ($CLIENTS clients, $DURATION)"
+wrk -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2
+echo "service memory: $(grep -E 'VmHWM|VmRSS' /proc/$PID/status | tr -s ' \n' ' ')"
