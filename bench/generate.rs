@@ -61,7 +61,12 @@ fn main() {
     db::run_migrations(&mut conn).expect("migrations");
     let started = std::time::Instant::now();
     let tz = chrono_tz::Europe::Paris;
-    let (platforms, equipment, organisations, admin_id) = campus(&mut conn);
+    let BenchCampus {
+        platforms,
+        equipment,
+        organisations,
+        admin_id,
+    } = campus(&mut conn);
     std::fs::write(out.join("platforms.txt"), platforms.join("\n") + "\n").unwrap();
     std::fs::write(
         out.join("equipment.txt"),
@@ -204,7 +209,15 @@ fn write_free_slots(
 }
 
 /// Organisations, platforms, equipment, one qualification and the bench administrator.
-fn campus(conn: &mut DbConnection) -> (Vec<String>, Vec<(String, String)>, Vec<String>, String) {
+struct BenchCampus {
+    platforms: Vec<String>,
+    /// `(equipment id, platform id)`.
+    equipment: Vec<(String, String)>,
+    organisations: Vec<String>,
+    admin_id: String,
+}
+
+fn campus(conn: &mut DbConnection) -> BenchCampus {
     let now = db::now();
     let exec = |conn: &mut DbConnection, sql: String| conn.batch_execute(&sql).expect("insert");
     let campus_id = db::new_id();
@@ -278,7 +291,12 @@ fn campus(conn: &mut DbConnection) -> (Vec<String>, Vec<(String, String)>, Vec<S
         None,
     )
     .expect("qualification");
-    (platforms, equipment, organisations, admin_id)
+    BenchCampus {
+        platforms,
+        equipment,
+        organisations,
+        admin_id,
+    }
 }
 
 /// A valid SIRET (Luhn) for company `i`.
