@@ -20,9 +20,18 @@ use crate::routes;
 pub struct AppState {
     pub pool: Pool,
     pub timezone: Tz,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
+    pub fn new(pool: Pool, timezone: Tz) -> Self {
+        AppState {
+            pool,
+            timezone,
+            metrics: Default::default(),
+        }
+    }
+
     /// Runs one unit of database work on the blocking thread pool; the connection never
     /// crosses an `.await`.
     pub async fn db<T, F>(&self, work: F) -> ApiResult<T>
@@ -121,6 +130,7 @@ pub fn build(
         InitError = (),
     >,
 > {
+    let metrics = state.metrics.clone();
     utoipa_app()
         .into_app()
         .app_data(web::Data::new(state))
@@ -131,7 +141,8 @@ pub fn build(
         .default_service(web::to(routes::not_found))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(actix_web::middleware::from_fn(routes::idempotency::middleware))
-        .wrap_fn(|req, srv| {
+        .wrap_fn(move |req, srv| {
+            let metrics = metrics.clone();
             let request_id = uuid::Uuid::now_v7().to_string();
             req.extensions_mut().insert(RequestId(request_id.clone()));
             let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.path());
@@ -139,7 +150,11 @@ pub fn build(
             let fut = actix_web::dev::Service::call(srv, req);
             async move {
                 let mut response = fut.await?;
-                tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "handled");
+                let elapsed = started.elapsed();
+                let status = response.status().as_u16();
+                let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                metrics.observe(response.request().method().as_str(), &route, status, elapsed.as_secs_f64());
+                tracing::info!(status, elapsed_ms = elapsed.as_millis() as u64, "handled");
                 if let Ok(value) = HeaderValue::from_str(&request_id) {
                     response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
                 }

@@ -40,24 +40,51 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("plateaux");
         let requests = Family::<RequestLabels, Counter>::default();
-        let durations = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram);
+        let durations = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram,
+        );
         let pool_connections = Gauge::default();
         let pool_idle = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer HTTP requests", durations.clone());
-        registry.register("db_pool_connections", "Open database connections", pool_connections.clone());
-        registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
-        Metrics { registry, requests, durations, pool_connections, pool_idle }
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests",
+            durations.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            durations,
+            pool_connections,
+            pool_idle,
+        }
     }
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status })
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
             .inc();
         self.durations
-            .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
             .observe(seconds);
     }
 
@@ -67,7 +94,8 @@ impl Metrics {
         self.pool_connections.set(i64::from(state.connections));
         self.pool_idle.set(i64::from(state.idle_connections));
         let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
         text
     }
 }

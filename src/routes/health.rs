@@ -43,3 +43,12 @@ pub async fn openapi_json() -> HttpResponse {
         .content_type("application/json")
         .body(OPENAPI_JSON)
 }
+
+/// Prometheus metrics: requests by route and status, durations, database pool.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render(&state.pool))
+}

@@ -39,7 +39,9 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
 
 /// Operations endpoints outside the API base path.
 pub fn configure_outside_api(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

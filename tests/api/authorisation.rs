@@ -357,6 +357,12 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
             [200; 6],
             fixed("/readyz".into(), None),
         ),
+        case(
+            Method::GET,
+            "/metrics",
+            [200; 6],
+            fixed("/metrics".into(), None),
+        ),
         case(Method::GET, "/api/v1/me", READ, fixed(api("/me"), None)),
         case(Method::PATCH, "/api/v1/me", READ, |who| {
             (

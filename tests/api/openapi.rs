@@ -50,6 +50,23 @@ async fn serves_the_committed_document_and_health(app: TestApp) {
         .expect(200);
     assert_eq!(ready.text, "ready");
     assert!(ready.headers.contains_key("x-request-id"));
+    // Requests are counted by route pattern, never by raw path.
+    let metrics = app
+        .call(Method::GET, "/metrics", None, None, &[])
+        .await
+        .expect(200);
+    assert!(
+        metrics.text.contains(
+            r#"plateaux_http_requests_total{method="GET",route="/readyz",status="200"} 1"#
+        ),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics.text.contains("plateaux_db_pool_connections"),
+        "{}",
+        metrics.text
+    );
 }
 
 on_both_databases!(serves_the_committed_document_and_health);

@@ -125,10 +125,7 @@ impl TestApp {
             .expect("block")
             .expect("migrations");
         }
-        let state = AppState {
-            pool: pool.clone(),
-            timezone: chrono_tz::Europe::Paris,
-        };
+        let state = AppState::new(pool.clone(), chrono_tz::Europe::Paris);
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp {
