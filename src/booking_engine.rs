@@ -127,6 +127,9 @@ fn load_context(
         )),
         None => None,
     };
+    let equipment_needs_holder = equipment
+        .as_ref()
+        .is_some_and(|(_, e)| !e.required_qualifications.is_empty());
     let maintenance = match &target.equipment {
         Some(e) => db::bookings::maintenance_for(conn, &e.id, window)?,
         None => Vec::new(),
@@ -152,7 +155,12 @@ fn load_context(
         )?,
         maintenance,
         live: db::bookings::live_on_platform(conn, &p.id, window)?,
-        holder: db::bookings::holder(conn, holder_id)?,
+        // Only equipment that requires qualifications needs the holder's.
+        holder: if equipment_needs_holder {
+            db::bookings::holder(conn, holder_id)?
+        } else {
+            None
+        },
     })
 }
 

@@ -84,7 +84,7 @@ pub fn insert(
     diesel::insert_into(bookings::table)
         .values(row)
         .execute(conn)?;
-    set_learners(conn, &row.id, learners)
+    insert_learners(conn, &row.id, learners)
 }
 
 pub fn set_learners(
@@ -93,6 +93,14 @@ pub fn set_learners(
     learners: &[(String, i32)],
 ) -> ApiResult<()> {
     diesel::delete(bl::table.filter(bl::booking_id.eq(booking_id))).execute(conn)?;
+    insert_learners(conn, booking_id, learners)
+}
+
+fn insert_learners(
+    conn: &mut DbConnection,
+    booking_id: &str,
+    learners: &[(String, i32)],
+) -> ApiResult<()> {
     for (status, headcount) in learners {
         diesel::insert_into(bl::table)
             .values((

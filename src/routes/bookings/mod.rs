@@ -52,32 +52,41 @@ pub fn booking_views(
     rows.into_iter()
         .map(|r| {
             let learners = learners.remove(&r.id).unwrap_or_default();
-            Ok(BookingView {
-                status: BookingStatus::from_db(&r.status)?,
-                total_headcount: learners.iter().map(|l| l.headcount).sum(),
-                learners,
-                starts_at: instant(r.starts_at, tz),
-                ends_at: instant(r.ends_at, tz),
-                decided_at: r.decided_at.map(|t| instant(t, tz)),
-                created_at: instant(r.created_at, tz),
-                updated_at: instant(r.updated_at, tz),
-                id: r.id,
-                platform_id: r.platform_id,
-                equipment_id: r.equipment_id,
-                stations: r.stations,
-                status_reason: r.status_reason,
-                booker_id: r.booker_id,
-                organisation_id: r.organisation_id,
-                supervisor_id: r.supervisor_id,
-                group_label: r.group_label,
-                level: r.level,
-                purpose: r.purpose,
-                service_request_id: r.service_request_id,
-                series_id: r.series_id,
-                decided_by: r.decided_by,
-            })
+            view_of(r, learners, tz)
         })
         .collect()
+}
+
+/// The view of a booking whose learners are known.
+pub fn view_of(
+    r: BookingRow,
+    learners: Vec<LearnerCount>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<BookingView> {
+    Ok(BookingView {
+        status: BookingStatus::from_db(&r.status)?,
+        total_headcount: learners.iter().map(|l| l.headcount).sum(),
+        learners,
+        starts_at: instant(r.starts_at, tz),
+        ends_at: instant(r.ends_at, tz),
+        decided_at: r.decided_at.map(|t| instant(t, tz)),
+        created_at: instant(r.created_at, tz),
+        updated_at: instant(r.updated_at, tz),
+        id: r.id,
+        platform_id: r.platform_id,
+        equipment_id: r.equipment_id,
+        stations: r.stations,
+        status_reason: r.status_reason,
+        booker_id: r.booker_id,
+        organisation_id: r.organisation_id,
+        supervisor_id: r.supervisor_id,
+        group_label: r.group_label,
+        level: r.level,
+        purpose: r.purpose,
+        service_request_id: r.service_request_id,
+        series_id: r.series_id,
+        decided_by: r.decided_by,
+    })
 }
 
 pub fn one_view(
@@ -254,8 +263,17 @@ async fn create_booking(
     let tz = state.timezone;
     let view = state
         .db(move |conn| {
+            let learners = draft
+                .learners
+                .iter()
+                .map(|(status, headcount)| LearnerCount {
+                    status: *status,
+                    headcount: *headcount,
+                })
+                .collect();
             let row = booking_engine::create_booking(conn, &user, tz, draft)?;
-            one_view(conn, row, &tz)
+            // The learners were just written: no need to read them back.
+            view_of(row, learners, &tz)
         })
         .await?;
     Ok(created(format!("/api/v1/bookings/{}", view.id), view))
