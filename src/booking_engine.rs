@@ -619,25 +619,54 @@ pub fn transition(
             Action::Reject => BookingStatus::Rejected,
             Action::Cancel => BookingStatus::Cancelled,
         };
-        let now = db::now();
-        row.status = new_status.as_str().to_owned();
-        row.status_reason = reason.clone();
-        row.decided_by = Some(actor.id.clone());
-        row.decided_at = Some(now);
-        row.updated_at = now;
-        db::bookings::update(conn, &row)?;
-        db::audit::record(
-            conn,
-            Some(&actor.id),
-            "booking",
-            &row.id,
-            action.name(),
-            serde_json::json!({
-                "from": status.as_str(), "to": new_status.as_str(), "reason": reason,
-            }),
-        )?;
+        let decision = Decision {
+            actor,
+            action: action.name(),
+            to: new_status,
+            reason,
+            now: db::now(),
+        };
+        decide_row(conn, &mut row, &decision, serde_json::json!({}))?;
         Ok(row)
     })
+}
+
+/// A decision applied to bookings: approval, rejection or cancellation.
+struct Decision<'a> {
+    actor: &'a CurrentUser,
+    /// The audit trail's name of the action.
+    action: &'a str,
+    to: BookingStatus,
+    reason: Option<String>,
+    now: i64,
+}
+
+/// Moves a booking to the decided status and records who did it, when and why; `context`
+/// adds facts to the audit event (the series, the maintenance window).
+fn decide_row(
+    conn: &mut DbConnection,
+    row: &mut BookingRow,
+    decision: &Decision,
+    context: serde_json::Value,
+) -> ApiResult<()> {
+    let before = std::mem::replace(&mut row.status, decision.to.as_str().to_owned());
+    row.status_reason = decision.reason.clone();
+    row.decided_by = Some(decision.actor.id.clone());
+    row.decided_at = Some(decision.now);
+    row.updated_at = decision.now;
+    db::bookings::update(conn, row)?;
+    let mut changes = serde_json::json!({ "from": before, "to": decision.to.as_str(), "reason": decision.reason });
+    if let (Some(changes), serde_json::Value::Object(extra)) = (changes.as_object_mut(), context) {
+        changes.extend(extra);
+    }
+    db::audit::record(
+        conn,
+        Some(&decision.actor.id),
+        "booking",
+        &row.id,
+        decision.action,
+        changes,
+    )
 }
 
 /// A change to a booking; `None` leaves a field as it is.
@@ -822,23 +851,19 @@ pub fn cancel_series(
     db::write_transaction(conn, |conn| {
         let (series, rows, _) = upcoming(conn, actor, series_id, from)?;
         let now = db::now();
+        let decision = Decision {
+            actor,
+            action: "cancel",
+            to: BookingStatus::Cancelled,
+            reason: Some(reason.to_owned()),
+            now,
+        };
         for mut row in rows.iter().cloned() {
-            let before = row.status.clone();
-            row.status = BookingStatus::Cancelled.as_str().to_owned();
-            row.status_reason = Some(reason.to_owned());
-            row.decided_by = Some(actor.id.clone());
-            row.decided_at = Some(now);
-            row.updated_at = now;
-            db::bookings::update(conn, &row)?;
-            db::audit::record(
+            decide_row(
                 conn,
-                Some(&actor.id),
-                "booking",
-                &row.id,
-                "cancel",
-                serde_json::json!({
-                    "from": before, "to": "cancelled", "reason": reason, "series_id": series.id,
-                }),
+                &mut row,
+                &decision,
+                serde_json::json!({ "series_id": series.id }),
             )?;
         }
         db::series::touch(conn, &series.id, now)?;
@@ -1030,25 +1055,20 @@ pub fn create_maintenance(
             created_by: Some(actor.id.clone()),
             created_at: now,
         };
-        let cancel_reason = format!("Maintenance de l'équipement : {reason}");
+        let decision = Decision {
+            actor,
+            action: "cancel",
+            to: BookingStatus::Cancelled,
+            reason: Some(format!("Maintenance de l'équipement : {reason}")),
+            now,
+        };
         let mut cancelled = Vec::new();
         for mut booking in overlapping {
-            let before = booking.status.clone();
-            booking.status = BookingStatus::Cancelled.as_str().to_owned();
-            booking.status_reason = Some(cancel_reason.clone());
-            booking.decided_by = Some(actor.id.clone());
-            booking.decided_at = Some(now);
-            booking.updated_at = now;
-            db::bookings::update(conn, &booking)?;
-            db::audit::record(
+            decide_row(
                 conn,
-                Some(&actor.id),
-                "booking",
-                &booking.id,
-                "cancel",
-                serde_json::json!({
-                    "from": before, "to": "cancelled", "reason": cancel_reason, "maintenance_window_id": row.id,
-                }),
+                &mut booking,
+                &decision,
+                serde_json::json!({ "maintenance_window_id": row.id }),
             )?;
             cancelled.push(booking.id);
         }
