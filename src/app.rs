@@ -61,6 +61,8 @@ impl AppState {
         (name = "campuses", description = "Campus et organisations membres"),
         (name = "platforms", description = "Plateaux techniques et équipements"),
         (name = "users", description = "Comptes, rôles et habilitations"),
+        (name = "bookings", description = "Réservations, séries, fermetures, maintenance, disponibilités, agendas"),
+        (name = "service_requests", description = "Demandes de prestation des entreprises"),
         (name = "operations", description = "Santé du service")
     )
 )]

@@ -335,6 +335,9 @@ pub fn create_booking(
             draft.organisation_id.as_deref(),
             draft.supervisor_id.as_deref(),
         )?;
+        if let Some(request_id) = &draft.service_request_id {
+            crate::service_requests::check_bookable(conn, actor, request_id)?;
+        }
         let ctx = load_context(conn, tz, &target, &grant.holder(actor), draft.span)?;
         check(
             &ctx,
@@ -397,6 +400,9 @@ pub fn create_series(
             draft.organisation_id.as_deref(),
             draft.supervisor_id.as_deref(),
         )?;
+        if let Some(request_id) = &draft.service_request_id {
+            crate::service_requests::check_bookable(conn, actor, request_id)?;
+        }
         let mut ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
         let mut accepted = Vec::new();
         let mut skipped = Vec::new();

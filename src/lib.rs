@@ -11,4 +11,5 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod service_requests;
 pub mod views;

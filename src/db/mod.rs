@@ -15,6 +15,7 @@ pub mod platforms;
 pub mod qualifications;
 pub mod schema;
 pub mod series;
+pub mod service_requests;
 pub mod tokens;
 pub mod users;
 

@@ -261,6 +261,90 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_requests (id) {
+        id -> Text,
+        company_id -> Text,
+        contact_user_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        domains -> Text,
+        requested_platform_id -> Nullable<Text>,
+        assigned_platform_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        wished_from -> Nullable<Date>,
+        wished_to -> Nullable<Date>,
+        budget_cents -> Nullable<BigInt>,
+        confidential -> Bool,
+        links -> Text,
+        state -> Text,
+        agreement_reference -> Nullable<Text>,
+        agreement_signed_on -> Nullable<Date>,
+        delivery_note -> Nullable<Text>,
+        invoice_reference -> Nullable<Text>,
+        invoice_amount_cents -> Nullable<BigInt>,
+        state_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    quotes (id) {
+        id -> Text,
+        request_id -> Text,
+        version -> Integer,
+        status -> Text,
+        valid_until -> Date,
+        total_excl_vat_cents -> BigInt,
+        total_vat_cents -> BigInt,
+        total_incl_vat_cents -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    quote_lines (id) {
+        id -> Text,
+        quote_id -> Text,
+        position -> Integer,
+        label -> Text,
+        quantity_milli -> BigInt,
+        unit -> Text,
+        unit_price_cents -> BigInt,
+        vat_rate_bp -> Integer,
+        total_excl_vat_cents -> BigInt,
+        vat_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_messages (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Nullable<Text>,
+        visibility -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        at -> BigInt,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        internal -> Bool,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -283,6 +367,10 @@ diesel::joinable!(bookings -> organisations (organisation_id));
 diesel::joinable!(bookings -> booking_series (series_id));
 diesel::joinable!(booking_learners -> bookings (booking_id));
 diesel::joinable!(calendar_tokens -> users (user_id));
+diesel::joinable!(quotes -> service_requests (request_id));
+diesel::joinable!(quote_lines -> quotes (quote_id));
+diesel::joinable!(service_request_messages -> service_requests (request_id));
+diesel::joinable!(service_request_events -> service_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     campuses,
@@ -306,4 +394,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     booking_learners,
     calendar_tokens,
+    service_requests,
+    quotes,
+    quote_lines,
+    service_request_messages,
+    service_request_events,
 );

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
+pub mod service_requests;
 pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -34,6 +35,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     booking_series::configure(cfg);
     closures::configure(cfg);
     calendar::configure(cfg);
+    service_requests::configure(cfg);
     cfg.service(health::openapi_json);
 }
 

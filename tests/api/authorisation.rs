@@ -73,6 +73,50 @@ struct Ids {
     unused_qualification_id: String,
     /// Bookings, series, closures, maintenance windows and calendar feeds made beforehand.
     t: Targets,
+    /// Service requests made beforehand.
+    r: RequestTargets,
+}
+
+/// Service requests of the other company, made before the matrix runs.
+struct RequestTargets {
+    /// Submitted, not yet taken.
+    seen: String,
+    /// Taken for the manager's platform, in review.
+    quoted: String,
+    /// One submitted request for each caller to take.
+    to_take: Vec<String>,
+}
+
+async fn prepare_requests(app: &TestApp, c: &Campus) -> RequestTargets {
+    let submit = async |title: &str| {
+        id_of(
+            app.post(
+                "/api/v1/service-requests",
+                &c.other_company,
+                json!({ "title": title, "description": "Prototype", "domains": ["composites"] }),
+            )
+            .await
+            .expect(201),
+        )
+    };
+    let seen = submit("Vue par la matrice").await;
+    let quoted = submit("Devisée dans la matrice").await;
+    let mut to_take = Vec::new();
+    for who in EVERYONE {
+        to_take.push(submit(&format!("À prendre ({})", who.tag())).await);
+    }
+    app.post(
+        &format!("/api/v1/service-requests/{quoted}/transitions"),
+        &c.admin,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    RequestTargets {
+        seen,
+        quoted,
+        to_take,
+    }
 }
 
 impl Ids {
@@ -1313,6 +1357,99 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
             [404; 6],
             fixed(t.revoked_feed_url.clone(), None),
         ),
+        // Service requests. `seen` and `quoted` are the other company's (the first still
+        // unassigned, the second taken for the manager's platform); each caller takes its own.
+        case(
+            Method::GET,
+            "/api/v1/service-requests",
+            [200, 200, 403, 200, 403, 401],
+            fixed(api("/service-requests"), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/service-requests",
+            [201, 201, 403, 201, 403, 401],
+            {
+                let company_id = c.company_id.clone();
+                move |who| {
+                    (
+                        api("/service-requests"),
+                        Some(json!({
+                            "company_id": company_id, "title": format!("Demande ({})", who.tag()),
+                            "description": "Essais", "domains": ["welding"],
+                        })),
+                    )
+                }
+            },
+        ),
+        case(
+            Method::GET,
+            "/api/v1/service-requests/{id}",
+            [200, 200, 404, 404, 404, 401],
+            fixed(api(format!("/service-requests/{}", k.r.seen)), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/service-requests/{id}/transitions",
+            [200, 200, 404, 404, 404, 401],
+            {
+                let k = k.clone();
+                move |who| {
+                    (
+                        api(format!(
+                            "/service-requests/{}/transitions",
+                            k.r.to_take[who.index()]
+                        )),
+                        Some(json!({ "action": "take", "platform_id": k.c.platform_id })),
+                    )
+                }
+            },
+        ),
+        case(
+            Method::GET,
+            "/api/v1/service-requests/{id}/quotes",
+            [200, 200, 404, 404, 404, 401],
+            fixed(api(format!("/service-requests/{}/quotes", k.r.seen)), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/service-requests/{id}/quotes",
+            [201, 201, 404, 404, 404, 401],
+            fixed(
+                api(format!("/service-requests/{}/quotes", k.r.quoted)),
+                Some(json!({
+                    "valid_until": (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string(),
+                    "lines": [{ "label": "Essai", "quantity": 2, "unit": "hour", "unit_price_cents": 8000, "vat_rate_bp": 2000 }],
+                })),
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/service-requests/{id}/messages",
+            [200, 200, 404, 404, 404, 401],
+            fixed(
+                api(format!("/service-requests/{}/messages", k.r.seen)),
+                None,
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/service-requests/{id}/messages",
+            [201, 201, 404, 404, 404, 401],
+            fixed(
+                api(format!("/service-requests/{}/messages", k.r.seen)),
+                Some(json!({ "body": "Question" })),
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/service-requests/{id}/timeline",
+            [200, 200, 404, 404, 404, 401],
+            fixed(
+                api(format!("/service-requests/{}/timeline", k.r.seen)),
+                None,
+            ),
+        ),
     ]
 }
 
@@ -1496,7 +1633,7 @@ async fn prepare_bookings(app: &TestApp, c: &Campus, other_equipment_id: &str) -
 }
 
 /// Rows counted before and after the matrix, and how many the allowed requests add.
-const CHANGED_BY_ALLOWED_REQUESTS: [(&str, Option<&str>, i64); 16] = [
+const CHANGED_BY_ALLOWED_REQUESTS: [(&str, Option<&str>, i64); 20] = [
     // One campus.
     ("campuses", None, 1),
     // Two companies and one lycée.
@@ -1526,6 +1663,13 @@ const CHANGED_BY_ALLOWED_REQUESTS: [(&str, Option<&str>, i64); 16] = [
     ("calendar_tokens", None, 11),
     // The 5 own feeds revoked.
     ("calendar_tokens", Some("revoked_at IS NULL"), 6),
+    // Submitted by the administrator, the manager and the company.
+    ("service_requests", None, 3),
+    // Taken by the administrator and the manager: +2; the request in review quoted: -1.
+    ("service_requests", Some("state = 'in_review'"), 1),
+    // A quote and its revision.
+    ("quotes", None, 2),
+    ("service_request_messages", None, 2),
 ];
 
 async fn count_rows(app: &TestApp) -> Vec<i64> {
@@ -1591,6 +1735,7 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         .expect(201),
     );
     let t = prepare_bookings(&app, &c, &other_equipment_id).await;
+    let r = prepare_requests(&app, &c).await;
     let counts_before = count_rows(&app).await;
     let k = Rc::new(Ids {
         c,
@@ -1600,6 +1745,7 @@ async fn every_endpoint_against_every_role(app: TestApp) {
         spare_qualification_id,
         unused_qualification_id,
         t,
+        r,
     });
 
     let table = cases(&k);

@@ -10,4 +10,5 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod service_requests;
 mod users;

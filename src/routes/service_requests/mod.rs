@@ -1,0 +1,563 @@
+//! `/service-requests`: SME service requests, their transitions, quotes, messages and timeline.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::service_requests::{
+    self as store, QuoteLineRow, QuoteRow, RequestFilter, RequestRow, Scope,
+};
+use crate::db::{self, DbConnection};
+use crate::domain::pagination::PageQuery;
+use crate::domain::service_request::{allowed_actions, QuoteUnit, RequestState, Side};
+use crate::domain::validate::Checks;
+use crate::domain::{PlatformDomain, Role};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::bookings::check_instant;
+use crate::routes::created;
+use crate::routes::extract::JsonBody;
+use crate::service_requests::{self as desk, side};
+use crate::views::service_requests::{
+    MessageView, MessageVisibility, NewMessage, NewQuote, NewServiceRequest, PlatformHours,
+    QuoteLineView, QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry, TransitionRequest,
+};
+use crate::views::{instant, Paged};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_service_requests)
+        .service(create_service_request)
+        .service(show_service_request)
+        .service(transition_service_request)
+        .service(list_quotes)
+        .service(issue_quote)
+        .service(list_messages)
+        .service(post_message)
+        .service(show_timeline);
+}
+
+fn today(state: &AppState) -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&state.timezone)
+        .date_naive()
+}
+
+fn request_view(
+    conn: &mut DbConnection,
+    row: RequestRow,
+    side: Side,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<ServiceRequestView> {
+    let state = RequestState::from_db(&row.state)?;
+    let mut work: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (platform, start, end) in store::linked_bookings(conn, &row.id)? {
+        let entry = work.entry(platform).or_default();
+        entry.0 += end - start;
+        entry.1 += 1;
+    }
+    Ok(ServiceRequestView {
+        domains: row
+            .domains
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(PlatformDomain::from_db)
+            .collect::<ApiResult<_>>()?,
+        links: row.links.lines().map(str::to_owned).collect(),
+        state,
+        allowed_actions: allowed_actions(state, side),
+        work: work
+            .into_iter()
+            .map(|(platform_id, (seconds, bookings))| PlatformHours {
+                platform_id,
+                hours_booked: seconds as f64 / 3600.0,
+                bookings,
+            })
+            .collect(),
+        created_at: instant(row.created_at, tz),
+        updated_at: instant(row.updated_at, tz),
+        id: row.id,
+        company_id: row.company_id,
+        contact_user_id: row.contact_user_id,
+        title: row.title,
+        description: row.description,
+        requested_platform_id: row.requested_platform_id,
+        assigned_platform_id: row.assigned_platform_id,
+        assignee_id: row.assignee_id,
+        wished_from: row.wished_from,
+        wished_to: row.wished_to,
+        budget_cents: row.budget_cents,
+        confidential: row.confidential,
+        agreement_reference: row.agreement_reference,
+        agreement_signed_on: row.agreement_signed_on,
+        delivery_note: row.delivery_note,
+        invoice_reference: row.invoice_reference,
+        invoice_amount_cents: row.invoice_amount_cents,
+        state_reason: row.state_reason,
+    })
+}
+
+fn quote_view(
+    quote: QuoteRow,
+    lines: Vec<QuoteLineRow>,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<QuoteView> {
+    Ok(QuoteView {
+        status: QuoteStatus::from_db(&quote.status)?,
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                Ok(QuoteLineView {
+                    unit: QuoteUnit::from_db(&l.unit)?,
+                    quantity: l.quantity_milli as f64 / 1000.0,
+                    label: l.label,
+                    unit_price_cents: l.unit_price_cents,
+                    vat_rate_bp: l.vat_rate_bp,
+                    total_excl_vat_cents: l.total_excl_vat_cents,
+                    vat_cents: l.vat_cents,
+                })
+            })
+            .collect::<ApiResult<_>>()?,
+        created_at: instant(quote.created_at, tz),
+        id: quote.id,
+        version: quote.version,
+        valid_until: quote.valid_until,
+        total_excl_vat_cents: quote.total_excl_vat_cents,
+        total_vat_cents: quote.total_vat_cents,
+        total_incl_vat_cents: quote.total_incl_vat_cents,
+        created_by: quote.created_by,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestQuery {
+    pub state: Option<RequestState>,
+    /// Assigned or requested platform.
+    pub platform_id: Option<Uuid>,
+    pub domain: Option<PlatformDomain>,
+    pub company_id: Option<Uuid>,
+    /// Submitted at or after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Submitted before this instant (RFC 3339).
+    pub to: Option<String>,
+    /// `csv` for a spreadsheet export (also with `Accept: text/csv`).
+    pub format: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List the requests the caller may see; `format=csv` (or `Accept: text/csv`) exports them
+/// for a spreadsheet: UTF-8 with a byte-order mark, `;` separators, amounts in euros with a
+/// decimal comma, one line per request with the date of each step.
+#[utoipa::path(tag = "service_requests", params(RequestQuery), responses(
+    (status = 200, description = "the requests, or their CSV export", content(
+        (Paged<ServiceRequestView> = "application/json"),
+        (String = "text/csv"))),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/service-requests")]
+async fn list_service_requests(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    query: web::Query<RequestQuery>,
+) -> ApiResult<HttpResponse> {
+    let side = side(&user)?;
+    let q = query.into_inner();
+    let csv = q.format.as_deref() == Some("csv")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"));
+    if let Some(format) = q.format.as_deref().filter(|f| *f != "csv" && *f != "json") {
+        return Err(ApiError::field(
+            "format",
+            "unknown_value",
+            format!("format inconnu « {format} » ; formats permis : json, csv"),
+        ));
+    }
+    // The export covers everything in scope: up to 500 requests a page.
+    let page = PageQuery {
+        limit: q.limit.or(csv.then_some(500)),
+        cursor: q.cursor,
+    }
+    .page()?;
+    let mut checks = Checks::new();
+    let filter = RequestFilter {
+        state: q.state.map(|s| s.as_str().to_owned()),
+        platform_id: q.platform_id.map(|p| p.to_string()),
+        domain: q.domain.map(|d| d.as_str().to_owned()),
+        company_id: q.company_id.map(|c| c.to_string()),
+        from: q
+            .from
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "from", t)),
+        to: q.to.as_deref().map(|t| check_instant(&mut checks, "to", t)),
+    };
+    checks.finish()?;
+    let scope = match user.role {
+        Role::Admin => Scope::All,
+        Role::Manager => Scope::Manager {
+            user_id: user.id.clone(),
+        },
+        _ => Scope::Company {
+            organisation_id: user.organisation_id.clone(),
+        },
+    };
+    let tz = state.timezone;
+    if csv {
+        let text = state
+            .db(move |conn| export_csv(conn, &scope, &filter, &page, &tz))
+            .await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"demandes-de-prestation.csv\"",
+            ))
+            .body(text));
+    }
+    let (items, last) = state
+        .db(move |conn| {
+            let (rows, more) = store::list(conn, &scope, &filter, &page)?;
+            let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+            let items = rows
+                .into_iter()
+                .map(|r| request_view(conn, r, side, &tz))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok((items, last))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, last.as_deref())))
+}
+
+fn euros(cents: Option<i64>) -> String {
+    cents
+        .map(|c| {
+            format!(
+                "{}{},{:02}",
+                if c < 0 { "-" } else { "" },
+                c.abs() / 100,
+                c.abs() % 100
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn export_csv(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &RequestFilter,
+    page: &crate::db::Page,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<String> {
+    let (rows, _) = store::list(conn, scope, filter, page)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut reached: HashMap<(String, String), i64> = HashMap::new();
+    for event in store::transitions_of(conn, &ids)? {
+        if let Some(to) = event.to_state {
+            reached.entry((event.request_id, to)).or_insert(event.at);
+        }
+    }
+    let mut companies: HashMap<String, String> = HashMap::new();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let steps = [
+        "submitted",
+        "in_review",
+        "quoted",
+        "accepted",
+        "agreement_signed",
+        "in_progress",
+        "delivered",
+        "invoiced",
+        "closed",
+    ];
+    let mut header = vec!["id", "entreprise", "titre", "domaines", "état"];
+    header.extend(steps.iter().map(|s| match *s {
+        "submitted" => "déposée le",
+        "in_review" => "prise en charge le",
+        "quoted" => "devisée le",
+        "accepted" => "acceptée le",
+        "agreement_signed" => "convention signée le",
+        "in_progress" => "travaux commencés le",
+        "delivered" => "livrée le",
+        "invoiced" => "facturée le",
+        _ => "close le",
+    }));
+    header.extend(["devis TTC (€)", "facturé (€)"]);
+    let csv_error = |e: csv::Error| ApiError::internal(e.to_string());
+    writer.write_record(&header).map_err(csv_error)?;
+    for row in rows {
+        if !companies.contains_key(&row.company_id) {
+            let name = db::organisations::find(conn, &row.company_id)?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            companies.insert(row.company_id.clone(), name);
+        }
+        let latest_quote = store::quotes_of(conn, &row.id)?
+            .into_iter()
+            .filter(|q| q.status != "superseded")
+            .max_by_key(|q| q.version);
+        let mut record = vec![
+            row.id.clone(),
+            companies[&row.company_id].clone(),
+            row.title.clone(),
+            row.domains.trim_matches(',').replace(',', " "),
+            row.state.clone(),
+        ];
+        for step in steps {
+            record.push(
+                reached
+                    .get(&(row.id.clone(), step.to_owned()))
+                    .map(|t| {
+                        crate::domain::time::local(*t, tz)
+                            .format("%d/%m/%Y")
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
+            );
+        }
+        record.push(euros(latest_quote.map(|q| q.total_incl_vat_cents)));
+        record.push(euros(row.invoice_amount_cents));
+        writer.write_record(&record).map_err(csv_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    // The byte-order mark makes Excel read the file as UTF-8.
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// Submit a service request (company contacts for their company; staff for a company).
+#[utoipa::path(tag = "service_requests", request_body = NewServiceRequest, responses(
+    (status = 201, body = ServiceRequestView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/service-requests")]
+async fn create_service_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewServiceRequest>,
+) -> ApiResult<HttpResponse> {
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = desk::create(conn, &user, body.0)?;
+            request_view(conn, row, side(&user)?, &tz)
+        })
+        .await?;
+    Ok(created(
+        format!("/api/v1/service-requests/{}", view.id),
+        view,
+    ))
+}
+
+/// One service request, with the actions the caller may take and the work booked.
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 200, body = ServiceRequestView),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/service-requests/{id}")]
+async fn show_service_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ServiceRequestView>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = desk::visible(conn, &user, &id)?;
+            request_view(conn, row, side(&user)?, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Move a request along its life cycle: `take` (staff: platform and person in charge),
+/// `accept` / `decline` (company: a quote version), `sign_agreement`, `start_work`,
+/// `deliver`, `invoice`, `close` (staff), `withdraw` (company, before acceptance), `reject`
+/// (staff, with a reason). Anything else answers 409 `invalid_transition` with the actions
+/// the caller may take.
+#[utoipa::path(tag = "service_requests", request_body = TransitionRequest, responses(
+    (status = 200, body = ServiceRequestView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/service-requests/{id}/transitions")]
+async fn transition_service_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<TransitionRequest>,
+) -> ApiResult<web::Json<ServiceRequestView>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let today = today(&state);
+    let view = state
+        .db(move |conn| {
+            let row = desk::apply_transition(conn, &user, &id, body.0, today)?;
+            request_view(conn, row, side(&user)?, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Every quote version of a request.
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 200, body = Vec<QuoteView>),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/service-requests/{id}/quotes")]
+async fn list_quotes(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<QuoteView>>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let views = state
+        .db(move |conn| {
+            let row = desk::visible(conn, &user, &id)?;
+            let quotes = store::quotes_of(conn, &row.id)?;
+            let mut lines: HashMap<String, Vec<QuoteLineRow>> = HashMap::new();
+            for line in store::lines_of(
+                conn,
+                &quotes.iter().map(|q| q.id.clone()).collect::<Vec<_>>(),
+            )? {
+                lines.entry(line.quote_id.clone()).or_default().push(line);
+            }
+            quotes
+                .into_iter()
+                .map(|q| {
+                    let l = lines.remove(&q.id).unwrap_or_default();
+                    quote_view(q, l, &tz)
+                })
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(web::Json(views))
+}
+
+/// Issue a quote, or a revised version while the request is quoted (staff). Totals are
+/// computed by the service.
+#[utoipa::path(tag = "service_requests", request_body = NewQuote, responses(
+    (status = 201, body = QuoteView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/service-requests/{id}/quotes")]
+async fn issue_quote(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<NewQuote>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let today = today(&state);
+    let view = state
+        .db(move |conn| {
+            let (quote, lines) = desk::issue_quote(conn, &user, &id, body.0, today)?;
+            quote_view(quote, lines, &tz)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+fn message_view(row: store::MessageRow, tz: &chrono_tz::Tz) -> ApiResult<MessageView> {
+    Ok(MessageView {
+        visibility: MessageVisibility::from_db(&row.visibility)?,
+        created_at: instant(row.created_at, tz),
+        id: row.id,
+        author_id: row.author_id,
+        body: row.body,
+    })
+}
+
+/// The conversation of a request; companies never receive internal messages.
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 200, body = Vec<MessageView>),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/service-requests/{id}/messages")]
+async fn list_messages(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<MessageView>>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let rows = state
+        .db(move |conn| {
+            let row = desk::visible(conn, &user, &id)?;
+            store::messages_of(conn, &row.id, side(&user)? == Side::Campus)
+        })
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| message_view(r, &tz))
+            .collect::<ApiResult<_>>()?,
+    ))
+}
+
+/// Write a message: shared with the company, or internal to the campus staff.
+#[utoipa::path(tag = "service_requests", request_body = NewMessage, responses(
+    (status = 201, body = MessageView),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/service-requests/{id}/messages")]
+async fn post_message(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<NewMessage>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let row = state
+        .db(move |conn| desk::post_message(conn, &user, &id, body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(message_view(row, &tz)?))
+}
+
+/// Every step of a request in order: transitions, quote versions, messages, with who and
+/// when (companies do not see internal messages).
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 200, body = Vec<TimelineEntry>),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/service-requests/{id}/timeline")]
+async fn show_timeline(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<TimelineEntry>>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let events = state
+        .db(move |conn| {
+            let row = desk::visible(conn, &user, &id)?;
+            store::timeline(conn, &row.id, side(&user)? == Side::Campus)
+        })
+        .await?;
+    Ok(web::Json(
+        events
+            .into_iter()
+            .map(|e| TimelineEntry {
+                at: instant(e.at, &tz),
+                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+                actor_id: e.actor_id,
+                kind: e.kind,
+                action: e.action,
+                from_state: e.from_state,
+                to_state: e.to_state,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,600 @@
+//! Service requests through their life: each change is one transaction that checks the
+//! state machine (`domain::service_request`) and the caller's side, writes the change and
+//! appends it to the request's timeline.
+
+use crate::auth::CurrentUser;
+use crate::db::service_requests::{
+    self as store, Event, MessageRow, QuoteLineRow, QuoteRow, RequestRow,
+};
+use crate::db::{self, DbConnection};
+use crate::domain::service_request::{
+    allowed_actions, line_amounts, may_quote, side_of, transition, RequestAction, RequestState,
+    Side,
+};
+use crate::domain::validate::Checks;
+use crate::domain::{OrganisationKind, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::views::service_requests::{
+    MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
+};
+
+/// Whether the caller may see a request: its company, the director, and the managers of
+/// the platform handling it (or of any platform while nobody has taken it).
+pub fn can_see(conn: &mut DbConnection, actor: &CurrentUser, row: &RequestRow) -> ApiResult<bool> {
+    Ok(match actor.role {
+        Role::Admin => true,
+        Role::Company => row.company_id == actor.organisation_id,
+        Role::Manager => match &row.assigned_platform_id {
+            None => true,
+            Some(p) => db::platforms::is_manager(conn, &actor.id, p)?,
+        },
+        Role::Teacher | Role::Observer => false,
+    })
+}
+
+pub fn visible(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<RequestRow> {
+    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    if can_see(conn, actor, &row)? {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+pub fn side(actor: &CurrentUser) -> ApiResult<Side> {
+    side_of(actor.role).ok_or_else(|| {
+        ApiError::forbidden(
+            "Les demandes de prestation concernent les entreprises et les équipes des plateaux.",
+        )
+    })
+}
+
+fn state_of(row: &RequestRow) -> ApiResult<RequestState> {
+    RequestState::from_db(&row.state)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    body: NewServiceRequest,
+) -> ApiResult<RequestRow> {
+    let side = side(actor)?;
+    let mut checks = Checks::new();
+    let title = checks.text("title", &body.title, 1, 200);
+    let description = checks.text("description", &body.description, 1, 10_000);
+    if body.domains.is_empty() {
+        checks.fail("domains", "required", "au moins un domaine");
+    }
+    if let (Some(from), Some(to)) = (body.wished_from, body.wished_to) {
+        if from > to {
+            checks.fail(
+                "wished_to",
+                "before_start",
+                "la fin de la période doit suivre son début",
+            );
+        }
+    }
+    if let Some(b) = body.budget_cents {
+        checks.range("budget_cents", b, 0, 100_000_000_000);
+    }
+    if body.links.len() > 20 {
+        checks.fail("links", "too_long", "20 liens au plus");
+    }
+    let links: Vec<String> = body
+        .links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| checks.text(&format!("links[{i}]"), l, 1, 2000))
+        .collect();
+    checks.finish()?;
+    db::write_transaction(conn, |conn| {
+        let company_id = match (side, body.company_id) {
+            (Side::Company, None) => actor.organisation_id.clone(),
+            (Side::Company, Some(c)) if c.to_string() == actor.organisation_id => {
+                actor.organisation_id.clone()
+            }
+            (Side::Company, Some(_)) => {
+                return Err(ApiError::field(
+                    "company_id",
+                    "not_allowed",
+                    "une entreprise ne demande que pour elle-même",
+                ))
+            }
+            (Side::Campus, None) => {
+                return Err(ApiError::field(
+                    "company_id",
+                    "required",
+                    "indiquez l'entreprise demandeuse",
+                ))
+            }
+            (Side::Campus, Some(c)) => {
+                let org = db::organisations::find(conn, &c.to_string())?.ok_or_else(|| {
+                    ApiError::field("company_id", "unknown_reference", "entreprise inconnue")
+                })?;
+                if OrganisationKind::from_db(&org.kind)? != OrganisationKind::Company {
+                    return Err(ApiError::field(
+                        "company_id",
+                        "not_a_company",
+                        "cette organisation n'est pas une entreprise",
+                    ));
+                }
+                org.id
+            }
+        };
+        let requested_platform_id = match body.platform_id {
+            Some(p) => Some(
+                db::platforms::find(conn, &p.to_string())?
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "platform_id",
+                            "unknown_reference",
+                            "plateau technique inconnu",
+                        )
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        let mut domains: Vec<&str> = body.domains.iter().map(|d| d.as_str()).collect();
+        domains.sort_unstable();
+        domains.dedup();
+        let now = db::now();
+        let row = RequestRow {
+            id: db::new_id(),
+            company_id,
+            contact_user_id: (side == Side::Company).then(|| actor.id.clone()),
+            title: title.clone(),
+            description: description.clone(),
+            domains: format!(",{},", domains.join(",")),
+            requested_platform_id,
+            assigned_platform_id: None,
+            assignee_id: None,
+            wished_from: body.wished_from,
+            wished_to: body.wished_to,
+            budget_cents: body.budget_cents,
+            confidential: body.confidential,
+            links: links.join("\n"),
+            state: RequestState::Submitted.as_str().to_owned(),
+            agreement_reference: None,
+            agreement_signed_on: None,
+            delivery_note: None,
+            invoice_reference: None,
+            invoice_amount_cents: None,
+            state_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert(conn, &row)?;
+        store::record(
+            conn,
+            &row.id,
+            Some(&actor.id),
+            Event {
+                kind: "transition",
+                action: "submit",
+                from_state: None,
+                to_state: Some("submitted"),
+                internal: false,
+                details: serde_json::json!({ "title": row.title }),
+            },
+        )?;
+        Ok(row)
+    })
+}
+
+fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
+    let allowed: Vec<&str> = allowed_actions(state, side)
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    ApiError::conflict(
+        "invalid_transition",
+        format!(
+            "L'action « {action} » n'est pas possible pour vous sur une demande « {state} » ; actions possibles : {}.",
+            if allowed.is_empty() { "aucune".to_owned() } else { allowed.join(", ") }
+        ),
+    )
+    .with_extra(serde_json::json!({ "allowed_actions": allowed }))
+}
+
+fn required_text(value: &Option<String>, field: &str, max: usize) -> ApiResult<String> {
+    let mut checks = Checks::new();
+    let text = checks.text(field, value.as_deref().unwrap_or(""), 1, max);
+    checks.finish()?;
+    Ok(text)
+}
+
+/// The quote a company answers: the latest issued version, still valid.
+fn quote_answered(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    version: Option<i32>,
+    today: chrono::NaiveDate,
+) -> ApiResult<QuoteRow> {
+    let version = version.ok_or_else(|| {
+        ApiError::field("quote_version", "required", "indiquez la version du devis")
+    })?;
+    let quotes = store::quotes_of(conn, &row.id)?;
+    let quote = quotes
+        .into_iter()
+        .find(|q| q.version == version)
+        .ok_or_else(|| {
+            ApiError::field(
+                "quote_version",
+                "unknown_reference",
+                "cette version de devis n'existe pas",
+            )
+        })?;
+    if quote.status != "issued" {
+        return Err(ApiError::conflict(
+            "quote_not_current",
+            format!(
+                "La version {version} du devis n'est plus d'actualité ({}).",
+                quote.status
+            ),
+        ));
+    }
+    if quote.valid_until < today {
+        return Err(ApiError::conflict(
+            "quote_expired",
+            format!(
+                "Le devis était valable jusqu'au {} : demandez-en une nouvelle version.",
+                quote.valid_until.format("%d/%m/%Y")
+            ),
+        ));
+    }
+    Ok(quote)
+}
+
+pub fn apply_transition(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+    body: TransitionRequest,
+    today: chrono::NaiveDate,
+) -> ApiResult<RequestRow> {
+    db::write_transaction(conn, |conn| {
+        let mut row = visible(conn, actor, id)?;
+        let side = side(actor)?;
+        let state = state_of(&row)?;
+        let action = body.action;
+        let next = match transition(state, action) {
+            Some((next, who)) if who == side => next,
+            _ => return Err(refuse(state, side, action)),
+        };
+        let mut details = serde_json::json!({});
+        match action {
+            RequestAction::Take => {
+                let platform_id = body
+                    .platform_id
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "platform_id",
+                            "required",
+                            "indiquez le plateau qui traite la demande",
+                        )
+                    })?
+                    .to_string();
+                if db::platforms::find(conn, &platform_id)?.is_none() {
+                    return Err(ApiError::field(
+                        "platform_id",
+                        "unknown_reference",
+                        "plateau technique inconnu",
+                    ));
+                }
+                if !crate::routes::platforms::can_manage_platform(conn, actor, &platform_id)? {
+                    return Err(ApiError::forbidden(
+                        "Vous ne pouvez confier une demande qu'à un plateau que vous gérez.",
+                    ));
+                }
+                let assignee = body
+                    .assignee_id
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| actor.id.clone());
+                let user = db::users::find(conn, &assignee)?
+                    .filter(|u| u.active && (u.role == "admin" || u.role == "manager"))
+                    .ok_or_else(|| ApiError::field("assignee_id", "unknown_reference", "responsable inconnu : un compte actif de l'administration ou d'un plateau"))?;
+                row.assigned_platform_id = Some(platform_id.clone());
+                row.assignee_id = Some(user.id.clone());
+                details = serde_json::json!({ "platform_id": platform_id, "assignee_id": user.id });
+            }
+            RequestAction::Accept | RequestAction::Decline => {
+                let quote = quote_answered(conn, &row, body.quote_version, today)?;
+                let status = if action == RequestAction::Accept {
+                    "accepted"
+                } else {
+                    "declined"
+                };
+                store::set_quote_status(conn, &quote.id, status)?;
+                row.state_reason = body.reason.clone().filter(|r| !r.trim().is_empty());
+                details = serde_json::json!({ "quote_version": quote.version, "total_incl_vat_cents": quote.total_incl_vat_cents, "reason": row.state_reason });
+            }
+            RequestAction::SignAgreement => {
+                let reference =
+                    required_text(&body.agreement_reference, "agreement_reference", 100)?;
+                let signed_on = body.signed_on.ok_or_else(|| {
+                    ApiError::field("signed_on", "required", "indiquez la date de signature")
+                })?;
+                if signed_on > today {
+                    return Err(ApiError::field(
+                        "signed_on",
+                        "in_future",
+                        "la date de signature ne peut pas être dans le futur",
+                    ));
+                }
+                row.agreement_reference = Some(reference.clone());
+                row.agreement_signed_on = Some(signed_on);
+                details =
+                    serde_json::json!({ "agreement_reference": reference, "signed_on": signed_on });
+            }
+            RequestAction::Deliver => {
+                let note = required_text(&body.delivery_note, "delivery_note", 4000)?;
+                row.delivery_note = Some(note.clone());
+                details = serde_json::json!({ "delivery_note": note });
+            }
+            RequestAction::Invoice => {
+                let reference = required_text(&body.invoice_reference, "invoice_reference", 100)?;
+                let amount = body.amount_cents.ok_or_else(|| {
+                    ApiError::field("amount_cents", "required", "indiquez le montant facturé")
+                })?;
+                if !(0..=100_000_000_000).contains(&amount) {
+                    return Err(ApiError::field(
+                        "amount_cents",
+                        "out_of_range",
+                        "montant invalide",
+                    ));
+                }
+                row.invoice_reference = Some(reference.clone());
+                row.invoice_amount_cents = Some(amount);
+                details =
+                    serde_json::json!({ "invoice_reference": reference, "amount_cents": amount });
+            }
+            RequestAction::Reject => {
+                let reason = required_text(&body.reason, "reason", 2000)?;
+                row.state_reason = Some(reason.clone());
+                details = serde_json::json!({ "reason": reason });
+            }
+            RequestAction::Withdraw => {
+                row.state_reason = body.reason.clone().filter(|r| !r.trim().is_empty());
+                details = serde_json::json!({ "reason": row.state_reason });
+            }
+            RequestAction::StartWork | RequestAction::Close => {}
+        }
+        row.state = next.as_str().to_owned();
+        row.updated_at = db::now();
+        store::update(conn, &row)?;
+        store::record(
+            conn,
+            &row.id,
+            Some(&actor.id),
+            Event {
+                kind: "transition",
+                action: action.as_str(),
+                from_state: Some(state.as_str()),
+                to_state: Some(next.as_str()),
+                internal: false,
+                details,
+            },
+        )?;
+        Ok(row)
+    })
+}
+
+/// Issues a quote, or a new version of it; the previous version is superseded.
+pub fn issue_quote(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+    body: NewQuote,
+    today: chrono::NaiveDate,
+) -> ApiResult<(QuoteRow, Vec<QuoteLineRow>)> {
+    let mut checks = Checks::new();
+    if body.lines.is_empty() || body.lines.len() > 100 {
+        checks.fail("lines", "out_of_range", "de 1 à 100 lignes");
+    }
+    if body.valid_until < today {
+        checks.fail(
+            "valid_until",
+            "in_past",
+            "la date de validité est déjà passée",
+        );
+    }
+    let mut parsed = Vec::with_capacity(body.lines.len());
+    for (i, line) in body.lines.iter().enumerate() {
+        let label = checks.text(&format!("lines[{i}].label"), &line.label, 1, 300);
+        let milli = (line.quantity * 1000.0).round();
+        if !line.quantity.is_finite()
+            || line.quantity <= 0.0
+            || (line.quantity * 1000.0 - milli).abs() > 1e-6
+            || milli > 1e12
+        {
+            checks.fail(
+                format!("lines[{i}].quantity"),
+                "invalid_value",
+                "quantité positive, trois décimales au plus",
+            );
+        }
+        checks.range(
+            &format!("lines[{i}].unit_price_cents"),
+            line.unit_price_cents,
+            0,
+            10_000_000_000,
+        );
+        checks.range(
+            &format!("lines[{i}].vat_rate_bp"),
+            line.vat_rate_bp,
+            0,
+            10_000,
+        );
+        parsed.push((label, milli as i64, line));
+    }
+    checks.finish()?;
+    db::write_transaction(conn, |conn| {
+        let mut row = visible(conn, actor, id)?;
+        if side(actor)? != Side::Campus {
+            return Err(ApiError::forbidden(
+                "Les devis sont établis par les équipes des plateaux.",
+            ));
+        }
+        let state = state_of(&row)?;
+        if !may_quote(state) {
+            let allowed: Vec<&str> = allowed_actions(state, Side::Campus)
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            return Err(ApiError::conflict(
+                "invalid_transition",
+                format!(
+                    "Une demande « {state} » ne reçoit plus de devis ; actions possibles : {}.",
+                    if allowed.is_empty() {
+                        "aucune".to_owned()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            )
+            .with_extra(serde_json::json!({ "allowed_actions": allowed })));
+        }
+        let previous = store::quotes_of(conn, &row.id)?;
+        for q in previous.iter().filter(|q| q.status == "issued") {
+            store::set_quote_status(conn, &q.id, "superseded")?;
+        }
+        let version = previous.iter().map(|q| q.version).max().unwrap_or(0) + 1;
+        let quote_id = db::new_id();
+        let lines: Vec<QuoteLineRow> = parsed
+            .iter()
+            .enumerate()
+            .map(|(i, (label, milli, line))| {
+                let (excl, vat) = line_amounts(*milli, line.unit_price_cents, line.vat_rate_bp);
+                QuoteLineRow {
+                    id: db::new_id(),
+                    quote_id: quote_id.clone(),
+                    position: i as i32 + 1,
+                    label: label.clone(),
+                    quantity_milli: *milli,
+                    unit: line.unit.as_str().to_owned(),
+                    unit_price_cents: line.unit_price_cents,
+                    vat_rate_bp: line.vat_rate_bp,
+                    total_excl_vat_cents: excl,
+                    vat_cents: vat,
+                }
+            })
+            .collect();
+        let excl: i64 = lines.iter().map(|l| l.total_excl_vat_cents).sum();
+        let vat: i64 = lines.iter().map(|l| l.vat_cents).sum();
+        let quote = QuoteRow {
+            id: quote_id,
+            request_id: row.id.clone(),
+            version,
+            status: "issued".into(),
+            valid_until: body.valid_until,
+            total_excl_vat_cents: excl,
+            total_vat_cents: vat,
+            total_incl_vat_cents: excl + vat,
+            created_by: Some(actor.id.clone()),
+            created_at: db::now(),
+        };
+        store::insert_quote(conn, &quote, &lines)?;
+        row.state = RequestState::Quoted.as_str().to_owned();
+        row.updated_at = db::now();
+        store::update(conn, &row)?;
+        store::record(
+            conn,
+            &row.id,
+            Some(&actor.id),
+            Event {
+                kind: "quote",
+                action: if version == 1 {
+                    "quote"
+                } else {
+                    "revise_quote"
+                },
+                from_state: Some(state.as_str()),
+                to_state: Some("quoted"),
+                internal: false,
+                details: serde_json::json!({ "version": version, "total_incl_vat_cents": quote.total_incl_vat_cents, "valid_until": quote.valid_until }),
+            },
+        )?;
+        Ok((quote, lines))
+    })
+}
+
+pub fn post_message(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+    body: NewMessage,
+) -> ApiResult<MessageRow> {
+    let mut checks = Checks::new();
+    let text = checks.text("body", &body.body, 1, 10_000);
+    checks.finish()?;
+    db::write_transaction(conn, |conn| {
+        let row = visible(conn, actor, id)?;
+        let visibility = body.visibility.unwrap_or(MessageVisibility::Shared);
+        if side(actor)? == Side::Company && visibility == MessageVisibility::Internal {
+            return Err(ApiError::field(
+                "visibility",
+                "not_allowed",
+                "une entreprise n'écrit que des messages partagés",
+            ));
+        }
+        let message = MessageRow {
+            id: db::new_id(),
+            request_id: row.id.clone(),
+            author_id: Some(actor.id.clone()),
+            visibility: visibility.as_str().to_owned(),
+            body: text.clone(),
+            created_at: db::now(),
+        };
+        store::insert_message(conn, &message)?;
+        store::record(
+            conn,
+            &row.id,
+            Some(&actor.id),
+            Event {
+                kind: "message",
+                action: "message",
+                from_state: None,
+                to_state: None,
+                internal: visibility == MessageVisibility::Internal,
+                details: serde_json::json!({ "message_id": message.id, "visibility": message.visibility }),
+            },
+        )?;
+        Ok(message)
+    })
+}
+
+/// Whether bookings may be linked to this request now: the caller sees it and the work
+/// is agreed (accepted, agreement signed, or in progress).
+pub fn check_bookable(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    request_id: &str,
+) -> ApiResult<()> {
+    let row = store::find(conn, request_id)?.ok_or_else(|| {
+        ApiError::field(
+            "service_request_id",
+            "unknown_reference",
+            "demande de prestation inconnue",
+        )
+    })?;
+    if !can_see(conn, actor, &row)? {
+        return Err(ApiError::field(
+            "service_request_id",
+            "unknown_reference",
+            "demande de prestation inconnue",
+        ));
+    }
+    let state = state_of(&row)?;
+    if !matches!(
+        state,
+        RequestState::Accepted | RequestState::AgreementSigned | RequestState::InProgress
+    ) {
+        return Err(ApiError::field(
+            "service_request_id",
+            "not_schedulable",
+            format!("une demande « {state} » ne reçoit pas de réservation"),
+        ));
+    }
+    Ok(())
+}
