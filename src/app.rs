@@ -21,6 +21,8 @@ pub struct AppState {
     pub pool: Pool,
     pub timezone: Tz,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Limits the public (unauthenticated) submissions per client address.
+    pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             pool,
             timezone,
             metrics: Default::default(),
+            public_limiter: Default::default(),
         }
     }
 

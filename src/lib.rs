@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod rate_limit;
 pub mod routes;
 pub mod service_requests;
 pub mod views;

@@ -53,12 +53,8 @@ fn state_of(row: &RequestRow) -> ApiResult<RequestState> {
     RequestState::from_db(&row.state)
 }
 
-pub fn create(
-    conn: &mut DbConnection,
-    actor: &CurrentUser,
-    body: NewServiceRequest,
-) -> ApiResult<RequestRow> {
-    let side = side(actor)?;
+/// The checked free-text fields of a request: title, description, links.
+fn checked_fields(body: &NewServiceRequest) -> ApiResult<(String, String, Vec<String>)> {
     let mut checks = Checks::new();
     let title = checks.text("title", &body.title, 1, 200);
     let description = checks.text("description", &body.description, 1, 10_000);
@@ -87,6 +83,16 @@ pub fn create(
         .map(|(i, l)| checks.text(&format!("links[{i}]"), l, 1, 2000))
         .collect();
     checks.finish()?;
+    Ok((title, description, links))
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    body: NewServiceRequest,
+) -> ApiResult<RequestRow> {
+    let side = side(actor)?;
+    let (title, description, links) = checked_fields(&body)?;
     db::write_transaction(conn, |conn| {
         let company_id = match (side, body.company_id) {
             (Side::Company, None) => actor.organisation_id.clone(),
@@ -597,4 +603,193 @@ pub fn check_bookable(
         ));
     }
     Ok(())
+}
+
+/// How long a confirmation token stays valid.
+const CONFIRMATION_SECONDS: i64 = 7 * 86_400;
+
+/// A first request from a company without an account. Creates (or finds, by SIRET) the
+/// company, an inactive contact account with a confirmation token, and the request. When
+/// the e-mail already has an account nothing is created, and the caller cannot tell: the
+/// answer is the same, so that the endpoint reveals no account.
+pub fn submit_public(
+    conn: &mut DbConnection,
+    body: crate::views::service_requests::PublicServiceRequest,
+) -> ApiResult<()> {
+    use crate::domain::accounts::check_email;
+    use crate::domain::organisations::check_identifiers;
+    let mut checks = Checks::new();
+    let company_name = checks.text("company_name", &body.company_name, 1, 200);
+    let (_, siret) = check_identifiers(
+        &mut checks,
+        OrganisationKind::Company,
+        None,
+        Some(&body.siret),
+    );
+    let contact_name = checks.text("contact_name", &body.contact_name, 1, 200);
+    let email = check_email(&mut checks, "email", &body.email);
+    let phone = checks.text("phone", &body.phone, 6, 30);
+    if !phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
+    {
+        checks.fail("phone", "invalid_format", "numéro de téléphone invalide");
+    }
+    checks.finish()?;
+    let request = NewServiceRequest {
+        company_id: None,
+        title: body.title,
+        description: format!(
+            "{}\n\nContact : {contact_name}, {phone}",
+            body.description.trim()
+        ),
+        domains: body.domains,
+        platform_id: body.platform_id,
+        wished_from: body.wished_from,
+        wished_to: body.wished_to,
+        budget_cents: body.budget_cents,
+        confidential: body.confidential,
+        links: body.links,
+    };
+    // Every field is checked before anything is looked up or created.
+    checked_fields(&request)?;
+    db::write_transaction(conn, |conn| {
+        if db::users::find_by_email(conn, &email)?.is_some() {
+            return Ok(());
+        }
+        let siret = siret.clone().unwrap_or_default();
+        let company = match db::organisations::find_by_siret(conn, &siret)? {
+            Some(org) if OrganisationKind::from_db(&org.kind)? == OrganisationKind::Company => {
+                org.id
+            }
+            Some(_) => {
+                return Err(ApiError::field(
+                    "siret",
+                    "not_a_company",
+                    "ce SIRET est celui d'un membre du campus, pas d'une entreprise",
+                ))
+            }
+            None => {
+                let campus = match request.platform_id {
+                    Some(p) => {
+                        db::platforms::find(conn, &p.to_string())?
+                            .ok_or_else(|| {
+                                ApiError::field(
+                                    "platform_id",
+                                    "unknown_reference",
+                                    "plateau technique inconnu",
+                                )
+                            })?
+                            .campus_id
+                    }
+                    None => {
+                        db::campuses::list(
+                            conn,
+                            &db::Page {
+                                after: None,
+                                limit: 1,
+                            },
+                        )?
+                        .0
+                        .pop()
+                        .ok_or_else(|| ApiError::unavailable("no campus configured"))?
+                        .id
+                    }
+                };
+                let now = db::now();
+                let org = db::organisations::OrganisationRow {
+                    id: db::new_id(),
+                    name: company_name.clone(),
+                    kind: OrganisationKind::Company.as_str().to_owned(),
+                    town: None,
+                    uai: None,
+                    siret: Some(siret.clone()),
+                    created_at: now,
+                    updated_at: now,
+                };
+                db::organisations::insert(conn, &org, &[campus])?;
+                db::audit::record(
+                    conn,
+                    None,
+                    "organisation",
+                    &org.id,
+                    "created",
+                    serde_json::json!({ "name": org.name, "kind": "company", "siret": siret, "source": "public_service_request" }),
+                )?;
+                org.id
+            }
+        };
+        let now = db::now();
+        // No password until the address is confirmed: this hash matches nothing.
+        let unusable = crate::auth::hash_password(&crate::auth::random_token())?;
+        let user = db::users::UserRow {
+            id: db::new_id(),
+            email: email.clone(),
+            display_name: contact_name.clone(),
+            password_hash: unusable,
+            role: Role::Company.as_str().to_owned(),
+            organisation_id: company.clone(),
+            active: false,
+            created_at: now,
+            updated_at: now,
+        };
+        db::users::insert(conn, &user)?;
+        db::audit::record(
+            conn,
+            None,
+            "user",
+            &user.id,
+            "created",
+            serde_json::json!({ "email": user.email, "role": "company", "active": false, "source": "public_service_request" }),
+        )?;
+        db::confirmations::insert(
+            conn,
+            &user.id,
+            &crate::auth::random_token(),
+            now + CONFIRMATION_SECONDS,
+        )?;
+        let contact = CurrentUser {
+            id: user.id.clone(),
+            role: Role::Company,
+            organisation_id: company,
+        };
+        create(conn, &contact, request)?;
+        Ok(())
+    })
+}
+
+/// Confirms an address: the account becomes active with the password chosen now.
+pub fn confirm_account(conn: &mut DbConnection, token: &str, password: &str) -> ApiResult<()> {
+    let mut checks = Checks::new();
+    crate::domain::accounts::check_password(&mut checks, "password", password);
+    checks.finish()?;
+    let hash = crate::auth::hash_password(password)?;
+    db::write_transaction(conn, |conn| {
+        let invalid = || {
+            ApiError::field(
+                "token",
+                "invalid_token",
+                "lien de confirmation inconnu, déjà utilisé ou expiré",
+            )
+        };
+        let confirmation =
+            db::confirmations::find_by_token(conn, token.trim())?.ok_or_else(invalid)?;
+        if confirmation.consumed_at.is_some() || confirmation.expires_at <= db::now() {
+            return Err(invalid());
+        }
+        let mut user = db::users::find(conn, &confirmation.user_id)?.ok_or_else(invalid)?;
+        user.active = true;
+        user.password_hash = hash.clone();
+        user.updated_at = db::now();
+        db::users::update(conn, &user)?;
+        db::confirmations::consume(conn, &confirmation.id)?;
+        db::audit::record(
+            conn,
+            Some(&user.id),
+            "user",
+            &user.id,
+            "confirmed",
+            serde_json::json!({}),
+        )
+    })
 }

@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod calendar;
 pub mod campuses;
 pub mod closures;
+pub mod confirmations;
 pub mod equipment;
 pub mod idempotency;
 pub mod organisations;

@@ -80,6 +80,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OrganisationR
         .optional()?)
 }
 
+pub fn find_by_siret(conn: &mut DbConnection, siret: &str) -> ApiResult<Option<OrganisationRow>> {
+    Ok(organisations::table
+        .filter(organisations::siret.eq(siret))
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<OrganisationRow>> {
     Ok(organisations::table
         .filter(organisations::name.eq(name))

@@ -345,6 +345,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_confirmations (id) {
+        id -> Text,
+        user_id -> Text,
+        token -> Text,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -367,6 +378,7 @@ diesel::joinable!(bookings -> organisations (organisation_id));
 diesel::joinable!(bookings -> booking_series (series_id));
 diesel::joinable!(booking_learners -> bookings (booking_id));
 diesel::joinable!(calendar_tokens -> users (user_id));
+diesel::joinable!(account_confirmations -> users (user_id));
 diesel::joinable!(quotes -> service_requests (request_id));
 diesel::joinable!(quote_lines -> quotes (quote_id));
 diesel::joinable!(service_request_messages -> service_requests (request_id));
@@ -399,4 +411,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     quote_lines,
     service_request_messages,
     service_request_events,
+    account_confirmations,
 );

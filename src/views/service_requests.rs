@@ -190,3 +190,51 @@ pub struct TimelineEntry {
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
+
+/// A first request from a company without an account: who asks, and the request itself
+/// (the fields of `NewServiceRequest` but `company_id`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicServiceRequest {
+    pub company_name: String,
+    #[schema(example = "73282932000074")]
+    pub siret: String,
+    pub contact_name: String,
+    pub email: String,
+    pub phone: String,
+    pub title: String,
+    pub description: String,
+    pub domains: Vec<PlatformDomain>,
+    pub platform_id: Option<uuid::Uuid>,
+    pub wished_from: Option<chrono::NaiveDate>,
+    pub wished_to: Option<chrono::NaiveDate>,
+    pub budget_cents: Option<i64>,
+    #[serde(default)]
+    pub confidential: bool,
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicReceipt {
+    /// What happens next (French).
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfirmation {
+    pub token: String,
+    /// The account's password, at least 12 characters.
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingConfirmationView {
+    pub user_id: String,
+    pub email: String,
+    /// To pass on to the person (until confirmation e-mails are sent by the service).
+    pub token: String,
+    pub expires_at: String,
+    pub created_at: String,
+}

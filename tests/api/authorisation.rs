@@ -1441,6 +1441,36 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
                 Some(json!({ "body": "Question" })),
             ),
         ),
+        // Public submissions answer alike whether or not the e-mail has an account (here it
+        // has: nothing is created); confirmations need a valid token.
+        case(
+            Method::POST,
+            "/api/v1/public/service-requests",
+            [202; 6],
+            fixed(
+                api("/public/service-requests"),
+                Some(json!({
+                    "company_name": "Usinages du Célé", "siret": "73282932000074", "contact_name": "Contact",
+                    "email": "contact@cele.test", "phone": "05 65 00 00 00", "title": "Essais",
+                    "description": "Essais", "domains": ["welding"],
+                })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/public/account-confirmations",
+            [422; 6],
+            fixed(
+                api("/public/account-confirmations"),
+                Some(json!({ "token": "inconnu", "password": "un-mot-de-passe-solide" })),
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/account-confirmations",
+            ADMIN_ONLY_200,
+            fixed(api("/account-confirmations"), None),
+        ),
         case(
             Method::GET,
             "/api/v1/service-requests/{id}/timeline",

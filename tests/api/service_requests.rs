@@ -547,3 +547,208 @@ on_both_databases!(
     illegal_transitions_name_the_allowed_actions,
     csv_export_for_spreadsheets,
 );
+
+fn public_body(email: &str, siret: &str) -> Value {
+    json!({
+        "company_name": "Moules et Composites du Lot", "siret": siret, "contact_name": "Claire Vayssié",
+        "email": email, "phone": "+33 5 65 00 00 00",
+        "title": "Prototype de carter en composite", "description": "Trois pièces en fibre de carbone.",
+        "domains": ["composites"],
+    })
+}
+
+async fn public_submission_then_confirmation(app: TestApp) {
+    let c = campus(&app).await;
+    let (users, organisations) = (app.count("users").await, app.count("organisations").await);
+    let receipt = app
+        .call(
+            actix_web::http::Method::POST,
+            "/api/v1/public/service-requests",
+            None,
+            Some(public_body("Claire@Moules-Lot.fr", "40483304800022")),
+            &[],
+        )
+        .await
+        .expect(202)
+        .json();
+    assert!(receipt["message"].as_str().unwrap().contains("confirmez"));
+    assert_eq!(
+        (app.count("users").await, app.count("organisations").await),
+        (users + 1, organisations + 1)
+    );
+    // The contact cannot log in before confirming.
+    app.call(
+        actix_web::http::Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({ "email": "claire@moules-lot.fr", "password": "un-mot-de-passe-solide" })),
+        &[],
+    )
+    .await
+    .problem(401, "invalid_credentials");
+    // The same e-mail again: the same answer, nothing created.
+    let again = app
+        .call(
+            actix_web::http::Method::POST,
+            "/api/v1/public/service-requests",
+            None,
+            Some(public_body("claire@moules-lot.fr", "40483304800022")),
+            &[],
+        )
+        .await
+        .expect(202)
+        .json();
+    assert_eq!(again, receipt);
+    assert_eq!(app.count("service_requests").await, 1);
+    // The administrator reads the token and passes it on; the contact confirms.
+    let pending = app
+        .get("/api/v1/account-confirmations", &c.admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+    assert_eq!(pending[0]["email"], "claire@moules-lot.fr");
+    let token = pending[0]["token"].as_str().unwrap();
+    app.call(
+        actix_web::http::Method::POST,
+        "/api/v1/public/account-confirmations",
+        None,
+        Some(json!({ "token": token, "password": "court" })),
+        &[],
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.call(
+        actix_web::http::Method::POST,
+        "/api/v1/public/account-confirmations",
+        None,
+        Some(json!({ "token": token, "password": "un-mot-de-passe-solide" })),
+        &[],
+    )
+    .await
+    .expect(200);
+    app.call(
+        actix_web::http::Method::POST,
+        "/api/v1/public/account-confirmations",
+        None,
+        Some(json!({ "token": token, "password": "un-mot-de-passe-solide" })),
+        &[],
+    )
+    .await
+    .problem(422, "validation_failed");
+    let session = app
+        .login("claire@moules-lot.fr", "un-mot-de-passe-solide")
+        .await;
+    assert_eq!(session["user"]["role"], "company");
+    let own = session["access_token"].as_str().unwrap();
+    let listed = app
+        .get("/api/v1/service-requests", own)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["items"][0]["title"],
+        "Prototype de carter en composite"
+    );
+    assert_eq!(listed["items"][0]["state"], "submitted");
+    // The new company is a company of the campus, invisible to other companies.
+    let company_id = listed["items"][0]["company_id"].as_str().unwrap();
+    let company = app
+        .get(&format!("/api/v1/organisations/{company_id}"), &c.admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (company["kind"].as_str(), company["siret"].as_str()),
+        (Some("company"), Some("40483304800022"))
+    );
+    app.get(&format!("/api/v1/organisations/{company_id}"), &c.company)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(
+        app.get("/api/v1/account-confirmations", &c.admin)
+            .await
+            .expect(200)
+            .json(),
+        json!([])
+    );
+}
+
+async fn public_submissions_are_checked_and_limited(app: TestApp) {
+    campus(&app).await;
+    let before = (
+        app.count("users").await,
+        app.count("organisations").await,
+        app.count("service_requests").await,
+    );
+    let send = |body: Value| {
+        let req = actix_web::test::TestRequest::post()
+            .uri("/api/v1/public/service-requests")
+            .peer_addr("203.0.113.7:40000".parse().unwrap())
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_string())
+            .to_request();
+        app.send(req)
+    };
+    let problem = send(public_body("x@exemple.fr", "40483304800023"))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "siret");
+    send(public_body("pas-une-adresse", "40483304800022"))
+        .await
+        .problem(422, "validation_failed");
+    let mut no_domain = public_body("x@exemple.fr", "40483304800022");
+    no_domain["domains"] = json!([]);
+    send(no_domain).await.problem(422, "validation_failed");
+    // A body that is not even a request does not count against the limit.
+    send(json!({})).await.problem(422, "validation_failed");
+    let mut bad_phone = public_body("x@exemple.fr", "40483304800022");
+    bad_phone["phone"] = json!("appelez-moi");
+    send(bad_phone.clone())
+        .await
+        .problem(422, "validation_failed");
+    send(bad_phone).await.problem(422, "validation_failed");
+    // The sixth request from the same address within ten minutes is refused.
+    let limited = send(public_body("x@exemple.fr", "40483304800022")).await;
+    let retry = limited
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    limited.problem(429, "rate_limited");
+    assert!(retry
+        .and_then(|r| r.parse::<u64>().ok())
+        .is_some_and(|s| s > 0 && s <= 600));
+    assert_eq!(
+        (
+            app.count("users").await,
+            app.count("organisations").await,
+            app.count("service_requests").await
+        ),
+        before
+    );
+}
+
+on_both_databases!(public_submission_then_confirmation);
+
+/// With the service's own limit on public submissions (the other tests lift it).
+mod public_submissions_are_checked_and_limited {
+    use crate::support::{Backend, TestApp};
+
+    #[actix_web::test]
+    async fn sqlite() {
+        super::public_submissions_are_checked_and_limited(
+            TestApp::with_production_limits(Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::public_submissions_are_checked_and_limited(
+            TestApp::with_production_limits(Backend::Postgres).await,
+        )
+        .await
+    }
+}

@@ -24,8 +24,9 @@ use crate::routes::created;
 use crate::routes::extract::JsonBody;
 use crate::service_requests::{self as desk, side};
 use crate::views::service_requests::{
-    MessageView, MessageVisibility, NewMessage, NewQuote, NewServiceRequest, PlatformHours,
-    QuoteLineView, QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry, TransitionRequest,
+    AccountConfirmation, MessageView, MessageVisibility, NewMessage, NewQuote, NewServiceRequest,
+    PendingConfirmationView, PlatformHours, PublicReceipt, PublicServiceRequest, QuoteLineView,
+    QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry, TransitionRequest,
 };
 use crate::views::{instant, Paged};
 
@@ -38,7 +39,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(issue_quote)
         .service(list_messages)
         .service(post_message)
-        .service(show_timeline);
+        .service(show_timeline)
+        .service(submit_public_request)
+        .service(confirm_account)
+        .service(list_account_confirmations);
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {
@@ -557,6 +561,89 @@ async fn show_timeline(
                 action: e.action,
                 from_state: e.from_state,
                 to_state: e.to_state,
+            })
+            .collect(),
+    ))
+}
+
+/// Submit a first request without an account (company, contact, request). The answer is
+/// the same whether or not the e-mail already has an account; limited to 5 submissions per
+/// client address every 10 minutes (429 `rate_limited`, with `Retry-After`). The contact
+/// confirms the address with the token sent to it (read by an administrator at
+/// `/account-confirmations` until the service sends e-mail).
+#[utoipa::path(tag = "service_requests", security(()), request_body = PublicServiceRequest, responses(
+    (status = 202, body = PublicReceipt),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json")))]
+#[post("/public/service-requests")]
+async fn submit_public_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<PublicServiceRequest>,
+) -> ApiResult<HttpResponse> {
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    if let Err(wait) = state.public_limiter.hit(&client) {
+        let error = ApiError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Trop de demandes",
+            format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
+        );
+        let mut response = actix_web::ResponseError::error_response(&error);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return Ok(response);
+    }
+    state
+        .db(move |conn| desk::submit_public(conn, body.0))
+        .await?;
+    Ok(HttpResponse::Accepted().json(PublicReceipt {
+        message: "Demande enregistrée. Si cette adresse n'a pas encore de compte, confirmez-la avec le lien reçu pour suivre votre demande ; sinon, connectez-vous pour déposer vos demandes.".into(),
+    }))
+}
+
+/// Confirm an e-mail address with its token and choose the account's password.
+#[utoipa::path(tag = "service_requests", security(()), request_body = AccountConfirmation, responses(
+    (status = 200, body = PublicReceipt),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/public/account-confirmations")]
+async fn confirm_account(
+    state: web::Data<AppState>,
+    body: JsonBody<AccountConfirmation>,
+) -> ApiResult<web::Json<PublicReceipt>> {
+    let AccountConfirmation { token, password } = body.0;
+    state
+        .db(move |conn| desk::confirm_account(conn, &token, &password))
+        .await?;
+    Ok(web::Json(PublicReceipt {
+        message: "Adresse confirmée : vous pouvez vous connecter.".into(),
+    }))
+}
+
+/// Confirmations waiting, with their tokens (admin), until the service sends e-mail.
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 200, body = Vec<PendingConfirmationView>),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/account-confirmations")]
+async fn list_account_confirmations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> ApiResult<web::Json<Vec<PendingConfirmationView>>> {
+    user.require(&[Role::Admin])?;
+    let tz = state.timezone;
+    let rows = state.db(db::confirmations::pending).await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|(c, email)| PendingConfirmationView {
+                expires_at: instant(c.expires_at, &tz),
+                created_at: instant(c.created_at, &tz),
+                user_id: c.user_id,
+                email,
+                token: c.token,
             })
             .collect(),
     ))

@@ -99,7 +99,25 @@ impl Reply {
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 impl TestApp {
+    /// The application with a public-submission limit high enough for any test; see
+    /// `with_production_limits` for the real one.
     pub async fn new(backend: Backend) -> TestApp {
+        Self::with_public_limit(
+            backend,
+            plateaux::rate_limit::RateLimiter::new(10_000, std::time::Duration::from_secs(600)),
+        )
+        .await
+    }
+
+    /// The application with the service's own limit on public submissions.
+    pub async fn with_production_limits(backend: Backend) -> TestApp {
+        Self::with_public_limit(backend, plateaux::rate_limit::RateLimiter::default()).await
+    }
+
+    async fn with_public_limit(
+        backend: Backend,
+        limiter: plateaux::rate_limit::RateLimiter,
+    ) -> TestApp {
         let (database_url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -125,7 +143,8 @@ impl TestApp {
             .expect("block")
             .expect("migrations");
         }
-        let state = AppState::new(pool.clone(), chrono_tz::Europe::Paris);
+        let mut state = AppState::new(pool.clone(), chrono_tz::Europe::Paris);
+        state.public_limiter = std::sync::Arc::new(limiter);
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp {
