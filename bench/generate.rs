@@ -244,7 +244,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
     for p in 0..PLATFORMS {
         let id = db::new_id();
         exec(conn, format!(
-            "INSERT INTO platforms VALUES ('{id}', '{campus_id}', '{}', 'Plateau {p}', 'machining', '', NULL, {STATIONS}, 'anyone', false, 0, 1095, 480, {now}, {now})",
+            "INSERT INTO platforms VALUES ('{id}', '{campus_id}', '{}', 'Plateau {p}', 'machining', '', NULL, {STATIONS}, 'anyone', false, 0, 1095, 480, {now}, {now}, false)",
             organisations[p % ORGANISATIONS]
         ));
         for day in 1..=5 {

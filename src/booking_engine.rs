@@ -1126,3 +1126,123 @@ pub fn availability(
     let free = crate::domain::booking::availability(&ctx, window);
     Ok((target.platform, free))
 }
+
+/// A checked usage record.
+#[derive(Debug, Clone)]
+pub struct UsageDraft {
+    pub no_show: bool,
+    pub actual: Option<Span>,
+    pub learners: Vec<(LearnerStatus, i32)>,
+    pub machine_time: Vec<(String, i32)>,
+    pub consumables: String,
+    pub incident: bool,
+    pub incident_note: String,
+}
+
+/// Records (or corrects) what really happened in a past confirmed booking: its platform's
+/// managers and the director, or its booker where the platform lets bookers report.
+/// Corrections keep the previous record in the audit trail.
+pub fn record_usage(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    booking_id: &str,
+    draft: &UsageDraft,
+) -> ApiResult<db::usage::UsageRow> {
+    db::write_transaction(conn, |conn| {
+        let booking = visible_booking(conn, actor, booking_id)?;
+        let platform =
+            db::platforms::find(conn, &booking.platform_id)?.ok_or_else(ApiError::not_found)?;
+        let allowed = manages(conn, actor, &booking.platform_id)?
+            || (platform.bookers_record_usage && booking.booker_id == actor.id);
+        if !allowed {
+            return Err(ApiError::forbidden("Seuls les responsables du plateau (et l'auteur de la réservation si le plateau le permet) renseignent l'usage réel."));
+        }
+        if BookingStatus::from_db(&booking.status)? != BookingStatus::Confirmed {
+            return Err(ApiError::conflict(
+                "not_reportable",
+                format!(
+                    "Une réservation « {} » n'a pas d'usage à renseigner.",
+                    booking.status
+                ),
+            ));
+        }
+        if booking.ends_at > db::now() {
+            return Err(ApiError::conflict(
+                "not_yet_past",
+                "L'usage se renseigne une fois la séance terminée.",
+            ));
+        }
+        if let Some(actual) = draft.actual {
+            for (equipment_id, minutes) in &draft.machine_time {
+                let item = db::equipment::find(conn, equipment_id)?
+                    .filter(|e| e.platform_id == booking.platform_id)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "machine_time",
+                            "unknown_reference",
+                            "équipement inconnu sur ce plateau",
+                        )
+                    })?;
+                if i64::from(*minutes) * 60 > actual.seconds() {
+                    return Err(ApiError::field(
+                        "machine_time",
+                        "out_of_range",
+                        format!(
+                            "« {} » ne peut pas tourner plus longtemps que la séance",
+                            item.name
+                        ),
+                    ));
+                }
+            }
+        }
+        let before = db::usage::find(conn, &booking.id)?;
+        let previous_learners = match &before {
+            Some(_) => db::usage::learners_of(conn, &booking.id)?,
+            None => Vec::new(),
+        };
+        let now = db::now();
+        let row = db::usage::UsageRow {
+            booking_id: booking.id.clone(),
+            no_show: draft.no_show,
+            actual_start: draft.actual.map(|a| a.start),
+            actual_end: draft.actual.map(|a| a.end),
+            consumables: draft.consumables.clone(),
+            incident: draft.incident,
+            incident_note: draft.incident_note.clone(),
+            recorded_by: Some(actor.id.clone()),
+            recorded_at: before.as_ref().map(|b| b.recorded_at).unwrap_or(now),
+            updated_at: now,
+        };
+        let learners = learners_rows(&draft.learners);
+        db::usage::save(conn, &row, &learners, &draft.machine_time, before.is_some())?;
+        let record = serde_json::json!({
+            "no_show": row.no_show, "actual_start": row.actual_start, "actual_end": row.actual_end,
+            "learners": learners, "machine_time": draft.machine_time, "consumables": row.consumables,
+            "incident": row.incident, "incident_note": row.incident_note,
+        });
+        let (action, changes) = match &before {
+            None => ("usage_recorded", serde_json::json!({ "record": record })),
+            Some(previous) => (
+                "usage_corrected",
+                serde_json::json!({
+                    "record": record,
+                    "previous": {
+                        "no_show": previous.no_show, "actual_start": previous.actual_start, "actual_end": previous.actual_end,
+                        "learners": previous_learners,
+                        "consumables": previous.consumables, "incident": previous.incident, "incident_note": previous.incident_note,
+                        "recorded_by": previous.recorded_by,
+                    },
+                }),
+            ),
+        };
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking",
+            &booking.id,
+            action,
+            changes,
+        )?;
+        Ok(row)
+    })
+}

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod series;
 pub mod service_requests;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

@@ -24,6 +24,7 @@ pub struct PlatformRow {
     pub max_duration_minutes: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    pub bookers_record_usage: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -144,6 +145,7 @@ pub fn update(conn: &mut DbConnection, row: &PlatformRow) -> ApiResult<()> {
             platforms::min_notice_hours.eq(row.min_notice_hours),
             platforms::max_horizon_days.eq(row.max_horizon_days),
             platforms::max_duration_minutes.eq(row.max_duration_minutes),
+            platforms::bookers_record_usage.eq(row.bookers_record_usage),
             platforms::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;

@@ -47,6 +47,7 @@ diesel::table! {
         max_duration_minutes -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        bookers_record_usage -> Bool,
     }
 }
 
@@ -356,6 +357,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    booking_usages (booking_id) {
+        booking_id -> Text,
+        no_show -> Bool,
+        actual_start -> Nullable<BigInt>,
+        actual_end -> Nullable<BigInt>,
+        consumables -> Text,
+        incident -> Bool,
+        incident_note -> Text,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    booking_usage_learners (booking_id, learner_status) {
+        booking_id -> Text,
+        learner_status -> Text,
+        headcount -> Integer,
+    }
+}
+
+diesel::table! {
+    booking_usage_equipment (booking_id, equipment_id) {
+        booking_id -> Text,
+        equipment_id -> Text,
+        machine_minutes -> Integer,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -412,4 +444,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_request_messages,
     service_request_events,
     account_confirmations,
+    booking_usages,
+    booking_usage_learners,
+    booking_usage_equipment,
 );

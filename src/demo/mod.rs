@@ -203,6 +203,7 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                         max_duration_minutes: p.policy.max_duration_minutes,
                         created_at: now,
                         updated_at: now,
+                        bookers_record_usage: p.policy.bookers_record_usage,
                     };
                     db::platforms::insert(conn, &row, &hours)?;
                     created += 1;

@@ -9,6 +9,7 @@ pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
 pub mod service_requests;
+pub mod usage;
 pub mod users;
 
 use chrono::{DateTime, TimeZone, Utc};

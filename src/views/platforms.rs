@@ -17,6 +17,10 @@ pub struct BookingPolicy {
     pub max_horizon_days: i32,
     /// Longest booking, in minutes (15 to 10080).
     pub max_duration_minutes: i32,
+    /// Bookers may record what really happened in their sessions (otherwise only the
+    /// platform's managers do). Default false.
+    #[serde(default)]
+    pub bookers_record_usage: bool,
 }
 
 impl Default for BookingPolicy {
@@ -27,6 +31,7 @@ impl Default for BookingPolicy {
             min_notice_hours: 24,
             max_horizon_days: 365,
             max_duration_minutes: 480,
+            bookers_record_usage: false,
         }
     }
 }

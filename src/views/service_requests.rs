@@ -11,6 +11,9 @@ pub struct PlatformHours {
     /// Hours of the pending and confirmed bookings linked to the request.
     pub hours_booked: f64,
     pub bookings: i64,
+    /// Hours really used, from the usage recorded for those bookings (unreported sessions
+    /// count for nothing here).
+    pub hours_used: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

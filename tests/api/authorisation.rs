@@ -1022,6 +1022,32 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
                 Some(json!({ "reason": "Séance annulée" })),
             ),
         ),
+        // Usage is recorded after the session: on a session still to come the managers and
+        // the administrator hear so (409); the booker may not record here (403).
+        case(
+            Method::PUT,
+            "/api/v1/bookings/{id}/usage",
+            [409, 409, 403, 404, 404, 401],
+            fixed(
+                api(format!("/bookings/{}/usage", t.teacher_booking)),
+                Some(json!({ "no_show": true })),
+            ),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}/usage",
+            [404, 404, 404, 404, 404, 401],
+            fixed(api(format!("/bookings/{}/usage", t.teacher_booking)), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/usage-records",
+            [409, 409, 403, 404, 404, 401],
+            fixed(
+                api("/usage-records"),
+                Some(json!({ "records": [{ "booking_id": t.teacher_booking, "no_show": true }] })),
+            ),
+        ),
         // The audit trail: the platform's managers and the administrator.
         case(
             Method::GET,

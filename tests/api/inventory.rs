@@ -477,7 +477,7 @@ async fn platforms_have_opening_hours_and_a_booking_policy(app: TestApp) {
     );
     assert_eq!(
         robotics["booking_policy"],
-        json!({ "who_may_book": "campus_members", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480 }),
+        json!({ "who_may_book": "campus_members", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480, "bookers_record_usage": false }),
         "default booking policy"
     );
     assert_eq!(robotics["domain"], "robotics");
@@ -498,7 +498,7 @@ async fn platforms_have_opening_hours_and_a_booking_policy(app: TestApp) {
     );
 
     // Policy at its bounds, no opening hours at all.
-    let strict = json!({ "who_may_book": "owner_only", "outside_requires_approval": false, "min_notice_hours": 0, "max_horizon_days": 1095, "max_duration_minutes": 10080 });
+    let strict = json!({ "who_may_book": "owner_only", "outside_requires_approval": false, "min_notice_hours": 0, "max_horizon_days": 1095, "max_duration_minutes": 10080, "bookers_record_usage": true });
     let mut body = platform_body(&c.campus_id, &c.lycee_id, "Salle de métrologie");
     body["booking_policy"] = strict.clone();
     let metrology = app
@@ -510,7 +510,7 @@ async fn platforms_have_opening_hours_and_a_booking_policy(app: TestApp) {
     assert_eq!(metrology["opening_hours"], json!([]));
     assert_eq!(metrology["description"], "");
     assert_eq!(metrology["town"], Value::Null);
-    let upper = json!({ "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 8760, "max_horizon_days": 1, "max_duration_minutes": 15 });
+    let upper = json!({ "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 8760, "max_horizon_days": 1, "max_duration_minutes": 15, "bookers_record_usage": false });
     let mut body = platform_body(&c.campus_id, &c.lycee_id, "Atelier composites");
     body["booking_policy"] = upper.clone();
     assert_eq!(
@@ -672,7 +672,7 @@ async fn platforms_have_opening_hours_and_a_booking_policy(app: TestApp) {
         .json();
     assert_eq!(fixture["manager_ids"], json!([c.manager_id]));
     assert_eq!(fixture["opening_hours"].as_array().unwrap().len(), 10);
-    let policy = json!({ "who_may_book": "anyone", "outside_requires_approval": false, "min_notice_hours": 48, "max_horizon_days": 180, "max_duration_minutes": 240 });
+    let policy = json!({ "who_may_book": "anyone", "outside_requires_approval": false, "min_notice_hours": 48, "max_horizon_days": 180, "max_duration_minutes": 240, "bookers_record_usage": false });
     let changed = app
         .patch(
             &format!("/api/v1/platforms/{}", c.platform_id),

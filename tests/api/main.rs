@@ -11,4 +11,5 @@ mod idempotency;
 mod inventory;
 mod openapi;
 mod service_requests;
+mod usage;
 mod users;

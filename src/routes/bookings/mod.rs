@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -33,7 +33,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(approve_booking)
         .service(reject_booking)
         .service(cancel_booking)
-        .service(booking_history);
+        .service(booking_history)
+        .service(record_usage)
+        .service(show_usage)
+        .service(record_usage_in_bulk);
 }
 
 pub fn booking_views(
@@ -478,4 +481,238 @@ async fn booking_history(
             })
             .collect(),
     ))
+}
+
+/// Checks a usage record's fields.
+fn usage_draft(
+    record: &crate::views::usage::UsageRecord,
+    prefix: &str,
+) -> ApiResult<booking_engine::UsageDraft> {
+    let crate::views::usage::UsageRecord {
+        no_show,
+        actual_start,
+        actual_end,
+        learners,
+        machine_time,
+        consumables,
+        incident,
+        incident_note,
+    } = record;
+    let (no_show, incident) = (*no_show, *incident);
+    let (actual_start, actual_end) = (actual_start.as_deref(), actual_end.as_deref());
+    let mut checks = Checks::new();
+    let field = |name: &str| format!("{prefix}{name}");
+    let actual = match (no_show, actual_start, actual_end) {
+        (true, None, None) => None,
+        (true, _, _) => {
+            checks.fail(
+                field("no_show"),
+                "not_allowed",
+                "une absence n'a pas d'horaires réels",
+            );
+            None
+        }
+        (false, Some(s), Some(e)) => {
+            let s = check_instant(&mut checks, &field("actual_start"), s);
+            let e = check_instant(&mut checks, &field("actual_end"), e);
+            if checks.is_empty() && (s >= e || e - s > crate::db::bookings::MAX_BOOKING_SECONDS) {
+                checks.fail(
+                    field("actual_end"),
+                    "before_start",
+                    "la fin doit suivre le début, sept jours au plus après",
+                );
+            }
+            Some(Span::new(s, e))
+        }
+        (false, _, _) => {
+            checks.fail(
+                field("actual_start"),
+                "required",
+                "indiquez le début et la fin réels, ou une absence (no_show)",
+            );
+            None
+        }
+    };
+    if no_show && (!learners.is_empty() || !machine_time.is_empty()) {
+        checks.fail(
+            field("learners"),
+            "not_allowed",
+            "une absence n'a ni effectif ni temps machine",
+        );
+    }
+    let learners = check_learners(&mut checks, learners);
+    let mut machine = Vec::new();
+    for (i, m) in machine_time.iter().enumerate() {
+        checks.range(
+            &field(&format!("machine_time[{i}].minutes")),
+            m.minutes,
+            1,
+            10080,
+        );
+        let id = m.equipment_id.to_string();
+        if machine.iter().any(|(e, _): &(String, i32)| *e == id) {
+            checks.fail(
+                field(&format!("machine_time[{i}].equipment_id")),
+                "duplicate",
+                "chaque équipement n'apparaît qu'une fois",
+            );
+        }
+        machine.push((id, m.minutes));
+    }
+    let consumables = checks.text(&field("consumables"), consumables, 0, 4000);
+    let incident_note = checks.text(&field("incident_note"), incident_note, 0, 4000);
+    if incident && incident_note.is_empty() {
+        checks.fail(field("incident_note"), "required", "décrivez l'incident");
+    }
+    checks.finish()?;
+    Ok(booking_engine::UsageDraft {
+        no_show,
+        actual,
+        learners,
+        machine_time: machine,
+        consumables,
+        incident,
+        incident_note,
+    })
+}
+
+fn usage_view(
+    conn: &mut DbConnection,
+    row: crate::db::usage::UsageRow,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<crate::views::usage::UsageView> {
+    let learners = crate::db::usage::learners_of(conn, &row.booking_id)?
+        .into_iter()
+        .map(|(status, headcount)| {
+            Ok(LearnerCount {
+                status: LearnerStatus::from_db(&status)?,
+                headcount,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let machine_time = crate::db::usage::machine_time_of(conn, &row.booking_id)?
+        .into_iter()
+        .map(|(equipment_id, minutes)| {
+            Ok(crate::views::usage::MachineTime {
+                equipment_id: Uuid::parse_str(&equipment_id)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+                minutes,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(crate::views::usage::UsageView {
+        hours_used: match (row.actual_start, row.actual_end) {
+            (Some(s), Some(e)) => (e - s) as f64 / 3600.0,
+            _ => 0.0,
+        },
+        actual_start: row.actual_start.map(|t| instant(t, tz)),
+        actual_end: row.actual_end.map(|t| instant(t, tz)),
+        recorded_at: instant(row.recorded_at, tz),
+        updated_at: instant(row.updated_at, tz),
+        booking_id: row.booking_id,
+        no_show: row.no_show,
+        learners,
+        machine_time,
+        consumables: row.consumables,
+        incident: row.incident,
+        incident_note: row.incident_note,
+        recorded_by: row.recorded_by,
+    })
+}
+
+/// Record, or correct, what really happened in a past confirmed session (the platform's
+/// managers; the booker too where the platform allows it). Corrections are kept in the
+/// booking's history.
+#[utoipa::path(tag = "bookings", request_body = crate::views::usage::UsageRecord, responses(
+    (status = 200, body = crate::views::usage::UsageView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/bookings/{id}/usage")]
+async fn record_usage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<crate::views::usage::UsageRecord>,
+) -> ApiResult<web::Json<crate::views::usage::UsageView>> {
+    let draft = usage_draft(&body.0, "")?;
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = booking_engine::record_usage(conn, &user, &id, &draft)?;
+            usage_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// What was recorded for a session; 404 while it is unreported.
+#[utoipa::path(tag = "bookings", responses(
+    (status = 200, body = crate::views::usage::UsageView),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/bookings/{id}/usage")]
+async fn show_usage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<crate::views::usage::UsageView>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let booking = booking_engine::visible_booking(conn, &user, &id)?;
+            let row = crate::db::usage::find(conn, &booking.id)?.ok_or_else(ApiError::not_found)?;
+            usage_view(conn, row, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Record many sessions at once (a week of a platform): all or nothing.
+#[utoipa::path(tag = "bookings", request_body = crate::views::usage::BulkUsage, responses(
+    (status = 200, body = Vec<crate::views::usage::UsageView>),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/usage-records")]
+async fn record_usage_in_bulk(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<crate::views::usage::BulkUsage>,
+) -> ApiResult<web::Json<Vec<crate::views::usage::UsageView>>> {
+    let records = body.0.records;
+    if records.is_empty() || records.len() > 500 {
+        return Err(ApiError::field(
+            "records",
+            "out_of_range",
+            "de 1 à 500 séances",
+        ));
+    }
+    let mut drafts = Vec::with_capacity(records.len());
+    for (i, r) in records.into_iter().enumerate() {
+        let (booking_id, record) = r.split();
+        let draft = usage_draft(&record, &format!("records[{i}]."))?;
+        drafts.push((booking_id.to_string(), draft));
+    }
+    let tz = state.timezone;
+    let views = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let mut views = Vec::with_capacity(drafts.len());
+                for (i, (booking_id, draft)) in drafts.iter().enumerate() {
+                    let row = booking_engine::record_usage(conn, &user, booking_id, draft)
+                        .map_err(|mut e| {
+                            e.detail = format!("Séance n° {} ({booking_id}) : {}", i + 1, e.detail);
+                            e
+                        })?;
+                    views.push(usage_view(conn, row, &tz)?);
+                }
+                Ok(views)
+            })
+        })
+        .await?;
+    Ok(web::Json(views))
 }

@@ -77,6 +77,7 @@ fn views(
                     min_notice_hours: row.min_notice_hours,
                     max_horizon_days: row.max_horizon_days,
                     max_duration_minutes: row.max_duration_minutes,
+                    bookers_record_usage: row.bookers_record_usage,
                 },
                 opening_hours: hours.remove(&row.id).unwrap_or_default(),
                 manager_ids: managers.remove(&row.id).unwrap_or_default(),
@@ -131,6 +132,7 @@ fn apply_policy(row: &mut PlatformRow, policy: &BookingPolicy) {
     row.min_notice_hours = policy.min_notice_hours;
     row.max_horizon_days = policy.max_horizon_days;
     row.max_duration_minutes = policy.max_duration_minutes;
+    row.bookers_record_usage = policy.bookers_record_usage;
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -219,6 +221,7 @@ async fn create_platform(
         max_duration_minutes: 0,
         created_at: now,
         updated_at: now,
+        bookers_record_usage: false,
     };
     apply_policy(&mut row, &policy);
     let tz = state.timezone;

@@ -58,11 +58,15 @@ fn request_view(
     tz: &chrono_tz::Tz,
 ) -> ApiResult<ServiceRequestView> {
     let state = RequestState::from_db(&row.state)?;
-    let mut work: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    // (seconds booked, bookings, seconds used) by platform.
+    let mut work: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
     for (platform, start, end) in store::linked_bookings(conn, &row.id)? {
         let entry = work.entry(platform).or_default();
         entry.0 += end - start;
         entry.1 += 1;
+    }
+    for (platform, seconds) in db::usage::used_for_request(conn, &row.id)? {
+        work.entry(platform).or_default().2 += seconds;
     }
     Ok(ServiceRequestView {
         domains: row
@@ -76,10 +80,11 @@ fn request_view(
         allowed_actions: allowed_actions(state, side),
         work: work
             .into_iter()
-            .map(|(platform_id, (seconds, bookings))| PlatformHours {
+            .map(|(platform_id, (booked, bookings, used))| PlatformHours {
                 platform_id,
-                hours_booked: seconds as f64 / 3600.0,
+                hours_booked: booked as f64 / 3600.0,
                 bookings,
+                hours_used: used as f64 / 3600.0,
             })
             .collect(),
         created_at: instant(row.created_at, tz),

@@ -1,0 +1,104 @@
+//! What really happened in booked sessions.
+
+use diesel::prelude::*;
+
+use super::schema::{
+    booking_usage_equipment as ue, booking_usage_learners as ul, booking_usages as u,
+};
+use super::DbConnection;
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = u, treat_none_as_null = true)]
+pub struct UsageRow {
+    pub booking_id: String,
+    pub no_show: bool,
+    pub actual_start: Option<i64>,
+    pub actual_end: Option<i64>,
+    pub consumables: String,
+    pub incident: bool,
+    pub incident_note: String,
+    pub recorded_by: Option<String>,
+    pub recorded_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn find(conn: &mut DbConnection, booking_id: &str) -> ApiResult<Option<UsageRow>> {
+    Ok(u::table
+        .find(booking_id)
+        .select(UsageRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes a record, replacing the one the booking had.
+pub fn save(
+    conn: &mut DbConnection,
+    row: &UsageRow,
+    learners: &[(String, i32)],
+    machine: &[(String, i32)],
+    exists: bool,
+) -> ApiResult<()> {
+    if exists {
+        diesel::update(u::table.find(&row.booking_id))
+            .set(row)
+            .execute(conn)?;
+        diesel::delete(ul::table.filter(ul::booking_id.eq(&row.booking_id))).execute(conn)?;
+        diesel::delete(ue::table.filter(ue::booking_id.eq(&row.booking_id))).execute(conn)?;
+    } else {
+        diesel::insert_into(u::table).values(row).execute(conn)?;
+    }
+    for (status, headcount) in learners {
+        diesel::insert_into(ul::table)
+            .values((
+                ul::booking_id.eq(&row.booking_id),
+                ul::learner_status.eq(status),
+                ul::headcount.eq(headcount),
+            ))
+            .execute(conn)?;
+    }
+    for (equipment_id, minutes) in machine {
+        diesel::insert_into(ue::table)
+            .values((
+                ue::booking_id.eq(&row.booking_id),
+                ue::equipment_id.eq(equipment_id),
+                ue::machine_minutes.eq(minutes),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn learners_of(conn: &mut DbConnection, booking_id: &str) -> ApiResult<Vec<(String, i32)>> {
+    Ok(ul::table
+        .filter(ul::booking_id.eq(booking_id))
+        .select((ul::learner_status, ul::headcount))
+        .order(ul::learner_status)
+        .load(conn)?)
+}
+
+pub fn machine_time_of(conn: &mut DbConnection, booking_id: &str) -> ApiResult<Vec<(String, i32)>> {
+    Ok(ue::table
+        .filter(ue::booking_id.eq(booking_id))
+        .select((ue::equipment_id, ue::machine_minutes))
+        .order(ue::equipment_id)
+        .load(conn)?)
+}
+
+/// `(platform_id, seconds used)` of the recorded sessions of bookings linked to a request.
+pub fn used_for_request(
+    conn: &mut DbConnection,
+    request_id: &str,
+) -> ApiResult<Vec<(String, i64)>> {
+    use super::schema::bookings;
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = u::table
+        .inner_join(bookings::table.on(bookings::id.eq(u::booking_id)))
+        .filter(bookings::service_request_id.eq(request_id))
+        .filter(u::no_show.eq(false))
+        .select((bookings::platform_id, u::actual_start, u::actual_end))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(platform, start, end)| Some((platform, end? - start?)))
+        .collect())
+}

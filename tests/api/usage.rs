@@ -1,0 +1,285 @@
+//! Recording what really happened in booked sessions.
+
+use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
+use serde_json::{json, Value};
+
+use crate::on_both_databases;
+use crate::support::{campus, Campus, TestApp};
+
+const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+fn at(date: chrono::NaiveDate, hm: &str) -> String {
+    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
+    TZ.from_local_datetime(&date.and_time(time))
+        .single()
+        .unwrap()
+        .to_rfc3339()
+}
+
+/// A Wednesday at least two weeks ahead: moved back by 28 days it is two weeks past.
+fn ahead() -> chrono::NaiveDate {
+    let mut d = Utc::now().with_timezone(&TZ).date_naive() + Duration::days(14);
+    while d.weekday() != Weekday::Wed {
+        d += Duration::days(1);
+    }
+    d
+}
+
+/// A class session booked ahead by the teacher, then moved four weeks back.
+async fn past_session(app: &TestApp, c: &Campus) -> (String, chrono::NaiveDate) {
+    let day = ahead();
+    let booking = app
+        .post("/api/v1/bookings", &c.teacher, json!({
+            "platform_id": c.platform_id, "stations": 12, "starts_at": at(day, "08:00"), "ends_at": at(day, "12:00"),
+            "group_label": "CAP soudure", "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+        }))
+        .await
+        .expect(201)
+        .json();
+    let id = booking["id"].as_str().unwrap().to_owned();
+    app.move_booking_back(&id, 28).await;
+    (id, day - Duration::days(28))
+}
+
+async fn managers_record_and_correct_usage(app: TestApp) {
+    let c = campus(&app).await;
+    let (id, day) = past_session(&app, &c).await;
+    app.get(&format!("/api/v1/bookings/{id}/usage"), &c.manager)
+        .await
+        .problem(404, "not_found");
+    let record = json!({
+        "actual_start": at(day, "08:15"), "actual_end": at(day, "11:45"),
+        "learners": [{ "status": "school", "headcount": 7 }, { "status": "apprentice", "headcount": 4 }],
+        "machine_time": [{ "equipment_id": c.equipment_id, "minutes": 90 }],
+        "consumables": "Fil ER70S-6, 2 kg", "incident": false,
+    });
+    // The booker may not record unless the platform lets bookers report.
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{id}/usage"),
+        Some(&c.teacher),
+        Some(record.clone()),
+        &[],
+    )
+    .await
+    .problem(403, "forbidden");
+    let saved = app
+        .call(
+            actix_web::http::Method::PUT,
+            &format!("/api/v1/bookings/{id}/usage"),
+            Some(&c.manager),
+            Some(record),
+            &[],
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(saved["hours_used"], 3.5);
+    assert_eq!(
+        saved["learners"],
+        json!([{ "status": "apprentice", "headcount": 4 }, { "status": "school", "headcount": 7 }])
+    );
+    assert_eq!(saved["machine_time"][0]["minutes"], 90);
+    // A correction keeps the previous record in the booking's history.
+    let corrected = app
+        .call(actix_web::http::Method::PUT, &format!("/api/v1/bookings/{id}/usage"), Some(&c.manager), Some(json!({
+            "actual_start": at(day, "08:15"), "actual_end": at(day, "11:45"),
+            "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+            "incident": true, "incident_note": "Brûlure légère, soins sur place",
+        })), &[])
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(corrected["incident"], true);
+    assert_eq!(corrected["machine_time"], json!([]));
+    let history = app
+        .get(&format!("/api/v1/bookings/{id}/history"), &c.manager)
+        .await
+        .expect(200)
+        .json();
+    let events: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("usage"))
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["action"], "usage_corrected");
+    assert_eq!(
+        events[1]["changes"]["previous"]["learners"],
+        json!([["apprentice", 4], ["school", 7]])
+    );
+    // Once the platform lets bookers report, the teacher may.
+    app.patch(&format!("/api/v1/platforms/{}", c.platform_id), &c.manager, json!({
+        "booking_policy": { "who_may_book": "campus_members", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480, "bookers_record_usage": true },
+    }))
+    .await
+    .expect(200);
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{id}/usage"),
+        Some(&c.teacher),
+        Some(json!({ "no_show": true })),
+        &[],
+    )
+    .await
+    .expect(200);
+    // Another organisation sees nothing of it.
+    app.get(&format!("/api/v1/bookings/{id}/usage"), &c.other_teacher)
+        .await
+        .problem(404, "not_found");
+}
+
+async fn only_past_confirmed_sessions_with_sound_records(app: TestApp) {
+    let c = campus(&app).await;
+    let (id, day) = past_session(&app, &c).await;
+    let path = format!("/api/v1/bookings/{id}/usage");
+    let put = |body: Value| {
+        app.call(
+            actix_web::http::Method::PUT,
+            &path,
+            Some(&c.manager),
+            Some(body),
+            &[],
+        )
+    };
+    put(json!({ "no_show": true, "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00") })).await.problem(422, "validation_failed");
+    put(json!({ "actual_start": at(day, "08:00") }))
+        .await
+        .problem(422, "validation_failed");
+    put(json!({ "actual_start": at(day, "10:00"), "actual_end": at(day, "09:00") }))
+        .await
+        .problem(422, "validation_failed");
+    put(json!({ "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00"), "incident": true })).await.problem(422, "validation_failed");
+    put(json!({ "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00"), "machine_time": [{ "equipment_id": c.equipment_id, "minutes": 61 }] })).await.problem(422, "validation_failed");
+    assert_eq!(app.count("booking_usages").await, 0);
+    // A session still to come, and a cancelled one, have nothing to record.
+    let future = ahead() + Duration::days(7);
+    let upcoming = app
+        .post("/api/v1/bookings", &c.manager, json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(future, "08:00"), "ends_at": at(future, "09:00") }))
+        .await
+        .expect(201)
+        .json();
+    let upcoming = upcoming["id"].as_str().unwrap();
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{upcoming}/usage"),
+        Some(&c.manager),
+        Some(json!({ "no_show": true })),
+        &[],
+    )
+    .await
+    .problem(409, "not_yet_past");
+    app.post(
+        &format!("/api/v1/bookings/{upcoming}/cancel"),
+        &c.manager,
+        json!({ "reason": "Formateur absent" }),
+    )
+    .await
+    .expect(200);
+    app.move_booking_back(upcoming, 35).await;
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{upcoming}/usage"),
+        Some(&c.manager),
+        Some(json!({ "no_show": true })),
+        &[],
+    )
+    .await
+    .problem(409, "not_reportable");
+    // A week in one request: all or nothing.
+    let (second, second_day) = past_session(&app, &c).await;
+    let _ = second_day;
+    let bad = json!({ "records": [
+        { "booking_id": id, "actual_start": at(day, "08:00"), "actual_end": at(day, "12:00"), "learners": [{ "status": "school", "headcount": 12 }] },
+        { "booking_id": upcoming, "no_show": true },
+    ] });
+    app.post("/api/v1/usage-records", &c.manager, bad)
+        .await
+        .problem(409, "not_reportable");
+    assert_eq!(app.count("booking_usages").await, 0);
+    let good = json!({ "records": [
+        { "booking_id": id, "actual_start": at(day, "08:00"), "actual_end": at(day, "12:00"), "learners": [{ "status": "school", "headcount": 12 }] },
+        { "booking_id": second, "no_show": true },
+    ] });
+    let saved = app
+        .post("/api/v1/usage-records", &c.manager, good)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(saved.as_array().unwrap().len(), 2);
+    assert_eq!(
+        (
+            saved[0]["hours_used"].as_f64(),
+            saved[1]["no_show"].as_bool()
+        ),
+        (Some(4.0), Some(true))
+    );
+    assert_eq!(app.count("booking_usages").await, 2);
+}
+
+async fn service_requests_show_hours_used(app: TestApp) {
+    let c = campus(&app).await;
+    let request = app
+        .post("/api/v1/service-requests", &c.company, json!({ "title": "Soudure de supports", "description": "Série de 10", "domains": ["welding"] }))
+        .await
+        .expect(201)
+        .json();
+    let rid = request["id"].as_str().unwrap();
+    let path = format!("/api/v1/service-requests/{rid}/transitions");
+    let step = async |body: Value, token: &str| app.post(&path, token, body).await;
+    step(
+        json!({ "action": "take", "platform_id": c.platform_id }),
+        &c.manager,
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/api/v1/service-requests/{rid}/quotes"), &c.manager, json!({
+        "valid_until": (Utc::now().date_naive() + Duration::days(20)).to_string(),
+        "lines": [{ "label": "Soudure", "quantity": 3, "unit": "hour", "unit_price_cents": 7000, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    step(
+        json!({ "action": "accept", "quote_version": 1 }),
+        &c.company,
+    )
+    .await
+    .expect(200);
+    let day = ahead();
+    let booking = app
+        .post("/api/v1/bookings", &c.manager, json!({
+            "platform_id": c.platform_id, "stations": 1, "starts_at": at(day, "13:30"), "ends_at": at(day, "16:30"),
+            "organisation_id": c.company_id, "service_request_id": rid,
+        }))
+        .await
+        .expect(201)
+        .json();
+    let bid = booking["id"].as_str().unwrap();
+    app.move_booking_back(bid, 28).await;
+    let past = day - Duration::days(28);
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{bid}/usage"),
+        Some(&c.manager),
+        Some(json!({ "actual_start": at(past, "13:30"), "actual_end": at(past, "16:00") })),
+        &[],
+    )
+    .await
+    .expect(200);
+    let seen = app
+        .get(&format!("/api/v1/service-requests/{rid}"), &c.company)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        seen["work"],
+        json!([{ "platform_id": c.platform_id, "hours_booked": 3.0, "bookings": 1, "hours_used": 2.5 }])
+    );
+}
+
+on_both_databases!(
+    managers_record_and_correct_usage,
+    only_past_confirmed_sessions_with_sound_records,
+    service_requests_show_hours_used,
+);
