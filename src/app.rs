@@ -173,10 +173,6 @@ pub fn build(
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-pub fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(e.to_string())
-}
-
 /// Safety net: an error answered by the framework itself (not by a handler) becomes a
 /// problem document too, so that clients never have to parse another error format.
 fn problem_for_bare_errors<B>(

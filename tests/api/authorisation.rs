@@ -5,10 +5,11 @@ use std::collections::{BTreeSet, HashSet};
 use std::rc::Rc;
 
 use actix_web::http::{header, Method};
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::dates::{at, urlencode, TZ};
 use crate::support::util::{id_set, siret, uai};
 use crate::support::{campus, id_of, Campus, TestApp};
 use plateaux::domain::Role;
@@ -247,8 +248,6 @@ fn each(
     move |who| (paths[who.index()].clone(), body.clone())
 }
 
-const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
-
 const WEEKDAYS: [Weekday; 5] = [
     Weekday::Mon,
     Weekday::Tue,
@@ -265,19 +264,6 @@ fn day(week: i64, weekday: Weekday) -> NaiveDate {
         monday += Duration::days(1);
     }
     monday + Duration::days(7 * week + i64::from(weekday.num_days_from_monday()))
-}
-
-/// `date` at local time `hm` in the campus time zone, as RFC 3339.
-fn at(date: NaiveDate, hm: &str) -> String {
-    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-    TZ.from_local_datetime(&date.and_time(time))
-        .single()
-        .unwrap()
-        .to_rfc3339()
-}
-
-fn urlencode(text: &str) -> String {
-    text.replace('+', "%2B").replace(':', "%3A")
 }
 
 /// One station of a platform, 08:00–09:00.

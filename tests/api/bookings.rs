@@ -2,35 +2,12 @@
 //! closures, maintenance, availability and calendar feeds.
 
 use actix_web::http::Method;
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::dates::{at, next, today, urlencode};
 use crate::support::{campus, Campus, TestApp};
-
-const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
-
-/// `date` at local time `hm` in the campus time zone, as RFC 3339.
-fn at(date: NaiveDate, hm: &str) -> String {
-    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-    TZ.from_local_datetime(&date.and_time(time))
-        .single()
-        .unwrap()
-        .to_rfc3339()
-}
-
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&TZ).date_naive()
-}
-
-/// The first `weekday` at least `days` days from today.
-fn next(weekday: Weekday, days: i64) -> NaiveDate {
-    let mut d = today() + Duration::days(days);
-    while d.weekday() != weekday {
-        d += Duration::days(1);
-    }
-    d
-}
 
 fn booking(c: &Campus, date: NaiveDate, from: &str, to: &str) -> Value {
     json!({
@@ -253,10 +230,6 @@ async fn stations_are_shared_until_full(app: TestApp) {
         ],
         "10:00–11:00 and the afternoon are full"
     );
-}
-
-fn urlencode(text: &str) -> String {
-    text.replace('+', "%2B").replace(':', "%3A")
 }
 
 async fn outside_bookings_wait_for_approval(app: TestApp) {

@@ -1,33 +1,12 @@
 //! SME service requests through the API: the whole life of a request, confidentiality,
 //! illegal transitions, quotes arithmetic and the CSV export.
 
-use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
+use chrono::{Duration, Utc, Weekday};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::dates::{at, next, today, TZ};
 use crate::support::{campus, Campus, TestApp};
-
-const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
-
-fn next_tuesday() -> chrono::NaiveDate {
-    let mut d = Utc::now().with_timezone(&TZ).date_naive() + Duration::days(7);
-    while d.weekday() != Weekday::Tue {
-        d += Duration::days(1);
-    }
-    d
-}
-
-fn at(date: chrono::NaiveDate, hm: &str) -> String {
-    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-    TZ.from_local_datetime(&date.and_time(time))
-        .single()
-        .unwrap()
-        .to_rfc3339()
-}
-
-fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&TZ).date_naive()
-}
 
 async fn submit(app: &TestApp, c: &Campus) -> String {
     let request = app
@@ -160,7 +139,7 @@ async fn from_request_to_invoice(app: TestApp) {
     assert_eq!(signed["state"], "agreement_signed");
 
     // Sessions on two platforms, linked to the request.
-    let tuesday = next_tuesday();
+    let tuesday = next(Weekday::Tue, 7);
     for (token, platform) in [
         (&c.manager, &c.platform_id),
         (&c.admin, &c.other_platform_id),
@@ -358,7 +337,7 @@ async fn others_never_see_a_request(app: TestApp) {
         .await
         .problem(403, "forbidden");
     // Bookings cannot be linked to a request before its work is agreed, nor by outsiders.
-    let tuesday = next_tuesday();
+    let tuesday = next(Weekday::Tue, 7);
     let body = json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(tuesday, "08:00"), "ends_at": at(tuesday, "09:00"), "service_request_id": id });
     let problem = app
         .post("/api/v1/bookings", &c.manager, body.clone())

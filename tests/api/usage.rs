@@ -1,33 +1,15 @@
 //! Recording what really happened in booked sessions.
 
-use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
+use chrono::{Duration, Utc, Weekday};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::dates::{at, next};
 use crate::support::{campus, Campus, TestApp};
-
-const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
-
-fn at(date: chrono::NaiveDate, hm: &str) -> String {
-    let time = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-    TZ.from_local_datetime(&date.and_time(time))
-        .single()
-        .unwrap()
-        .to_rfc3339()
-}
-
-/// A Wednesday at least two weeks ahead: moved back by 28 days it is two weeks past.
-fn ahead() -> chrono::NaiveDate {
-    let mut d = Utc::now().with_timezone(&TZ).date_naive() + Duration::days(14);
-    while d.weekday() != Weekday::Wed {
-        d += Duration::days(1);
-    }
-    d
-}
 
 /// A class session booked ahead by the teacher, then moved four weeks back.
 async fn past_session(app: &TestApp, c: &Campus) -> (String, chrono::NaiveDate) {
-    let day = ahead();
+    let day = next(Weekday::Wed, 14);
     let booking = app
         .post("/api/v1/bookings", &c.teacher, json!({
             "platform_id": c.platform_id, "stations": 12, "starts_at": at(day, "08:00"), "ends_at": at(day, "12:00"),
@@ -154,7 +136,7 @@ async fn only_past_confirmed_sessions_with_sound_records(app: TestApp) {
     put(json!({ "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00"), "machine_time": [{ "equipment_id": c.equipment_id, "minutes": 61 }] })).await.problem(422, "validation_failed");
     assert_eq!(app.count("booking_usages").await, 0);
     // A session still to come, and a cancelled one, have nothing to record.
-    let future = ahead() + Duration::days(7);
+    let future = next(Weekday::Wed, 14) + Duration::days(7);
     let upcoming = app
         .post("/api/v1/bookings", &c.manager, json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(future, "08:00"), "ends_at": at(future, "09:00") }))
         .await
@@ -246,7 +228,7 @@ async fn service_requests_show_hours_used(app: TestApp) {
     )
     .await
     .expect(200);
-    let day = ahead();
+    let day = next(Weekday::Wed, 14);
     let booking = app
         .post("/api/v1/bookings", &c.manager, json!({
             "platform_id": c.platform_id, "stations": 1, "starts_at": at(day, "13:30"), "ends_at": at(day, "16:30"),

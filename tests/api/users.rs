@@ -5,6 +5,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::dates::today;
 use crate::support::util::{item_ids, unknown_id};
 use crate::support::{campus, id_of, TestApp, PASSWORD};
 
@@ -26,13 +27,6 @@ fn only_error(problem: &Value) -> (String, String) {
 
 fn pair(field: &str, code: &str) -> (String, String) {
     (field.to_owned(), code.to_owned())
-}
-
-/// Today in the campus time zone, as the service reckons it.
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
 }
 
 async fn accounts_are_created_with_checked_fields(app: TestApp) {

@@ -1,6 +1,7 @@
 //! Test harness: the whole application in process, on a fresh SQLite file or a fresh
 //! PostgreSQL database, driven through HTTP requests.
 
+pub mod dates;
 pub mod postgres;
 pub mod util;
 
