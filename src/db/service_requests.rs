@@ -304,22 +304,27 @@ pub fn timeline(
     Ok(query.load(conn)?)
 }
 
-/// `(platform_id, starts_at, ends_at)` of the live bookings linked to a request.
+/// `(request_id, platform_id, starts_at, ends_at)` of the live bookings linked to requests.
 pub fn linked_bookings(
     conn: &mut DbConnection,
-    request_id: &str,
-) -> ApiResult<Vec<(String, i64, i64)>> {
+    request_ids: &[String],
+) -> ApiResult<Vec<(String, String, i64, i64)>> {
     use super::schema::bookings;
-    Ok(bookings::table
-        .filter(bookings::service_request_id.eq(request_id))
+    let rows: Vec<(Option<String>, String, i64, i64)> = bookings::table
+        .filter(bookings::service_request_id.eq_any(request_ids))
         .filter(bookings::status.eq_any(["pending", "confirmed"]))
         .select((
+            bookings::service_request_id,
             bookings::platform_id,
             bookings::starts_at,
             bookings::ends_at,
         ))
         .order(bookings::platform_id)
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(r, p, s, e)| Some((r?, p, s, e)))
+        .collect())
 }
 
 /// The timeline events of several requests (for the CSV export's dates of each step).

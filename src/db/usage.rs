@@ -85,20 +85,28 @@ pub fn machine_time_of(conn: &mut DbConnection, booking_id: &str) -> ApiResult<V
         .load(conn)?)
 }
 
-/// `(platform_id, seconds used)` of the recorded sessions of bookings linked to a request.
-pub fn used_for_request(
+/// `(request_id, platform_id, seconds used)` of the recorded sessions of bookings linked
+/// to requests.
+pub fn used_for_requests(
     conn: &mut DbConnection,
-    request_id: &str,
-) -> ApiResult<Vec<(String, i64)>> {
+    request_ids: &[String],
+) -> ApiResult<Vec<(String, String, i64)>> {
     use super::schema::bookings;
-    let rows: Vec<(String, Option<i64>, Option<i64>)> = u::table
+    // (request, platform, actual start, actual end)
+    type Used = (Option<String>, String, Option<i64>, Option<i64>);
+    let rows: Vec<Used> = u::table
         .inner_join(bookings::table.on(bookings::id.eq(u::booking_id)))
-        .filter(bookings::service_request_id.eq(request_id))
+        .filter(bookings::service_request_id.eq_any(request_ids))
         .filter(u::no_show.eq(false))
-        .select((bookings::platform_id, u::actual_start, u::actual_end))
+        .select((
+            bookings::service_request_id,
+            bookings::platform_id,
+            u::actual_start,
+            u::actual_end,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(platform, start, end)| Some((platform, end? - start?)))
+        .filter_map(|(request, platform, start, end)| Some((request?, platform, end? - start?)))
         .collect())
 }

@@ -51,23 +51,58 @@ fn today(state: &AppState) -> chrono::NaiveDate {
         .date_naive()
 }
 
-fn request_view(
+/// Views of requests, with the work booked and used (two queries for the whole list).
+fn request_views(
+    conn: &mut DbConnection,
+    rows: Vec<RequestRow>,
+    side: Side,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<Vec<ServiceRequestView>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    // (seconds booked, bookings, seconds used) by request and platform.
+    let mut work: HashMap<String, BTreeMap<String, (i64, i64, i64)>> = HashMap::new();
+    for (request, platform, start, end) in store::linked_bookings(conn, &ids)? {
+        let entry = work
+            .entry(request)
+            .or_default()
+            .entry(platform)
+            .or_default();
+        entry.0 += end - start;
+        entry.1 += 1;
+    }
+    for (request, platform, seconds) in db::usage::used_for_requests(conn, &ids)? {
+        work.entry(request)
+            .or_default()
+            .entry(platform)
+            .or_default()
+            .2 += seconds;
+    }
+    rows.into_iter()
+        .map(|row| {
+            let work = work.remove(&row.id).unwrap_or_default();
+            request_view(row, work, side, tz)
+        })
+        .collect()
+}
+
+fn one_view(
     conn: &mut DbConnection,
     row: RequestRow,
     side: Side,
     tz: &chrono_tz::Tz,
 ) -> ApiResult<ServiceRequestView> {
+    request_views(conn, vec![row], side, tz)?
+        .pop()
+        .ok_or_else(ApiError::not_found)
+}
+
+fn request_view(
+    row: RequestRow,
+    work: BTreeMap<String, (i64, i64, i64)>,
+    side: Side,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<ServiceRequestView> {
     let state = RequestState::from_db(&row.state)?;
-    // (seconds booked, bookings, seconds used) by platform.
-    let mut work: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
-    for (platform, start, end) in store::linked_bookings(conn, &row.id)? {
-        let entry = work.entry(platform).or_default();
-        entry.0 += end - start;
-        entry.1 += 1;
-    }
-    for (platform, seconds) in db::usage::used_for_request(conn, &row.id)? {
-        work.entry(platform).or_default().2 += seconds;
-    }
     Ok(ServiceRequestView {
         domains: row
             .domains
@@ -235,10 +270,7 @@ async fn list_service_requests(
         .db(move |conn| {
             let (rows, more) = store::list(conn, &scope, &filter, &page)?;
             let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-            let items = rows
-                .into_iter()
-                .map(|r| request_view(conn, r, side, &tz))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let items = request_views(conn, rows, side, &tz)?;
             Ok((items, last))
         })
         .await?;
@@ -359,7 +391,7 @@ async fn create_service_request(
     let view = state
         .db(move |conn| {
             let row = desk::create(conn, &user, body.0)?;
-            request_view(conn, row, side(&user)?, &tz)
+            one_view(conn, row, side(&user)?, &tz)
         })
         .await?;
     Ok(created(
@@ -383,7 +415,7 @@ async fn show_service_request(
     let view = state
         .db(move |conn| {
             let row = desk::visible(conn, &user, &id)?;
-            request_view(conn, row, side(&user)?, &tz)
+            one_view(conn, row, side(&user)?, &tz)
         })
         .await?;
     Ok(web::Json(view))
@@ -413,7 +445,7 @@ async fn transition_service_request(
     let view = state
         .db(move |conn| {
             let row = desk::apply_transition(conn, &user, &id, body.0, today)?;
-            request_view(conn, row, side(&user)?, &tz)
+            one_view(conn, row, side(&user)?, &tz)
         })
         .await?;
     Ok(web::Json(view))
