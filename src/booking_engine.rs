@@ -314,6 +314,36 @@ fn audit_created(
     )
 }
 
+/// What creating a booking or a series needs, inside its transaction: the target locked,
+/// the caller's grant, the link to a service request checked, and the rules' context over
+/// `window`.
+fn prepare(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: &BookingDraft,
+    window: Span,
+) -> ApiResult<(Target, Grant, BookingContext)> {
+    let target = load_target(
+        conn,
+        draft.platform_id.as_deref(),
+        draft.equipment_id.as_deref(),
+        draft.stations,
+    )?;
+    let grant = authorise(
+        conn,
+        actor,
+        &target.platform,
+        draft.organisation_id.as_deref(),
+        draft.supervisor_id.as_deref(),
+    )?;
+    if let Some(request_id) = &draft.service_request_id {
+        crate::service_requests::check_bookable(conn, actor, request_id)?;
+    }
+    let ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
+    Ok((target, grant, ctx))
+}
+
 /// Creates one booking.
 pub fn create_booking(
     conn: &mut DbConnection,
@@ -322,23 +352,7 @@ pub fn create_booking(
     draft: BookingDraft,
 ) -> ApiResult<BookingRow> {
     db::write_transaction(conn, |conn| {
-        let target = load_target(
-            conn,
-            draft.platform_id.as_deref(),
-            draft.equipment_id.as_deref(),
-            draft.stations,
-        )?;
-        let grant = authorise(
-            conn,
-            actor,
-            &target.platform,
-            draft.organisation_id.as_deref(),
-            draft.supervisor_id.as_deref(),
-        )?;
-        if let Some(request_id) = &draft.service_request_id {
-            crate::service_requests::check_bookable(conn, actor, request_id)?;
-        }
-        let ctx = load_context(conn, tz, &target, &grant.holder(actor), draft.span)?;
+        let (target, grant, ctx) = prepare(conn, actor, tz, &draft, draft.span)?;
         check(
             &ctx,
             &Ask {
@@ -387,23 +401,7 @@ pub fn create_series(
         )
     })?;
     db::write_transaction(conn, |conn| {
-        let target = load_target(
-            conn,
-            draft.platform_id.as_deref(),
-            draft.equipment_id.as_deref(),
-            draft.stations,
-        )?;
-        let grant = authorise(
-            conn,
-            actor,
-            &target.platform,
-            draft.organisation_id.as_deref(),
-            draft.supervisor_id.as_deref(),
-        )?;
-        if let Some(request_id) = &draft.service_request_id {
-            crate::service_requests::check_bookable(conn, actor, request_id)?;
-        }
-        let mut ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
+        let (target, grant, mut ctx) = prepare(conn, actor, tz, &draft, window)?;
         let mut accepted = Vec::new();
         let mut skipped = Vec::new();
         let mut conflicts = Vec::new();

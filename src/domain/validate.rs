@@ -69,6 +69,11 @@ impl Checks {
         value
     }
 
+    /// How many invalid fields so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

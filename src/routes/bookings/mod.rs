@@ -113,6 +113,23 @@ pub fn check_instant(checks: &mut Checks, field: &str, text: &str) -> i64 {
     })
 }
 
+/// Two instants that must be in order; the order is checked only when both are readable.
+pub fn check_span(
+    checks: &mut Checks,
+    start_field: &str,
+    start: &str,
+    end_field: &str,
+    end: &str,
+) -> Span {
+    let errors_before = checks.len();
+    let s = check_instant(checks, start_field, start);
+    let e = check_instant(checks, end_field, end);
+    if checks.len() == errors_before && s >= e {
+        checks.fail(end_field, "before_start", "la fin doit suivre le début");
+    }
+    Span::new(s, e)
+}
+
 pub fn check_learners(checks: &mut Checks, learners: &[LearnerCount]) -> Vec<(LearnerStatus, i32)> {
     let mut seen = Vec::new();
     for (i, l) in learners.iter().enumerate() {
@@ -132,11 +149,13 @@ pub fn check_learners(checks: &mut Checks, learners: &[LearnerCount]) -> Vec<(Le
 /// Checks the fields of a booking request.
 pub fn draft_of(body: NewBooking) -> ApiResult<BookingDraft> {
     let mut checks = Checks::new();
-    let start = check_instant(&mut checks, "starts_at", &body.starts_at);
-    let end = check_instant(&mut checks, "ends_at", &body.ends_at);
-    if checks.is_empty() && start >= end {
-        checks.fail("ends_at", "before_start", "la fin doit suivre le début");
-    }
+    let span = check_span(
+        &mut checks,
+        "starts_at",
+        &body.starts_at,
+        "ends_at",
+        &body.ends_at,
+    );
     if let Some(s) = body.stations {
         checks.range("stations", s, 1, 1000);
     }
@@ -149,7 +168,7 @@ pub fn draft_of(body: NewBooking) -> ApiResult<BookingDraft> {
         platform_id: body.platform_id.map(|u| u.to_string()),
         equipment_id: body.equipment_id.map(|u| u.to_string()),
         stations: body.stations,
-        span: Span::new(start, end),
+        span,
         organisation_id: body.organisation_id.map(|u| u.to_string()),
         supervisor_id: body.supervisor_id.map(|u| u.to_string()),
         learners,

@@ -12,11 +12,10 @@ use crate::db::closures::{ClosureFilter, ClosureRow, MaintenanceRow};
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::parse_events;
 use crate::domain::pagination::PageQuery;
-use crate::domain::time::Span;
 use crate::domain::validate::Checks;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::bookings::check_instant;
+use crate::routes::bookings::{check_instant, check_span};
 use crate::routes::created;
 use crate::routes::extract::JsonBody;
 use crate::routes::platforms::can_manage_platform;
@@ -153,11 +152,13 @@ async fn create_closure(
     let body = body.0;
     let mut checks = Checks::new();
     let name = checks.text("name", &body.name, 1, 200);
-    let start = check_instant(&mut checks, "starts_at", &body.starts_at);
-    let end = check_instant(&mut checks, "ends_at", &body.ends_at);
-    if checks.is_empty() && start >= end {
-        checks.fail("ends_at", "before_start", "la fin doit suivre le début");
-    }
+    let span = check_span(
+        &mut checks,
+        "starts_at",
+        &body.starts_at,
+        "ends_at",
+        &body.ends_at,
+    );
     checks.finish()?;
     let tz = state.timezone;
     let row = state
@@ -170,15 +171,15 @@ async fn create_closure(
                     scope: body.scope.as_str().to_owned(),
                     scope_id,
                     name,
-                    starts_at: start,
-                    ends_at: end,
+                    starts_at: span.start,
+                    ends_at: span.end,
                     source_uid: None,
                     created_by: Some(user.id.clone()),
                     created_at: db::now(),
                 };
                 db::closures::insert(conn, &row)?;
                 db::audit::record(conn, Some(&user.id), "closure", &row.id, "created", serde_json::json!({
-                    "scope": row.scope, "scope_id": row.scope_id, "name": row.name, "starts_at": start, "ends_at": end,
+                    "scope": row.scope, "scope_id": row.scope_id, "name": row.name, "starts_at": span.start, "ends_at": span.end,
                 }))?;
                 Ok(row)
             })
@@ -421,11 +422,13 @@ async fn create_maintenance_window(
     let body = body.0;
     let mut checks = Checks::new();
     let reason = checks.text("reason", &body.reason, 1, 1000);
-    let start = check_instant(&mut checks, "starts_at", &body.starts_at);
-    let end = check_instant(&mut checks, "ends_at", &body.ends_at);
-    if checks.is_empty() && start >= end {
-        checks.fail("ends_at", "before_start", "la fin doit suivre le début");
-    }
+    let span = check_span(
+        &mut checks,
+        "starts_at",
+        &body.starts_at,
+        "ends_at",
+        &body.ends_at,
+    );
     checks.finish()?;
     let tz = state.timezone;
     let equipment_id = body.equipment_id.to_string();
@@ -436,7 +439,7 @@ async fn create_maintenance_window(
                 &user,
                 tz,
                 &equipment_id,
-                Span::new(start, end),
+                span,
                 &reason,
                 body.force,
             )
@@ -517,11 +520,8 @@ async fn show_availability(
 ) -> ApiResult<web::Json<AvailabilityView>> {
     let q = query.into_inner();
     let mut checks = Checks::new();
-    let from = check_instant(&mut checks, "from", &q.from);
-    let to = check_instant(&mut checks, "to", &q.to);
-    if checks.is_empty() && from >= to {
-        checks.fail("to", "before_start", "la fin doit suivre le début");
-    }
+    let window = check_span(&mut checks, "from", &q.from, "to", &q.to);
+    let (from, to) = (window.start, window.end);
     if checks.is_empty() && to - from > MAX_AVAILABILITY_DAYS * 86_400 {
         checks.fail(
             "to",
@@ -540,7 +540,6 @@ async fn show_availability(
     let tz = state.timezone;
     let platform_id = q.platform_id.map(|u| u.to_string());
     let equipment_id = q.equipment_id.map(|u| u.to_string());
-    let window = Span::new(from, to);
     let (platform, free) = {
         let equipment_id = equipment_id.clone();
         state
