@@ -66,6 +66,7 @@ impl AppState {
         (name = "users", description = "Comptes, rôles et habilitations"),
         (name = "bookings", description = "Réservations, séries, fermetures, maintenance, disponibilités, agendas"),
         (name = "service_requests", description = "Demandes de prestation des entreprises"),
+        (name = "reports", description = "Usage réel, taux d'occupation et indicateurs du comité de pilotage"),
         (name = "operations", description = "Santé du service")
     )
 )]

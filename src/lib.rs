@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod rate_limit;
+pub mod reports;
 pub mod routes;
 pub mod service_requests;
 pub mod views;

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
+pub mod reports;
 pub mod schema;
 pub mod series;
 pub mod service_requests;

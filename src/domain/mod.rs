@@ -8,6 +8,7 @@ pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
 pub mod recurrence;
+pub mod reports;
 pub mod service_request;
 pub mod time;
 pub mod validate;

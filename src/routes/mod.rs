@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
+pub mod reports;
 pub mod service_requests;
 pub mod users;
 
@@ -36,6 +37,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     closures::configure(cfg);
     calendar::configure(cfg);
     service_requests::configure(cfg);
+    reports::configure(cfg);
     cfg.service(health::openapi_json);
 }
 

@@ -8,6 +8,7 @@ pub mod equipment;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
+pub mod reports;
 pub mod service_requests;
 pub mod usage;
 pub mod users;

@@ -1,0 +1,206 @@
+//! Reports as CSV for French spreadsheets: UTF-8 with a byte-order mark (so that Excel
+//! reads the accents), `;` between fields and a decimal comma (so that LibreOffice and
+//! Excel in French read numbers as numbers), one header row.
+
+use crate::domain::reports::{french_decimal, round_to};
+use crate::error::{ApiError, ApiResult};
+use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
+
+const FIGURE_HEADINGS: [&str; 18] = [
+    "séances réservées",
+    "séances annulées",
+    "absences",
+    "séances non renseignées",
+    "séances mixtes",
+    "heures réservées",
+    "heures utilisées",
+    "heures ouvertes (unités)",
+    "heures occupées (unités)",
+    "taux d'occupation (%)",
+    "heures utilisées par d'autres organisations",
+    "heures utilisées par des entreprises",
+    "heures-apprenants scolaires",
+    "heures-apprenants apprentis",
+    "heures-apprenants formation continue",
+    "heures-apprenants étudiants",
+    "heures-apprenants salariés d'entreprise",
+    "heures-apprenants recherche",
+];
+
+fn number(value: f64) -> String {
+    french_decimal(value)
+}
+
+fn percent(occupancy: Option<f64>) -> String {
+    occupancy
+        .map(|o| number(round_to(o * 100.0, 2)))
+        .unwrap_or_default()
+}
+
+fn figure_fields(f: &FiguresView) -> Vec<String> {
+    let l = &f.learner_hours;
+    vec![
+        f.sessions_booked.to_string(),
+        f.sessions_cancelled.to_string(),
+        f.sessions_no_show.to_string(),
+        f.sessions_unreported.to_string(),
+        f.mixed_sessions.to_string(),
+        number(f.hours_booked),
+        number(f.hours_used),
+        number(f.open_hours),
+        number(f.occupied_hours),
+        percent(f.occupancy),
+        number(f.shared_hours_used),
+        number(f.company_hours_used),
+        number(l.school),
+        number(l.apprentice),
+        number(l.continuing_education),
+        number(l.higher_education),
+        number(l.company),
+        number(l.research),
+    ]
+}
+
+fn write(rows: Vec<Vec<String>>) -> ApiResult<String> {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for row in rows {
+        writer
+            .write_record(&row)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// One row per group, then a total row.
+pub fn usage(report: &UsageReportView) -> ApiResult<String> {
+    let mut header: Vec<String> = report
+        .group_by
+        .iter()
+        .map(|d| d.heading().to_owned())
+        .collect();
+    if header.is_empty() {
+        header.push("périmètre".into());
+    }
+    header.extend(FIGURE_HEADINGS.iter().map(|h| h.to_string()));
+    let mut rows = vec![header];
+    for group in &report.groups {
+        let mut row: Vec<String> = group.keys.iter().map(|k| k.label.clone()).collect();
+        row.extend(figure_fields(&group.figures));
+        rows.push(row);
+    }
+    let mut total = vec![String::new(); report.group_by.len().max(1)];
+    total[0] = "Total".into();
+    total.extend(figure_fields(&report.total));
+    rows.push(total);
+    write(rows)
+}
+
+/// Indicators in long form, one figure a row (`année scolaire;rubrique;élément;indicateur;
+/// valeur`), which a spreadsheet filters or pivots as it likes.
+pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
+    let mut rows = vec![[
+        "année scolaire",
+        "rubrique",
+        "élément",
+        "indicateur",
+        "valeur",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
+    let mut push = |section: &str, element: &str, indicator: &str, value: String| {
+        rows.push(vec![
+            view.school_year.clone(),
+            section.to_owned(),
+            element.to_owned(),
+            indicator.to_owned(),
+            value,
+        ]);
+    };
+    let mut figures = |section: &str, element: &str, f: &FiguresView| {
+        for (heading, value) in FIGURE_HEADINGS.iter().zip(figure_fields(f)) {
+            push(section, element, heading, value);
+        }
+    };
+    figures("campus", "tout le campus", &view.campus);
+    for member in &view.members {
+        if let Some(f) = &member.platforms {
+            figures("plateaux du membre", &member.name, f);
+        }
+    }
+    let mut push = |section: &str, element: &str, indicator: &str, value: String| {
+        rows.push(vec![
+            view.school_year.clone(),
+            section.to_owned(),
+            element.to_owned(),
+            indicator.to_owned(),
+            value,
+        ]);
+    };
+    for member in &view.members {
+        let used = &member.as_user;
+        let section = "usage par le membre";
+        push(
+            section,
+            &member.name,
+            FIGURE_HEADINGS[0],
+            used.sessions_booked.to_string(),
+        );
+        push(
+            section,
+            &member.name,
+            FIGURE_HEADINGS[5],
+            number(used.hours_booked),
+        );
+        push(
+            section,
+            &member.name,
+            FIGURE_HEADINGS[6],
+            number(used.hours_used),
+        );
+    }
+    for (rank, p) in view.top_platforms_by_occupancy.iter().enumerate() {
+        let element = format!("{}. {}", rank + 1, p.name);
+        push(
+            "plateaux les plus occupés",
+            &element,
+            FIGURE_HEADINGS[9],
+            percent(p.occupancy),
+        );
+    }
+    for (rank, p) in view.top_platforms_by_shared_use.iter().enumerate() {
+        let element = format!("{}. {}", rank + 1, p.name);
+        push(
+            "plateaux les plus partagés",
+            &element,
+            FIGURE_HEADINGS[10],
+            number(p.shared_hours_used),
+        );
+    }
+    let r = &view.service_requests;
+    let euros = |cents: i64| number(cents as f64 / 100.0);
+    let days = |d: Option<f64>| d.map(number).unwrap_or_default();
+    for (label, value) in [
+        ("reçues", r.received.to_string()),
+        ("devisées", r.quoted.to_string()),
+        ("acceptées", r.accepted.to_string()),
+        ("livrées", r.delivered.to_string()),
+        (
+            "délai médian jusqu'au devis (jours)",
+            days(r.median_days_to_quote),
+        ),
+        (
+            "délai médian jusqu'à la livraison (jours)",
+            days(r.median_days_to_delivery),
+        ),
+        ("montant devisé HT (€)", euros(r.quoted_excl_vat_cents)),
+        ("montant facturé (€)", euros(r.invoiced_cents)),
+    ] {
+        push("demandes de prestation", "toutes", label, value);
+    }
+    write(rows)
+}
