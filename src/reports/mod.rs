@@ -351,8 +351,13 @@ pub fn usage_report(
         .into_iter()
         .collect();
 
-    // Periods of time in order, everything else by name.
-    let mut groups: Vec<(GroupKey, Totals)> = sessions.into_iter().collect();
+    // Periods of time in order, everything else by name; without grouping, the total
+    // says it all.
+    let mut groups: Vec<(GroupKey, Totals)> = if dimensions.is_empty() {
+        Vec::new()
+    } else {
+        sessions.into_iter().collect()
+    };
     groups.sort_by_cached_key(|(key, _)| {
         dimensions
             .iter()

@@ -1492,6 +1492,20 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
                 None,
             ),
         ),
+        // Reports: every role reads usage within its scope; indicators are for the director
+        // and the steering committee.
+        case(
+            Method::GET,
+            "/api/v1/reports/usage",
+            READ,
+            fixed(api("/reports/usage?group_by=platform,month"), None),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/indicators",
+            [200, 403, 403, 403, 200, 401],
+            fixed(api("/reports/indicators"), None),
+        ),
     ]
 }
 

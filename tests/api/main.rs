@@ -10,6 +10,7 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod reports;
 mod service_requests;
 mod usage;
 mod users;

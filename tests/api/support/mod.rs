@@ -505,6 +505,47 @@ macro_rules! on_both_databases {
 }
 
 impl TestApp {
+    /// Puts a booking at a fixed instant (RFC 3339), as time travel: reports need sessions
+    /// on known past days, and the API only books ahead.
+    pub async fn place_booking(&self, booking_id: &str, starts_at: &str, ends_at: &str) {
+        use diesel::prelude::*;
+        use plateaux::db::schema::bookings;
+        let pool = self.pool.clone();
+        let id = booking_id.to_owned();
+        let start = chrono::DateTime::parse_from_rfc3339(starts_at)
+            .expect("instant")
+            .timestamp();
+        let end = chrono::DateTime::parse_from_rfc3339(ends_at)
+            .expect("instant")
+            .timestamp();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::update(bookings::table.find(id))
+                .set((bookings::starts_at.eq(start), bookings::ends_at.eq(end)))
+                .execute(&mut conn)
+        })
+        .await
+        .expect("block")
+        .expect("update");
+    }
+
+    /// Moves the submission of a service request `days` back in time.
+    pub async fn backdate_request(&self, request_id: &str, days: i64) {
+        use diesel::prelude::*;
+        use plateaux::db::schema::service_requests;
+        let pool = self.pool.clone();
+        let id = request_id.to_owned();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::update(service_requests::table.find(id))
+                .set(service_requests::created_at.eq(service_requests::created_at - days * 86_400))
+                .execute(&mut conn)
+        })
+        .await
+        .expect("block")
+        .expect("update");
+    }
+
     /// Moves a booking `days` back in time. Bookings can only be made ahead through the
     /// API; what happens after a session (usage, reports) needs sessions in the past.
     pub async fn move_booking_back(&self, booking_id: &str, days: i64) {
