@@ -58,14 +58,16 @@ pub fn occupancy_by_month(
         let mut chart = ChartBuilder::on(&plot)
             .caption(title, ("sans-serif", 20))
             .margin(16)
+            .margin_right(48)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(0..months.len().max(1), 0.0..top.min(100.0))
+            .build_cartesian_2d(0..months.len().saturating_sub(1).max(1), 0.0..top.min(100.0))
             .map_err(|e| draw_error(&e))?;
         chart
             .configure_mesh()
             .x_labels(months.len().max(1))
             .x_label_formatter(&|i| months.get(*i).cloned().unwrap_or_default())
+            .light_line_style(RGBColor(236, 236, 236))
             .y_desc("taux d'occupation (%)")
             .y_label_formatter(&|v| format!("{v:.0} %"))
             .draw()
@@ -85,7 +87,11 @@ pub fn occupancy_by_month(
                 })
                 .collect();
             chart
-                .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                .map_err(|e| draw_error(&e))?;
+            // Dots show the months even when a line has a single point.
+            chart
+                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
                 .map_err(|e| draw_error(&e))?;
             let name = report.names.describe(Dimension::Platform, platform).1;
             let y = 10 + 22 * index as i32;
