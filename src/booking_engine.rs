@@ -13,6 +13,7 @@ use crate::domain::booking::{
     check, check_closure, initial_status, Ask, Booker, BookingContext, BookingStatus,
     EquipmentRules, LearnerStatus, LiveBooking, PlatformRules, Refusal, SeriesMode,
 };
+use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::{EquipmentStatus, OrganisationKind, Role, WhoMayBook};
 use crate::error::{ApiError, ApiResult};
@@ -36,6 +37,7 @@ pub struct BookingDraft {
 /// The platform and equipment a draft is about, loaded and locked.
 struct Target {
     platform: PlatformRow,
+    opening_hours: Vec<WeeklyInterval>,
     equipment: Option<EquipmentRow>,
 }
 
@@ -62,8 +64,10 @@ fn load_target(
         }
         _ => {}
     }
+    // The row that serialises conflicting bookings is read and locked at once: the item
+    // for an equipment booking, the platform for a station booking.
     let equipment = match equipment_id {
-        Some(id) => Some(db::equipment::find(conn, id)?.ok_or_else(|| {
+        Some(id) => Some(db::equipment::find_locked(conn, id)?.ok_or_else(|| {
             ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
         })?),
         None => None,
@@ -86,20 +90,26 @@ fn load_target(
             ))
         }
     };
-    db::bookings::lock_for_booking(
-        conn,
-        &platform_id,
-        equipment.as_ref().map(|e| e.id.as_str()),
-    )?;
-    let platform = db::platforms::find(conn, &platform_id)?.ok_or_else(|| {
+    let unknown = || {
         ApiError::field(
             "platform_id",
             "unknown_reference",
             "plateau technique inconnu",
         )
-    })?;
+    };
+    let (platform, opening_hours) = if equipment.is_some() {
+        db::platforms::find_with_hours(conn, &platform_id)?.ok_or_else(unknown)?
+    } else {
+        let platform = db::platforms::find_locked(conn, &platform_id)?.ok_or_else(unknown)?;
+        let hours = db::platforms::opening_hours_of(conn, std::slice::from_ref(&platform.id))?
+            .into_iter()
+            .map(|(_, interval)| interval)
+            .collect();
+        (platform, hours)
+    };
     Ok(Target {
         platform,
+        opening_hours,
         equipment,
     })
 }
@@ -112,10 +122,6 @@ fn load_context(
     window: Span,
 ) -> ApiResult<BookingContext> {
     let p = &target.platform;
-    let opening_hours = db::platforms::opening_hours_of(conn, std::slice::from_ref(&p.id))?
-        .into_iter()
-        .map(|(_, interval)| interval)
-        .collect();
     let equipment = match &target.equipment {
         Some(e) => Some((
             e.id.clone(),
@@ -140,7 +146,7 @@ fn load_context(
         platform: PlatformRules {
             name: p.name.clone(),
             stations: p.stations,
-            opening_hours,
+            opening_hours: target.opening_hours.clone(),
             min_notice_hours: p.min_notice_hours,
             max_horizon_days: p.max_horizon_days,
             max_duration_minutes: p.max_duration_minutes,
@@ -202,13 +208,15 @@ fn authorise(
             "Vous ne pouvez réserver que pour votre propre organisation.",
         ));
     }
-    let organisation = db::organisations::find(conn, &organisation_id)?.ok_or_else(|| {
-        ApiError::field(
-            "organisation_id",
-            "unknown_reference",
-            "organisation inconnue",
-        )
-    })?;
+    let (organisation, member_of_platform_campus) =
+        db::organisations::find_with_membership(conn, &organisation_id, &platform.campus_id)?
+            .ok_or_else(|| {
+                ApiError::field(
+                    "organisation_id",
+                    "unknown_reference",
+                    "organisation inconnue",
+                )
+            })?;
     if let Some(supervisor) = supervisor_id {
         let user = db::users::find(conn, supervisor)?
             .filter(|u| u.active)
@@ -232,11 +240,7 @@ fn authorise(
         organisation_id: &organisation_id,
         organisation_is_company: OrganisationKind::from_db(&organisation.kind)?
             == OrganisationKind::Company,
-        member_of_platform_campus: db::organisations::is_member(
-            conn,
-            &organisation_id,
-            &platform.campus_id,
-        )?,
+        member_of_platform_campus,
         manages_platform: manages,
     };
     let status = initial_status(
@@ -1025,7 +1029,8 @@ pub fn create_maintenance(
     force: bool,
 ) -> ApiResult<(db::closures::MaintenanceRow, Vec<String>)> {
     db::write_transaction(conn, |conn| {
-        let equipment = db::equipment::find(conn, equipment_id)?.ok_or_else(|| {
+        // Locked like a booking of the item, so that no booking slips in meanwhile.
+        let equipment = db::equipment::find_locked(conn, equipment_id)?.ok_or_else(|| {
             ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
         })?;
         if !manages(conn, actor, &equipment.platform_id)? {
@@ -1033,7 +1038,6 @@ pub fn create_maintenance(
                 "Seuls les responsables du plateau et l'administration planifient la maintenance.",
             ));
         }
-        db::bookings::lock_for_booking(conn, &equipment.platform_id, Some(&equipment.id))?;
         let overlapping = db::bookings::live_on_equipment(conn, equipment_id, span)?;
         if !overlapping.is_empty() && !force {
             let listed: Vec<_> = overlapping
@@ -1113,9 +1117,11 @@ pub fn availability(
             ))
         }
     };
-    let platform = db::platforms::find(conn, &platform_id)?.ok_or_else(ApiError::not_found)?;
+    let (platform, opening_hours) =
+        db::platforms::find_with_hours(conn, &platform_id)?.ok_or_else(ApiError::not_found)?;
     let target = Target {
         platform,
+        opening_hours,
         equipment,
     };
     // Nobody's qualifications matter here: the holder is left out.

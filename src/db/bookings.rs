@@ -52,30 +52,6 @@ const LIVE: [&str; 2] = ["pending", "confirmed"];
 /// starts at most this long before it, which bounds every range scan of the time index.
 pub const MAX_BOOKING_SECONDS: i64 = 7 * 86_400;
 
-/// Serialises the booking writes that could conflict: those of one equipment item (locking
-/// its row), or those of one platform's stations (locking the platform row), until the
-/// transaction ends on PostgreSQL. On SQLite the `BEGIN IMMEDIATE` of `write_transaction`
-/// already holds the database's write lock.
-pub fn lock_for_booking(
-    conn: &mut DbConnection,
-    platform_id: &str,
-    equipment_id: Option<&str>,
-) -> ApiResult<()> {
-    if let DbConnection::Postgresql(pg) = conn {
-        let (sql, id) = match equipment_id {
-            Some(e) => ("SELECT id FROM equipment WHERE id = $1 FOR UPDATE", e),
-            None => (
-                "SELECT id FROM platforms WHERE id = $1 FOR UPDATE",
-                platform_id,
-            ),
-        };
-        diesel::sql_query(sql)
-            .bind::<diesel::sql_types::Text, _>(id)
-            .execute(pg)?;
-    }
-    Ok(())
-}
-
 pub fn insert(
     conn: &mut DbConnection,
     row: &BookingRow,

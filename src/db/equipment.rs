@@ -71,6 +71,25 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<EquipmentRow>
         .optional()?)
 }
 
+/// Reads an item and, on PostgreSQL, locks its row until the end of the transaction: the
+/// bookings of one item are written one at a time. (SQLite's `BEGIN IMMEDIATE` already
+/// serialises every writer.)
+pub fn find_locked(conn: &mut DbConnection, id: &str) -> ApiResult<Option<EquipmentRow>> {
+    Ok(match conn {
+        DbConnection::Postgresql(pg) => equipment::table
+            .find(id)
+            .select(EquipmentRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(lite) => equipment::table
+            .find(id)
+            .select(EquipmentRow::as_select())
+            .first(lite)
+            .optional()?,
+    })
+}
+
 pub fn find_by_inventory_number(
     conn: &mut DbConnection,
     number: &str,

@@ -80,6 +80,28 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OrganisationR
         .optional()?)
 }
 
+/// An organisation and whether it is a member of `campus_id`, in one query.
+pub fn find_with_membership(
+    conn: &mut DbConnection,
+    id: &str,
+    campus_id: &str,
+) -> ApiResult<Option<(OrganisationRow, bool)>> {
+    let row: Option<(OrganisationRow, Option<String>)> = organisations::table
+        .left_join(
+            campus_memberships::table.on(campus_memberships::organisation_id
+                .eq(organisations::id)
+                .and(campus_memberships::campus_id.eq(campus_id))),
+        )
+        .filter(organisations::id.eq(id))
+        .select((
+            OrganisationRow::as_select(),
+            campus_memberships::campus_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(organisation, membership)| (organisation, membership.is_some())))
+}
+
 pub fn find_by_siret(conn: &mut DbConnection, siret: &str) -> ApiResult<Option<OrganisationRow>> {
     Ok(organisations::table
         .filter(organisations::siret.eq(siret))

@@ -79,6 +79,56 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<PlatformRow>>
         .optional()?)
 }
 
+/// Reads a platform and, on PostgreSQL, locks its row until the end of the transaction:
+/// the station bookings of one platform are written one at a time.
+pub fn find_locked(conn: &mut DbConnection, id: &str) -> ApiResult<Option<PlatformRow>> {
+    Ok(match conn {
+        DbConnection::Postgresql(pg) => platforms::table
+            .find(id)
+            .select(PlatformRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(lite) => platforms::table
+            .find(id)
+            .select(PlatformRow::as_select())
+            .first(lite)
+            .optional()?,
+    })
+}
+
+/// A platform with its opening hours, in one query.
+pub fn find_with_hours(
+    conn: &mut DbConnection,
+    id: &str,
+) -> ApiResult<Option<(PlatformRow, Vec<WeeklyInterval>)>> {
+    let rows: Vec<(PlatformRow, Option<(i16, i32, i32)>)> = platforms::table
+        .left_join(poi::table)
+        .filter(platforms::id.eq(id))
+        .select((
+            PlatformRow::as_select(),
+            (poi::weekday, poi::opens_minute, poi::closes_minute).nullable(),
+        ))
+        .order((poi::weekday, poi::opens_minute))
+        .load(conn)?;
+    let mut rows = rows.into_iter().peekable();
+    let Some((platform, _)) = rows.peek().cloned() else {
+        return Ok(None);
+    };
+    let hours = rows
+        .filter_map(|(_, interval)| interval)
+        .map(|(day, opens, closes)| {
+            Ok(WeeklyInterval {
+                weekday: Weekday::from_number(day)
+                    .ok_or_else(|| ApiError::internal(format!("weekday {day} in the database")))?,
+                opens_minute: opens,
+                closes_minute: closes,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Some((platform, hours)))
+}
+
 pub fn find_by_owner_and_name(
     conn: &mut DbConnection,
     owner: &str,

@@ -61,7 +61,10 @@ pub fn occupancy_by_month(
             .margin_right(48)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(0..months.len().saturating_sub(1).max(1), 0.0..top.min(100.0))
+            .build_cartesian_2d(
+                0..months.len().saturating_sub(1).max(1),
+                0.0..top.min(100.0),
+            )
             .map_err(|e| draw_error(&e))?;
         chart
             .configure_mesh()
@@ -91,7 +94,11 @@ pub fn occupancy_by_month(
                 .map_err(|e| draw_error(&e))?;
             // Dots show the months even when a line has a single point.
             chart
-                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, colour.filled())),
+                )
                 .map_err(|e| draw_error(&e))?;
             let name = report.names.describe(Dimension::Platform, platform).1;
             let y = 10 + 22 * index as i32;
