@@ -102,7 +102,9 @@ pub fn find_with_hours(
     conn: &mut DbConnection,
     id: &str,
 ) -> ApiResult<Option<(PlatformRow, Vec<WeeklyInterval>)>> {
-    let rows: Vec<(PlatformRow, Option<(i16, i32, i32)>)> = platforms::table
+    // (weekday, opens, closes) of each interval; none for a platform without hours.
+    type Interval = Option<(i16, i32, i32)>;
+    let rows: Vec<(PlatformRow, Interval)> = platforms::table
         .left_join(poi::table)
         .filter(platforms::id.eq(id))
         .select((
