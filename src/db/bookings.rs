@@ -11,8 +11,10 @@ use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
 use crate::domain::time::Span;
 use crate::error::ApiResult;
 
+// None is written as NULL rather than DEFAULT (the same for these columns): diesel can then
+// keep the INSERT prepared on PostgreSQL instead of parsing it for every booking.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = bookings)]
+#[diesel(table_name = bookings, treat_none_as_default_value = false)]
 pub struct BookingRow {
     pub id: String,
     pub platform_id: String,
