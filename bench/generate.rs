@@ -3,12 +3,24 @@
 //! `PLATEAUX_DATABASE_URL` with multi-row inserts. Deterministic: the same arguments give the
 //! same campus shape and the same booking pattern.
 //!
+//! Past confirmed sessions get usage records as in real life: about 85 % recorded (actual
+//! times a little inside the booking, headcount by learner status, machine time), 3 % no
+//! shows, the rest left unreported. The campus closes at Christmas and for three weeks in
+//! August, each platform one day a year, and each equipment item has a maintenance
+//! morning about every twelve weeks; no booking falls in them.
+//!
+//! Works on PostgreSQL and SQLite URLs alike (`sqlite:///tmp/bench.db`).
+//!
 //! Usage: plateaux-bench-data <bookings> <output directory>
-//! Writes `<output>/equipment.txt`, `<output>/platforms.txt` (ids, one a line) and
-//! `<output>/first_free_day.txt` (the first date with no booking, YYYY-MM-DD).
+//! Writes `<output>/equipment.txt`, `<output>/platforms.txt` (ids, one a line),
+//! `<output>/first_free_day.txt` (the first date with no booking, YYYY-MM-DD) and
+//! `<output>/report_school_year.txt` (the last school year fully in the past, `2025-2026`:
+//! the report benchmarks use it).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+
+use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::connection::SimpleConnection;
@@ -26,6 +38,8 @@ const STATIONS: i32 = 14;
 /// Equipment slots of a day, local minutes: 08–10, 10–12, 13:30–15:30, 15:30–17:30.
 const SLOTS: [(i32, i32); 4] = [(480, 600), (600, 720), (810, 930), (930, 1050)];
 const BATCH: usize = 500;
+/// A maintenance morning, local minutes.
+const MAINTENANCE: (i32, i32) = (480, 720);
 
 pub const ADMIN_EMAIL: &str = "bench-admin@bench.test";
 pub const ADMIN_PASSWORD: &str = "bench-password-2027";
@@ -62,6 +76,7 @@ fn main() {
     let started = std::time::Instant::now();
     let tz = chrono_tz::Europe::Paris;
     let BenchCampus {
+        campus_id,
         platforms,
         equipment,
         organisations,
@@ -82,16 +97,40 @@ fn main() {
     let today = Utc::now().with_timezone(&tz).date_naive();
     let first_day = today - Duration::days(913);
     let last_day = today + Duration::days(182);
-    let days: Vec<NaiveDate> = (0..=(last_day - first_day).num_days())
+    let weekdays: Vec<NaiveDate> = (0..=(last_day - first_day).num_days())
         .map(|d| first_day + Duration::days(d))
         .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
         .collect();
+    let Closed {
+        campus: campus_closed,
+        platform: platform_closed,
+    } = closures(
+        &mut conn, &campus_id, &platforms, first_day, last_day, &tz, &admin_id,
+    );
+    let days: Vec<NaiveDate> = weekdays
+        .into_iter()
+        .filter(|d| !campus_closed.contains(d))
+        .collect();
+    let maintenance = maintenance(&mut conn, &equipment, &days, &tz, &admin_id);
+    let today_school_year = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    std::fs::write(
+        out.join("report_school_year.txt"),
+        format!("{}-{}\n", today_school_year - 1, today_school_year),
+    )
+    .unwrap();
     // About 6 % of the bookings hold stations (class sessions), the rest equipment items,
     // spread evenly over the three years.
-    let station_sessions = days.len() * PLATFORMS * 2;
+    let open_platform_days = days.len() * PLATFORMS - platform_closed.len();
+    let station_sessions = open_platform_days * 2;
     let wanted_stations = (total as f64 * 0.06).min(station_sessions as f64);
     let station_per_thousand = ((wanted_stations / station_sessions as f64) * 1000.0).ceil() as u64;
-    let equipment_slots = days.len() * equipment.len() * SLOTS.len();
+    // Maintenance mornings take two slots; closed platform days take them all.
+    let equipment_slots =
+        open_platform_days * EQUIPMENT_PER_PLATFORM * SLOTS.len() - maintenance.len() * 2;
     let wanted_equipment = total as f64 - wanted_stations;
     let per_thousand = ((wanted_equipment / equipment_slots as f64) * 1000.0).ceil() as u64;
     assert!(
@@ -113,12 +152,15 @@ fn main() {
     let mut rng = Lcg(2027);
     let now = db::now();
     let mut rows = Rows {
-        admin_id,
+        admin_id: admin_id.clone(),
         ..Rows::default()
     };
     let mut written = 0usize;
-    'days: for day in &days {
+    'days: for (d, day) in days.iter().enumerate() {
         for (p, platform_id) in platforms.iter().enumerate() {
+            if platform_closed.contains(&(p, *day)) {
+                continue;
+            }
             for (half, (start, end)) in [(480, 720), (810, 1050)].into_iter().enumerate() {
                 if written >= total {
                     break 'days;
@@ -126,7 +168,12 @@ fn main() {
                 if !rng.chance(station_per_thousand) {
                     continue;
                 }
-                let org = &organisations[(p + half * 5 + day.ordinal() as usize) % ORGANISATIONS];
+                // Mostly the owner's classes, two in five another member's.
+                let org = if rng.chance(600) {
+                    &organisations[p % ORGANISATIONS]
+                } else {
+                    &organisations[(p + half * 5 + day.ordinal() as usize) % ORGANISATIONS]
+                };
                 let slot = Slot {
                     platform_id,
                     equipment_id: None,
@@ -134,6 +181,9 @@ fn main() {
                     start: date_at_minute(*day, start, &tz),
                     end: date_at_minute(*day, end, &tz),
                     organisation_id: org,
+                    machine_id: &equipment
+                        [p * EQUIPMENT_PER_PLATFORM + (d + half) % EQUIPMENT_PER_PLATFORM]
+                        .0,
                 };
                 rows.push(&mut rng, slot, now);
                 written += 1;
@@ -144,17 +194,24 @@ fn main() {
                 .skip(p * EQUIPMENT_PER_PLATFORM)
                 .take(EQUIPMENT_PER_PLATFORM)
             {
+                let serviced = maintenance.contains(&(e, d));
                 for (start, end) in SLOTS {
                     if written >= total {
                         break 'days;
                     }
+                    if serviced && start < MAINTENANCE.1 {
+                        continue;
+                    }
                     if !rng.chance(per_thousand) {
                         continue;
                     }
+                    // 5 % companies, a quarter other members, the rest the owner.
                     let org = if rng.chance(50) {
                         &organisations[ORGANISATIONS + e % COMPANIES]
+                    } else if rng.chance(260) {
+                        &organisations[(p + e % 11 + 1) % ORGANISATIONS]
                     } else {
-                        &organisations[(p + e) % ORGANISATIONS]
+                        &organisations[p % ORGANISATIONS]
                     };
                     let slot = Slot {
                         platform_id,
@@ -163,6 +220,7 @@ fn main() {
                         start: date_at_minute(*day, start, &tz),
                         end: date_at_minute(*day, end, &tz),
                         organisation_id: org,
+                        machine_id: equipment_id,
                     };
                     rows.push(&mut rng, slot, now);
                     written += 1;
@@ -177,6 +235,124 @@ fn main() {
     }
     rows.flush(&mut conn);
     println!("\r{written} bookings on {} platforms and {} equipment items, {} weekdays from {first_day} to {last_day}, in {:.1} s", platforms.len(), equipment.len(), days.len(), started.elapsed().as_secs_f64());
+}
+
+/// Days without bookings: the campus's (Christmas, three weeks in August) and each
+/// platform's own one day a year, as `(platform index, day)`.
+struct Closed {
+    campus: HashSet<NaiveDate>,
+    platform: HashSet<(usize, NaiveDate)>,
+}
+
+/// Writes the closures of the generated period: campus holidays every year and one day a
+/// year for each platform (a weekday, none of the campus's).
+fn closures(
+    conn: &mut DbConnection,
+    campus_id: &str,
+    platforms: &[String],
+    first: NaiveDate,
+    last: NaiveDate,
+    tz: &chrono_tz::Tz,
+    admin_id: &str,
+) -> Closed {
+    let now = db::now();
+    let mut values = Vec::new();
+    let mut closed = Closed {
+        campus: HashSet::new(),
+        platform: HashSet::new(),
+    };
+    let close = |values: &mut Vec<String>,
+                 scope: &str,
+                 scope_id: &str,
+                 name: &str,
+                 from: NaiveDate,
+                 to: NaiveDate| {
+        values.push(format!(
+            "('{}','{scope}','{scope_id}','{name}',{},{},NULL,'{admin_id}',{now})",
+            db::new_id(),
+            date_at_minute(from, 0, tz),
+            date_at_minute(to + Duration::days(1), 0, tz),
+        ));
+    };
+    for year in first.year() - 1..=last.year() {
+        let spans = [
+            (
+                "Vacances de Noël",
+                NaiveDate::from_ymd_opt(year, 12, 24).unwrap(),
+                NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap(),
+            ),
+            (
+                "Fermeture estivale",
+                NaiveDate::from_ymd_opt(year, 8, 1).unwrap(),
+                NaiveDate::from_ymd_opt(year, 8, 21).unwrap(),
+            ),
+        ];
+        for (name, from, to) in spans {
+            if to < first || from > last {
+                continue;
+            }
+            close(&mut values, "campus", campus_id, name, from, to);
+            let mut day = from;
+            while day <= to {
+                closed.campus.insert(day);
+                day += Duration::days(1);
+            }
+        }
+    }
+    for (p, platform_id) in platforms.iter().enumerate() {
+        // A weekday in late spring, another for each platform.
+        let mut year = first.year();
+        while year <= last.year() {
+            let mut day = NaiveDate::from_ymd_opt(year, 5, 2).unwrap() + Duration::days(p as i64);
+            while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                day += Duration::days(1);
+            }
+            if day >= first && day <= last {
+                close(&mut values, "platform", platform_id, "Inventaire", day, day);
+                closed.platform.insert((p, day));
+            }
+            year += 1;
+        }
+    }
+    conn.batch_execute(&format!("INSERT INTO closures VALUES {}", values.join(",")))
+        .expect("closures");
+    closed
+}
+
+/// Writes a maintenance morning for each equipment item about every 61 weekdays (offset by
+/// item) and returns them as `(equipment index, day index)`.
+fn maintenance(
+    conn: &mut DbConnection,
+    equipment: &[(String, String)],
+    days: &[NaiveDate],
+    tz: &chrono_tz::Tz,
+    admin_id: &str,
+) -> HashSet<(usize, usize)> {
+    let now = db::now();
+    let mut windows = HashSet::new();
+    let mut values = Vec::new();
+    for (e, (equipment_id, _)) in equipment.iter().enumerate() {
+        for (d, day) in days.iter().enumerate() {
+            if (d + e * 7) % 61 != 0 {
+                continue;
+            }
+            values.push(format!(
+                "('{}','{equipment_id}',{},{},'Entretien préventif','{admin_id}',{now})",
+                db::new_id(),
+                date_at_minute(*day, MAINTENANCE.0, tz),
+                date_at_minute(*day, MAINTENANCE.1, tz),
+            ));
+            windows.insert((e, d));
+        }
+    }
+    for chunk in values.chunks(BATCH) {
+        conn.batch_execute(&format!(
+            "INSERT INTO maintenance_windows VALUES {}",
+            chunk.join(",")
+        ))
+        .expect("maintenance windows");
+    }
+    windows
 }
 
 /// Equipment slots after the generated bookings, for the booking-creation load:
@@ -210,6 +386,7 @@ fn write_free_slots(
 
 /// Organisations, platforms, equipment, one qualification and the bench administrator.
 struct BenchCampus {
+    campus_id: String,
     platforms: Vec<String>,
     /// `(equipment id, platform id)`.
     equipment: Vec<(String, String)>,
@@ -292,6 +469,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
     )
     .expect("qualification");
     BenchCampus {
+        campus_id,
         platforms,
         equipment,
         organisations,
@@ -334,8 +512,18 @@ struct Rows {
     admin_id: String,
     bookings: String,
     learners: String,
+    usages: String,
+    usage_learners: String,
+    usage_equipment: String,
     count: usize,
     statements: Vec<String>,
+}
+
+fn append(list: &mut String, row: std::fmt::Arguments) {
+    if !list.is_empty() {
+        list.push(',');
+    }
+    list.write_fmt(row).unwrap();
 }
 
 const STATUSES: [&str; 6] = [
@@ -355,6 +543,9 @@ struct Slot<'a> {
     start: i64,
     end: i64,
     organisation_id: &'a str,
+    /// The equipment item whose machine time a record notes: the booked one, or one of the
+    /// platform's for a class session.
+    machine_id: &'a str,
 }
 
 impl Rows {
@@ -366,6 +557,7 @@ impl Rows {
             start,
             end,
             organisation_id,
+            machine_id,
         } = slot;
         let id = db::new_id();
         let status = if start > now {
@@ -392,13 +584,19 @@ impl Rows {
         .unwrap();
         let first = STATUSES[(rng.next() % 4) as usize];
         let headcount = if stations.as_str() == "NULL" { 1 } else { 12 };
-        if !self.learners.is_empty() {
-            self.learners.push(',');
-        }
-        if headcount > 1 && rng.chance(150) {
-            write!(self.learners, "('{id}','school',8),('{id}','apprentice',4)").unwrap();
+        let group: &[(&str, u64)] = if headcount > 1 && rng.chance(150) {
+            &[("school", 8), ("apprentice", 4)]
         } else {
-            write!(self.learners, "('{id}','{first}',{headcount})").unwrap();
+            &[(first, headcount)]
+        };
+        for (status, count) in group {
+            append(
+                &mut self.learners,
+                format_args!("('{id}','{status}',{count})"),
+            );
+        }
+        if status == "confirmed" && end <= now {
+            self.record(rng, &id, start, end, group, machine_id, headcount == 1);
         }
         self.count += 1;
         if self.count % BATCH == 0 {
@@ -406,16 +604,88 @@ impl Rows {
         }
     }
 
+    /// The usage record of a past session: 85 % recorded, 3 % no-shows, the rest none.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        rng: &mut Lcg,
+        id: &str,
+        start: i64,
+        end: i64,
+        group: &[(&str, u64)],
+        machine_id: &str,
+        equipment_slot: bool,
+    ) {
+        let admin = &self.admin_id;
+        let draw = rng.next() % 1000;
+        if draw >= 880 {
+            return;
+        }
+        let recorded_at = end + 600 + (rng.next() % 7200) as i64;
+        if draw < 30 {
+            append(
+                &mut self.usages,
+                format_args!(
+                    "('{id}',TRUE,NULL,NULL,'',FALSE,'','{admin}',{recorded_at},{recorded_at})"
+                ),
+            );
+            return;
+        }
+        let actual_start = start + (rng.next() % 4) as i64 * 300;
+        let actual_end = end - (rng.next() % 5) as i64 * 300;
+        let incident = rng.chance(10);
+        let (incident, note) = if incident {
+            ("TRUE", "Arrêt d''urgence déclenché")
+        } else {
+            ("FALSE", "")
+        };
+        let consumables = if rng.chance(200) {
+            "Plaques, forets"
+        } else {
+            ""
+        };
+        append(
+            &mut self.usages,
+            format_args!("('{id}',FALSE,{actual_start},{actual_end},'{consumables}',{incident},'{note}','{admin}',{recorded_at},{recorded_at})"),
+        );
+        for (status, count) in group {
+            // A few learners of a class are missing.
+            let present = count - rng.next() % (count / 4 + 1);
+            append(
+                &mut self.usage_learners,
+                format_args!("('{id}','{status}',{present})"),
+            );
+        }
+        let minutes = (actual_end - actual_start) / 60;
+        let machine = if equipment_slot {
+            Some(minutes * (60 + (rng.next() % 36) as i64) / 100)
+        } else if rng.chance(300) {
+            Some(30 + (rng.next() % 91) as i64)
+        } else {
+            None
+        };
+        if let Some(machine) = machine {
+            append(
+                &mut self.usage_equipment,
+                format_args!("('{id}','{machine_id}',{})", machine.max(1)),
+            );
+        }
+    }
+
     fn cut(&mut self) {
-        if !self.bookings.is_empty() {
-            self.statements.push(format!(
-                "INSERT INTO bookings VALUES {}",
-                std::mem::take(&mut self.bookings)
-            ));
-            self.statements.push(format!(
-                "INSERT INTO booking_learners VALUES {}",
-                std::mem::take(&mut self.learners)
-            ));
+        for (table, rows) in [
+            ("bookings", &mut self.bookings),
+            ("booking_learners", &mut self.learners),
+            ("booking_usages", &mut self.usages),
+            ("booking_usage_learners", &mut self.usage_learners),
+            ("booking_usage_equipment", &mut self.usage_equipment),
+        ] {
+            if !rows.is_empty() {
+                self.statements.push(format!(
+                    "INSERT INTO {table} VALUES {}",
+                    std::mem::take(rows)
+                ));
+            }
         }
     }
 

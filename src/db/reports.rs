@@ -65,7 +65,12 @@ where
                     Bind::Int(v) => query.bind::<BigInt, _>(*v),
                 };
             }
-            Ok(query.load(pg)?)
+            // Report queries cost enough for PostgreSQL to compile them (JIT), which takes
+            // longer than running them: about a second per query on the bench data.
+            Ok(pg.transaction::<_, diesel::result::Error, _>(|pg| {
+                diesel::sql_query("SET LOCAL jit = off").execute(pg)?;
+                query.load(pg)
+            })?)
         }
         DbConnection::Sqlite(lite) => {
             let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
@@ -199,8 +204,6 @@ pub struct SessionSums {
     #[diesel(sql_type = BigInt)]
     pub sessions_unreported: i64,
     #[diesel(sql_type = BigInt)]
-    pub mixed_sessions: i64,
-    #[diesel(sql_type = BigInt)]
     pub seconds_booked: i64,
     #[diesel(sql_type = BigInt)]
     pub seconds_used: i64,
@@ -213,7 +216,8 @@ pub struct SessionSums {
 }
 
 /// Sessions booked, cancelled, not shown, unreported and their hours, by group. Only
-/// confirmed sessions count as booked; a record of use exists only for those.
+/// confirmed sessions count as booked; a record of use exists only for those. Mixed
+/// sessions are counted by `learner_sums`, which reads the recorded learners anyway.
 pub fn session_sums(
     conn: &mut DbConnection,
     filter: &ReportFilter,
@@ -233,7 +237,6 @@ pub fn session_sums(
          CAST(COUNT(CASE WHEN b.status = 'cancelled' THEN 1 END) AS BIGINT) AS sessions_cancelled, \
          CAST(COUNT(CASE WHEN u.no_show THEN 1 END) AS BIGINT) AS sessions_no_show, \
          CAST(COUNT(CASE WHEN b.status = 'confirmed' AND u.booking_id IS NULL AND b.ends_at <= ? THEN 1 END) AS BIGINT) AS sessions_unreported, \
-         CAST(COUNT(CASE WHEN NOT u.no_show AND (SELECT COUNT(*) FROM booking_usage_learners ml WHERE ml.booking_id = u.booking_id) > 1 THEN 1 END) AS BIGINT) AS mixed_sessions, \
          CAST(COALESCE(SUM(CASE WHEN b.status = 'confirmed' THEN b.ends_at - b.starts_at END), 0) AS BIGINT) AS seconds_booked, \
          CAST(COALESCE(SUM({used}), 0) AS BIGINT) AS seconds_used, \
          CAST(COALESCE(SUM({used} * COALESCE(b.stations, 1)), 0) AS BIGINT) AS unit_seconds_used, \
@@ -246,7 +249,8 @@ pub fn session_sums(
     load(conn, &sql, &binds)
 }
 
-/// Learner-seconds of one learner status in one group.
+/// Learner-seconds of one learner status in one group, and the mixed sessions (more than
+/// one learner status recorded) of the group counted in one of their statuses.
 #[derive(Debug, QueryableByName)]
 pub struct LearnerSums {
     #[diesel(sql_type = Nullable<Text>)]
@@ -259,6 +263,8 @@ pub struct LearnerSums {
     pub learner_status: String,
     #[diesel(sql_type = BigInt)]
     pub learner_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub mixed_sessions: i64,
 }
 
 /// Headcount recorded × hours used, by group and learner status.
@@ -268,22 +274,31 @@ pub fn learner_sums(
     dimensions: &[Dimension],
     buckets: &[Bucket],
 ) -> ApiResult<Vec<LearnerSums>> {
-    let (keys, group) = select_keys(dimensions, buckets);
-    let group = if group.is_empty() {
-        " GROUP BY l.learner_status".to_owned()
-    } else {
-        format!("{group}, l.learner_status")
-    };
+    let (keys, _) = select_keys(dimensions, buckets);
     let (from, binds) = sessions_from(
         filter,
         dimensions,
         " JOIN booking_usages u ON u.booking_id = b.id \
           JOIN booking_usage_learners l ON l.booking_id = u.booking_id",
     );
+    // The rows of one session in one group: a session is mixed when it has more than one,
+    // and counted once, on the first. Grouped by learner status, a session is in the group
+    // of each status it was booked for.
+    let session = if dimensions.contains(&Dimension::LearnerStatus) {
+        "u.booking_id, bl.learner_status"
+    } else {
+        "u.booking_id"
+    };
     let sql = format!(
-        "SELECT {keys}l.learner_status AS learner_status, \
-         CAST(SUM(l.headcount * (u.actual_end - u.actual_start)) AS BIGINT) AS learner_seconds\
-         {from} AND b.status = 'confirmed' AND NOT u.no_show{group}"
+        "SELECT k0, k1, k2, learner_status, \
+         CAST(SUM(learner_seconds) AS BIGINT) AS learner_seconds, \
+         CAST(COUNT(CASE WHEN statuses > 1 AND nth = 1 THEN 1 END) AS BIGINT) AS mixed_sessions \
+         FROM (SELECT {keys}l.learner_status AS learner_status, \
+         l.headcount * (u.actual_end - u.actual_start) AS learner_seconds, \
+         COUNT(*) OVER (PARTITION BY {session}) AS statuses, \
+         ROW_NUMBER() OVER (PARTITION BY {session}) AS nth\
+         {from} AND b.status = 'confirmed' AND NOT u.no_show) s \
+         GROUP BY k0, k1, k2, learner_status"
     );
     load(conn, &sql, &binds)
 }

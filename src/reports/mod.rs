@@ -148,7 +148,6 @@ fn sums(
             sessions_cancelled: row.sessions_cancelled,
             sessions_no_show: row.sessions_no_show,
             sessions_unreported: row.sessions_unreported,
-            mixed_sessions: row.mixed_sessions,
             seconds_booked: row.seconds_booked,
             seconds_used: row.seconds_used,
             unit_seconds_used: row.unit_seconds_used,
@@ -167,10 +166,11 @@ fn sums(
             .iter()
             .position(|s| *s == status)
             .expect("listed");
-        sessions
+        let totals = sessions
             .entry(key_of([row.k0, row.k1, row.k2]))
-            .or_default()
-            .learner_seconds[index] += row.learner_seconds;
+            .or_default();
+        totals.learner_seconds[index] += row.learner_seconds;
+        totals.mixed_sessions += row.mixed_sessions;
     }
 
     let platforms = store::platforms_in_scope(conn, filter)?;
