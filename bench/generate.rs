@@ -626,7 +626,7 @@ impl Rows {
             append(
                 &mut self.usages,
                 format_args!(
-                    "('{id}',TRUE,NULL,NULL,'',FALSE,'','{admin}',{recorded_at},{recorded_at})"
+                    "('{id}',TRUE,NULL,NULL,'',FALSE,'','{admin}',{recorded_at},{recorded_at},0,0,0,0,0,0,0)"
                 ),
             );
             return;
@@ -644,16 +644,38 @@ impl Rows {
         } else {
             ""
         };
+        // A few learners of a class are missing.
+        let present: Vec<(&str, u64)> = group
+            .iter()
+            .map(|(status, count)| (*status, count - rng.next() % (count / 4 + 1)))
+            .collect();
+        // Headcount by status on the record too, in the order of the migration's columns.
+        let by_status = [
+            "school",
+            "apprentice",
+            "continuing_education",
+            "higher_education",
+            "company",
+            "research",
+        ]
+        .map(|status| {
+            present
+                .iter()
+                .filter(|(s, _)| *s == status)
+                .map(|(_, n)| *n)
+                .sum::<u64>()
+                .to_string()
+        })
+        .join(",");
+        let statuses = present.len();
         append(
             &mut self.usages,
-            format_args!("('{id}',FALSE,{actual_start},{actual_end},'{consumables}',{incident},'{note}','{admin}',{recorded_at},{recorded_at})"),
+            format_args!("('{id}',FALSE,{actual_start},{actual_end},'{consumables}',{incident},'{note}','{admin}',{recorded_at},{recorded_at},{by_status},{statuses})"),
         );
-        for (status, count) in group {
-            // A few learners of a class are missing.
-            let present = count - rng.next() % (count / 4 + 1);
+        for (status, count) in &present {
             append(
                 &mut self.usage_learners,
-                format_args!("('{id}','{status}',{present})"),
+                format_args!("('{id}','{status}',{count})"),
             );
         }
         let minutes = (actual_end - actual_start) / 60;

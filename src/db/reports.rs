@@ -204,6 +204,8 @@ pub struct SessionSums {
     #[diesel(sql_type = BigInt)]
     pub sessions_unreported: i64,
     #[diesel(sql_type = BigInt)]
+    pub mixed_sessions: i64,
+    #[diesel(sql_type = BigInt)]
     pub seconds_booked: i64,
     #[diesel(sql_type = BigInt)]
     pub seconds_used: i64,
@@ -213,11 +215,24 @@ pub struct SessionSums {
     pub seconds_shared: i64,
     #[diesel(sql_type = BigInt)]
     pub seconds_company: i64,
+    #[diesel(sql_type = BigInt)]
+    pub school_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub apprentice_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub continuing_education_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub higher_education_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub company_seconds: i64,
+    #[diesel(sql_type = BigInt)]
+    pub research_seconds: i64,
 }
 
-/// Sessions booked, cancelled, not shown, unreported and their hours, by group. Only
-/// confirmed sessions count as booked; a record of use exists only for those. Mixed
-/// sessions are counted by `learner_sums`, which reads the recorded learners anyway.
+/// Everything a report sums, by group, in one pass over the sessions: booked, cancelled,
+/// not shown, unreported; hours booked and used; learner-seconds (recorded headcount × hours
+/// used) by status. Only confirmed sessions count as booked; a record of use exists only
+/// for those.
 pub fn session_sums(
     conn: &mut DbConnection,
     filter: &ReportFilter,
@@ -231,75 +246,37 @@ pub fn session_sums(
         " LEFT JOIN booking_usages u ON u.booking_id = b.id AND b.status = 'confirmed'",
     );
     let used = "(u.actual_end - u.actual_start)";
+    let learners: String = [
+        "school",
+        "apprentice",
+        "continuing_education",
+        "higher_education",
+        "company",
+        "research",
+    ]
+    .iter()
+    .map(|status| {
+        format!(
+            ", CAST(COALESCE(SUM(u.{status}_headcount * {used}), 0) AS BIGINT) AS {status}_seconds"
+        )
+    })
+    .collect();
     let sql = format!(
         "SELECT {keys}\
          CAST(COUNT(CASE WHEN b.status = 'confirmed' THEN 1 END) AS BIGINT) AS sessions_booked, \
          CAST(COUNT(CASE WHEN b.status = 'cancelled' THEN 1 END) AS BIGINT) AS sessions_cancelled, \
          CAST(COUNT(CASE WHEN u.no_show THEN 1 END) AS BIGINT) AS sessions_no_show, \
          CAST(COUNT(CASE WHEN b.status = 'confirmed' AND u.booking_id IS NULL AND b.ends_at <= ? THEN 1 END) AS BIGINT) AS sessions_unreported, \
+         CAST(COUNT(CASE WHEN NOT u.no_show AND u.learner_statuses > 1 THEN 1 END) AS BIGINT) AS mixed_sessions, \
          CAST(COALESCE(SUM(CASE WHEN b.status = 'confirmed' THEN b.ends_at - b.starts_at END), 0) AS BIGINT) AS seconds_booked, \
          CAST(COALESCE(SUM({used}), 0) AS BIGINT) AS seconds_used, \
          CAST(COALESCE(SUM({used} * COALESCE(b.stations, 1)), 0) AS BIGINT) AS unit_seconds_used, \
          CAST(COALESCE(SUM(CASE WHEN b.organisation_id <> p.owner_organisation_id THEN {used} END), 0) AS BIGINT) AS seconds_shared, \
          CAST(COALESCE(SUM(CASE WHEN o.kind = 'company' THEN {used} END), 0) AS BIGINT) AS seconds_company\
-         {from} AND b.status IN ('confirmed', 'cancelled'){group}"
+         {learners}{from} AND b.status IN ('confirmed', 'cancelled'){group}"
     );
     let mut binds = vec![Bind::Int(filter.now)];
     binds.append(&mut where_binds);
-    load(conn, &sql, &binds)
-}
-
-/// Learner-seconds of one learner status in one group, and the mixed sessions (more than
-/// one learner status recorded) of the group counted in one of their statuses.
-#[derive(Debug, QueryableByName)]
-pub struct LearnerSums {
-    #[diesel(sql_type = Nullable<Text>)]
-    pub k0: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub k1: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub k2: Option<String>,
-    #[diesel(sql_type = Text)]
-    pub learner_status: String,
-    #[diesel(sql_type = BigInt)]
-    pub learner_seconds: i64,
-    #[diesel(sql_type = BigInt)]
-    pub mixed_sessions: i64,
-}
-
-/// Headcount recorded × hours used, by group and learner status.
-pub fn learner_sums(
-    conn: &mut DbConnection,
-    filter: &ReportFilter,
-    dimensions: &[Dimension],
-    buckets: &[Bucket],
-) -> ApiResult<Vec<LearnerSums>> {
-    let (keys, _) = select_keys(dimensions, buckets);
-    let (from, binds) = sessions_from(
-        filter,
-        dimensions,
-        " JOIN booking_usages u ON u.booking_id = b.id \
-          JOIN booking_usage_learners l ON l.booking_id = u.booking_id",
-    );
-    // The rows of one session in one group: a session is mixed when it has more than one,
-    // and counted once, on the first. Grouped by learner status, a session is in the group
-    // of each status it was booked for.
-    let session = if dimensions.contains(&Dimension::LearnerStatus) {
-        "u.booking_id, bl.learner_status"
-    } else {
-        "u.booking_id"
-    };
-    let sql = format!(
-        "SELECT k0, k1, k2, learner_status, \
-         CAST(SUM(learner_seconds) AS BIGINT) AS learner_seconds, \
-         CAST(COUNT(CASE WHEN statuses > 1 AND nth = 1 THEN 1 END) AS BIGINT) AS mixed_sessions \
-         FROM (SELECT {keys}l.learner_status AS learner_status, \
-         l.headcount * (u.actual_end - u.actual_start) AS learner_seconds, \
-         COUNT(*) OVER (PARTITION BY {session}) AS statuses, \
-         ROW_NUMBER() OVER (PARTITION BY {session}) AS nth\
-         {from} AND b.status = 'confirmed' AND NOT u.no_show) s \
-         GROUP BY k0, k1, k2, learner_status"
-    );
     load(conn, &sql, &binds)
 }
 

@@ -369,6 +369,13 @@ diesel::table! {
         recorded_by -> Nullable<Text>,
         recorded_at -> BigInt,
         updated_at -> BigInt,
+        school_headcount -> Integer,
+        apprentice_headcount -> Integer,
+        continuing_education_headcount -> Integer,
+        higher_education_headcount -> Integer,
+        company_headcount -> Integer,
+        research_headcount -> Integer,
+        learner_statuses -> Integer,
     }
 }
 

@@ -48,6 +48,25 @@ pub fn save(
     } else {
         diesel::insert_into(u::table).values(row).execute(conn)?;
     }
+    // The same headcount, by status, on the record itself: reports read it from there.
+    let headcount = |status: &str| -> i32 {
+        learners
+            .iter()
+            .filter(|(s, _)| s == status)
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    diesel::update(u::table.find(&row.booking_id))
+        .set((
+            u::school_headcount.eq(headcount("school")),
+            u::apprentice_headcount.eq(headcount("apprentice")),
+            u::continuing_education_headcount.eq(headcount("continuing_education")),
+            u::higher_education_headcount.eq(headcount("higher_education")),
+            u::company_headcount.eq(headcount("company")),
+            u::research_headcount.eq(headcount("research")),
+            u::learner_statuses.eq(learners.len() as i32),
+        ))
+        .execute(conn)?;
     for (status, headcount) in learners {
         diesel::insert_into(ul::table)
             .values((

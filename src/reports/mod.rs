@@ -148,29 +148,27 @@ fn sums(
             sessions_cancelled: row.sessions_cancelled,
             sessions_no_show: row.sessions_no_show,
             sessions_unreported: row.sessions_unreported,
+            mixed_sessions: row.mixed_sessions,
             seconds_booked: row.seconds_booked,
             seconds_used: row.seconds_used,
             unit_seconds_used: row.unit_seconds_used,
             seconds_shared: row.seconds_shared,
             seconds_company: row.seconds_company,
-            ..Totals::default()
+            // In the order of `LearnerStatus::ALL`.
+            learner_seconds: [
+                row.school_seconds,
+                row.apprentice_seconds,
+                row.continuing_education_seconds,
+                row.higher_education_seconds,
+                row.company_seconds,
+                row.research_seconds,
+            ],
+            open_unit_seconds: 0,
         };
         sessions
             .entry(key_of([row.k0, row.k1, row.k2]))
             .or_default()
             .add(&totals);
-    }
-    for row in store::learner_sums(conn, filter, dimensions, &buckets)? {
-        let status = LearnerStatus::from_db(&row.learner_status)?;
-        let index = LearnerStatus::ALL
-            .iter()
-            .position(|s| *s == status)
-            .expect("listed");
-        let totals = sessions
-            .entry(key_of([row.k0, row.k1, row.k2]))
-            .or_default();
-        totals.learner_seconds[index] += row.learner_seconds;
-        totals.mixed_sessions += row.mixed_sessions;
     }
 
     let platforms = store::platforms_in_scope(conn, filter)?;
