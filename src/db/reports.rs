@@ -1,6 +1,7 @@
 //! Report aggregations: the database sums the sessions of each group in one pass, so that
 //! memory stays flat however many bookings there are.
 
+use diesel::connection::SimpleConnection;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -66,9 +67,10 @@ where
                 };
             }
             // Report queries cost enough for PostgreSQL to compile them (JIT), which takes
-            // longer than running them: about a second per query on the bench data.
+            // longer than running them: about a second per query on the bench data. They
+            // also hash the usage records of a year: give them room to do it in memory.
             Ok(pg.transaction::<_, diesel::result::Error, _>(|pg| {
-                diesel::sql_query("SET LOCAL jit = off").execute(pg)?;
+                pg.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")?;
                 query.load(pg)
             })?)
         }

@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::opening_hours::WeeklyInterval;
-use super::time::{date_at_minute, opening_spans, subtract, Span};
+use super::time::{date_at_minute, merge, opening_spans, subtract, Span};
 
 super::text_enum! {
     /// What a report groups by: an entity or a period of time.
@@ -205,29 +205,52 @@ pub struct UnitOpenTime {
     pub seconds: i64,
 }
 
-/// Open time of each unit of a platform within `window`: opening hours minus closures,
-/// and minus maintenance for an equipment item. Stations count one unit each.
-pub fn open_time(offer: &PlatformOffer, tz: &Tz, window: Span) -> Vec<UnitOpenTime> {
-    let opening: Vec<Span> = opening_spans(&offer.hours, tz, window)
+/// Opening hours made concrete over `window`, clipped to it. Platforms often share their
+/// hours: callers compute this once per set of hours.
+pub fn opening_within(hours: &[WeeklyInterval], tz: &Tz, window: Span) -> Vec<Span> {
+    opening_spans(hours, tz, window)
         .into_iter()
         .filter_map(|s| {
             let clipped = Span::new(s.start.max(window.start), s.end.min(window.end));
             (clipped.start < clipped.end).then_some(clipped)
         })
-        .collect();
-    let open = subtract(&opening, &offer.closures);
-    let total = |spans: &[Span]| spans.iter().map(Span::seconds).sum::<i64>();
+        .collect()
+}
+
+/// Seconds of `spans` (sorted, disjoint) covered by `holes`.
+fn covered_seconds(spans: &[Span], holes: &[Span]) -> i64 {
+    merge(holes.to_vec())
+        .iter()
+        .flat_map(|hole| {
+            spans
+                .iter()
+                .filter(move |s| s.overlaps(hole))
+                .map(move |s| s.end.min(hole.end) - s.start.max(hole.start))
+        })
+        .sum()
+}
+
+/// Open time of each unit of a platform, given its opening hours within the window
+/// (`opening_within`): minus closures, and minus maintenance for an equipment item.
+/// Stations count one unit each.
+pub fn open_time(offer: &PlatformOffer, opening: &[Span]) -> Vec<UnitOpenTime> {
+    let open = if offer.closures.is_empty() {
+        opening.to_vec()
+    } else {
+        subtract(opening, &offer.closures)
+    };
+    let total: i64 = open.iter().map(Span::seconds).sum();
     let mut units = Vec::with_capacity(offer.equipment.len() + 1);
     if offer.stations > 0 {
         units.push(UnitOpenTime {
             equipment_id: None,
-            seconds: total(&open) * i64::from(offer.stations),
+            seconds: total * i64::from(offer.stations),
         });
     }
     for (id, maintenance) in &offer.equipment {
         units.push(UnitOpenTime {
             equipment_id: Some(id.clone()),
-            seconds: total(&subtract(&open, maintenance)),
+            seconds: total - covered_seconds(&open, maintenance),
         });
     }
     units
@@ -357,7 +380,7 @@ mod tests {
             closures: vec![Span::new(monday(26, 0), monday(26, 10))],
             equipment: vec![("m".into(), vec![Span::new(monday(19, 9), monday(19, 10))])],
         };
-        let units = open_time(&offer, &tz(), period.span);
+        let units = open_time(&offer, &opening_within(&offer.hours, &tz(), period.span));
         // Open: 4 h on the 19th, 2 h on the 26th.
         assert_eq!(units[0].seconds, 2 * 6 * 3600);
         assert_eq!(units[1].seconds, 5 * 3600);

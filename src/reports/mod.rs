@@ -14,7 +14,7 @@ use crate::db::DbConnection;
 use crate::domain::booking::LearnerStatus;
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::reports::{
-    buckets, median, open_time, round_to, Dimension, Period, PlatformOffer, Totals,
+    buckets, median, open_time, opening_within, round_to, Dimension, Period, PlatformOffer, Totals,
 };
 use crate::domain::time::Span;
 use crate::domain::Weekday;
@@ -175,9 +175,14 @@ fn sums(
     let offers = offers(conn, &platforms, filter, period.span)?;
     let mut open: HashMap<Vec<Option<String>>, i64> = HashMap::new();
     let mut total_open = 0;
+    // Opening hours made concrete once per bucket and set of hours, not per platform.
+    let mut opening: BTreeMap<(usize, Vec<WeeklyInterval>), Vec<Span>> = BTreeMap::new();
     for (platform, offer) in platforms.iter().zip(&offers) {
-        for bucket in &buckets {
-            for unit in open_time(offer, tz, bucket.span) {
+        for (index, bucket) in buckets.iter().enumerate() {
+            let spans = opening
+                .entry((index, offer.hours.clone()))
+                .or_insert_with(|| opening_within(&offer.hours, tz, bucket.span));
+            for unit in open_time(offer, spans) {
                 total_open += unit.seconds;
                 let key = dimensions
                     .iter()
@@ -248,7 +253,11 @@ fn offers(
     Ok(platforms
         .iter()
         .map(|p| PlatformOffer {
-            hours: hours.remove(&p.id).unwrap_or_default(),
+            hours: {
+                let mut hours = hours.remove(&p.id).unwrap_or_default();
+                hours.sort();
+                hours
+            },
             stations: if filter.equipment_id.is_some() {
                 0
             } else {
