@@ -100,6 +100,7 @@ fn load_target(
     let (platform, opening_hours) = if equipment.is_some() {
         db::platforms::find_with_hours(conn, &platform_id)?.ok_or_else(unknown)?
     } else {
+        // PostgreSQL cannot lock a row through an outer join: the hours come apart.
         let platform = db::platforms::find_locked(conn, &platform_id)?.ok_or_else(unknown)?;
         let hours = db::platforms::opening_hours_of(conn, std::slice::from_ref(&platform.id))?
             .into_iter()

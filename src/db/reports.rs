@@ -7,11 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::Sqlite;
 
-use super::schema::{
-    closures, equipment, maintenance_windows as mw, organisations,
-    platform_opening_intervals as poi, platforms,
-};
+use super::schema::{closures, equipment, maintenance_windows as mw, organisations, platforms};
 use super::DbConnection;
+use crate::domain::booking::LearnerStatus;
 use crate::domain::reports::{Bucket, Dimension};
 use crate::error::ApiResult;
 
@@ -248,21 +246,15 @@ pub fn session_sums(
         " LEFT JOIN booking_usages u ON u.booking_id = b.id AND b.status = 'confirmed'",
     );
     let used = "(u.actual_end - u.actual_start)";
-    let learners: String = [
-        "school",
-        "apprentice",
-        "continuing_education",
-        "higher_education",
-        "company",
-        "research",
-    ]
-    .iter()
-    .map(|status| {
-        format!(
+    // One column a status, named after it: `school_seconds`, `apprentice_seconds`…
+    let learners: String = LearnerStatus::ALL
+        .iter()
+        .map(|status| {
+            format!(
             ", CAST(COALESCE(SUM(u.{status}_headcount * {used}), 0) AS BIGINT) AS {status}_seconds"
         )
-    })
-    .collect();
+        })
+        .collect();
     let sql = format!(
         "SELECT {keys}\
          CAST(COUNT(CASE WHEN b.status = 'confirmed' THEN 1 END) AS BIGINT) AS sessions_booked, \
@@ -341,22 +333,6 @@ pub fn platforms_in_scope(
         );
     }
     Ok(query.load(conn)?)
-}
-
-/// `(platform, weekday, opens, closes)` of the platforms.
-pub fn opening_intervals(
-    conn: &mut DbConnection,
-    platform_ids: &[String],
-) -> ApiResult<Vec<(String, i16, i32, i32)>> {
-    Ok(poi::table
-        .filter(poi::platform_id.eq_any(platform_ids))
-        .select((
-            poi::platform_id,
-            poi::weekday,
-            poi::opens_minute,
-            poi::closes_minute,
-        ))
-        .load(conn)?)
 }
 
 /// `(id, platform, name)` of the equipment items in service (not retired).

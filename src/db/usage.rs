@@ -39,15 +39,6 @@ pub fn save(
     machine: &[(String, i32)],
     exists: bool,
 ) -> ApiResult<()> {
-    if exists {
-        diesel::update(u::table.find(&row.booking_id))
-            .set(row)
-            .execute(conn)?;
-        diesel::delete(ul::table.filter(ul::booking_id.eq(&row.booking_id))).execute(conn)?;
-        diesel::delete(ue::table.filter(ue::booking_id.eq(&row.booking_id))).execute(conn)?;
-    } else {
-        diesel::insert_into(u::table).values(row).execute(conn)?;
-    }
     // The same headcount, by status, on the record itself: reports read it from there.
     let headcount = |status: &str| -> i32 {
         learners
@@ -56,17 +47,26 @@ pub fn save(
             .map(|(_, n)| *n)
             .sum()
     };
-    diesel::update(u::table.find(&row.booking_id))
-        .set((
-            u::school_headcount.eq(headcount("school")),
-            u::apprentice_headcount.eq(headcount("apprentice")),
-            u::continuing_education_headcount.eq(headcount("continuing_education")),
-            u::higher_education_headcount.eq(headcount("higher_education")),
-            u::company_headcount.eq(headcount("company")),
-            u::research_headcount.eq(headcount("research")),
-            u::learner_statuses.eq(learners.len() as i32),
-        ))
-        .execute(conn)?;
+    let headcounts = (
+        u::school_headcount.eq(headcount("school")),
+        u::apprentice_headcount.eq(headcount("apprentice")),
+        u::continuing_education_headcount.eq(headcount("continuing_education")),
+        u::higher_education_headcount.eq(headcount("higher_education")),
+        u::company_headcount.eq(headcount("company")),
+        u::research_headcount.eq(headcount("research")),
+        u::learner_statuses.eq(learners.len() as i32),
+    );
+    if exists {
+        diesel::update(u::table.find(&row.booking_id))
+            .set((row, headcounts))
+            .execute(conn)?;
+        diesel::delete(ul::table.filter(ul::booking_id.eq(&row.booking_id))).execute(conn)?;
+        diesel::delete(ue::table.filter(ue::booking_id.eq(&row.booking_id))).execute(conn)?;
+    } else {
+        diesel::insert_into(u::table)
+            .values((row, headcounts))
+            .execute(conn)?;
+    }
     for (status, headcount) in learners {
         diesel::insert_into(ul::table)
             .values((

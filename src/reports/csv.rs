@@ -1,9 +1,10 @@
-//! Reports as CSV for French spreadsheets: UTF-8 with a byte-order mark (so that Excel
-//! reads the accents), `;` between fields and a decimal comma (so that LibreOffice and
-//! Excel in French read numbers as numbers), one header row.
+//! Reports as CSV for French spreadsheets (see `views::csv_document`): one header row,
+//! numbers with a decimal comma so that LibreOffice and Excel in French read them as
+//! numbers.
 
 use crate::domain::reports::{french_decimal, round_to};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::views::csv_document;
 use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
 
 const FIGURE_HEADINGS: [&str; 18] = [
@@ -61,21 +62,6 @@ fn figure_fields(f: &FiguresView) -> Vec<String> {
     ]
 }
 
-fn write(rows: Vec<Vec<String>>) -> ApiResult<String> {
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    for row in rows {
-        writer
-            .write_record(&row)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
-}
-
 /// One row per group, then a total row.
 pub fn usage(report: &UsageReportView) -> ApiResult<String> {
     let mut header: Vec<String> = report
@@ -97,33 +83,17 @@ pub fn usage(report: &UsageReportView) -> ApiResult<String> {
     total[0] = "Total".into();
     total.extend(figure_fields(&report.total));
     rows.push(total);
-    write(rows)
+    csv_document(rows)
 }
 
 /// Indicators in long form, one figure a row (`année scolaire;rubrique;élément;indicateur;
 /// valeur`), which a spreadsheet filters or pivots as it likes.
 pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
-    let mut rows = vec![[
-        "année scolaire",
-        "rubrique",
-        "élément",
-        "indicateur",
-        "valeur",
-    ]
-    .map(str::to_owned)
-    .to_vec()];
-    let mut push = |section: &str, element: &str, indicator: &str, value: String| {
-        rows.push(vec![
-            view.school_year.clone(),
-            section.to_owned(),
-            element.to_owned(),
-            indicator.to_owned(),
-            value,
-        ]);
-    };
-    let mut figures = |section: &str, element: &str, f: &FiguresView| {
+    // (rubrique, élément, indicateur, valeur)
+    let mut lines: Vec<(&str, String, &str, String)> = Vec::new();
+    let mut figures = |section: &'static str, element: &str, f: &FiguresView| {
         for (heading, value) in FIGURE_HEADINGS.iter().zip(figure_fields(f)) {
-            push(section, element, heading, value);
+            lines.push((section, element.to_owned(), heading, value));
         }
     };
     figures("campus", "tout le campus", &view.campus);
@@ -132,54 +102,33 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
             figures("plateaux du membre", &member.name, f);
         }
     }
-    let mut push = |section: &str, element: &str, indicator: &str, value: String| {
-        rows.push(vec![
-            view.school_year.clone(),
-            section.to_owned(),
-            element.to_owned(),
-            indicator.to_owned(),
-            value,
-        ]);
-    };
     for member in &view.members {
         let used = &member.as_user;
-        let section = "usage par le membre";
-        push(
-            section,
-            &member.name,
-            FIGURE_HEADINGS[0],
-            used.sessions_booked.to_string(),
-        );
-        push(
-            section,
-            &member.name,
-            FIGURE_HEADINGS[5],
-            number(used.hours_booked),
-        );
-        push(
-            section,
-            &member.name,
-            FIGURE_HEADINGS[6],
-            number(used.hours_used),
-        );
+        for (heading, value) in [
+            (FIGURE_HEADINGS[0], used.sessions_booked.to_string()),
+            (FIGURE_HEADINGS[5], number(used.hours_booked)),
+            (FIGURE_HEADINGS[6], number(used.hours_used)),
+        ] {
+            lines.push(("usage par le membre", member.name.clone(), heading, value));
+        }
     }
     for (rank, p) in view.top_platforms_by_occupancy.iter().enumerate() {
         let element = format!("{}. {}", rank + 1, p.name);
-        push(
+        lines.push((
             "plateaux les plus occupés",
-            &element,
+            element,
             FIGURE_HEADINGS[9],
             percent(p.occupancy),
-        );
+        ));
     }
     for (rank, p) in view.top_platforms_by_shared_use.iter().enumerate() {
         let element = format!("{}. {}", rank + 1, p.name);
-        push(
+        lines.push((
             "plateaux les plus partagés",
-            &element,
+            element,
             FIGURE_HEADINGS[10],
             number(p.shared_hours_used),
-        );
+        ));
     }
     let r = &view.service_requests;
     let euros = |cents: i64| number(cents as f64 / 100.0);
@@ -200,7 +149,28 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         ("montant devisé HT (€)", euros(r.quoted_excl_vat_cents)),
         ("montant facturé (€)", euros(r.invoiced_cents)),
     ] {
-        push("demandes de prestation", "toutes", label, value);
+        lines.push(("demandes de prestation", "toutes".to_owned(), label, value));
     }
-    write(rows)
+    let header = [
+        "année scolaire",
+        "rubrique",
+        "élément",
+        "indicateur",
+        "valeur",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    csv_document(
+        std::iter::once(header).chain(lines.into_iter().map(
+            |(section, element, indicator, value)| {
+                vec![
+                    view.school_year.clone(),
+                    section.to_owned(),
+                    element,
+                    indicator.to_owned(),
+                    value,
+                ]
+            },
+        )),
+    )
 }

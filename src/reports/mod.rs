@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, HashMap};
 use chrono_tz::Tz;
 
 use crate::db::reports::{self as store, PlatformSummary, ReportFilter, STATIONS};
-use crate::db::DbConnection;
+use crate::db::{self, DbConnection};
 use crate::domain::booking::LearnerStatus;
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::reports::{
-    buckets, median, open_time, opening_within, round_to, Dimension, Period, PlatformOffer, Totals,
+    buckets, median, open_time, opening_within, round_to, Bucket, Dimension, Period, PlatformOffer,
+    Totals,
 };
 use crate::domain::time::Span;
-use crate::domain::Weekday;
 use crate::error::ApiResult;
 
 /// The key of a group: one value per dimension of the report, in order.
@@ -126,15 +126,13 @@ struct Sums {
     platforms: Vec<PlatformSummary>,
 }
 
-fn sums(
+/// The session sums of each group, as the database returns them (no open time yet).
+fn session_totals(
     conn: &mut DbConnection,
-    tz: &Tz,
-    period: &Period,
     filter: &ReportFilter,
     dimensions: &[Dimension],
-) -> ApiResult<Sums> {
-    let time = dimensions.iter().copied().find(|d| d.is_time());
-    let buckets = buckets(time, period, tz);
+    buckets: &[Bucket],
+) -> ApiResult<BTreeMap<GroupKey, Totals>> {
     let key_of = |keys: [Option<String>; 3]| -> GroupKey {
         keys.into_iter()
             .take(dimensions.len())
@@ -142,7 +140,7 @@ fn sums(
             .collect()
     };
     let mut sessions: BTreeMap<GroupKey, Totals> = BTreeMap::new();
-    for row in store::session_sums(conn, filter, dimensions, &buckets)? {
+    for row in store::session_sums(conn, filter, dimensions, buckets)? {
         let totals = Totals {
             sessions_booked: row.sessions_booked,
             sessions_cancelled: row.sessions_cancelled,
@@ -170,6 +168,19 @@ fn sums(
             .or_default()
             .add(&totals);
     }
+    Ok(sessions)
+}
+
+fn sums(
+    conn: &mut DbConnection,
+    tz: &Tz,
+    period: &Period,
+    filter: &ReportFilter,
+    dimensions: &[Dimension],
+) -> ApiResult<Sums> {
+    let time = dimensions.iter().copied().find(|d| d.is_time());
+    let buckets = buckets(time, period, tz);
+    let sessions = session_totals(conn, filter, dimensions, &buckets)?;
 
     let platforms = store::platforms_in_scope(conn, filter)?;
     let offers = offers(conn, &platforms, filter, period.span)?;
@@ -226,14 +237,8 @@ fn offers(
 ) -> ApiResult<Vec<PlatformOffer>> {
     let ids: Vec<String> = platforms.iter().map(|p| p.id.clone()).collect();
     let mut hours: HashMap<String, Vec<WeeklyInterval>> = HashMap::new();
-    for (platform, weekday, opens, closes) in store::opening_intervals(conn, &ids)? {
-        if let Some(weekday) = Weekday::from_number(weekday) {
-            hours.entry(platform).or_default().push(WeeklyInterval {
-                weekday,
-                opens_minute: opens,
-                closes_minute: closes,
-            });
-        }
+    for (platform, interval) in db::platforms::opening_hours_of(conn, &ids)? {
+        hours.entry(platform).or_default().push(interval);
     }
     let equipment: Vec<(String, String, String)> = store::equipment_in_service(conn, &ids)?
         .into_iter()
@@ -314,8 +319,7 @@ pub fn usage_report(
     }
     let mut total = if dimensions.contains(&Dimension::LearnerStatus) {
         // A mixed session belongs to several learner groups: count it once.
-        sums(conn, tz, period, filter, &[])?
-            .sessions
+        session_totals(conn, filter, &[], &[])?
             .into_values()
             .next()
             .unwrap_or_default()

@@ -225,3 +225,63 @@ pub async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::B
     }
     Ok(buffer.freeze())
 }
+
+/// What a list or a report is answered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Svg,
+}
+
+/// The format a request asks for: its `format` parameter, else its `Accept` header (CSV, or
+/// SVG where allowed), else JSON. An unknown or unoffered `format` is a 422 on that field.
+pub fn negotiate(
+    req: &HttpRequest,
+    requested: Option<&str>,
+    allowed: &[&str],
+) -> Result<Format, ApiError> {
+    let name = match requested {
+        Some(f) if allowed.contains(&f) => f,
+        Some(f) => {
+            return Err(ApiError::field(
+                "format",
+                "unknown_value",
+                format!(
+                    "format inconnu « {f} » ; formats permis : {}",
+                    allowed.join(", ")
+                ),
+            ))
+        }
+        None => {
+            let accept = req
+                .headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if accept.contains("text/csv") && allowed.contains(&"csv") {
+                "csv"
+            } else if accept.contains("image/svg+xml") && allowed.contains(&"svg") {
+                "svg"
+            } else {
+                "json"
+            }
+        }
+    };
+    Ok(match name {
+        "csv" => Format::Csv,
+        "svg" => Format::Svg,
+        _ => Format::Json,
+    })
+}
+
+/// A CSV document (see `views::csv_document`) as a download named `filename`.
+pub fn csv_attachment(text: String, filename: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(text)
+}

@@ -20,6 +20,25 @@ use utoipa::ToSchema;
 
 use crate::domain::pagination::encode_cursor;
 
+/// Rows as a CSV document for French spreadsheets: UTF-8 with a byte-order mark (so that
+/// Excel reads the accents) and `;` between fields (numbers carry decimal commas), which
+/// French LibreOffice and Excel open with no import settings.
+pub fn csv_document(
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String, crate::error::ApiError> {
+    let internal = |e: csv::Error| crate::error::ApiError::internal(e.to_string());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(&row).map_err(internal)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Paged<T: ToSchema> {

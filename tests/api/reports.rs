@@ -1048,11 +1048,7 @@ async fn service_request_indicators(app: TestApp) {
     .await;
 
     let submitted_on = today() - Duration::days(10);
-    let first = if chrono::Datelike::month(&submitted_on) >= 9 {
-        chrono::Datelike::year(&submitted_on)
-    } else {
-        chrono::Datelike::year(&submitted_on) - 1
-    };
+    let first = school_year_starting(submitted_on);
     let indicators = app
         .get(
             &format!(
@@ -1201,12 +1197,18 @@ async fn scopes_and_bad_input(app: TestApp) {
         .await
         .expect(200)
         .json();
-    let year = if chrono::Datelike::month(&today()) >= 9 {
-        chrono::Datelike::year(&today())
-    } else {
-        chrono::Datelike::year(&today()) - 1
-    };
+    let year = school_year_starting(today());
     assert_eq!(current["school_year"], format!("{year}-{}", year + 1));
+}
+
+/// The first calendar year of the school year (September to August) holding `day`.
+fn school_year_starting(day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    if day.month() >= 9 {
+        day.year()
+    } else {
+        day.year() - 1
+    }
 }
 
 fn uuid_like() -> &'static str {

@@ -1,6 +1,5 @@
 //! Usage reports and steering-committee indicators, as JSON, CSV or an SVG chart.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use crate::domain::reports::{
 use crate::domain::validate::Checks;
 use crate::domain::{PlatformDomain, Role};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::extract::{csv_attachment, negotiate, Format};
 use crate::views::reports::{IndicatorsView, UsageReportView};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -27,59 +27,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The longest period a usage report covers.
 const MAX_PERIOD_DAYS: i64 = 3 * 366;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Csv,
-    Svg,
-}
-
-/// `format` wins over `Accept`; JSON by default.
-fn format(req: &HttpRequest, requested: Option<&str>, allowed: &[&str]) -> ApiResult<Format> {
-    let format = match requested {
-        Some(f) if allowed.contains(&f) => f,
-        Some(f) => {
-            return Err(ApiError::field(
-                "format",
-                "unknown_value",
-                format!(
-                    "format inconnu « {f} » ; formats permis : {}",
-                    allowed.join(", ")
-                ),
-            ))
-        }
-        None => {
-            let accept = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if accept.contains("text/csv") {
-                "csv"
-            } else if accept.contains("image/svg+xml") && allowed.contains(&"svg") {
-                "svg"
-            } else {
-                "json"
-            }
-        }
-    };
-    Ok(match format {
-        "csv" => Format::Csv,
-        "svg" => Format::Svg,
-        _ => Format::Json,
-    })
-}
-
-fn csv_response(text: String, filename: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(text)
-}
 
 fn parse_day(checks: &mut Checks, field: &str, text: &str) -> Option<NaiveDate> {
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
@@ -274,7 +221,7 @@ async fn usage_report(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let tz = state.timezone;
-    let format = format(&req, q.format.as_deref(), &["json", "csv", "svg"])?;
+    let format = negotiate(&req, q.format.as_deref(), &["json", "csv", "svg"])?;
     let mut checks = Checks::new();
     let period = period(
         &mut checks,
@@ -337,7 +284,7 @@ async fn usage_report(
     let (first, last) = (period.first, period.last_day());
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(UsageReportView::new(first, last, &report))),
-        Format::Csv => Ok(csv_response(
+        Format::Csv => Ok(csv_attachment(
             crate::reports::csv::usage(&UsageReportView::new(first, last, &report))?,
             &format!("usage-{first}-{last}.csv"),
         )),
@@ -396,7 +343,7 @@ async fn indicators(
     }
     let q = query.into_inner();
     let tz = state.timezone;
-    let format = format(&req, q.format.as_deref(), &["json", "csv"])?;
+    let format = negotiate(&req, q.format.as_deref(), &["json", "csv"])?;
     let mut checks = Checks::new();
     let year = match q.school_year.as_deref() {
         Some(text) => parse_school_year(text).or_else(|| {
@@ -434,7 +381,7 @@ async fn indicators(
     let label = school_year_label(year);
     let view = IndicatorsView::new(label.clone(), first, period.last_day(), &indicators);
     match format {
-        Format::Csv => Ok(csv_response(
+        Format::Csv => Ok(csv_attachment(
             crate::reports::csv::indicators(&view)?,
             &format!("indicateurs-{label}.csv"),
         )),

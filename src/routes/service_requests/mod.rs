@@ -21,7 +21,7 @@ use crate::domain::{PlatformDomain, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::bookings::check_instant;
 use crate::routes::created;
-use crate::routes::extract::JsonBody;
+use crate::routes::extract::{csv_attachment, negotiate, Format, JsonBody};
 use crate::service_requests::{self as desk, side};
 use crate::views::service_requests::{
     AccountConfirmation, MessageView, MessageVisibility, NewMessage, NewQuote, NewServiceRequest,
@@ -212,19 +212,7 @@ async fn list_service_requests(
 ) -> ApiResult<HttpResponse> {
     let side = side(&user)?;
     let q = query.into_inner();
-    let csv = q.format.as_deref() == Some("csv")
-        || req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv"));
-    if let Some(format) = q.format.as_deref().filter(|f| *f != "csv" && *f != "json") {
-        return Err(ApiError::field(
-            "format",
-            "unknown_value",
-            format!("format inconnu « {format} » ; formats permis : json, csv"),
-        ));
-    }
+    let csv = negotiate(&req, q.format.as_deref(), &["json", "csv"])? == Format::Csv;
     // The export covers everything in scope: up to 500 requests a page.
     let page = PageQuery {
         limit: q.limit.or(csv.then_some(500)),
@@ -258,13 +246,7 @@ async fn list_service_requests(
         let text = state
             .db(move |conn| export_csv(conn, &scope, &filter, &page, &tz))
             .await?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"demandes-de-prestation.csv\"",
-            ))
-            .body(text));
+        return Ok(csv_attachment(text, "demandes-de-prestation.csv"));
     }
     let (items, last) = state
         .db(move |conn| {
@@ -306,9 +288,6 @@ fn export_csv(
         }
     }
     let mut companies: HashMap<String, String> = HashMap::new();
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
     let steps = [
         "submitted",
         "in_review",
@@ -333,8 +312,10 @@ fn export_csv(
         _ => "close le",
     }));
     header.extend(["devis TTC (€)", "facturé (€)"]);
-    let csv_error = |e: csv::Error| ApiError::internal(e.to_string());
-    writer.write_record(&header).map_err(csv_error)?;
+    let mut lines = vec![header
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<String>>()];
     for row in rows {
         if !companies.contains_key(&row.company_id) {
             let name = db::organisations::find(conn, &row.company_id)?
@@ -367,13 +348,9 @@ fn export_csv(
         }
         record.push(euros(latest_quote.map(|q| q.total_incl_vat_cents)));
         record.push(euros(row.invoice_amount_cents));
-        writer.write_record(&record).map_err(csv_error)?;
+        lines.push(record);
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    // The byte-order mark makes Excel read the file as UTF-8.
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    crate::views::csv_document(lines)
 }
 
 /// Submit a service request (company contacts for their company; staff for a company).
