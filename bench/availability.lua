@@ -1,12 +1,15 @@
 -- wrk script: availability of one platform for one week, platforms and weeks drawn in turn
 -- from the generated data (bench/out/platforms.txt, three years of weeks).
+-- The data directory: $BENCH_OUT, bench/out by default.
+out = os.getenv("BENCH_OUT") or "bench/out"
+
 function init(args)
     platforms = {}
-    for line in io.lines("bench/out/platforms.txt") do
+    for line in io.lines(out .. "/platforms.txt") do
         platforms[#platforms + 1] = line
     end
-    token = io.open("bench/out/token.txt"):read("*l")
-    local y, m, d = io.open("bench/out/first_free_day.txt"):read("*l"):match("(%d+)-(%d+)-(%d+)")
+    token = io.open(out .. "/token.txt"):read("*l")
+    local y, m, d = io.open(out .. "/first_free_day.txt"):read("*l"):match("(%d+)-(%d+)-(%d+)")
     last = os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 0 })
     n = 0
     math.randomseed(42 + (id or 0))

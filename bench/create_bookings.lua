@@ -11,13 +11,16 @@ function setup(thread)
     table.insert(threads, thread)
 end
 
+-- The data directory: $BENCH_OUT, bench/out by default.
+out = os.getenv("BENCH_OUT") or "bench/out"
+
 function init(args)
     step = tonumber(args[1] or "1")
     slots = {}
-    for line in io.lines("bench/out/slots.txt") do
+    for line in io.lines(out .. "/slots.txt") do
         slots[#slots + 1] = line
     end
-    token = io.open("bench/out/token.txt"):read("*l")
+    token = io.open(out .. "/token.txt"):read("*l")
     next_line = id + 1
     created, conflicts, others = 0, 0, 0
 end

@@ -2,6 +2,9 @@
 # Load run over HTTP on PostgreSQL (see bench/README.md). Needs wrk (apt-get install wrk) and
 # a PostgreSQL server where the user may create databases.
 #   BOOKINGS=1000000 DURATION=30s CLIENTS=16 bench/run.sh
+# GENERATE=0 reuses the data of a previous run (its bookings made by create_bookings.lua are
+# deleted first) and OUT names the directory of its ids (bench/out by default).
+# PLATEAUX_BENCH_SERVER=postgres://postgres@ reaches the server through its Unix socket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOOKINGS=${BOOKINGS:-1000000}
@@ -10,11 +13,21 @@ CLIENTS=${CLIENTS:-16}
 SERVER=${PLATEAUX_BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
 DB_URL="$SERVER/plateaux_bench"
 BIND=127.0.0.1:18181
-mkdir -p bench/out
+GENERATE=${GENERATE:-1}
+export BENCH_OUT=${OUT:-bench/out}
+mkdir -p "$BENCH_OUT"
 
 cargo build --release --bin plateaux --bin plateaux-bench-data
-psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS plateaux_bench" -c "CREATE DATABASE plateaux_bench"
-PLATEAUX_DATABASE_URL=$DB_URL target/release/plateaux-bench-data "$BOOKINGS" bench/out
+if [ "$GENERATE" = 1 ]; then
+    psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS plateaux_bench" -c "CREATE DATABASE plateaux_bench"
+    PLATEAUX_DATABASE_URL=$DB_URL target/release/plateaux-bench-data "$BOOKINGS" "$BENCH_OUT"
+else
+    # The slots create_bookings.lua books must be free again.
+    psql -q "$DB_URL" \
+        -c "DELETE FROM audit_events WHERE entity_type = 'booking' AND entity_id IN (SELECT id FROM bookings WHERE group_label = 'Charge')" \
+        -c "DELETE FROM booking_learners WHERE booking_id IN (SELECT id FROM bookings WHERE group_label = 'Charge')" \
+        -c "DELETE FROM bookings WHERE group_label = 'Charge'"
+fi
 psql -q "$DB_URL" -c "VACUUM ANALYZE"
 psql -At "$DB_URL" -c "SELECT 'database size: ' || pg_size_pretty(pg_database_size('plateaux_bench')) || ', bookings: ' || count(*) FROM bookings"
 
@@ -26,7 +39,7 @@ trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://$BIND/readyz" >/dev/null && break; sleep 0.2; done
 curl -sf -X POST "http://$BIND/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d '{"email":"bench-admin@bench.test","password":"bench-password-2027"}' \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' > bench/out/token.txt
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' > "$BENCH_OUT/token.txt"
 echo "service RSS after start: $(grep VmRSS /proc/$PID/status)"
 
 echo "== availability of one platform for one week ($CLIENTS clients, $DURATION)"
