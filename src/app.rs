@@ -23,15 +23,26 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Limits the public (unauthenticated) submissions per client address.
     pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
+    /// Writes single bookings in batches (see `booking_writer`).
+    pub booking_writer: crate::booking_writer::BookingWriter,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, timezone: Tz) -> Self {
+    /// The state of a running service, with `booking_writers` threads writing bookings.
+    pub fn new(pool: Pool, timezone: Tz, booking_writers: usize) -> Self {
+        let metrics: std::sync::Arc<crate::metrics::Metrics> = Default::default();
+        let booking_writer = crate::booking_writer::BookingWriter::start(
+            pool.clone(),
+            timezone,
+            booking_writers,
+            metrics.clone(),
+        );
         AppState {
             pool,
             timezone,
-            metrics: Default::default(),
+            metrics,
             public_limiter: Default::default(),
+            booking_writer,
         }
     }
 

@@ -253,7 +253,7 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
 fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
     let keys = TokenKeys::new(&secret);
-    let state = AppState::new(pool, config.timezone);
+    let state = AppState::new(pool, config.timezone, config.booking_writers);
     let bind = config.bind;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))

@@ -15,6 +15,8 @@ pub struct Config {
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub pool_size: u32,
+    /// Threads writing single bookings, each in batches.
+    pub booking_writers: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://plateaux.db";
@@ -67,6 +69,17 @@ impl Config {
                     message: "expected a whole number from 1 to 256".into(),
                 })?,
         };
+        let booking_writers = match lookup("PLATEAUX_BOOKING_WRITERS") {
+            None => 2,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=32).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    variable: "PLATEAUX_BOOKING_WRITERS",
+                    message: "expected a whole number from 1 to 32".into(),
+                })?,
+        };
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -84,6 +97,7 @@ impl Config {
             admin_email: lookup("PLATEAUX_ADMIN_EMAIL"),
             admin_password: lookup("PLATEAUX_ADMIN_PASSWORD"),
             pool_size,
+            booking_writers,
         })
     }
 

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod booking_engine;
+pub mod booking_writer;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -34,6 +34,7 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    booking_batches: Histogram,
 }
 
 impl Default for Metrics {
@@ -61,17 +62,29 @@ impl Default for Metrics {
             "Idle database connections",
             pool_idle.clone(),
         );
+        // 1 to 64 requests: how much the booking writer shares its transactions.
+        let booking_batches = Histogram::new(exponential_buckets(1.0, 2.0, 7));
+        registry.register(
+            "booking_batch_size",
+            "Single-booking requests written in one transaction",
+            booking_batches.clone(),
+        );
         Metrics {
             registry,
             requests,
             durations,
             pool_connections,
             pool_idle,
+            booking_batches,
         }
     }
 }
 
 impl Metrics {
+    pub fn observe_booking_batch(&self, requests: usize) {
+        self.booking_batches.observe(requests as f64);
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {

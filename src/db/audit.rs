@@ -41,6 +41,51 @@ pub fn record(
     Ok(())
 }
 
+/// An event to append with [`record_many`].
+pub struct NewEvent<'a> {
+    pub actor: Option<&'a str>,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub action: &'a str,
+    pub changes: serde_json::Value,
+}
+
+/// Appends several events in one statement.
+pub fn record_many(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> ApiResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let rows: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                audit_events::id.eq(new_id()),
+                audit_events::at.eq(at),
+                audit_events::actor_user_id.eq(e.actor),
+                audit_events::entity_type.eq(e.entity_type),
+                audit_events::entity_id.eq(e.entity_id),
+                audit_events::action.eq(e.action),
+                audit_events::changes.eq(e.changes.to_string()),
+            )
+        })
+        .collect();
+    // Multi-row INSERTs exist on each backend but not through MultiConnection.
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::insert_into(audit_events::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            diesel::insert_into(audit_events::table)
+                .values(&rows)
+                .execute(lite)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn for_entity(
     conn: &mut DbConnection,
     entity_type: &str,

@@ -284,6 +284,221 @@ pub fn holder(
     )))
 }
 
+/// What one booking of a batch may conflict with: bookings of its equipment item, or the
+/// station bookings of its platform, overlapping `span`.
+#[derive(Debug, Clone)]
+pub enum LiveTarget {
+    Equipment(String),
+    Stations(String),
+}
+
+/// Live bookings that may conflict with any of `asks`, each with its platform, in one query.
+pub fn live_for(
+    conn: &mut DbConnection,
+    asks: &[(LiveTarget, Span)],
+) -> ApiResult<Vec<(String, LiveBooking)>> {
+    if asks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = bookings::table
+        .select((bookings::platform_id, LiveRow::as_select()))
+        .into_boxed();
+    for (i, (target, window)) in asks.iter().enumerate() {
+        let overlaps = bookings::status
+            .eq_any(LIVE)
+            .and(bookings::starts_at.lt(window.end))
+            .and(bookings::ends_at.gt(window.start))
+            .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS));
+        query = match (i, target) {
+            (0, LiveTarget::Equipment(id)) => {
+                query.filter(bookings::equipment_id.eq(id.clone()).and(overlaps))
+            }
+            (_, LiveTarget::Equipment(id)) => {
+                query.or_filter(bookings::equipment_id.eq(id.clone()).and(overlaps))
+            }
+            (0, LiveTarget::Stations(id)) => query.filter(
+                bookings::platform_id
+                    .eq(id.clone())
+                    .and(bookings::stations.is_not_null())
+                    .and(overlaps),
+            ),
+            (_, LiveTarget::Stations(id)) => query.or_filter(
+                bookings::platform_id
+                    .eq(id.clone())
+                    .and(bookings::stations.is_not_null())
+                    .and(overlaps),
+            ),
+        };
+    }
+    let rows: Vec<(String, LiveRow)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(platform_id, r)| {
+            (
+                platform_id,
+                LiveBooking {
+                    id: r.id,
+                    span: Span::new(r.starts_at, r.ends_at),
+                    equipment_id: r.equipment_id,
+                    stations: r.stations,
+                },
+            )
+        })
+        .collect())
+}
+
+/// `(scope, scope_id, closure)` of the closures of any of `scope_ids` within `window`.
+pub fn closures_of(
+    conn: &mut DbConnection,
+    scope_ids: &[String],
+    window: Span,
+) -> ApiResult<Vec<(String, String, ClosureSpan)>> {
+    let rows: Vec<(String, String, i64, i64, String)> = closures::table
+        .filter(closures::scope_id.eq_any(scope_ids))
+        .filter(
+            closures::starts_at
+                .lt(window.end)
+                .and(closures::ends_at.gt(window.start)),
+        )
+        .select((
+            closures::scope,
+            closures::scope_id,
+            closures::starts_at,
+            closures::ends_at,
+            closures::name,
+        ))
+        .order(closures::starts_at)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(scope, scope_id, s, e, name)| {
+            (
+                scope,
+                scope_id,
+                ClosureSpan {
+                    span: Span::new(s, e),
+                    name,
+                },
+            )
+        })
+        .collect())
+}
+
+/// `(equipment_id, window, reason)` of the maintenance of any of these items within `window`.
+pub fn maintenance_of(
+    conn: &mut DbConnection,
+    equipment_ids: &[String],
+    window: Span,
+) -> ApiResult<Vec<(String, Span, String)>> {
+    let rows: Vec<(String, i64, i64, String)> = mw::table
+        .filter(mw::equipment_id.eq_any(equipment_ids))
+        .filter(
+            mw::starts_at
+                .lt(window.end)
+                .and(mw::ends_at.gt(window.start)),
+        )
+        .select((mw::equipment_id, mw::starts_at, mw::ends_at, mw::reason))
+        .order(mw::starts_at)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, s, e, r)| (id, Span::new(s, e), r))
+        .collect())
+}
+
+/// `(equipment_id, qualification_id, name)` of what these items require.
+pub fn required_qualifications_of(
+    conn: &mut DbConnection,
+    equipment_ids: &[String],
+) -> ApiResult<Vec<(String, String, String)>> {
+    Ok(eq::table
+        .inner_join(qualifications::table)
+        .filter(eq::equipment_id.eq_any(equipment_ids))
+        .select((eq::equipment_id, qualifications::id, qualifications::name))
+        .order((eq::equipment_id, qualifications::name))
+        .load(conn)?)
+}
+
+/// Display name and qualifications of each of these users.
+pub fn holders(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+) -> ApiResult<Vec<(String, String, Vec<HeldQualification>)>> {
+    let names: Vec<(String, String)> = users::table
+        .filter(users::id.eq_any(user_ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    let held: Vec<(String, String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = uq::table
+        .filter(uq::user_id.eq_any(user_ids))
+        .select((
+            uq::user_id,
+            uq::qualification_id,
+            uq::awarded_on,
+            uq::expires_on,
+        ))
+        .load(conn)?;
+    Ok(names
+        .into_iter()
+        .map(|(id, name)| {
+            let mine = held
+                .iter()
+                .filter(|(user, ..)| *user == id)
+                .map(|(_, q, awarded_on, expires_on)| HeldQualification {
+                    qualification_id: q.clone(),
+                    awarded_on: *awarded_on,
+                    expires_on: *expires_on,
+                })
+                .collect();
+            (id, name, mine)
+        })
+        .collect())
+}
+
+/// Writes several new bookings and their learners: one statement per table.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    rows: &[BookingRow],
+    learners: &[(String, String, i32)],
+) -> ApiResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let learner_rows: Vec<_> = learners
+        .iter()
+        .map(|(booking_id, status, headcount)| {
+            (
+                bl::booking_id.eq(booking_id),
+                bl::learner_status.eq(status),
+                bl::headcount.eq(*headcount),
+            )
+        })
+        .collect();
+    // Multi-row INSERTs exist on each backend but not through MultiConnection.
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::insert_into(bookings::table)
+                .values(rows)
+                .execute(pg)?;
+            if !learner_rows.is_empty() {
+                diesel::insert_into(bl::table)
+                    .values(&learner_rows)
+                    .execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(lite) => {
+            diesel::insert_into(bookings::table)
+                .values(rows)
+                .execute(lite)?;
+            if !learner_rows.is_empty() {
+                diesel::insert_into(bl::table)
+                    .values(&learner_rows)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Which bookings a caller may see.
 #[derive(Debug, Clone)]
 pub enum Visibility {

@@ -90,6 +90,23 @@ pub fn find_locked(conn: &mut DbConnection, id: &str) -> ApiResult<Option<Equipm
     })
 }
 
+/// Several items, read and (on PostgreSQL) locked in id order, so that two batches of
+/// bookings never wait on each other in a cycle.
+pub fn find_many_locked(conn: &mut DbConnection, ids: &[String]) -> ApiResult<Vec<EquipmentRow>> {
+    Ok(match conn {
+        DbConnection::Postgresql(pg) => equipment::table
+            .filter(equipment::id.eq_any(ids))
+            .select(EquipmentRow::as_select())
+            .order(equipment::id)
+            .for_update()
+            .load(pg)?,
+        DbConnection::Sqlite(lite) => equipment::table
+            .filter(equipment::id.eq_any(ids))
+            .select(EquipmentRow::as_select())
+            .load(lite)?,
+    })
+}
+
 pub fn find_by_inventory_number(
     conn: &mut DbConnection,
     number: &str,

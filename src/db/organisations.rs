@@ -102,6 +102,23 @@ pub fn find_with_membership(
     Ok(row.map(|(organisation, membership)| (organisation, membership.is_some())))
 }
 
+/// Several organisations, each with the campuses it is a member of (one row per campus).
+pub fn find_many_with_memberships(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> ApiResult<Vec<(OrganisationRow, Option<String>)>> {
+    Ok(organisations::table
+        .left_join(
+            campus_memberships::table.on(campus_memberships::organisation_id.eq(organisations::id)),
+        )
+        .filter(organisations::id.eq_any(ids))
+        .select((
+            OrganisationRow::as_select(),
+            campus_memberships::campus_id.nullable(),
+        ))
+        .load(conn)?)
+}
+
 pub fn find_by_siret(conn: &mut DbConnection, siret: &str) -> ApiResult<Option<OrganisationRow>> {
     Ok(organisations::table
         .filter(organisations::siret.eq(siret))

@@ -97,6 +97,55 @@ pub fn find_locked(conn: &mut DbConnection, id: &str) -> ApiResult<Option<Platfo
     })
 }
 
+/// Several platforms, read and (on PostgreSQL) locked in id order.
+pub fn lock_many(conn: &mut DbConnection, ids: &[String]) -> ApiResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            platforms::table
+                .filter(platforms::id.eq_any(ids))
+                .select(platforms::id)
+                .order(platforms::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+        // SQLite's `BEGIN IMMEDIATE` already serialises every writer.
+        DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+/// Several platforms with their opening hours, in one query.
+pub fn find_many_with_hours(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> ApiResult<Vec<(PlatformRow, Vec<WeeklyInterval>)>> {
+    type Interval = Option<(i16, i32, i32)>;
+    let rows: Vec<(PlatformRow, Interval)> = platforms::table
+        .left_join(poi::table)
+        .filter(platforms::id.eq_any(ids))
+        .select((
+            PlatformRow::as_select(),
+            (poi::weekday, poi::opens_minute, poi::closes_minute).nullable(),
+        ))
+        .order((platforms::id, poi::weekday, poi::opens_minute))
+        .load(conn)?;
+    let mut found: Vec<(PlatformRow, Vec<WeeklyInterval>)> = Vec::new();
+    for (platform, interval) in rows {
+        if found.last().is_none_or(|(p, _)| p.id != platform.id) {
+            found.push((platform, Vec::new()));
+        }
+        if let (Some((day, opens, closes)), Some((_, hours))) = (interval, found.last_mut()) {
+            hours.push(WeeklyInterval {
+                weekday: Weekday::from_number(day)
+                    .ok_or_else(|| ApiError::internal(format!("weekday {day} in the database")))?,
+                opens_minute: opens,
+                closes_minute: closes,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// A platform with its opening hours, in one query.
 pub fn find_with_hours(
     conn: &mut DbConnection,
@@ -256,6 +305,19 @@ pub fn is_manager(conn: &mut DbConnection, user_id: &str, platform_id: &str) -> 
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Which of these users manage which of these platforms, as `(user, platform)` pairs.
+pub fn managed_pairs(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+    platform_ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
+    Ok(platform_managers::table
+        .filter(platform_managers::user_id.eq_any(user_ids))
+        .filter(platform_managers::platform_id.eq_any(platform_ids))
+        .select((platform_managers::user_id, platform_managers::platform_id))
+        .load(conn)?)
 }
 
 pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64> {

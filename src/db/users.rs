@@ -40,6 +40,13 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<UserRow>> {
         .optional()?)
 }
 
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> ApiResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::email.eq(email))

@@ -95,6 +95,7 @@ pub struct EquipmentRules {
     pub required_qualifications: Vec<(String, String)>,
 }
 
+#[derive(Debug, Clone)]
 pub struct HeldQualification {
     pub qualification_id: String,
     pub awarded_on: NaiveDate,
@@ -110,6 +111,7 @@ pub struct LiveBooking {
     pub stations: Option<i32>,
 }
 
+#[derive(Debug, Clone)]
 pub struct ClosureSpan {
     pub span: Span,
     pub name: String,

@@ -446,6 +446,219 @@ async fn concurrent_requests_never_double_book(app: TestApp) {
     assert_eq!(app.count("bookings").await, 1);
 }
 
+/// Requests arriving together are written together: the booking writer takes those it
+/// finds waiting into one transaction. Each still gets the answer it would get alone, and a
+/// refused request costs no other its booking.
+async fn concurrent_requests_get_their_own_answers(app: TestApp) {
+    let c = campus(&app).await;
+    qualify(&app, &c, &c.teacher_id).await;
+    let (tuesday, wednesday, thursday) = (
+        next(Weekday::Tue, 7),
+        next(Weekday::Wed, 7),
+        next(Weekday::Thu, 7),
+    );
+    let stations = |n: i32| {
+        json!({
+            "platform_id": c.platform_id, "stations": n, "starts_at": at(thursday, "08:00"), "ends_at": at(thursday, "10:00"),
+            "learners": [{ "status": "apprentice", "headcount": 4 }, { "status": "school", "headcount": 2 }],
+        })
+    };
+    let mut asks: Vec<(&str, Value)> = Vec::new();
+    let free_slots = [
+        ("08:00", "09:00"),
+        ("09:00", "10:00"),
+        ("10:00", "11:00"),
+        ("11:00", "12:00"),
+        ("13:30", "14:30"),
+        ("14:30", "15:30"),
+    ];
+    for (from, to) in free_slots {
+        asks.push((&c.teacher, booking(&c, tuesday, from, to)));
+    }
+    for _ in 0..3 {
+        asks.push((&c.teacher, booking(&c, wednesday, "08:00", "10:00")));
+    }
+    for _ in 0..3 {
+        asks.push((&c.teacher, stations(6)));
+    }
+    asks.push((&c.teacher, booking(&c, wednesday, "12:00", "13:00")));
+    let mut unknown = booking(&c, wednesday, "14:00", "15:00");
+    unknown["equipment_id"] = json!("0192f1c4-0000-7000-8000-000000000000");
+    asks.push((&c.teacher, unknown));
+    let mut for_others = booking(&c, wednesday, "15:00", "16:00");
+    for_others["organisation_id"] = json!(c.lycee_id);
+    asks.push((&c.company, for_others));
+
+    let replies = futures_util::future::join_all(asks.iter().map(|(token, body)| {
+        app.call(
+            Method::POST,
+            "/api/v1/bookings",
+            Some(token),
+            Some(body.clone()),
+            &[],
+        )
+    }))
+    .await;
+    let status = |r: &crate::support::Reply| r.status.as_u16();
+    let code = |r: &crate::support::Reply| {
+        if status(r) == 201 {
+            String::new()
+        } else {
+            r.json()["code"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    for r in &replies[..6] {
+        assert_eq!(status(r), 201, "a free slot: {}", r.text);
+    }
+    let mut same_slot: Vec<String> = replies[6..9].iter().map(code).collect();
+    same_slot.sort();
+    assert_eq!(
+        same_slot,
+        ["", "booking_conflict", "booking_conflict"],
+        "one of three asks for the same slot"
+    );
+    let mut shared: Vec<String> = replies[9..12].iter().map(code).collect();
+    shared.sort();
+    assert_eq!(
+        shared,
+        ["", "", "not_enough_stations"],
+        "three asks for 6 of 14 stations"
+    );
+    assert_eq!(
+        (status(&replies[12]), code(&replies[12])),
+        (422, "outside_opening_hours".to_owned())
+    );
+    assert_eq!(status(&replies[13]), 422);
+    assert_eq!(replies[13].json()["errors"][0]["field"], "equipment_id");
+    assert_eq!(replies[13].json()["errors"][0]["code"], "unknown_reference");
+    assert_eq!(status(&replies[14]), 403, "{}", replies[14].text);
+
+    // Exactly what was answered 201 was written, with its learners and its audit event.
+    let created: Vec<Value> = replies
+        .iter()
+        .filter(|r| status(r) == 201)
+        .map(|r| r.json())
+        .collect();
+    assert_eq!(created.len(), 9);
+    assert_eq!(app.count("bookings").await, 9);
+    assert_eq!(app.count("booking_learners").await, 7 + 2 * 2);
+    assert_eq!(
+        app.count_where(
+            "audit_events",
+            "entity_type = 'booking' AND action = 'created'"
+        )
+        .await,
+        9
+    );
+    for view in &created {
+        let shown = app
+            .get(
+                &format!("/api/v1/bookings/{}", view["id"].as_str().unwrap()),
+                &c.teacher,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(shown["starts_at"], view["starts_at"]);
+        let expected = if view["stations"] == 6 { 6 } else { 1 };
+        assert_eq!(shown["total_headcount"], expected, "{shown}");
+    }
+}
+
+/// One batch books exactly what its requests would one after the other: a request sees the
+/// bookings accepted before it in the same batch.
+async fn one_batch_books_as_one_by_one(app: TestApp) {
+    use plateaux::auth::CurrentUser;
+    use plateaux::booking_engine::{create_bookings, BookingDraft, BookingRequest};
+    use plateaux::domain::booking::LearnerStatus;
+    use plateaux::domain::time::Span;
+    use plateaux::domain::Role;
+
+    let c = campus(&app).await;
+    qualify(&app, &c, &c.teacher_id).await;
+    let (tuesday, thursday) = (next(Weekday::Tue, 7), next(Weekday::Thu, 7));
+    let span = |day: NaiveDate, from: &str, to: &str| {
+        let instant = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(&at(day, t))
+                .unwrap()
+                .timestamp()
+        };
+        Span::new(instant(from), instant(to))
+    };
+    let teacher = CurrentUser {
+        id: c.teacher_id.clone(),
+        role: Role::Teacher,
+        organisation_id: c.lycee_id.clone(),
+    };
+    let request = |equipment: Option<&str>, stations: Option<i32>, span: Span| BookingRequest {
+        actor: teacher.clone(),
+        draft: BookingDraft {
+            platform_id: Some(c.platform_id.clone()),
+            equipment_id: equipment.map(str::to_owned),
+            stations,
+            span,
+            organisation_id: None,
+            supervisor_id: None,
+            learners: vec![(LearnerStatus::School, 3)],
+            group_label: "CAP 1".into(),
+            level: String::new(),
+            purpose: String::new(),
+            service_request_id: None,
+        },
+    };
+    let item = Some(c.equipment_id.as_str());
+    let requests = vec![
+        request(item, None, span(tuesday, "08:00", "10:00")),
+        request(item, None, span(tuesday, "09:00", "11:00")),
+        request(None, Some(10), span(thursday, "08:00", "10:00")),
+        request(None, Some(10), span(thursday, "09:00", "11:00")),
+        request(None, Some(4), span(thursday, "09:00", "11:00")),
+        request(
+            Some("0192f1c4-0000-7000-8000-000000000000"),
+            None,
+            span(tuesday, "14:00", "15:00"),
+        ),
+        request(item, None, span(tuesday, "10:00", "12:00")),
+        request(None, Some(1), span(thursday, "09:30", "10:30")),
+    ];
+    let pool = app.pool.clone();
+    let answers = actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        create_bookings(&mut conn, chrono_tz::Europe::Paris, &requests)
+    })
+    .await
+    .expect("block")
+    .expect("the batch as a whole succeeds");
+    let codes: Vec<String> = answers
+        .iter()
+        .map(|a| match a {
+            Ok(_) => "created".to_owned(),
+            Err(e) => {
+                let problem = e.problem();
+                match problem.errors.first() {
+                    Some(field) => format!("{}:{}", field.field, field.code),
+                    None => problem.code,
+                }
+            }
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "created",
+            "booking_conflict",
+            "created",
+            "not_enough_stations",
+            "created",
+            "equipment_id:unknown_reference",
+            "created",
+            "not_enough_stations",
+        ]
+    );
+    assert_eq!(app.count("bookings").await, 4);
+    assert_eq!(app.count("booking_learners").await, 4);
+}
+
 async fn idempotent_creation(app: TestApp) {
     let c = campus(&app).await;
     let tuesday = next(Weekday::Tue, 7);
@@ -867,6 +1080,8 @@ on_both_databases!(
     outside_bookings_wait_for_approval,
     companies_see_only_their_own_bookings,
     concurrent_requests_never_double_book,
+    concurrent_requests_get_their_own_answers,
+    one_batch_books_as_one_by_one,
     idempotent_creation,
     weekly_term_skips_zone_c_holidays,
     series_keep_local_time_across_dst,

@@ -283,21 +283,20 @@ async fn create_booking(
 ) -> ApiResult<HttpResponse> {
     let draft = draft_of(body.0)?;
     let tz = state.timezone;
-    let view = state
-        .db(move |conn| {
-            let learners = draft
-                .learners
-                .iter()
-                .map(|(status, headcount)| LearnerCount {
-                    status: *status,
-                    headcount: *headcount,
-                })
-                .collect();
-            let row = booking_engine::create_booking(conn, &user, tz, draft)?;
-            // The learners were just written: no need to read them back.
-            view_of(row, learners, &tz)
+    // The learners are about to be written: no need to read them back.
+    let learners = draft
+        .learners
+        .iter()
+        .map(|(status, headcount)| LearnerCount {
+            status: *status,
+            headcount: *headcount,
         })
+        .collect();
+    let row = state
+        .booking_writer
+        .create(booking_engine::BookingRequest { actor: user, draft })
         .await?;
+    let view = view_of(row, learners, &tz)?;
     Ok(created(format!("/api/v1/bookings/{}", view.id), view))
 }
 

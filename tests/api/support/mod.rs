@@ -144,7 +144,7 @@ impl TestApp {
             .expect("block")
             .expect("migrations");
         }
-        let mut state = AppState::new(pool.clone(), chrono_tz::Europe::Paris);
+        let mut state = AppState::new(pool.clone(), chrono_tz::Europe::Paris, 2);
         state.public_limiter = std::sync::Arc::new(limiter);
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));

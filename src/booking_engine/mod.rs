@@ -18,6 +18,9 @@ use crate::domain::time::Span;
 use crate::domain::{EquipmentStatus, OrganisationKind, Role, WhoMayBook};
 use crate::error::{ApiError, ApiResult};
 
+mod batch;
+pub use batch::{create_bookings, BookingRequest};
+
 /// A checked booking request.
 #[derive(Debug, Clone)]
 pub struct BookingDraft {
@@ -41,67 +44,73 @@ struct Target {
     equipment: Option<EquipmentRow>,
 }
 
+/// An equipment item or some stations, never both nor neither.
+fn check_shape(equipment_id: Option<&str>, stations: Option<i32>) -> ApiResult<()> {
+    match (equipment_id, stations) {
+        (Some(_), Some(_)) => Err(ApiError::field(
+            "stations",
+            "not_allowed",
+            "une réservation porte soit sur un équipement, soit sur des postes du plateau",
+        )),
+        (None, None) => Err(ApiError::field(
+            "stations",
+            "required",
+            "indiquez un équipement (equipment_id) ou un nombre de postes (stations)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The platform a booking is on: the equipment item's, which must agree with the one named.
+fn platform_of(equipment: Option<&EquipmentRow>, platform_id: Option<&str>) -> ApiResult<String> {
+    match (equipment, platform_id) {
+        (Some(e), Some(p)) if e.platform_id != p => Err(ApiError::field(
+            "platform_id",
+            "mismatch",
+            "cet équipement appartient à un autre plateau",
+        )),
+        (Some(e), _) => Ok(e.platform_id.clone()),
+        (None, Some(p)) => Ok(p.to_owned()),
+        (None, None) => Err(ApiError::field(
+            "platform_id",
+            "required",
+            "plateau technique manquant",
+        )),
+    }
+}
+
+fn unknown_equipment() -> ApiError {
+    ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
+}
+
+fn unknown_platform() -> ApiError {
+    ApiError::field(
+        "platform_id",
+        "unknown_reference",
+        "plateau technique inconnu",
+    )
+}
+
 fn load_target(
     conn: &mut DbConnection,
     platform_id: Option<&str>,
     equipment_id: Option<&str>,
     stations: Option<i32>,
 ) -> ApiResult<Target> {
-    match (equipment_id, stations) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::field(
-                "stations",
-                "not_allowed",
-                "une réservation porte soit sur un équipement, soit sur des postes du plateau",
-            ))
-        }
-        (None, None) => {
-            return Err(ApiError::field(
-                "stations",
-                "required",
-                "indiquez un équipement (equipment_id) ou un nombre de postes (stations)",
-            ))
-        }
-        _ => {}
-    }
+    check_shape(equipment_id, stations)?;
     // The row that serialises conflicting bookings is read and locked at once: the item
     // for an equipment booking, the platform for a station booking.
     let equipment = match equipment_id {
-        Some(id) => Some(db::equipment::find_locked(conn, id)?.ok_or_else(|| {
-            ApiError::field("equipment_id", "unknown_reference", "équipement inconnu")
-        })?),
+        Some(id) => Some(db::equipment::find_locked(conn, id)?.ok_or_else(unknown_equipment)?),
         None => None,
     };
-    let platform_id = match (&equipment, platform_id) {
-        (Some(e), Some(p)) if e.platform_id != p => {
-            return Err(ApiError::field(
-                "platform_id",
-                "mismatch",
-                "cet équipement appartient à un autre plateau",
-            ))
-        }
-        (Some(e), _) => e.platform_id.clone(),
-        (None, Some(p)) => p.to_owned(),
-        (None, None) => {
-            return Err(ApiError::field(
-                "platform_id",
-                "required",
-                "plateau technique manquant",
-            ))
-        }
-    };
-    let unknown = || {
-        ApiError::field(
-            "platform_id",
-            "unknown_reference",
-            "plateau technique inconnu",
-        )
-    };
+    let platform_id = platform_of(equipment.as_ref(), platform_id)?;
     let (platform, opening_hours) = if equipment.is_some() {
-        db::platforms::find_with_hours(conn, &platform_id)?.ok_or_else(unknown)?
+        db::platforms::find_with_hours(conn, &platform_id)?.ok_or_else(unknown_platform)?
     } else {
         // PostgreSQL cannot lock a row through an outer join: the hours come apart.
-        let platform = db::platforms::find_locked(conn, &platform_id)?.ok_or_else(unknown)?;
+        let platform =
+            db::platforms::find_locked(conn, &platform_id)?.ok_or_else(unknown_platform)?;
         let hours = db::platforms::opening_hours_of(conn, std::slice::from_ref(&platform.id))?
             .into_iter()
             .map(|(_, interval)| interval)
@@ -123,23 +132,62 @@ fn load_context(
     window: Span,
 ) -> ApiResult<BookingContext> {
     let p = &target.platform;
+    let required = match &target.equipment {
+        Some(e) => db::bookings::required_qualifications(conn, &e.id)?,
+        None => Vec::new(),
+    };
+    let maintenance = match &target.equipment {
+        Some(e) => db::bookings::maintenance_for(conn, &e.id, window)?,
+        None => Vec::new(),
+    };
+    let closures =
+        db::bookings::closures_for(conn, &p.campus_id, &p.owner_organisation_id, &p.id, window)?;
+    let live = db::bookings::live_on_platform(conn, &p.id, window)?;
+    // Only equipment that requires qualifications needs the holder's.
+    let holder = if required.is_empty() {
+        None
+    } else {
+        db::bookings::holder(conn, holder_id)?
+    };
+    rules_context(
+        tz,
+        target,
+        required,
+        RuleFacts {
+            closures,
+            maintenance,
+            live,
+            holder,
+        },
+    )
+}
+
+/// What the rules read that changes from one booking to the next.
+struct RuleFacts {
+    closures: Vec<crate::domain::booking::ClosureSpan>,
+    maintenance: Vec<(Span, String)>,
+    live: Vec<LiveBooking>,
+    holder: Option<(String, Vec<crate::domain::booking::HeldQualification>)>,
+}
+
+/// The rules' view of a target, from facts already loaded.
+fn rules_context(
+    tz: Tz,
+    target: &Target,
+    required_qualifications: Vec<(String, String)>,
+    facts: RuleFacts,
+) -> ApiResult<BookingContext> {
+    let p = &target.platform;
     let equipment = match &target.equipment {
         Some(e) => Some((
             e.id.clone(),
             EquipmentRules {
                 name: e.name.clone(),
                 status: EquipmentStatus::from_db(&e.status)?,
-                required_qualifications: db::bookings::required_qualifications(conn, &e.id)?,
+                required_qualifications,
             },
         )),
         None => None,
-    };
-    let equipment_needs_holder = equipment
-        .as_ref()
-        .is_some_and(|(_, e)| !e.required_qualifications.is_empty());
-    let maintenance = match &target.equipment {
-        Some(e) => db::bookings::maintenance_for(conn, &e.id, window)?,
-        None => Vec::new(),
     };
     Ok(BookingContext {
         tz,
@@ -153,21 +201,10 @@ fn load_context(
             max_duration_minutes: p.max_duration_minutes,
         },
         equipment,
-        closures: db::bookings::closures_for(
-            conn,
-            &p.campus_id,
-            &p.owner_organisation_id,
-            &p.id,
-            window,
-        )?,
-        maintenance,
-        live: db::bookings::live_on_platform(conn, &p.id, window)?,
-        // Only equipment that requires qualifications needs the holder's.
-        holder: if equipment_needs_holder {
-            db::bookings::holder(conn, holder_id)?
-        } else {
-            None
-        },
+        closures: facts.closures,
+        maintenance: facts.maintenance,
+        live: facts.live,
+        holder: facts.holder,
     })
 }
 
@@ -196,11 +233,42 @@ fn authorise(
     organisation_id: Option<&str>,
     supervisor_id: Option<&str>,
 ) -> ApiResult<Grant> {
-    let manages = match actor.role {
-        Role::Manager => db::platforms::is_manager(conn, &actor.id, &platform.id)?,
-        _ => false,
+    let organisation_id = organisation_id.unwrap_or(&actor.organisation_id);
+    let facts = GrantFacts {
+        manages: match actor.role {
+            Role::Manager => db::platforms::is_manager(conn, &actor.id, &platform.id)?,
+            _ => false,
+        },
+        organisation: db::organisations::find_with_membership(
+            conn,
+            organisation_id,
+            &platform.campus_id,
+        )?,
+        supervisor: match supervisor_id {
+            Some(id) => db::users::find(conn, id)?,
+            None => None,
+        },
     };
-    let organisation_id = organisation_id.unwrap_or(&actor.organisation_id).to_owned();
+    decide_grant(actor, platform, organisation_id, supervisor_id, &facts)
+}
+
+/// What deciding a grant needs to know, loaded beforehand.
+struct GrantFacts {
+    /// Whether the caller (a manager) manages the platform.
+    manages: bool,
+    /// The organisation booked for, and whether it is a member of the platform's campus.
+    organisation: Option<(db::organisations::OrganisationRow, bool)>,
+    supervisor: Option<db::users::UserRow>,
+}
+
+fn decide_grant(
+    actor: &CurrentUser,
+    platform: &PlatformRow,
+    organisation_id: &str,
+    supervisor_id: Option<&str>,
+    facts: &GrantFacts,
+) -> ApiResult<Grant> {
+    let manages = facts.manages;
     // Booking in another organisation's name is for the director and the platform's own
     // managers; any other manager books for their own organisation, like everyone else.
     let may_book_for_others = actor.role == Role::Admin || manages;
@@ -210,16 +278,17 @@ fn authorise(
         ));
     }
     let (organisation, member_of_platform_campus) =
-        db::organisations::find_with_membership(conn, &organisation_id, &platform.campus_id)?
-            .ok_or_else(|| {
-                ApiError::field(
-                    "organisation_id",
-                    "unknown_reference",
-                    "organisation inconnue",
-                )
-            })?;
-    if let Some(supervisor) = supervisor_id {
-        let user = db::users::find(conn, supervisor)?
+        facts.organisation.as_ref().ok_or_else(|| {
+            ApiError::field(
+                "organisation_id",
+                "unknown_reference",
+                "organisation inconnue",
+            )
+        })?;
+    if supervisor_id.is_some() {
+        let user = facts
+            .supervisor
+            .as_ref()
             .filter(|u| u.active)
             .ok_or_else(|| {
                 ApiError::field(
@@ -238,10 +307,10 @@ fn authorise(
     }
     let booker = Booker {
         role: actor.role,
-        organisation_id: &organisation_id,
+        organisation_id,
         organisation_is_company: OrganisationKind::from_db(&organisation.kind)?
             == OrganisationKind::Company,
-        member_of_platform_campus,
+        member_of_platform_campus: *member_of_platform_campus,
         manages_platform: manages,
     };
     let status = initial_status(
@@ -252,7 +321,7 @@ fn authorise(
     )
     .map_err(Refusal::into_error)?;
     Ok(Grant {
-        organisation_id,
+        organisation_id: organisation_id.to_owned(),
         supervisor_id: supervisor_id.map(str::to_owned),
         status,
     })
@@ -310,13 +379,18 @@ fn audit_created(
         "booking",
         &row.id,
         "created",
-        serde_json::json!({
-            "platform_id": row.platform_id, "equipment_id": row.equipment_id, "stations": row.stations,
-            "starts_at": row.starts_at, "ends_at": row.ends_at, "status": row.status, "organisation_id": row.organisation_id,
-            "supervisor_id": row.supervisor_id, "learners": learners_rows(&draft.learners), "group_label": row.group_label,
-            "series_id": row.series_id,
-        }),
+        created_changes(row, draft),
     )
+}
+
+/// What the audit trail keeps of a new booking.
+fn created_changes(row: &BookingRow, draft: &BookingDraft) -> serde_json::Value {
+    serde_json::json!({
+        "platform_id": row.platform_id, "equipment_id": row.equipment_id, "stations": row.stations,
+        "starts_at": row.starts_at, "ends_at": row.ends_at, "status": row.status, "organisation_id": row.organisation_id,
+        "supervisor_id": row.supervisor_id, "learners": learners_rows(&draft.learners), "group_label": row.group_label,
+        "series_id": row.series_id,
+    })
 }
 
 /// What creating a booking or a series needs, inside its transaction: the target locked,
@@ -347,31 +421,6 @@ fn prepare(
     }
     let ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
     Ok((target, grant, ctx))
-}
-
-/// Creates one booking.
-pub fn create_booking(
-    conn: &mut DbConnection,
-    actor: &CurrentUser,
-    tz: Tz,
-    draft: BookingDraft,
-) -> ApiResult<BookingRow> {
-    db::write_transaction(conn, |conn| {
-        let (target, grant, ctx) = prepare(conn, actor, tz, &draft, draft.span)?;
-        check(
-            &ctx,
-            &Ask {
-                span: draft.span,
-                stations: draft.stations,
-                ignore_booking_id: None,
-            },
-        )
-        .map_err(Refusal::into_error)?;
-        let row = new_row(&draft, &target, actor, &grant, draft.span, None);
-        db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
-        audit_created(conn, actor, &row, &draft)?;
-        Ok(row)
-    })
 }
 
 /// An occurrence that was not booked.
