@@ -42,8 +42,22 @@ curl -sf -X POST "http://$BIND/api/v1/auth/login" -H 'Content-Type: application/
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' > "$BENCH_OUT/token.txt"
 echo "service RSS after start: $(grep VmRSS /proc/$PID/status)"
 
+# The machine's CPU time (from /proc/stat, in ticks of 10 ms): busy, stolen by the
+# hypervisor, and all. This machine is a VM with neighbours: a run that lost time to them
+# says so, and the CPU time per request does not depend on it.
+cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+measured() {
+    local b0 s0 t0 b1 s1 t1 out
+    read -r b0 s0 t0 < <(cpu_ticks)
+    out=$(wrk "$@")
+    read -r b1 s1 t1 < <(cpu_ticks)
+    echo "$out"
+    echo "$out" | awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) '/requests in/ {
+        printf "machine: %.0f %% busy, %.0f %% stolen by the hypervisor; %.3f ms of CPU per request\n",
+            100 * b / t, 100 * s / t, 10 * b / $1 }'
+}
 echo "== availability of one platform for one week ($CLIENTS clients, $DURATION)"
-wrk -t2 -c"$CLIENTS" -d"$DURATION" -s bench/availability.lua "http://$BIND"
+measured -t2 -c"$CLIENTS" -d"$DURATION" -s bench/availability.lua "http://$BIND"
 echo "== booking creation ($CLIENTS clients, $DURATION)"
-wrk -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2
+measured -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2
 echo "service memory: $(grep -E 'VmHWM|VmRSS' /proc/$PID/status | tr -s ' \n' ' ')"

@@ -28,13 +28,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a running service, with `booking_writers` threads writing bookings.
-    pub fn new(pool: Pool, timezone: Tz, booking_writers: usize) -> Self {
+    /// The state of a running service; `writer_pool` holds the booking writer's connections
+    /// (`db::build_booking_writer_pool`), one per writer thread.
+    pub fn new(pool: Pool, writer_pool: Pool, timezone: Tz) -> Self {
         let metrics: std::sync::Arc<crate::metrics::Metrics> = Default::default();
+        let writers = writer_pool.max_size() as usize;
         let booking_writer = crate::booking_writer::BookingWriter::start(
-            pool.clone(),
+            writer_pool,
             timezone,
-            booking_writers,
+            writers,
             metrics.clone(),
         );
         AppState {

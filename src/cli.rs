@@ -253,7 +253,8 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
 fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
     let keys = TokenKeys::new(&secret);
-    let state = AppState::new(pool, config.timezone, config.booking_writers);
+    let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
+    let state = AppState::new(pool, writer_pool, config.timezone);
     let bind = config.bind;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))

@@ -16,7 +16,7 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub pool_size: u32,
     /// Threads writing single bookings, each in batches.
-    pub booking_writers: usize,
+    pub booking_writers: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://plateaux.db";
@@ -72,7 +72,7 @@ impl Config {
         let booking_writers = match lookup("PLATEAUX_BOOKING_WRITERS") {
             None => 2,
             Some(v) => v
-                .parse::<usize>()
+                .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=32).contains(n))
                 .ok_or(ConfigError::Invalid {

@@ -47,6 +47,8 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 pub struct ConnectionManager {
     url: String,
     kind: DatabaseKind,
+    /// Settings of each new PostgreSQL session.
+    postgres_session: Option<&'static str>,
 }
 
 impl ConnectionManager {
@@ -59,13 +61,19 @@ impl ConnectionManager {
         Ok(ConnectionManager {
             url: url.to_owned(),
             kind,
+            postgres_session: None,
         })
     }
 
     pub fn connect(&self) -> ConnectionResult<DbConnection> {
         match self.kind {
             DatabaseKind::Postgres => {
-                PgConnection::establish(&self.url).map(DbConnection::Postgresql)
+                let mut conn = PgConnection::establish(&self.url)?;
+                if let Some(settings) = self.postgres_session {
+                    conn.batch_execute(settings)
+                        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
+                Ok(DbConnection::Postgresql(conn))
             }
             DatabaseKind::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
@@ -108,6 +116,24 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, String> {
     };
     r2d2::Pool::builder()
         .max_size(max_size)
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot connect to the database: {e}"))
+}
+
+/// The connections of the booking writer (`booking_writer`), one per writer thread. Its
+/// statements are few, short and always served by an index, and they run thousands of times
+/// a second. On PostgreSQL these sessions therefore plan each statement once (generic plans)
+/// and never scan a whole table: the tables a booking reads or refers to (platforms,
+/// equipment, users, organisations) are small enough that the planner would otherwise scan
+/// them, comparing every identifier, for each lookup and for each foreign-key check of each
+/// inserted row.
+pub fn build_booking_writer_pool(url: &str, writers: u32) -> Result<Pool, String> {
+    let mut manager = ConnectionManager::new(url).map_err(|e| e.to_string())?;
+    manager.postgres_session =
+        Some("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off");
+    r2d2::Pool::builder()
+        .max_size(writers)
         .connection_timeout(std::time::Duration::from_secs(10))
         .build(manager)
         .map_err(|e| format!("cannot connect to the database: {e}"))

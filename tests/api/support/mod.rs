@@ -144,7 +144,11 @@ impl TestApp {
             .expect("block")
             .expect("migrations");
         }
-        let mut state = AppState::new(pool.clone(), chrono_tz::Europe::Paris, 2);
+        let mut state = AppState::new(
+            pool.clone(),
+            plateaux::db::build_booking_writer_pool(&database_url, 2).expect("writer pool"),
+            chrono_tz::Europe::Paris,
+        );
         state.public_limiter = std::sync::Arc::new(limiter);
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
