@@ -229,3 +229,32 @@ pub fn now() -> i64 {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    fn migration_names(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("migrations directory")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Both backends share one history: the same migrations, under the same names.
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let postgres = migration_names("postgres");
+        assert!(postgres.len() >= 7, "{postgres:?}");
+        assert_eq!(postgres, migration_names("sqlite"));
+    }
+}

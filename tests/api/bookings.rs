@@ -565,6 +565,54 @@ async fn concurrent_requests_get_their_own_answers(app: TestApp) {
     }
 }
 
+/// The database itself refuses two live bookings of one item at overlapping times, whatever
+/// the application checks: PostgreSQL's exclusion constraint, SQLite's trigger.
+async fn the_database_refuses_double_booking(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    let c = campus(&app).await;
+    qualify(&app, &c, &c.teacher_id).await;
+    let first = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking(&c, next(Weekday::Tue, 7), "08:00", "10:00"),
+        )
+        .await
+        .expect(201)
+        .json();
+    let id = first["id"].as_str().unwrap().to_owned();
+    // A copy of the booking under a new id, moved by `shift` seconds, in `status`.
+    let copy = move |shift: i64, status: &str| {
+        format!(
+            "INSERT INTO bookings (id, platform_id, equipment_id, stations, starts_at, ends_at, status, \
+             booker_id, organisation_id, group_label, level, purpose, created_at, updated_at) \
+             SELECT '{}', platform_id, equipment_id, stations, starts_at + {shift}, ends_at + {shift}, \
+             '{status}', booker_id, organisation_id, '', '', '', created_at, updated_at \
+             FROM bookings WHERE id = '{id}'",
+            uuid::Uuid::now_v7()
+        )
+    };
+    let pool = app.pool.clone();
+    let outcomes = actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        [
+            (3600, "confirmed"),
+            (-3600, "pending"),
+            (0, "cancelled"),
+            (7200, "confirmed"),
+        ]
+        .map(|(shift, status)| conn.batch_execute(&copy(shift, status)).is_ok())
+    })
+    .await
+    .expect("block");
+    assert_eq!(
+        outcomes,
+        [false, false, true, true],
+        "overlapping live copies refused; a cancelled one and a back-to-back one accepted"
+    );
+    assert_eq!(app.count("bookings").await, 3);
+}
+
 /// One batch books exactly what its requests would one after the other: a request sees the
 /// bookings accepted before it in the same batch.
 async fn one_batch_books_as_one_by_one(app: TestApp) {
@@ -1082,6 +1130,7 @@ on_both_databases!(
     concurrent_requests_never_double_book,
     concurrent_requests_get_their_own_answers,
     one_batch_books_as_one_by_one,
+    the_database_refuses_double_booking,
     idempotent_creation,
     weekly_term_skips_zone_c_holidays,
     series_keep_local_time_across_dst,
