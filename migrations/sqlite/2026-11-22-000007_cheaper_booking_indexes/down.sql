@@ -1,0 +1,2 @@
+DROP INDEX bookings_series;
+CREATE INDEX bookings_series ON bookings (series_id);
