@@ -191,3 +191,32 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(variable: &'static str, value: &'static str) -> Result<Config, ConfigError> {
+        Config::from_lookup(move |name| (name == variable).then(|| value.to_owned()))
+    }
+
+    #[test]
+    fn booking_writers_default_to_two_and_are_checked() {
+        assert_eq!(Config::from_lookup(|_| None).unwrap().booking_writers, 2);
+        assert_eq!(
+            with("PLATEAUX_BOOKING_WRITERS", "4")
+                .unwrap()
+                .booking_writers,
+            4
+        );
+        for bad in ["0", "33", "deux", "-1"] {
+            let error = with("PLATEAUX_BOOKING_WRITERS", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("PLATEAUX_BOOKING_WRITERS:"),
+                "{bad}: {error}"
+            );
+        }
+    }
+}
