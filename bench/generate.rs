@@ -26,6 +26,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::connection::SimpleConnection;
 
 use plateaux::db::{self, DbConnection};
+use plateaux::domain::booking::LearnerStatus;
 use plateaux::domain::time::date_at_minute;
 use plateaux::domain::Role;
 use plateaux::routes::users::{create_account, AccountDraft};
@@ -526,15 +527,6 @@ fn append(list: &mut String, row: std::fmt::Arguments) {
     list.write_fmt(row).unwrap();
 }
 
-const STATUSES: [&str; 6] = [
-    "school",
-    "apprentice",
-    "continuing_education",
-    "higher_education",
-    "company",
-    "research",
-];
-
 /// One booking to write.
 struct Slot<'a> {
     platform_id: &'a str,
@@ -582,7 +574,7 @@ impl Rows {
             self.admin_id
         )
         .unwrap();
-        let first = STATUSES[(rng.next() % 4) as usize];
+        let first = LearnerStatus::ALL[(rng.next() % 4) as usize].as_str();
         let headcount = if stations.as_str() == "NULL" { 1 } else { 12 };
         let group: &[(&str, u64)] = if headcount > 1 && rng.chance(150) {
             &[("school", 8), ("apprentice", 4)]
@@ -650,23 +642,18 @@ impl Rows {
             .map(|(status, count)| (*status, count - rng.next() % (count / 4 + 1)))
             .collect();
         // Headcount by status on the record too, in the order of the migration's columns.
-        let by_status = [
-            "school",
-            "apprentice",
-            "continuing_education",
-            "higher_education",
-            "company",
-            "research",
-        ]
-        .map(|status| {
-            present
-                .iter()
-                .filter(|(s, _)| *s == status)
-                .map(|(_, n)| *n)
-                .sum::<u64>()
-                .to_string()
-        })
-        .join(",");
+        let by_status = LearnerStatus::ALL
+            .iter()
+            .map(|status| {
+                present
+                    .iter()
+                    .filter(|(s, _)| *s == status.as_str())
+                    .map(|(_, n)| *n)
+                    .sum::<u64>()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(",");
         let statuses = present.len();
         append(
             &mut self.usages,

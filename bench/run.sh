@@ -60,4 +60,6 @@ echo "== availability of one platform for one week ($CLIENTS clients, $DURATION)
 measured -t2 -c"$CLIENTS" -d"$DURATION" -s bench/availability.lua "http://$BIND"
 echo "== booking creation ($CLIENTS clients, $DURATION)"
 measured -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2
+curl -sf "http://$BIND/metrics" | awk '/^plateaux_booking_batch_size_sum/ {s = $2} /^plateaux_booking_batch_size_count/ {n = $2}
+    END { if (n) printf "booking batches: %d, %.1f requests each on average\n", n, s / n }'
 echo "service memory: $(grep -E 'VmHWM|VmRSS' /proc/$PID/status | tr -s ' \n' ' ')"

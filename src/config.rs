@@ -30,6 +30,26 @@ pub enum ConfigError {
     },
 }
 
+/// A whole number from 1 to `max`, `default` when the variable is not set.
+fn whole_number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    match lookup(variable) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or(ConfigError::Invalid {
+                variable,
+                message: format!("expected a whole number from 1 to {max}"),
+            }),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
@@ -58,28 +78,8 @@ impl Config {
                 variable: "PLATEAUX_TIMEZONE",
                 message: format!("expected an IANA time zone such as Europe/Paris ({e})"),
             })?;
-        let pool_size = match lookup("PLATEAUX_DATABASE_POOL_SIZE") {
-            None => 16,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=256).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    variable: "PLATEAUX_DATABASE_POOL_SIZE",
-                    message: "expected a whole number from 1 to 256".into(),
-                })?,
-        };
-        let booking_writers = match lookup("PLATEAUX_BOOKING_WRITERS") {
-            None => 2,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=32).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    variable: "PLATEAUX_BOOKING_WRITERS",
-                    message: "expected a whole number from 1 to 32".into(),
-                })?,
-        };
+        let pool_size = whole_number(&lookup, "PLATEAUX_DATABASE_POOL_SIZE", 16, 256)?;
+        let booking_writers = whole_number(&lookup, "PLATEAUX_BOOKING_WRITERS", 2, 32)?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {

@@ -67,7 +67,9 @@ pub fn create_bookings(
         let granted = grant_all(conn, standing, &platforms, &mut answers)?;
         let facts = BatchFacts::load(conn, &granted, &platforms)?;
 
-        let mut rows = Vec::new();
+        // The accepted bookings, and the index of the request of each.
+        let mut rows: Vec<BookingRow> = Vec::new();
+        let mut requested_by: Vec<usize> = Vec::new();
         let mut learners = Vec::new();
         // Bookings accepted earlier in this batch, by platform.
         let mut accepted: Vec<(String, LiveBooking)> = Vec::new();
@@ -114,21 +116,22 @@ pub fn create_bookings(
                         .iter()
                         .map(|(status, n)| (row.id.clone(), status.as_str().to_owned(), *n)),
                 );
-                rows.push((s.index, row.clone()));
+                rows.push(row.clone());
+                requested_by.push(s.index);
                 row
             }));
         }
 
-        let booking_rows: Vec<BookingRow> = rows.iter().map(|(_, row)| row.clone()).collect();
-        db::bookings::insert_many(conn, &booking_rows, &learners)?;
+        db::bookings::insert_many(conn, &rows, &learners)?;
         let events: Vec<db::audit::NewEvent<'_>> = rows
             .iter()
-            .map(|(index, row)| db::audit::NewEvent {
-                actor: Some(&requests[*index].actor.id),
+            .zip(&requested_by)
+            .map(|(row, &index)| db::audit::NewEvent {
+                actor: Some(&requests[index].actor.id),
                 entity_type: "booking",
                 entity_id: &row.id,
                 action: "created",
-                changes: created_changes(row, &requests[*index].draft),
+                changes: created_changes(row, &requests[index].draft),
             })
             .collect();
         db::audit::record_many(conn, &events)?;

@@ -303,26 +303,18 @@ pub fn live_for(
     let mut query = bookings::table
         .select((bookings::platform_id, LiveRow::as_select()))
         .into_boxed();
-    for (i, (target, window)) in asks.iter().enumerate() {
+    for (target, window) in asks {
         let overlaps = bookings::status
             .eq_any(LIVE)
             .and(bookings::starts_at.lt(window.end))
             .and(bookings::ends_at.gt(window.start))
             .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS));
-        query = match (i, target) {
-            (0, LiveTarget::Equipment(id)) => {
-                query.filter(bookings::equipment_id.eq(id.clone()).and(overlaps))
-            }
-            (_, LiveTarget::Equipment(id)) => {
+        // Each ask adds its own condition: `… OR (…)`.
+        query = match target {
+            LiveTarget::Equipment(id) => {
                 query.or_filter(bookings::equipment_id.eq(id.clone()).and(overlaps))
             }
-            (0, LiveTarget::Stations(id)) => query.filter(
-                bookings::platform_id
-                    .eq(id.clone())
-                    .and(bookings::stations.is_not_null())
-                    .and(overlaps),
-            ),
-            (_, LiveTarget::Stations(id)) => query.or_filter(
+            LiveTarget::Stations(id) => query.or_filter(
                 bookings::platform_id
                     .eq(id.clone())
                     .and(bookings::stations.is_not_null())

@@ -114,6 +114,10 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, String> {
         DatabaseKind::Sqlite => max_size.min(8),
         DatabaseKind::Postgres => max_size,
     };
+    pool_of(manager, max_size)
+}
+
+fn pool_of(manager: ConnectionManager, max_size: u32) -> Result<Pool, String> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(std::time::Duration::from_secs(10))
@@ -132,11 +136,7 @@ pub fn build_booking_writer_pool(url: &str, writers: u32) -> Result<Pool, String
     let mut manager = ConnectionManager::new(url).map_err(|e| e.to_string())?;
     manager.postgres_session =
         Some("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off");
-    r2d2::Pool::builder()
-        .max_size(writers)
-        .connection_timeout(std::time::Duration::from_secs(10))
-        .build(manager)
-        .map_err(|e| format!("cannot connect to the database: {e}"))
+    pool_of(manager, writers)
 }
 
 /// Applies the pending migrations of the connection's backend; returns how many ran.

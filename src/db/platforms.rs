@@ -138,7 +138,8 @@ pub fn find_many_with_hours(
         .collect())
 }
 
-/// A platform with its opening hours, in one query.
+/// A platform with its opening hours, in one query. (On the shared pool's sessions this join
+/// measured faster than `find_many_with_hours`'s two queries, which suit the booking writer's.)
 pub fn find_with_hours(
     conn: &mut DbConnection,
     id: &str,
