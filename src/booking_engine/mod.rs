@@ -142,7 +142,12 @@ fn load_context(
     };
     let closures =
         db::bookings::closures_for(conn, &p.campus_id, &p.owner_organisation_id, &p.id, window)?;
-    let live = db::bookings::live_on_platform(conn, &p.id, window)?;
+    // Only the bookings the rules compare with: the item's, or the platform's station bookings.
+    let live_target = match &target.equipment {
+        Some(e) => db::bookings::LiveTarget::Equipment(e.id.clone()),
+        None => db::bookings::LiveTarget::Stations(p.id.clone()),
+    };
+    let live = db::bookings::live_of(conn, &live_target, window)?;
     // Only equipment that requires qualifications needs the holder's.
     let holder = if required.is_empty() {
         None

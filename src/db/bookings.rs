@@ -48,6 +48,17 @@ struct LiveRow {
     stations: Option<i32>,
 }
 
+impl LiveRow {
+    fn into_live(self) -> LiveBooking {
+        LiveBooking {
+            id: self.id,
+            span: Span::new(self.starts_at, self.ends_at),
+            equipment_id: self.equipment_id,
+            stations: self.stations,
+        }
+    }
+}
+
 const LIVE: [&str; 2] = ["pending", "confirmed"];
 
 /// The longest a booking lasts (the database checks it): a booking overlapping a window
@@ -134,32 +145,33 @@ pub fn learners_of(
         .load(conn)?)
 }
 
-/// Live bookings of a platform overlapping `window`.
-pub fn live_on_platform(
+/// Live bookings that may conflict with a booking of `target` overlapping `window`: those of
+/// its equipment item, or the station bookings of its platform. Each is one indexed range
+/// scan (`bookings_equipment_time`, or the partial `bookings_station_time`).
+pub fn live_of(
     conn: &mut DbConnection,
-    platform_id: &str,
+    target: &LiveTarget,
     window: Span,
 ) -> ApiResult<Vec<LiveBooking>> {
-    let rows: Vec<LiveRow> = bookings::table
-        .filter(bookings::platform_id.eq(platform_id))
-        .filter(bookings::status.eq_any(LIVE))
-        .filter(
-            bookings::starts_at
-                .lt(window.end)
-                .and(bookings::ends_at.gt(window.start))
-                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
-        )
-        .select(LiveRow::as_select())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LiveBooking {
-            id: r.id,
-            span: Span::new(r.starts_at, r.ends_at),
-            equipment_id: r.equipment_id,
-            stations: r.stations,
-        })
-        .collect())
+    let overlaps = bookings::status
+        .eq_any(LIVE)
+        .and(bookings::starts_at.lt(window.end))
+        .and(bookings::ends_at.gt(window.start))
+        .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS));
+    let rows: Vec<LiveRow> = match target {
+        LiveTarget::Equipment(id) => bookings::table
+            .filter(bookings::equipment_id.eq(id))
+            .filter(overlaps)
+            .select(LiveRow::as_select())
+            .load(conn)?,
+        LiveTarget::Stations(id) => bookings::table
+            .filter(bookings::platform_id.eq(id))
+            .filter(bookings::stations.is_not_null())
+            .filter(overlaps)
+            .select(LiveRow::as_select())
+            .load(conn)?,
+    };
+    Ok(rows.into_iter().map(LiveRow::into_live).collect())
 }
 
 /// Live bookings of an equipment item overlapping `window` (for maintenance windows).
@@ -325,17 +337,7 @@ pub fn live_for(
     let rows: Vec<(String, LiveRow)> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(platform_id, r)| {
-            (
-                platform_id,
-                LiveBooking {
-                    id: r.id,
-                    span: Span::new(r.starts_at, r.ends_at),
-                    equipment_id: r.equipment_id,
-                    stations: r.stations,
-                },
-            )
-        })
+        .map(|(platform_id, r)| (platform_id, r.into_live()))
         .collect())
 }
 

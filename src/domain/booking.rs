@@ -286,7 +286,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             }
         }
         (None, Some(wanted)) => {
-            let used = peak_stations(others.cloned().collect(), span);
+            let used = peak_stations(others, span);
             let free = p.stations - used;
             if wanted > free {
                 return Err(Refusal::new(
@@ -347,11 +347,13 @@ fn check_qualifications(
 }
 
 /// The largest number of stations held at one time within `span` by station bookings.
-pub fn peak_stations(mut bookings: Vec<LiveBooking>, span: Span) -> i32 {
-    bookings.retain(|b| b.stations.is_some() && b.span.overlaps(&span));
-    let mut events: Vec<(i64, i32)> = Vec::with_capacity(bookings.len() * 2);
-    for b in &bookings {
-        let n = b.stations.unwrap_or(0);
+pub fn peak_stations<'a>(bookings: impl IntoIterator<Item = &'a LiveBooking>, span: Span) -> i32 {
+    let mut events: Vec<(i64, i32)> = Vec::new();
+    for b in bookings {
+        let Some(n) = b.stations else { continue };
+        if !b.span.overlaps(&span) {
+            continue;
+        }
         events.push((b.span.start.max(span.start), n));
         events.push((b.span.end.min(span.end), -n));
     }
@@ -391,13 +393,14 @@ pub fn availability(ctx: &BookingContext, window: Span) -> Vec<(Span, i32)> {
         None => {
             let mut out: Vec<(Span, i32)> = Vec::new();
             for span in open {
-                // Cut the open span at every start and end of a station booking.
-                let mut cuts = vec![span.start, span.end];
-                for b in ctx
+                let within: Vec<&LiveBooking> = ctx
                     .live
                     .iter()
                     .filter(|b| b.stations.is_some() && b.span.overlaps(&span))
-                {
+                    .collect();
+                // Cut the open span at every start and end of a station booking.
+                let mut cuts = vec![span.start, span.end];
+                for b in &within {
                     cuts.push(b.span.start.clamp(span.start, span.end));
                     cuts.push(b.span.end.clamp(span.start, span.end));
                 }
@@ -405,7 +408,7 @@ pub fn availability(ctx: &BookingContext, window: Span) -> Vec<(Span, i32)> {
                 cuts.dedup();
                 for pair in cuts.windows(2) {
                     let piece = Span::new(pair[0], pair[1]);
-                    let free = ctx.platform.stations - peak_stations(ctx.live.clone(), piece);
+                    let free = ctx.platform.stations - peak_stations(within.iter().copied(), piece);
                     if free <= 0 {
                         continue;
                     }
@@ -491,8 +494,8 @@ mod tests {
     #[test]
     fn peak_counts_only_simultaneous_bookings() {
         let bookings = vec![b(0, 10, 5), b(10, 20, 5), b(5, 15, 3)];
-        assert_eq!(peak_stations(bookings.clone(), Span::new(0, 20)), 8);
-        assert_eq!(peak_stations(bookings, Span::new(16, 20)), 5);
+        assert_eq!(peak_stations(&bookings, Span::new(0, 20)), 8);
+        assert_eq!(peak_stations(&bookings, Span::new(16, 20)), 5);
     }
 
     #[test]

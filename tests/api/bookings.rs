@@ -230,6 +230,46 @@ async fn stations_are_shared_until_full(app: TestApp) {
         ],
         "10:00–11:00 and the afternoon are full"
     );
+
+    // A booking of one of the platform's machines holds that machine, not stations; and the
+    // stations booked hold no machine.
+    qualify(&app, &c, &c.teacher_id).await;
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        booking(&c, thursday, "08:00", "09:00"),
+    )
+    .await
+    .expect(201);
+    let again = app.get(&url, &c.company).await.expect(200).json();
+    assert_eq!(again["items"], availability["items"]);
+    let machine_url = format!(
+        "/api/v1/availability?equipment_id={}&from={}&to={}",
+        c.equipment_id,
+        urlencode(&day),
+        urlencode(&next_day)
+    );
+    let machine = app.get(&machine_url, &c.company).await.expect(200).json();
+    let free: Vec<(&str, &str)> = machine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["starts_at"].as_str().unwrap(),
+                s["ends_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let (nine, noon) = (at(thursday, "09:00"), at(thursday, "12:00"));
+    let (half_past_one, half_past_five) = (at(thursday, "13:30"), at(thursday, "17:30"));
+    assert_eq!(
+        free,
+        vec![
+            (nine.as_str(), noon.as_str()),
+            (half_past_one.as_str(), half_past_five.as_str())
+        ]
+    );
 }
 
 async fn outside_bookings_wait_for_approval(app: TestApp) {
