@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::booking_engine::{create_bookings, BookingRequest};
 use crate::db::bookings::BookingRow;
-use crate::db::Pool;
+use crate::db::{with_connection, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 
@@ -96,16 +96,7 @@ fn run(pool: &Pool, tz: Tz, jobs: &Mutex<mpsc::Receiver<Job>>, metrics: &Metrics
 }
 
 fn write(pool: &Pool, tz: Tz, requests: &[BookingRequest]) -> Vec<ApiResult<BookingRow>> {
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(e) => {
-            return requests
-                .iter()
-                .map(|_| Err(ApiError::unavailable(e.to_string())))
-                .collect()
-        }
-    };
-    match create_bookings(&mut conn, tz, requests) {
+    match with_connection(pool, |conn| create_bookings(conn, tz, requests)) {
         Ok(results) => results,
         Err(e) if requests.len() == 1 => vec![Err(e)],
         Err(e) => {
@@ -113,13 +104,14 @@ fn write(pool: &Pool, tz: Tz, requests: &[BookingRequest]) -> Vec<ApiResult<Book
             requests
                 .iter()
                 .map(|r| {
-                    create_bookings(&mut conn, tz, std::slice::from_ref(r)).and_then(
-                        |mut results| {
-                            results.pop().unwrap_or_else(|| {
-                                Err(ApiError::internal("booking request left unanswered"))
-                            })
-                        },
-                    )
+                    with_connection(pool, |conn| {
+                        create_bookings(conn, tz, std::slice::from_ref(r))
+                    })
+                    .and_then(|mut results| {
+                        results.pop().unwrap_or_else(|| {
+                            Err(ApiError::internal("booking request left unanswered"))
+                        })
+                    })
                 })
                 .collect()
         }

@@ -169,6 +169,11 @@ impl ApiError {
         error
     }
 
+    /// A failure of the service or of the database rather than of the request.
+    pub fn is_server_error(&self) -> bool {
+        self.status.is_server_error()
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -213,6 +218,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
         response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
@@ -253,6 +261,10 @@ impl From<diesel::result::Error> for ApiError {
                 "Données invalides",
                 format!("Une règle de la base de données refuse ces valeurs ({}).", info.message()),
             ),
+            // The database went away (restarted, or the connection was cut).
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ApiError::unavailable(error.to_string())
+            }
             _ => ApiError::internal(error.to_string()),
         }
     }

@@ -38,6 +38,42 @@ pub enum DbConnection {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// A connection checked out for longer than this since its last use is pinged before it
+/// is handed out again; one in steady use is not (see [`PoolEntry`]).
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A pooled connection and what the pool knows of its health. Pinging every connection at
+/// checkout costs a round trip per request (a sixth of the machine's work for an
+/// availability query); instead a connection is pinged only when it comes back from
+/// idling, and one whose work failed with a server error is closed rather than reused, so
+/// that a connection the database dropped costs at most the request that found it dropped.
+pub struct PoolEntry {
+    connection: DbConnection,
+    returned_at: std::time::Instant,
+    failed: bool,
+}
+
+impl PoolEntry {
+    /// Closes this connection when it goes back to the pool instead of reusing it.
+    pub fn discard(&mut self) {
+        self.failed = true;
+    }
+}
+
+impl std::ops::Deref for PoolEntry {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for PoolEntry {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.connection
+    }
+}
+
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -89,22 +125,53 @@ impl ConnectionManager {
 }
 
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolEntry;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        ConnectionManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolEntry, r2d2::Error> {
+        let connection = ConnectionManager::connect(self).map_err(r2d2::Error::ConnectionError)?;
+        Ok(PoolEntry {
+            connection,
+            returned_at: std::time::Instant::now(),
+            failed: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, entry: &mut PoolEntry) -> Result<(), r2d2::Error> {
+        if entry.returned_at.elapsed() < PING_AFTER_IDLE {
+            return Ok(());
+        }
+        entry
+            .connection
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking()
-            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    fn has_broken(&self, entry: &mut PoolEntry) -> bool {
+        entry.returned_at = std::time::Instant::now();
+        entry.failed
+            || std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                &mut entry.connection,
+            )
     }
+}
+
+/// Runs `work` on a connection of `pool`. A server error may have left the connection
+/// unusable (the database restarted, say): that connection is then closed, not reused.
+pub fn with_connection<T>(
+    pool: &Pool,
+    work: impl FnOnce(&mut DbConnection) -> crate::error::ApiResult<T>,
+) -> crate::error::ApiResult<T> {
+    let mut conn = pool.get()?;
+    let result = work(&mut conn);
+    if result
+        .as_ref()
+        .is_err_and(crate::error::ApiError::is_server_error)
+    {
+        conn.discard();
+    }
+    result
 }
 
 pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, String> {

@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod authorisation;
 mod bookings;
+mod connections;
 mod demo;
 mod errors;
 mod idempotency;

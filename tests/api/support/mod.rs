@@ -258,7 +258,7 @@ impl TestApp {
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("connection");
             diesel::sql_query(sql)
-                .get_result::<Count>(&mut conn)
+                .get_result::<Count>(&mut **conn)
                 .map(|c| c.n)
         })
         .await
@@ -526,7 +526,7 @@ impl TestApp {
             let mut conn = pool.get().expect("connection");
             diesel::update(bookings::table.find(id))
                 .set((bookings::starts_at.eq(start), bookings::ends_at.eq(end)))
-                .execute(&mut conn)
+                .execute(&mut **conn)
         })
         .await
         .expect("block")
@@ -543,7 +543,7 @@ impl TestApp {
             let mut conn = pool.get().expect("connection");
             diesel::update(service_requests::table.find(id))
                 .set(service_requests::created_at.eq(service_requests::created_at - days * 86_400))
-                .execute(&mut conn)
+                .execute(&mut **conn)
         })
         .await
         .expect("block")
@@ -564,7 +564,7 @@ impl TestApp {
                     bookings::starts_at.eq(bookings::starts_at - days * 86_400),
                     bookings::ends_at.eq(bookings::ends_at - days * 86_400),
                 ))
-                .execute(&mut conn)
+                .execute(&mut **conn)
         })
         .await
         .expect("block")

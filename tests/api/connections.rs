@@ -1,0 +1,115 @@
+//! The database dropping the service's connections (a restart, an administrator's
+//! `pg_terminate_backend`). PostgreSQL only: an embedded SQLite database has no server to
+//! lose.
+
+use std::time::Duration;
+
+use chrono::Weekday;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::json;
+
+use crate::support::dates::{at, next};
+use crate::support::{campus, Backend, Campus, Reply, TestApp};
+
+/// Closes every other session of the test database, as a restart of the server would.
+async fn drop_service_connections(app: &TestApp) {
+    let url = app.database_url.clone();
+    actix_web::web::block(move || {
+        let mut conn = PgConnection::establish(&url).expect("a session of our own");
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut conn)
+        .expect("terminate the service's sessions");
+    })
+    .await
+    .expect("block");
+}
+
+fn station_booking(c: &Campus, day: chrono::NaiveDate, from: &str, to: &str) -> serde_json::Value {
+    json!({
+        "platform_id": c.platform_id, "stations": 2, "starts_at": at(day, from), "ends_at": at(day, to),
+        "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
+    })
+}
+
+/// Sends `request` until it succeeds; every failure on the way must be a 503 problem
+/// document (never a 500), and there may be at most one per connection the pools held.
+async fn until_answered<F, Fut>(success: u16, mut request: F) -> (Reply, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Reply>,
+{
+    // The main pool (8) and the booking writer's (2), plus the attempt that succeeds.
+    const MOST_ATTEMPTS: usize = 8 + 2 + 1;
+    for failures in 0..MOST_ATTEMPTS {
+        let reply = request().await;
+        if reply.status.as_u16() == success {
+            return (reply, failures);
+        }
+        assert_eq!(
+            reply
+                .headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("1"),
+            "{}",
+            reply.text
+        );
+        reply.problem(503, "database_unavailable");
+    }
+    panic!("still failing after {MOST_ATTEMPTS} attempts");
+}
+
+#[actix_web::test]
+async fn dropped_connections_are_replaced() {
+    let app = TestApp::new(Backend::Postgres).await;
+    let c = campus(&app).await;
+    let day = next(Weekday::Tue, 7);
+    app.post(
+        "/api/v1/bookings",
+        &c.manager,
+        station_booking(&c, day, "08:00", "10:00"),
+    )
+    .await
+    .expect(201);
+
+    // Connections in use a moment ago are not checked again before their next use: the
+    // requests that meet a dropped one fail with 503 and the connection is replaced.
+    drop_service_connections(&app).await;
+    let (platforms, _) = until_answered(200, || app.get("/api/v1/platforms", &c.teacher)).await;
+    assert_eq!(platforms.json()["items"].as_array().unwrap().len(), 2);
+    let (created, failures) = until_answered(201, || {
+        app.post(
+            "/api/v1/bookings",
+            &c.manager,
+            station_booking(&c, day, "10:00", "12:00"),
+        )
+    })
+    .await;
+    assert_eq!(created.json()["stations"], 2);
+    assert_eq!(
+        app.count("bookings").await,
+        2,
+        "the {failures} refused attempt(s) wrote nothing"
+    );
+    // Every pooled connection works again.
+    for _ in 0..12 {
+        app.get("/api/v1/platforms", &c.teacher).await.expect(200);
+    }
+
+    // Connections that idled for a second are checked before use: dropping them while the
+    // service is quiet costs no request at all.
+    drop_service_connections(&app).await;
+    actix_web::rt::time::sleep(Duration::from_millis(1_200)).await;
+    app.get("/api/v1/platforms", &c.teacher).await.expect(200);
+    app.post(
+        "/api/v1/bookings",
+        &c.manager,
+        station_booking(&c, day, "13:30", "15:30"),
+    )
+    .await
+    .expect(201);
+    assert_eq!(app.count("bookings").await, 3);
+}
