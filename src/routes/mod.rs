@@ -48,7 +48,32 @@ pub fn configure_outside_api(cfg: &mut ServiceConfig) {
         .service(health::metrics);
 }
 
+/// What no route answers: a documented path asked with a method it does not offer (405,
+/// with the methods it does offer in `Allow`), or a path that does not exist (404).
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some((_, methods)) = documented_paths()
+        .iter()
+        .find(|(template, _)| path_fits(template, req.path()))
+    {
+        let allowed = methods.join(", ");
+        let error = ApiError::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Méthode non permise",
+            format!(
+                "{} n'accepte pas la méthode {} ; méthodes possibles : {allowed}.",
+                req.path(),
+                req.method()
+            ),
+        );
+        let mut response = actix_web::ResponseError::error_response(&error);
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+        return Ok(response);
+    }
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "not_found",
@@ -59,6 +84,59 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             req.path()
         ),
     ))
+}
+
+/// Every documented path template with the methods of its operations, from the OpenAPI
+/// document the routes themselves describe.
+fn documented_paths() -> &'static [(String, Vec<&'static str>)] {
+    static PATHS: std::sync::OnceLock<Vec<(String, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        crate::app::openapi_document()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, offered)| offered.then_some(method))
+                .collect();
+                (template, methods)
+            })
+            .collect()
+    })
+}
+
+/// Whether `path` is an instance of `template` (`/api/v1/bookings/{id}`,
+/// `/api/v1/calendar/{token}.ics`): one non-empty value per placeholder, within a segment.
+fn path_fits(template: &str, path: &str) -> bool {
+    let (mut wanted, mut given) = (template.split('/'), path.split('/'));
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(pattern), Some(segment)) => {
+                let fits = match (pattern.find('{'), pattern.rfind('}')) {
+                    (Some(open), Some(close)) if open < close => {
+                        let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
+                        segment.len() > prefix.len() + suffix.len()
+                            && segment.starts_with(prefix)
+                            && segment.ends_with(suffix)
+                    }
+                    _ => pattern == segment,
+                };
+                if !fits {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// 201 with a `Location` header.

@@ -949,19 +949,52 @@ async fn paths_queries_and_routes_are_checked(app: TestApp) {
     )
     .await
     .problem(404, "not_found");
-    // A known path with a method it does not offer.
-    app.delete(&format!("/api/v1/platforms/{}", c.platform_id), &c.admin)
+    // A known path with a method it does not offer: 405, naming the methods it offers.
+    let allowed = |reply: &crate::support::Reply| {
+        reply
+            .headers
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let reply = app
+        .delete(&format!("/api/v1/platforms/{}", c.platform_id), &c.admin)
+        .await;
+    assert_eq!(allowed(&reply), "GET, PATCH");
+    let problem = reply.problem(405, "method_not_allowed");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("GET, PATCH"),
+        "{problem}"
+    );
+    let reply = app
+        .call(
+            Method::PUT,
+            "/api/v1/campuses",
+            Some(&c.admin),
+            Some(json!({ "name": "X" })),
+            &[],
+        )
+        .await;
+    assert_eq!(allowed(&reply), "GET, POST");
+    reply.problem(405, "method_not_allowed");
+    // Placeholders stand for one whole segment, or the part of one around a fixed suffix.
+    let reply = app
+        .call(Method::POST, "/api/v1/calendar/abc.ics", None, None, &[])
+        .await;
+    assert_eq!(allowed(&reply), "GET");
+    reply.problem(405, "method_not_allowed");
+    for path in [
+        "/api/v1/calendar/.ics",
+        "/api/v1/platforms/",
+        "/api/v1/platforms/x/y",
+    ] {
+        app.delete(path, &c.admin).await.problem(404, "not_found");
+    }
+    // Without a token too: the method is wrong whoever asks.
+    app.call(Method::DELETE, "/api/v1/campuses", None, None, &[])
         .await
-        .problem(404, "not_found");
-    app.call(
-        Method::PUT,
-        "/api/v1/campuses",
-        Some(&c.admin),
-        Some(json!({ "name": "X" })),
-        &[],
-    )
-    .await
-    .problem(404, "not_found");
+        .problem(405, "method_not_allowed");
 
     assert_eq!(counts(&app).await, before, "nothing changed");
 }
