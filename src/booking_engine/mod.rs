@@ -124,17 +124,20 @@ fn load_target(
     })
 }
 
+/// The rules' facts about `target` over `window`. `holder_id` is the person whose
+/// qualifications gate a booking; availability, which gates nobody, passes `None` and reads
+/// no qualifications.
 fn load_context(
     conn: &mut DbConnection,
     tz: Tz,
     target: &Target,
-    holder_id: &str,
+    holder_id: Option<&str>,
     window: Span,
 ) -> ApiResult<BookingContext> {
     let p = &target.platform;
-    let required = match &target.equipment {
-        Some(e) => db::bookings::required_qualifications(conn, &e.id)?,
-        None => Vec::new(),
+    let required = match (&target.equipment, holder_id) {
+        (Some(e), Some(_)) => db::bookings::required_qualifications(conn, &e.id)?,
+        _ => Vec::new(),
     };
     let maintenance = match &target.equipment {
         Some(e) => db::bookings::maintenance_for(conn, &e.id, window)?,
@@ -149,10 +152,9 @@ fn load_context(
     };
     let live = db::bookings::live_of(conn, &live_target, window)?;
     // Only equipment that requires qualifications needs the holder's.
-    let holder = if required.is_empty() {
-        None
-    } else {
-        db::bookings::holder(conn, holder_id)?
+    let holder = match holder_id {
+        Some(id) if !required.is_empty() => db::bookings::holder(conn, id)?,
+        _ => None,
     };
     rules_context(
         tz,
@@ -424,7 +426,7 @@ fn prepare(
     if let Some(request_id) = &draft.service_request_id {
         crate::service_requests::check_bookable(conn, actor, request_id)?;
     }
-    let ctx = load_context(conn, tz, &target, &grant.holder(actor), window)?;
+    let ctx = load_context(conn, tz, &target, Some(&grant.holder(actor)), window)?;
     Ok((target, grant, ctx))
 }
 
@@ -811,7 +813,7 @@ pub fn change_booking(
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
             let span = change.span.unwrap_or(Span::new(row.starts_at, row.ends_at));
-            let ctx = load_context(conn, tz, &target, &holder, span)?;
+            let ctx = load_context(conn, tz, &target, Some(&holder), span)?;
             check(
                 &ctx,
                 &Ask {
@@ -1010,7 +1012,7 @@ pub fn change_series(
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             if let Some(target) = &target {
                 let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
-                let mut ctx = load_context(conn, tz, target, &holder, span)?;
+                let mut ctx = load_context(conn, tz, target, Some(&holder), span)?;
                 // The series' own occurrences move together.
                 ctx.live.retain(|b| !rows.iter().any(|r| r.id == b.id));
                 if let Err(refusal) = check(
@@ -1179,9 +1181,8 @@ pub fn availability(
         opening_hours,
         equipment,
     };
-    // Nobody's qualifications matter here: the holder is left out.
-    let mut ctx = load_context(conn, tz, &target, "", window)?;
-    ctx.holder = None;
+    // Nobody's qualifications matter here.
+    let ctx = load_context(conn, tz, &target, None, window)?;
     let free = crate::domain::booking::availability(&ctx, window);
     Ok((target.platform, free))
 }

@@ -80,6 +80,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OrganisationR
         .optional()?)
 }
 
+/// `(id, name)` of each of `ids` that exists.
+pub fn names_of(conn: &mut DbConnection, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((organisations::id, organisations::name))
+        .load(conn)?)
+}
+
 /// An organisation and whether it is a member of `campus_id`, in one query.
 pub fn find_with_membership(
     conn: &mut DbConnection,

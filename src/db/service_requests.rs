@@ -176,6 +176,18 @@ pub fn quotes_of(conn: &mut DbConnection, request_id: &str) -> ApiResult<Vec<Quo
         .load(conn)?)
 }
 
+/// The quotes of several requests, by request and version.
+pub fn quotes_of_requests(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> ApiResult<Vec<QuoteRow>> {
+    Ok(quotes::table
+        .filter(quotes::request_id.eq_any(request_ids))
+        .select(QuoteRow::as_select())
+        .order((quotes::request_id, quotes::version))
+        .load(conn)?)
+}
+
 pub fn lines_of(conn: &mut DbConnection, quote_ids: &[String]) -> ApiResult<Vec<QuoteLineRow>> {
     Ok(quote_lines::table
         .filter(quote_lines::quote_id.eq_any(quote_ids))

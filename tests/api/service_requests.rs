@@ -481,6 +481,9 @@ async fn csv_export_for_spreadsheets(app: TestApp) {
     )
     .await;
     quote(&app, &c.manager, &id, 1.5).await;
+    // A revised quote supersedes the first; another request has no quote yet.
+    quote(&app, &c.manager, &id, 3.0).await;
+    let unquoted = submit(&app, &c).await;
     let reply = app
         .get("/api/v1/service-requests?format=csv", &c.manager)
         .await
@@ -497,9 +500,19 @@ async fn csv_export_for_spreadsheets(app: TestApp) {
     assert_eq!(&headers[0], "id");
     assert_eq!(&headers[4], "état");
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(records.len(), 1);
-    let record = &records[0];
-    let column = |name: &str| &record[headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!(records.len(), 2);
+    let record_of = |request: &str| {
+        records
+            .iter()
+            .find(|r| &r[0] == request)
+            .unwrap_or_else(|| panic!("no line for {request}"))
+    };
+    let position = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let other = record_of(&unquoted);
+    assert_eq!(&other[position("entreprise")], "Usinages du Célé");
+    assert_eq!(&other[position("devis TTC (€)")], "");
+    let record = record_of(&id);
+    let column = |name: &str| &record[position(name)];
     assert_eq!(column("id"), id);
     assert_eq!(column("entreprise"), "Usinages du Célé");
     assert_eq!(column("état"), "quoted");
@@ -508,7 +521,8 @@ async fn csv_export_for_spreadsheets(app: TestApp) {
     assert_eq!(column("déposée le"), day);
     assert_eq!(column("devisée le"), day);
     assert_eq!(column("livrée le"), "");
-    assert_eq!(column("devis TTC (€)"), "333,00");
+    // 3 h at 85 € and a 150 € report, plus 20 % VAT: the latest version, not the first.
+    assert_eq!(column("devis TTC (€)"), "486,00");
     // The company's export holds its own requests only; another company's is empty.
     let other = app
         .get("/api/v1/service-requests?format=csv", &c.other_company)

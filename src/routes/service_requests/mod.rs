@@ -287,7 +287,19 @@ fn export_csv(
             reached.entry((event.request_id, to)).or_insert(event.at);
         }
     }
-    let mut companies: HashMap<String, String> = HashMap::new();
+    let mut company_ids: Vec<String> = rows.iter().map(|r| r.company_id.clone()).collect();
+    company_ids.sort();
+    company_ids.dedup();
+    let companies: HashMap<String, String> = db::organisations::names_of(conn, &company_ids)?
+        .into_iter()
+        .collect();
+    // The latest quote of each request that has one (versions come in order).
+    let mut latest_quote: HashMap<String, i64> = HashMap::new();
+    for quote in store::quotes_of_requests(conn, &ids)? {
+        if quote.status != "superseded" {
+            latest_quote.insert(quote.request_id, quote.total_incl_vat_cents);
+        }
+    }
     let steps = [
         "submitted",
         "in_review",
@@ -317,19 +329,9 @@ fn export_csv(
         .map(|h| h.to_string())
         .collect::<Vec<String>>()];
     for row in rows {
-        if !companies.contains_key(&row.company_id) {
-            let name = db::organisations::find(conn, &row.company_id)?
-                .map(|o| o.name)
-                .unwrap_or_default();
-            companies.insert(row.company_id.clone(), name);
-        }
-        let latest_quote = store::quotes_of(conn, &row.id)?
-            .into_iter()
-            .filter(|q| q.status != "superseded")
-            .max_by_key(|q| q.version);
         let mut record = vec![
             row.id.clone(),
-            companies[&row.company_id].clone(),
+            companies.get(&row.company_id).cloned().unwrap_or_default(),
             row.title.clone(),
             row.domains.trim_matches(',').replace(',', " "),
             row.state.clone(),
@@ -346,7 +348,7 @@ fn export_csv(
                     .unwrap_or_default(),
             );
         }
-        record.push(euros(latest_quote.map(|q| q.total_incl_vat_cents)));
+        record.push(euros(latest_quote.get(&row.id).copied()));
         record.push(euros(row.invoice_amount_cents));
         lines.push(record);
     }
