@@ -143,14 +143,12 @@ fn load_context(
         Some(e) => db::bookings::maintenance_for(conn, &e.id, window)?,
         None => Vec::new(),
     };
-    let closures =
-        db::bookings::closures_for(conn, &p.campus_id, &p.owner_organisation_id, &p.id, window)?;
     // Only the bookings the rules compare with: the item's, or the platform's station bookings.
     let live_target = match &target.equipment {
         Some(e) => db::bookings::LiveTarget::Equipment(e.id.clone()),
         None => db::bookings::LiveTarget::Stations(p.id.clone()),
     };
-    let live = db::bookings::live_of(conn, &live_target, window)?;
+    let (closures, live) = db::bookings::obstacles(conn, &p.id, &live_target, window)?;
     // Only equipment that requires qualifications needs the holder's.
     let holder = match holder_id {
         Some(id) if !required.is_empty() => db::bookings::holder(conn, id)?,

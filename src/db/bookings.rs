@@ -4,7 +4,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     booking_learners as bl, bookings, closures, equipment_qualifications as eq,
-    maintenance_windows as mw, platform_managers, qualifications, user_qualifications as uq, users,
+    maintenance_windows as mw, platform_managers, platforms, qualifications,
+    user_qualifications as uq, users,
 };
 use super::{split_page, DbConnection, Page};
 use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
@@ -145,33 +146,122 @@ pub fn learners_of(
         .load(conn)?)
 }
 
-/// Live bookings that may conflict with a booking of `target` overlapping `window`: those of
-/// its equipment item, or the station bookings of its platform. Each is one indexed range
-/// scan (`bookings_equipment_time`, or the partial `bookings_station_time`).
-pub fn live_of(
+/// A closure or a live booking: (start, end, closure name, booking id, equipment id, stations).
+type ObstacleRow = (
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+);
+
+/// What stands in the way of booking `target` of platform `platform_id` within `window`,
+/// read in one query: the closures of the platform (its own, its owner's and its campus's)
+/// and the live bookings a booking of `target` may conflict with, those of its equipment
+/// item or the station bookings of its platform. Each booking part is one indexed range
+/// scan (`bookings_equipment_time`, or the partial `bookings_station_time`). Closures come
+/// in order of their start.
+pub fn obstacles(
     conn: &mut DbConnection,
+    platform_id: &str,
     target: &LiveTarget,
     window: Span,
-) -> ApiResult<Vec<LiveBooking>> {
-    let overlaps = bookings::status
-        .eq_any(LIVE)
-        .and(bookings::starts_at.lt(window.end))
-        .and(bookings::ends_at.gt(window.start))
-        .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS));
-    let rows: Vec<LiveRow> = match target {
-        LiveTarget::Equipment(id) => bookings::table
-            .filter(bookings::equipment_id.eq(id))
-            .filter(overlaps)
-            .select(LiveRow::as_select())
-            .load(conn)?,
-        LiveTarget::Stations(id) => bookings::table
-            .filter(bookings::platform_id.eq(id))
-            .filter(bookings::stations.is_not_null())
-            .filter(overlaps)
-            .select(LiveRow::as_select())
-            .load(conn)?,
+) -> ApiResult<(Vec<ClosureSpan>, Vec<LiveBooking>)> {
+    use diesel::sql_types::{Integer, Nullable, Text};
+    // Typed NULLs for the columns one side of the union lacks; as parameters (rather than
+    // SQL text) they leave the query cacheable, so that PostgreSQL plans it once.
+    let no_text = || None::<String>.into_sql::<Nullable<Text>>();
+    let no_integer = || None::<i32>.into_sql::<Nullable<Integer>>();
+
+    let platform = platforms::table.filter(platforms::id.eq(platform_id));
+    let closures = closures::table
+        .filter(
+            closures::scope
+                .eq("platform")
+                .and(closures::scope_id.eq(platform_id))
+                .or(closures::scope
+                    .eq("campus")
+                    .and(closures::scope_id.eq_any(platform.select(platforms::campus_id))))
+                .or(closures::scope.eq("organisation").and(
+                    closures::scope_id.eq_any(platform.select(platforms::owner_organisation_id)),
+                )),
+        )
+        .filter(
+            closures::starts_at
+                .lt(window.end)
+                .and(closures::ends_at.gt(window.start)),
+        )
+        .select((
+            closures::starts_at,
+            closures::ends_at,
+            closures::name.nullable(),
+            no_text(),
+            no_text(),
+            no_integer(),
+        ));
+    let live = bookings::table
+        .filter(bookings::status.eq_any(LIVE))
+        .filter(bookings::starts_at.lt(window.end))
+        .filter(bookings::ends_at.gt(window.start))
+        .filter(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS))
+        .select((
+            bookings::starts_at,
+            bookings::ends_at,
+            no_text(),
+            bookings::id.nullable(),
+            bookings::equipment_id,
+            bookings::stations,
+        ));
+    let rows: Vec<ObstacleRow> = match target {
+        LiveTarget::Equipment(id) => load_on_each_backend(
+            conn,
+            closures.union_all(live.filter(bookings::equipment_id.eq(id))),
+        )?,
+        LiveTarget::Stations(id) => load_on_each_backend(
+            conn,
+            closures.union_all(
+                live.filter(bookings::platform_id.eq(id))
+                    .filter(bookings::stations.is_not_null()),
+            ),
+        )?,
     };
-    Ok(rows.into_iter().map(LiveRow::into_live).collect())
+    let (mut closed, mut booked) = (Vec::new(), Vec::new());
+    for (start, end, name, booking_id, equipment_id, stations) in rows {
+        let span = Span::new(start, end);
+        match booking_id {
+            Some(id) => booked.push(LiveBooking {
+                id,
+                span,
+                equipment_id,
+                stations,
+            }),
+            None => closed.push(ClosureSpan {
+                span,
+                name: name.unwrap_or_default(),
+            }),
+        }
+    }
+    closed.sort_by_key(|c| c.span.start);
+    Ok((closed, booked))
+}
+
+/// Loads a query that diesel offers on each backend but not through `MultiConnection`
+/// (`UNION ALL`).
+fn load_on_each_backend<'query, Q, T>(
+    conn: &mut DbConnection,
+    query: Q,
+) -> diesel::QueryResult<Vec<T>>
+where
+    Q: RunQueryDsl<diesel::PgConnection>
+        + RunQueryDsl<diesel::SqliteConnection>
+        + diesel::query_dsl::LoadQuery<'query, diesel::PgConnection, T>
+        + diesel::query_dsl::LoadQuery<'query, diesel::SqliteConnection, T>,
+{
+    match conn {
+        DbConnection::Postgresql(pg) => RunQueryDsl::<diesel::PgConnection>::load(query, pg),
+        DbConnection::Sqlite(lite) => RunQueryDsl::<diesel::SqliteConnection>::load(query, lite),
+    }
 }
 
 /// Live bookings of an equipment item overlapping `window` (for maintenance windows).
@@ -195,42 +285,6 @@ pub fn live_on_equipment(
 }
 
 /// Closures of the campus, the owning organisation or the platform itself, within `window`.
-pub fn closures_for(
-    conn: &mut DbConnection,
-    campus_id: &str,
-    organisation_id: &str,
-    platform_id: &str,
-    window: Span,
-) -> ApiResult<Vec<ClosureSpan>> {
-    let rows: Vec<(i64, i64, String)> = closures::table
-        .filter(
-            closures::scope
-                .eq("campus")
-                .and(closures::scope_id.eq(campus_id))
-                .or(closures::scope
-                    .eq("organisation")
-                    .and(closures::scope_id.eq(organisation_id)))
-                .or(closures::scope
-                    .eq("platform")
-                    .and(closures::scope_id.eq(platform_id))),
-        )
-        .filter(
-            closures::starts_at
-                .lt(window.end)
-                .and(closures::ends_at.gt(window.start)),
-        )
-        .select((closures::starts_at, closures::ends_at, closures::name))
-        .order(closures::starts_at)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(s, e, name)| ClosureSpan {
-            span: Span::new(s, e),
-            name,
-        })
-        .collect())
-}
-
 pub fn maintenance_for(
     conn: &mut DbConnection,
     equipment_id: &str,

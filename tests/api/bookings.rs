@@ -1162,6 +1162,149 @@ async fn calendar_feeds(app: TestApp) {
         .problem(404, "not_found");
 }
 
+/// A closure of the campus, of the platform's owner or of the platform itself closes the
+/// platform, for single bookings, series, changes and availability alike; a closure of
+/// another organisation or of another platform does not.
+async fn closures_of_each_scope(app: TestApp) {
+    let c = campus(&app).await;
+    let monday = next(Weekday::Mon, 7);
+    let day = |n: i64| monday + Duration::days(n);
+    for (scope, scope_id, name, d) in [
+        ("organisation", &c.lycee_id, "Journée pédagogique", day(1)),
+        ("organisation", &c.other_lycee_id, "Portes ouvertes", day(2)),
+        ("platform", &c.other_platform_id, "Inventaire", day(3)),
+        ("campus", &c.campus_id, "Pont", day(4)),
+    ] {
+        app.post(
+            "/api/v1/closures",
+            &c.admin,
+            json!({
+                "scope": scope, "scope_id": scope_id, "name": name,
+                "starts_at": at(d, "00:00"), "ends_at": at(d + Duration::days(1), "00:00"),
+            }),
+        )
+        .await
+        .expect(201);
+    }
+    let stations = |platform_id: &str, d: NaiveDate, from: &str, to: &str| {
+        json!({
+            "platform_id": platform_id, "stations": 2, "starts_at": at(d, from), "ends_at": at(d, to),
+            "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
+        })
+    };
+    // Single bookings: (platform, teacher of its owner, day, closure that refuses it).
+    for (platform_id, teacher, n, closed_by) in [
+        (&c.platform_id, &c.teacher, 1, Some("Journée pédagogique")),
+        (&c.platform_id, &c.teacher, 2, None),
+        (&c.platform_id, &c.teacher, 3, None),
+        (&c.platform_id, &c.teacher, 4, Some("Pont")),
+        (&c.other_platform_id, &c.other_teacher, 1, None),
+        (
+            &c.other_platform_id,
+            &c.other_teacher,
+            2,
+            Some("Portes ouvertes"),
+        ),
+        (
+            &c.other_platform_id,
+            &c.other_teacher,
+            3,
+            Some("Inventaire"),
+        ),
+    ] {
+        let reply = app
+            .post(
+                "/api/v1/bookings",
+                teacher,
+                stations(platform_id, day(n), "08:00", "10:00"),
+            )
+            .await;
+        match closed_by {
+            None => {
+                reply.expect(201);
+            }
+            Some(name) => {
+                let problem = reply.problem(409, "closed");
+                assert!(
+                    problem["detail"].as_str().unwrap().contains(name),
+                    "{problem}"
+                );
+            }
+        }
+    }
+    // A series skips the days its platform is closed, and names the closure of each.
+    let series = app
+        .post(
+            "/api/v1/booking-series",
+            &c.teacher,
+            json!({
+                "first_occurrence": stations(&c.platform_id, monday, "13:30", "15:30"),
+                "rrule": "FREQ=DAILY;COUNT=5",
+                "mode": "skip_conflicts",
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    let booked: Vec<&str> = series["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["starts_at"].as_str().unwrap())
+        .collect();
+    let (mon, wed, thu) = (
+        at(monday, "13:30"),
+        at(day(2), "13:30"),
+        at(day(3), "13:30"),
+    );
+    assert_eq!(booked, [mon.as_str(), wed.as_str(), thu.as_str()]);
+    let skipped: Vec<(&str, &str)> = series["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["starts_at"].as_str().unwrap(),
+                s["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let (tue, fri) = (at(day(1), "13:30"), at(day(4), "13:30"));
+    assert_eq!(
+        skipped,
+        [(tue.as_str(), "closed"), (fri.as_str(), "closed")]
+    );
+    // Moving Wednesday's booking onto the owner's closed Tuesday is refused.
+    let wednesday_id = series["occurrences"][1]["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/bookings/{wednesday_id}"),
+        &c.teacher,
+        json!({ "starts_at": at(day(1), "13:30"), "ends_at": at(day(1), "15:30") }),
+    )
+    .await
+    .problem(409, "closed");
+    // Availability over the week: nothing on the days the platform is closed.
+    let url = format!(
+        "/api/v1/availability?platform_id={}&from={}&to={}",
+        c.platform_id,
+        urlencode(&at(monday, "00:00")),
+        urlencode(&at(day(5), "00:00"))
+    );
+    let availability = app.get(&url, &c.teacher).await.expect(200).json();
+    let mut open_days: Vec<String> = availability["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap()[..10].to_owned())
+        .collect();
+    open_days.dedup();
+    assert_eq!(
+        open_days,
+        [monday, day(2), day(3)].map(|d| d.to_string()),
+        "{availability}"
+    );
+}
+
 on_both_databases!(
     equipment_rules_and_conflicts,
     stations_are_shared_until_full,
@@ -1176,5 +1319,6 @@ on_both_databases!(
     series_keep_local_time_across_dst,
     all_or_nothing_lists_every_conflict,
     maintenance_blocks_or_cancels_bookings,
+    closures_of_each_scope,
     calendar_feeds,
 );
