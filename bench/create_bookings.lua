@@ -1,7 +1,8 @@
 -- wrk script: each request books a distinct free equipment slot as the bench administrator
 -- (every rule runs: opening hours, closures, maintenance, qualification, overlap).
 -- Lines of bench/out/slots.txt are taken in turn by the threads; pass the thread count
--- after `--`, e.g. `wrk -t2 ... -s bench/create_bookings.lua -- 2`.
+-- after `--`, e.g. `wrk -t2 ... -s bench/create_bookings.lua -- 2`, and optionally the
+-- line to start from (`-- 2 250001`, for a warm-up that leaves the first lines free).
 local threads = {}
 local counter = 0
 
@@ -21,12 +22,13 @@ function init(args)
         slots[#slots + 1] = line
     end
     token = io.open(out .. "/token.txt"):read("*l")
-    next_line = id + 1
+    next_line = tonumber(args[2] or "1") + id
     created, conflicts, others = 0, 0, 0
 end
 
 function request()
-    local line = slots[next_line]
+    -- Past the last line the slots come round again, and are answered 409: visible, not fatal.
+    local line = slots[(next_line - 1) % #slots + 1]
     next_line = next_line + step
     local equipment, starts, ends = line:match("(%S+) (%S+) (%S+)")
     local body = string.format(
