@@ -5,16 +5,16 @@
 # GENERATE=0 reuses the data of a previous run and OUT names the directory of its ids
 # (bench/out by default). PLATEAUX_BENCH_SERVER=postgres://postgres@ reaches the server
 # through its Unix socket.
-# After a warm-up (WARMUP, 5s of each load, not reported), each of the RUNS runs measures
-# availability then booking creation, on the same data: the bookings of earlier creation
-# runs are deleted and vacuumed away first. The last lines give the medians.
+# Each of the RUNS runs measures availability then booking creation, each after a warm-up of
+# the same load (WARMUP, 10s, not reported), on the same data: the bookings of earlier
+# creation runs are deleted and vacuumed away first. The last lines give the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOOKINGS=${BOOKINGS:-1000000}
 DURATION=${DURATION:-30s}
 CLIENTS=${CLIENTS:-16}
 RUNS=${RUNS:-3}
-WARMUP=${WARMUP:-5s}
+WARMUP=${WARMUP:-10s}
 SERVER=${PLATEAUX_BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
 DB_URL="$SERVER/plateaux_bench"
 BIND=127.0.0.1:18181
@@ -23,13 +23,16 @@ export BENCH_OUT=${OUT:-bench/out}
 mkdir -p "$BENCH_OUT"
 RESULTS=$(mktemp)
 
-# The slots create_bookings.lua books must be free again.
+# The slots create_bookings.lua books must be free again. The checkpoint writes out what the
+# deletion and the vacuum dirtied, which the measured run would otherwise have to share the
+# disk with.
 free_slots() {
     psql -q "$DB_URL" \
         -c "DELETE FROM audit_events WHERE entity_type = 'booking' AND entity_id IN (SELECT id FROM bookings WHERE group_label = 'Charge')" \
         -c "DELETE FROM booking_learners WHERE booking_id IN (SELECT id FROM bookings WHERE group_label = 'Charge')" \
         -c "DELETE FROM bookings WHERE group_label = 'Charge'" \
-        -c "VACUUM ANALYZE bookings" -c "VACUUM ANALYZE booking_learners" -c "VACUUM ANALYZE audit_events"
+        -c "VACUUM ANALYZE bookings" -c "VACUUM ANALYZE booking_learners" -c "VACUUM ANALYZE audit_events" \
+        -c "CHECKPOINT"
 }
 
 cargo build --release --bin plateaux --bin plateaux-bench-data
@@ -74,18 +77,41 @@ measured() {
             printf "%s %.0f %.2f %.3f %.0f\n", name, rps, p99, 10 * b / n, 100 * s / t >> results
         }'
 }
+# The service's own count of requests by duration (its /metrics histogram), from the start
+# of its handling to its answer: what wrk measures beyond it is spent in the kernel's socket
+# queues and in wrk itself, which share the two cores.
+route_buckets() {
+    curl -sf "http://$BIND/metrics" | awk -v route="$1" 'index($0, "plateaux_http_request_duration_seconds_bucket{") == 1 && index($0, "route=\"" route "\"") {
+        match($0, /le="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 4, RLENGTH - 5), $NF }'
+}
+service_share() {
+    awk -v before="$1" -v after="$2" 'BEGIN {
+        n = split(after, a, " "); split(before, b, " ")
+        for (i = 1; i <= n; i++) { split(a[i], x, "="); split(b[i], y, "="); count[x[1]] = x[2] - y[2] }
+        total = count["+Inf"]
+        if (!total) exit
+        printf "service-side:"
+        split("0.004 0.008 0.016 0.032", le, " ")
+        for (i = 1; i <= 4; i++) printf " %.2f %% within %d ms;", 100 * count[le[i]] / total, le[i] * 1000
+        printf "\n"
+    }'
+}
 batches() {
     curl -sf "http://$BIND/metrics" | awk '/^plateaux_booking_batch_size_sum/ {s = $2} /^plateaux_booking_batch_size_count/ {n = $2}
         END { print n, s }'
 }
 
-echo "== warm-up ($WARMUP of each load, not reported)"
-wrk -t2 -c"$CLIENTS" -d"$WARMUP" -s bench/availability.lua "http://$BIND" >/dev/null
-wrk -t2 -c"$CLIENTS" -d"$WARMUP" -s bench/create_bookings.lua "http://$BIND" -- 2 250001 >/dev/null
 for run in $(seq "$RUNS"); do
     free_slots
+    # Each measure follows a warm-up of the same load: the first requests of new PostgreSQL
+    # sessions fill their caches, and the pages a load reads may have left the page cache
+    # meanwhile (this VM's host reclaims memory it finds cold; see bench/README.md).
+    wrk -t2 -c"$CLIENTS" -d"$WARMUP" -s bench/availability.lua "http://$BIND" >/dev/null
     echo "== run $run of $RUNS: availability of one platform for one week ($CLIENTS clients, $DURATION)"
+    before=$(route_buckets /api/v1/availability)
     measured availability -t2 -c"$CLIENTS" -d"$DURATION" -s bench/availability.lua "http://$BIND"
+    service_share "$before" "$(route_buckets /api/v1/availability)"
+    wrk -t2 -c"$CLIENTS" -d"$WARMUP" -s bench/create_bookings.lua "http://$BIND" -- 2 250001 >/dev/null
     echo "== run $run of $RUNS: booking creation ($CLIENTS clients, $DURATION)"
     read -r n0 s0 < <(batches)
     measured creation -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2
