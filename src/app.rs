@@ -197,12 +197,9 @@ fn problem_for_bare_errors<B>(
     }
     let status = res.status();
     let error = match status.as_u16() {
-        405 => ApiError::new(
-            status,
-            "method_not_allowed",
-            "Méthode non permise",
-            "Cette méthode HTTP n'existe pas pour cette ressource.",
-        ),
+        405 => {
+            ApiError::method_not_allowed("Cette méthode HTTP n'existe pas pour cette ressource.")
+        }
         413 => ApiError::new(
             status,
             "payload_too_large",

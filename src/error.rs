@@ -169,6 +169,15 @@ impl ApiError {
         error
     }
 
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Méthode non permise",
+            detail,
+        )
+    }
+
     /// A failure of the service or of the database rather than of the request.
     pub fn is_server_error(&self) -> bool {
         self.status.is_server_error()

@@ -148,7 +148,7 @@ fn load_context(
         Some(e) => db::bookings::LiveTarget::Equipment(e.id.clone()),
         None => db::bookings::LiveTarget::Stations(p.id.clone()),
     };
-    let (closures, live) = db::bookings::obstacles(conn, &p.id, &live_target, window)?;
+    let (closures, live) = db::bookings::obstacles(conn, p, &live_target, window)?;
     // Only equipment that requires qualifications needs the holder's.
     let holder = match holder_id {
         Some(id) if !required.is_empty() => db::bookings::holder(conn, id)?,

@@ -2,10 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::platforms::PlatformRow;
 use super::schema::{
     booking_learners as bl, bookings, closures, equipment_qualifications as eq,
-    maintenance_windows as mw, platform_managers, platforms, qualifications,
-    user_qualifications as uq, users,
+    maintenance_windows as mw, platform_managers, qualifications, user_qualifications as uq, users,
 };
 use super::{split_page, DbConnection, Page};
 use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
@@ -156,15 +156,15 @@ type ObstacleRow = (
     Option<i32>,
 );
 
-/// What stands in the way of booking `target` of platform `platform_id` within `window`,
-/// read in one query: the closures of the platform (its own, its owner's and its campus's)
-/// and the live bookings a booking of `target` may conflict with, those of its equipment
-/// item or the station bookings of its platform. Each booking part is one indexed range
-/// scan (`bookings_equipment_time`, or the partial `bookings_station_time`). Closures come
-/// in order of their start.
+/// What stands in the way of booking `target` of `platform` within `window`, read in one
+/// query: the closures of the platform (its own, its owner's and its campus's) and the live
+/// bookings a booking of `target` may conflict with, those of its equipment item or the
+/// station bookings of its platform. Each booking part is one indexed range scan
+/// (`bookings_equipment_time`, or the partial `bookings_station_time`). Closures come in
+/// order of their start.
 pub fn obstacles(
     conn: &mut DbConnection,
-    platform_id: &str,
+    platform: &PlatformRow,
     target: &LiveTarget,
     window: Span,
 ) -> ApiResult<(Vec<ClosureSpan>, Vec<LiveBooking>)> {
@@ -174,18 +174,17 @@ pub fn obstacles(
     let no_text = || None::<String>.into_sql::<Nullable<Text>>();
     let no_integer = || None::<i32>.into_sql::<Nullable<Integer>>();
 
-    let platform = platforms::table.filter(platforms::id.eq(platform_id));
     let closures = closures::table
         .filter(
             closures::scope
-                .eq("platform")
-                .and(closures::scope_id.eq(platform_id))
+                .eq("campus")
+                .and(closures::scope_id.eq(&platform.campus_id))
                 .or(closures::scope
-                    .eq("campus")
-                    .and(closures::scope_id.eq_any(platform.select(platforms::campus_id))))
-                .or(closures::scope.eq("organisation").and(
-                    closures::scope_id.eq_any(platform.select(platforms::owner_organisation_id)),
-                )),
+                    .eq("organisation")
+                    .and(closures::scope_id.eq(&platform.owner_organisation_id)))
+                .or(closures::scope
+                    .eq("platform")
+                    .and(closures::scope_id.eq(&platform.id))),
         )
         .filter(
             closures::starts_at
@@ -284,7 +283,6 @@ pub fn live_on_equipment(
         .load(conn)?)
 }
 
-/// Closures of the campus, the owning organisation or the platform itself, within `window`.
 pub fn maintenance_for(
     conn: &mut DbConnection,
     equipment_id: &str,
@@ -350,8 +348,8 @@ pub fn holder(
     )))
 }
 
-/// What one booking of a batch may conflict with: bookings of its equipment item, or the
-/// station bookings of its platform, overlapping `span`.
+/// What a booking may conflict with: bookings of its equipment item, or the station
+/// bookings of its platform.
 #[derive(Debug, Clone)]
 pub enum LiveTarget {
     Equipment(String),

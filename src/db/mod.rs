@@ -147,6 +147,7 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
+    // r2d2 calls this as each connection comes back to the pool: the one place to note when.
     fn has_broken(&self, entry: &mut PoolEntry) -> bool {
         entry.returned_at = std::time::Instant::now();
         entry.failed

@@ -56,16 +56,11 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .find(|(template, _)| path_fits(template, req.path()))
     {
         let allowed = methods.join(", ");
-        let error = ApiError::new(
-            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Méthode non permise",
-            format!(
-                "{} n'accepte pas la méthode {} ; méthodes possibles : {allowed}.",
-                req.path(),
-                req.method()
-            ),
-        );
+        let error = ApiError::method_not_allowed(format!(
+            "{} n'accepte pas la méthode {} ; méthodes possibles : {allowed}.",
+            req.path(),
+            req.method()
+        ));
         let mut response = actix_web::ResponseError::error_response(&error);
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
             response

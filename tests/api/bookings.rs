@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::on_both_databases;
 use crate::support::dates::{at, next, today, urlencode};
-use crate::support::{campus, Campus, TestApp};
+use crate::support::{campus, station_booking, Campus, TestApp};
 
 fn booking(c: &Campus, date: NaiveDate, from: &str, to: &str) -> Value {
     json!({
@@ -1186,12 +1186,6 @@ async fn closures_of_each_scope(app: TestApp) {
         .await
         .expect(201);
     }
-    let stations = |platform_id: &str, d: NaiveDate, from: &str, to: &str| {
-        json!({
-            "platform_id": platform_id, "stations": 2, "starts_at": at(d, from), "ends_at": at(d, to),
-            "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
-        })
-    };
     // Single bookings: (platform, teacher of its owner, day, closure that refuses it).
     for (platform_id, teacher, n, closed_by) in [
         (&c.platform_id, &c.teacher, 1, Some("Journée pédagogique")),
@@ -1216,7 +1210,7 @@ async fn closures_of_each_scope(app: TestApp) {
             .post(
                 "/api/v1/bookings",
                 teacher,
-                stations(platform_id, day(n), "08:00", "10:00"),
+                station_booking(platform_id, day(n), "08:00", "10:00"),
             )
             .await;
         match closed_by {
@@ -1238,7 +1232,7 @@ async fn closures_of_each_scope(app: TestApp) {
             "/api/v1/booking-series",
             &c.teacher,
             json!({
-                "first_occurrence": stations(&c.platform_id, monday, "13:30", "15:30"),
+                "first_occurrence": station_booking(&c.platform_id, monday, "13:30", "15:30"),
                 "rrule": "FREQ=DAILY;COUNT=5",
                 "mode": "skip_conflicts",
             }),

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use chrono::Weekday;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use serde_json::json;
 
-use crate::support::dates::{at, next};
-use crate::support::{campus, Backend, Campus, Reply, TestApp};
+use crate::support::dates::next;
+use crate::support::{campus, station_booking, Backend, Reply, TestApp};
 
 /// Closes every other session of the test database, as a restart of the server would.
 async fn drop_service_connections(app: &TestApp) {
@@ -45,13 +44,6 @@ async fn bookings_written(app: &TestApp) -> i64 {
     })
     .await
     .expect("block")
-}
-
-fn station_booking(c: &Campus, day: chrono::NaiveDate, from: &str, to: &str) -> serde_json::Value {
-    json!({
-        "platform_id": c.platform_id, "stations": 2, "starts_at": at(day, from), "ends_at": at(day, to),
-        "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
-    })
 }
 
 /// Sends `request` until it succeeds; every failure on the way must be a 503 problem
@@ -90,7 +82,7 @@ async fn dropped_connections_are_replaced() {
     app.post(
         "/api/v1/bookings",
         &c.manager,
-        station_booking(&c, day, "08:00", "10:00"),
+        station_booking(&c.platform_id, day, "08:00", "10:00"),
     )
     .await
     .expect(201);
@@ -104,7 +96,7 @@ async fn dropped_connections_are_replaced() {
         app.post(
             "/api/v1/bookings",
             &c.manager,
-            station_booking(&c, day, "10:00", "12:00"),
+            station_booking(&c.platform_id, day, "10:00", "12:00"),
         )
     })
     .await;
@@ -126,7 +118,7 @@ async fn dropped_connections_are_replaced() {
     app.post(
         "/api/v1/bookings",
         &c.manager,
-        station_booking(&c, wednesday, "13:30", "15:30"),
+        station_booking(&c.platform_id, wednesday, "13:30", "15:30"),
     )
     .await
     .expect(201);
@@ -136,7 +128,7 @@ async fn dropped_connections_are_replaced() {
         app.post(
             "/api/v1/bookings",
             &c.manager,
-            station_booking(&c, wednesday, "08:00", "10:00"),
+            station_booking(&c.platform_id, wednesday, "08:00", "10:00"),
         )
     }))
     .await;
@@ -153,7 +145,7 @@ async fn dropped_connections_are_replaced() {
         app.post(
             "/api/v1/bookings",
             &c.manager,
-            station_booking(&c, wednesday, "10:00", "12:00"),
+            station_booking(&c.platform_id, wednesday, "10:00", "12:00"),
         )
     })
     .await;
@@ -166,7 +158,7 @@ async fn dropped_connections_are_replaced() {
     app.post(
         "/api/v1/bookings",
         &c.manager,
-        station_booking(&c, day, "13:30", "15:30"),
+        station_booking(&c.platform_id, day, "13:30", "15:30"),
     )
     .await
     .expect(201);

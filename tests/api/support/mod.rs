@@ -358,6 +358,15 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
     .expect("block")
 }
 
+/// A group of two on two stations of `platform_id`, on `day` from `from` to `to` (local).
+pub fn station_booking(platform_id: &str, day: chrono::NaiveDate, from: &str, to: &str) -> Value {
+    json!({
+        "platform_id": platform_id, "stations": 2,
+        "starts_at": dates::at(day, from), "ends_at": dates::at(day, to),
+        "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
+    })
+}
+
 pub async fn campus(app: &TestApp) -> Campus {
     let (campus_id, lycee_id) = bootstrap_admin(app).await;
     let admin = app.login("admin@campus.test", PASSWORD).await["access_token"]
