@@ -15,3 +15,7 @@ mod reports;
 mod service_requests;
 mod usage;
 mod users;
+mod trust_companies;
+mod trust_input;
+mod trust_logins;
+mod trust_sessions;

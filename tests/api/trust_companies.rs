@@ -1,0 +1,1 @@
+//! Company confidentiality: public sign-up, invitations, pending contacts, confidential requests.

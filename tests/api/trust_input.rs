@@ -1,0 +1,1 @@
+//! Hostile input: NUL characters, money overflow, usage times, CSV cells, security headers.

@@ -1,0 +1,1 @@
+//! Logins under load and concurrent idempotent requests.

@@ -1,0 +1,1 @@
+//! Sessions: refresh tokens used at once, password changes, deactivation.
