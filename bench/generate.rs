@@ -451,7 +451,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
                 AccountDraft {
                     email: ADMIN_EMAIL.into(),
                     display_name: "Mesure".into(),
-                    password: ADMIN_PASSWORD.into(),
+                    password: Some(ADMIN_PASSWORD.into()),
                     role: Role::Admin,
                     organisation_id: organisations[0].clone(),
                     managed_platform_ids: Vec::new(),

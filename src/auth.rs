@@ -1,7 +1,5 @@
 //! Passwords, access tokens (JWT) and the authenticated caller.
 
-use std::future::{ready, Ready};
-
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -12,6 +10,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::app::AppState;
+use crate::db;
 use crate::domain::Role;
 use crate::error::ApiError;
 
@@ -36,6 +36,15 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// How long an invitation or a sign-up confirmation token stays valid.
+pub const CONFIRMATION_SECONDS: i64 = 7 * 86_400;
+
+/// A password hash that matches nothing, for accounts whose owner has not chosen one yet.
+/// It is a real Argon2 hash so that logging in to such an account takes the usual time.
+pub fn unusable_password_hash() -> Result<String, ApiError> {
+    hash_password(&random_token())
 }
 
 /// Spends the time of a real verification, so that an unknown e-mail answers as slowly as a
@@ -63,6 +72,9 @@ struct Claims {
     sub: String,
     role: Role,
     org: String,
+    /// The session (refresh-token family) the token belongs to: closing the session ends
+    /// its access tokens at once, not 15 minutes later.
+    sid: String,
     iat: i64,
     exp: i64,
 }
@@ -87,6 +99,7 @@ impl TokenKeys {
             sub: user.id.clone(),
             role: user.role,
             org: user.organisation_id.clone(),
+            sid: user.session_id.clone(),
             iat: now,
             exp: now + ACCESS_TOKEN_SECONDS,
         };
@@ -94,6 +107,8 @@ impl TokenKeys {
             .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
     }
 
+    /// Checks the signature and the expiry only; `CurrentUser` also checks the account and
+    /// the session in the database.
     pub fn verify(&self, token: &str) -> Result<CurrentUser, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
@@ -109,16 +124,23 @@ impl TokenKeys {
             id: data.claims.sub,
             role: data.claims.role,
             organisation_id: data.claims.org,
+            session_id: data.claims.sid,
+            awaiting_approval: false,
         })
     }
 }
 
-/// The caller of a request, from its bearer token.
+/// The caller of a request: its bearer token, checked against the account and the session
+/// as they stand now.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: String,
     pub role: Role,
     pub organisation_id: String,
+    /// The session (refresh-token family) of the access token.
+    pub session_id: String,
+    /// A company contact not yet approved: sees only their own service requests.
+    pub awaiting_approval: bool,
 }
 
 impl CurrentUser {
@@ -147,12 +169,28 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// What a contact awaiting approval may reach: their own account and service requests.
+fn open_to_contacts_awaiting_approval(path: &str) -> bool {
+    path == "/api/v1/me"
+        || path == "/api/v1/service-requests"
+        || path.starts_with("/api/v1/service-requests/")
+}
+
+fn session_closed() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "session_closed",
+        "Session fermée",
+        "Cette session est fermée (déconnexion, mot de passe changé, compte désactivé ou modifié) : reconnectez-vous.",
+    )
+}
+
 impl FromRequest for CurrentUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
+        let claimed = (|| {
             let keys = req
                 .app_data::<web::Data<TokenKeys>>()
                 .ok_or_else(|| ApiError::internal("token keys are not configured"))?;
@@ -161,6 +199,28 @@ impl FromRequest for CurrentUser {
             })?;
             keys.verify(token)
         })();
-        ready(result)
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let path = req.path().to_owned();
+        Box::pin(async move {
+            let mut user = claimed?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let (id, sid) = (user.id.clone(), user.session_id.clone());
+            let standing = state
+                .db(move |conn| db::users::standing(conn, &id, &sid))
+                .await?
+                .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+            if !standing.active || !standing.session_open {
+                return Err(session_closed());
+            }
+            user.role = Role::from_db(&standing.role)?;
+            user.organisation_id = standing.organisation_id;
+            user.awaiting_approval = standing.awaiting_approval;
+            if user.awaiting_approval && !open_to_contacts_awaiting_approval(&path) {
+                return Err(ApiError::approval_pending(
+                    "Votre compte attend l'accord d'un contact de votre entreprise ou de l'équipe du campus : d'ici là, vous ne voyez que vos propres demandes.",
+                ));
+            }
+            Ok(user)
+        })
     }
 }

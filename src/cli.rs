@@ -112,7 +112,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 AccountDraft {
                     email: args.email,
                     display_name: args.name,
-                    password: args.password,
+                    password: Some(args.password),
                     role: args.role,
                     organisation_id,
                     managed_platform_ids: Vec::new(),
@@ -239,7 +239,7 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
         AccountDraft {
             email: email.clone(),
             display_name: "Administration du campus".into(),
-            password: password.clone(),
+            password: Some(password.clone()),
             role: Role::Admin,
             organisation_id,
             managed_platform_ids: Vec::new(),

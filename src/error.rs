@@ -154,6 +154,16 @@ impl ApiError {
         )
     }
 
+    /// A company contact not yet approved tried what needs an approved contact.
+    pub fn approval_pending(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "approval_pending",
+            "Compte en attente d'accord",
+            detail,
+        )
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflit", detail)
     }

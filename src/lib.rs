@@ -1,5 +1,6 @@
 //! Plateaux: the shared technical platforms of a Campus des Métiers et des Qualifications.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod booking_engine;

@@ -18,17 +18,53 @@ use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
 };
 
-/// Whether the caller may see a request: its company, the director, and the managers of
-/// the platform handling it (or of any platform while nobody has taken it).
+/// Whether the caller may see a request. A company sees its own (a contact awaiting
+/// approval only those they submitted); the director everything. A manager sees a request
+/// nobody has taken yet (a confidential one only when it asks for a platform they manage,
+/// or for no platform and they manage one of a PFT), and once taken, the requests they are
+/// in charge of or that a platform of theirs handles. `store::Scope` mirrors this in SQL.
 pub fn can_see(conn: &mut DbConnection, actor: &CurrentUser, row: &RequestRow) -> ApiResult<bool> {
     Ok(match actor.role {
         Role::Admin => true,
+        Role::Company if actor.awaiting_approval => {
+            row.contact_user_id.as_deref() == Some(actor.id.as_str())
+        }
         Role::Company => row.company_id == actor.organisation_id,
-        Role::Manager => match &row.assigned_platform_id {
-            None => true,
-            Some(p) => db::platforms::is_manager(conn, &actor.id, p)?,
-        },
+        Role::Manager => {
+            if row.assignee_id.as_deref() == Some(actor.id.as_str()) {
+                return Ok(true);
+            }
+            let managed = db::platforms::managed_with_pft_flag(conn, &actor.id)?;
+            let manages = |p: &str| managed.iter().any(|(id, _)| id == p);
+            match (&row.assigned_platform_id, &row.requested_platform_id) {
+                (Some(assigned), _) => manages(assigned),
+                (None, _) if !row.confidential => true,
+                (None, Some(requested)) => manages(requested),
+                (None, None) => managed.iter().any(|(_, pft)| *pft),
+            }
+        }
         Role::Teacher | Role::Observer => false,
+    })
+}
+
+/// The requests a caller may list: `can_see` as a query scope.
+pub fn scope_of(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<store::Scope> {
+    Ok(match actor.role {
+        Role::Admin => store::Scope::All,
+        Role::Manager => {
+            let managed = db::platforms::managed_with_pft_flag(conn, &actor.id)?;
+            store::Scope::Manager {
+                user_id: actor.id.clone(),
+                pft_manager: managed.iter().any(|(_, pft)| *pft),
+                managed_platform_ids: managed.into_iter().map(|(id, _)| id).collect(),
+            }
+        }
+        Role::Company if actor.awaiting_approval => store::Scope::Contact {
+            user_id: actor.id.clone(),
+        },
+        _ => store::Scope::Company {
+            organisation_id: actor.organisation_id.clone(),
+        },
     })
 }
 
@@ -305,6 +341,11 @@ pub fn apply_transition(
                 details = serde_json::json!({ "platform_id": platform_id, "assignee_id": user.id });
             }
             RequestAction::Accept | RequestAction::Decline => {
+                if actor.awaiting_approval {
+                    return Err(ApiError::approval_pending(
+                        "Seul un contact approuvé de l'entreprise engage celle-ci sur un devis : demandez à un contact de votre entreprise ou à l'équipe du campus d'approuver votre compte.",
+                    ));
+                }
                 let quote = quote_answered(conn, &row, body.quote_version, today)?;
                 let status = if action == RequestAction::Accept {
                     "accepted"
@@ -605,17 +646,30 @@ pub fn check_bookable(
     Ok(())
 }
 
-/// How long a confirmation token stays valid.
-const CONFIRMATION_SECONDS: i64 = 7 * 86_400;
+/// What became of a public submission. The answer to the caller is the same in every
+/// case, so that the endpoint reveals no account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicOutcome {
+    /// A new contact (and maybe a new company) was created with the request.
+    SignedUp,
+    /// The address awaits confirmation: the request is kept for that contact.
+    AddedToPendingContact,
+    /// The address has an active account (or is not a company's): nothing was stored, and
+    /// the answer says that an account holder files requests after logging in.
+    NotStored,
+}
 
 /// A first request from a company without an account. Creates (or finds, by SIRET) the
-/// company, an inactive contact account with a confirmation token, and the request. When
-/// the e-mail already has an account nothing is created, and the caller cannot tell: the
-/// answer is the same, so that the endpoint reveals no account.
+/// company, an inactive contact account with a confirmation token, and the request. A new
+/// contact of a company that already exists waits for an approved contact of it or the
+/// staff to vouch for them. `unusable_hash` (a hash matching nothing, computed by the caller
+/// outside any transaction) is the new account's password until it is confirmed; it is
+/// computed for every submission, so that answers take the same time whatever the address.
 pub fn submit_public(
     conn: &mut DbConnection,
     body: crate::views::service_requests::PublicServiceRequest,
-) -> ApiResult<()> {
+    unusable_hash: String,
+) -> ApiResult<PublicOutcome> {
     use crate::domain::accounts::check_email;
     use crate::domain::organisations::check_identifiers;
     let mut checks = Checks::new();
@@ -651,16 +705,28 @@ pub fn submit_public(
         confidential: body.confidential,
         links: body.links,
     };
-    // Every field is checked before anything is looked up or created.
     checked_fields(&request)?;
+    let siret = siret.unwrap_or_default();
     db::write_transaction(conn, |conn| {
-        if db::users::find_by_email(conn, &email)?.is_some() {
-            return Ok(());
-        }
-        let siret = siret.clone().unwrap_or_default();
-        let company = match db::organisations::find_by_siret(conn, &siret)? {
+        // Every reference is checked before the address is looked up, so that a refusal
+        // never depends on whether the address has an account.
+        let platform_campus = match request.platform_id {
+            Some(p) => Some(
+                db::platforms::find(conn, &p.to_string())?
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "platform_id",
+                            "unknown_reference",
+                            "plateau technique inconnu",
+                        )
+                    })?
+                    .campus_id,
+            ),
+            None => None,
+        };
+        let existing_company = match db::organisations::find_by_siret(conn, &siret)? {
             Some(org) if OrganisationKind::from_db(&org.kind)? == OrganisationKind::Company => {
-                org.id
+                Some(org.id)
             }
             Some(_) => {
                 return Err(ApiError::field(
@@ -669,19 +735,32 @@ pub fn submit_public(
                     "ce SIRET est celui d'un membre du campus, pas d'une entreprise",
                 ))
             }
+            None => None,
+        };
+        if let Some(known) = db::users::find_by_email(conn, &email)? {
+            let pending_contact = !known.active
+                && known.role == Role::Company.as_str()
+                && db::confirmations::has_unused(conn, &known.id)?;
+            if !pending_contact {
+                return Ok(PublicOutcome::NotStored);
+            }
+            let contact = CurrentUser {
+                id: known.id.clone(),
+                role: Role::Company,
+                organisation_id: known.organisation_id.clone(),
+                session_id: String::new(),
+                awaiting_approval: known.awaiting_approval,
+            };
+            create(conn, &contact, request)?;
+            return Ok(PublicOutcome::AddedToPendingContact);
+        }
+        let now = db::now();
+        let (company, awaiting_approval) = match existing_company {
+            // Anyone can know a SIRET: joining a known company needs someone to vouch.
+            Some(id) => (id, true),
             None => {
-                let campus = match request.platform_id {
-                    Some(p) => {
-                        db::platforms::find(conn, &p.to_string())?
-                            .ok_or_else(|| {
-                                ApiError::field(
-                                    "platform_id",
-                                    "unknown_reference",
-                                    "plateau technique inconnu",
-                                )
-                            })?
-                            .campus_id
-                    }
+                let campus = match platform_campus {
+                    Some(campus) => campus,
                     None => {
                         db::campuses::list(
                             conn,
@@ -696,7 +775,6 @@ pub fn submit_public(
                         .id
                     }
                 };
-                let now = db::now();
                 let org = db::organisations::OrganisationRow {
                     id: db::new_id(),
                     name: company_name.clone(),
@@ -716,22 +794,20 @@ pub fn submit_public(
                     "created",
                     serde_json::json!({ "name": org.name, "kind": "company", "siret": siret, "source": "public_service_request" }),
                 )?;
-                org.id
+                (org.id, false)
             }
         };
-        let now = db::now();
-        // No password until the address is confirmed: this hash matches nothing.
-        let unusable = crate::auth::hash_password(&crate::auth::random_token())?;
         let user = db::users::UserRow {
             id: db::new_id(),
             email: email.clone(),
             display_name: contact_name.clone(),
-            password_hash: unusable,
+            password_hash: unusable_hash.clone(),
             role: Role::Company.as_str().to_owned(),
             organisation_id: company.clone(),
             active: false,
             created_at: now,
             updated_at: now,
+            awaiting_approval,
         };
         db::users::insert(conn, &user)?;
         db::audit::record(
@@ -740,30 +816,35 @@ pub fn submit_public(
             "user",
             &user.id,
             "created",
-            serde_json::json!({ "email": user.email, "role": "company", "active": false, "source": "public_service_request" }),
+            serde_json::json!({ "email": user.email, "role": "company", "active": false, "awaiting_approval": awaiting_approval, "source": "public_service_request" }),
         )?;
+        // Nobody knows this token: the contact gets a fresh one by e-mail or from an
+        // administrator (`POST /account-confirmations/{id}/token`).
         db::confirmations::insert(
             conn,
             &user.id,
-            &crate::auth::random_token(),
-            now + CONFIRMATION_SECONDS,
+            &crate::auth::token_hash(&crate::auth::random_token()),
+            now + crate::auth::CONFIRMATION_SECONDS,
         )?;
         let contact = CurrentUser {
             id: user.id.clone(),
             role: Role::Company,
             organisation_id: company,
+            session_id: String::new(),
+            awaiting_approval,
         };
         create(conn, &contact, request)?;
-        Ok(())
+        Ok(PublicOutcome::SignedUp)
     })
 }
 
-/// Confirms an address: the account becomes active with the password chosen now.
-pub fn confirm_account(conn: &mut DbConnection, token: &str, password: &str) -> ApiResult<()> {
-    let mut checks = Checks::new();
-    crate::domain::accounts::check_password(&mut checks, "password", password);
-    checks.finish()?;
-    let hash = crate::auth::hash_password(password)?;
+/// Confirms an address: the account becomes active with the password chosen now
+/// (`password_hash`, computed by the caller outside any transaction).
+pub fn confirm_account(
+    conn: &mut DbConnection,
+    token: &str,
+    password_hash: String,
+) -> ApiResult<()> {
     db::write_transaction(conn, |conn| {
         let invalid = || {
             ApiError::field(
@@ -773,16 +854,20 @@ pub fn confirm_account(conn: &mut DbConnection, token: &str, password: &str) -> 
             )
         };
         let confirmation =
-            db::confirmations::find_by_token(conn, token.trim())?.ok_or_else(invalid)?;
+            db::confirmations::find_by_hash(conn, &crate::auth::token_hash(token.trim()))?
+                .ok_or_else(invalid)?;
         if confirmation.consumed_at.is_some() || confirmation.expires_at <= db::now() {
+            return Err(invalid());
+        }
+        // Used once, atomically: a concurrent use of the same token loses here.
+        if !db::confirmations::consume(conn, &confirmation.id)? {
             return Err(invalid());
         }
         let mut user = db::users::find(conn, &confirmation.user_id)?.ok_or_else(invalid)?;
         user.active = true;
-        user.password_hash = hash.clone();
+        user.password_hash = password_hash.clone();
         user.updated_at = db::now();
         db::users::update(conn, &user)?;
-        db::confirmations::consume(conn, &confirmation.id)?;
         db::audit::record(
             conn,
             Some(&user.id),

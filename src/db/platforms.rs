@@ -319,3 +319,24 @@ pub fn count_existing(conn: &mut DbConnection, ids: &[String]) -> ApiResult<i64>
         .count()
         .get_result(conn)?)
 }
+
+/// The platforms a user manages, each with whether its owner is a technology platform
+/// (PFT): confidential requests with no platform chosen go to the PFTs' managers.
+pub fn managed_with_pft_flag(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> ApiResult<Vec<(String, bool)>> {
+    use super::schema::organisations;
+    let rows: Vec<(String, String)> = platform_managers::table
+        .inner_join(platforms::table.inner_join(organisations::table))
+        .filter(platform_managers::user_id.eq(user_id))
+        .select((platforms::id, organisations::kind))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind)| {
+            let pft = kind == crate::domain::OrganisationKind::TechnologyPlatform.as_str();
+            (id, pft)
+        })
+        .collect())
+}

@@ -108,6 +108,7 @@ diesel::table! {
         active -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        awaiting_approval -> Bool,
     }
 }
 
@@ -350,7 +351,7 @@ diesel::table! {
     account_confirmations (id) {
         id -> Text,
         user_id -> Text,
-        token -> Text,
+        token_hash -> Text,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
         created_at -> BigInt,

@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    platform_managers, quote_lines, quotes, service_request_events as ev,
-    service_request_messages as msg, service_requests as sr,
+    quote_lines, quotes, service_request_events as ev, service_request_messages as msg,
+    service_requests as sr,
 };
 use super::{new_id, split_page, DbConnection, Page};
 use crate::error::ApiResult;
@@ -61,12 +61,19 @@ pub fn update(conn: &mut DbConnection, row: &RequestRow) -> ApiResult<()> {
 #[derive(Debug, Clone)]
 pub enum Scope {
     All,
-    /// A platform manager: requests assigned to the managed platforms, or not yet assigned.
+    /// A platform manager (see `service_requests::can_see` for the rule this mirrors).
     Manager {
         user_id: String,
+        managed_platform_ids: Vec<String>,
+        /// Manages a platform owned by a technology platform (PFT).
+        pft_manager: bool,
     },
     Company {
         organisation_id: String,
+    },
+    /// A contact awaiting approval: the requests they submitted themselves.
+    Contact {
+        user_id: String,
     },
 }
 
@@ -92,19 +99,31 @@ pub fn list(
         .into_boxed();
     match scope.clone() {
         Scope::All => {}
-        Scope::Manager { user_id } => {
-            let managed = platform_managers::table
-                .filter(platform_managers::user_id.eq(user_id))
-                .select(platform_managers::platform_id);
+        Scope::Manager {
+            user_id,
+            managed_platform_ids,
+            pft_manager,
+        } => {
+            // Not taken: every manager, or for a confidential request the managers of the
+            // platform asked for (the PFTs' managers when none was); taken: the person in
+            // charge and the managers of the platform handling it.
+            let confidential_to_me = sr::requested_platform_id
+                .eq_any(managed_platform_ids.clone())
+                .or(sr::requested_platform_id
+                    .is_null()
+                    .and(pft_manager.into_sql::<diesel::sql_types::Bool>()));
             query = query.filter(
                 sr::assigned_platform_id
                     .is_null()
-                    .or(sr::assigned_platform_id.eq_any(managed.nullable())),
+                    .and(sr::confidential.eq(false).or(confidential_to_me))
+                    .or(sr::assigned_platform_id.eq_any(managed_platform_ids))
+                    .or(sr::assignee_id.eq(user_id)),
             );
         }
         Scope::Company { organisation_id } => {
             query = query.filter(sr::company_id.eq(organisation_id))
         }
+        Scope::Contact { user_id } => query = query.filter(sr::contact_user_id.eq(user_id)),
     }
     if let Some(v) = &filter.state {
         query = query.filter(sr::state.eq(v.clone()));

@@ -49,13 +49,6 @@ pub fn find_by_hash(
         .optional()?)
 }
 
-pub fn revoke(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
-    diesel::update(rt::table.find(id).filter(rt::revoked_at.is_null()))
-        .set(rt::revoked_at.eq(now()))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> ApiResult<()> {
     diesel::update(rt::table.filter(rt::family_id.eq(family_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(now()))
@@ -67,5 +60,34 @@ pub fn revoke_all_of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<(
     diesel::update(rt::table.filter(rt::user_id.eq(user_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(now()))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Uses a refresh token: one atomic statement, so that of several requests presenting the
+/// same token at once exactly one wins. False when the token was already used or revoked.
+pub fn consume(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
+    let changed = diesel::update(rt::table.find(id).filter(rt::revoked_at.is_null()))
+        .set(rt::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Closes every session of a user but `keep_family` (a password change keeps the session
+/// that made it).
+pub fn revoke_other_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    keep_family: &str,
+) -> ApiResult<()> {
+    diesel::update(
+        rt::table.filter(
+            rt::user_id
+                .eq(user_id)
+                .and(rt::family_id.ne(keep_family))
+                .and(rt::revoked_at.is_null()),
+        ),
+    )
+    .set(rt::revoked_at.eq(now()))
+    .execute(conn)?;
     Ok(())
 }

@@ -16,6 +16,9 @@ pub struct UserRow {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A contact of an existing company who signed up alone: sees only their own requests
+    /// until an active contact of the company or the staff approves them.
+    pub awaiting_approval: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +26,7 @@ pub struct UserFilter {
     pub organisation_id: Option<String>,
     pub role: Option<String>,
     pub email_contains: Option<String>,
+    pub awaiting_approval: Option<bool>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
@@ -77,6 +81,9 @@ pub fn list(
                 .escape('\\'),
         );
     }
+    if let Some(waiting) = filter.awaiting_approval {
+        query = query.filter(users::awaiting_approval.eq(waiting));
+    }
     if let Some(after) = &page.after {
         query = query.filter(users::id.gt(after.clone()));
     }
@@ -94,10 +101,72 @@ pub fn update(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
             users::role.eq(&row.role),
             users::organisation_id.eq(&row.organisation_id),
             users::active.eq(row.active),
+            users::awaiting_approval.eq(row.awaiting_approval),
             users::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// What a request needs to know of its caller, read at every request so that a
+/// deactivation, a role change or a closed session takes effect at once.
+#[derive(Debug, Clone, Queryable)]
+pub struct Standing {
+    pub role: String,
+    pub organisation_id: String,
+    pub active: bool,
+    pub awaiting_approval: bool,
+    /// Whether the session (refresh-token family) of the access token is still open.
+    pub session_open: bool,
+}
+
+pub fn standing(
+    conn: &mut DbConnection,
+    user_id: &str,
+    session_id: &str,
+) -> ApiResult<Option<Standing>> {
+    use super::schema::refresh_tokens as rt;
+    let open = diesel::dsl::exists(
+        rt::table.filter(
+            rt::family_id
+                .eq(session_id.to_owned())
+                .and(rt::user_id.eq(user_id.to_owned()))
+                .and(rt::revoked_at.is_null()),
+        ),
+    );
+    Ok(users::table
+        .find(user_id)
+        .select((
+            users::role,
+            users::organisation_id,
+            users::active,
+            users::awaiting_approval,
+            open,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Company contacts waiting for approval, with their company's name and SIRET, and
+/// whether they confirmed their address; only those of `company_id` when given.
+pub fn awaiting_approval(
+    conn: &mut DbConnection,
+    company_id: Option<&str>,
+) -> ApiResult<Vec<(UserRow, String, Option<String>)>> {
+    let mut query = users::table
+        .inner_join(organisations::table)
+        .filter(users::awaiting_approval.eq(true))
+        .select((
+            UserRow::as_select(),
+            organisations::name,
+            organisations::siret,
+        ))
+        .order(users::id)
+        .into_boxed();
+    if let Some(company) = company_id {
+        query = query.filter(users::organisation_id.eq(company.to_owned()));
+    }
+    Ok(query.load(conn)?)
 }
 
 pub fn organisation_kind(

@@ -266,7 +266,7 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                 AccountDraft {
                     email: u.email.clone(),
                     display_name: u.display_name.clone(),
-                    password: u.password.clone(),
+                    password: Some(u.password.clone()),
                     role: u.role,
                     organisation_id: lookup(&organisations, &u.organisation, "organisation")?
                         .clone(),

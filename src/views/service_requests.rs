@@ -232,12 +232,48 @@ pub struct AccountConfirmation {
     pub password: String,
 }
 
+/// An account whose address is not confirmed yet (public sign-up or invitation). The token
+/// is never shown here: it is stored only as a hash.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PendingConfirmationView {
+    pub id: String,
     pub user_id: String,
     pub email: String,
-    /// To pass on to the person (until confirmation e-mails are sent by the service).
+    pub display_name: String,
+    pub role: crate::domain::Role,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    /// The company's SIRET, for company contacts.
+    pub siret: Option<String>,
+    /// The contact also waits for the approval of their company (see `/contacts-awaiting-approval`).
+    pub awaiting_approval: bool,
+    pub created_at: String,
+    pub expires_at: String,
+    /// Past its expiry: issue a fresh token to revive it.
+    pub expired: bool,
+}
+
+/// A fresh confirmation token, shown once, to pass on to the account's owner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedConfirmationView {
+    pub confirmation_id: String,
+    pub user_id: String,
+    pub email: String,
     pub token: String,
     pub expires_at: String,
+}
+
+/// A company contact who signed up for a company that already existed, waiting for an
+/// active contact of the company or the staff to vouch for them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactAwaitingApprovalView {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub siret: Option<String>,
+    /// Whether they confirmed their address (only then can they log in).
+    pub address_confirmed: bool,
     pub created_at: String,
 }

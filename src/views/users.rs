@@ -10,8 +10,11 @@ pub struct UserView {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: String,
-    /// Inactive accounts cannot log in.
+    /// Inactive accounts cannot log in (invited accounts are inactive until confirmed).
     pub active: bool,
+    /// A company contact who signed up alone for a company that already existed: sees only
+    /// their own requests until an active contact of the company or the staff approves them.
+    pub awaiting_approval: bool,
     /// For managers: the platforms they manage.
     pub managed_platform_ids: Vec<String>,
     pub created_at: String,
@@ -23,8 +26,6 @@ pub struct UserView {
 pub struct NewUser {
     pub email: String,
     pub display_name: String,
-    /// At least 12 characters.
-    pub password: String,
     pub role: Role,
     pub organisation_id: uuid::Uuid,
     /// Only for managers.

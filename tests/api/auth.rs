@@ -116,6 +116,8 @@ async fn bearer_tokens_are_checked(app: TestApp) {
             id: uuid::Uuid::now_v7().to_string(),
             role: plateaux::domain::Role::Admin,
             organisation_id: uuid::Uuid::now_v7().to_string(),
+            session_id: uuid::Uuid::now_v7().to_string(),
+            awaiting_approval: false,
         };
         keys.issue(&user, plateaux::db::now()).unwrap()
     };
@@ -129,6 +131,8 @@ async fn bearer_tokens_are_checked(app: TestApp) {
             id: uuid::Uuid::now_v7().to_string(),
             role: plateaux::domain::Role::Admin,
             organisation_id: uuid::Uuid::now_v7().to_string(),
+            session_id: uuid::Uuid::now_v7().to_string(),
+            awaiting_approval: false,
         };
         keys.issue(&user, plateaux::db::now() - 3600).unwrap()
     };

@@ -647,14 +647,14 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
         case(Method::POST, "/api/v1/users", ADMIN_ONLY_201, {
             let org = c.lycee_id.clone();
             move |who| {
-                let body = json!({ "email": format!("prof.{}@campus.test", who.tag()), "display_name": "Prof", "password": "mot-de-passe-matrice", "role": "teacher", "organisation_id": org });
+                let body = json!({ "email": format!("prof.{}@campus.test", who.tag()), "display_name": "Prof", "role": "teacher", "organisation_id": org });
                 (api("/users"), Some(body))
             }
         }),
         case(Method::POST, "/api/v1/users", STAFF_201, {
             let org = c.company_id.clone();
             move |who| {
-                let body = json!({ "email": format!("contact.{}@cele.test", who.tag()), "display_name": "Contact", "password": "mot-de-passe-matrice", "role": "company", "organisation_id": org });
+                let body = json!({ "email": format!("contact.{}@cele.test", who.tag()), "display_name": "Contact", "role": "company", "organisation_id": org });
                 (api("/users"), Some(body))
             }
         }),
@@ -1482,6 +1482,34 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
             "/api/v1/account-confirmations",
             ADMIN_ONLY_200,
             fixed(api("/account-confirmations"), None),
+        ),
+        // Fresh confirmation tokens are for the administrator only.
+        case(
+            Method::POST,
+            "/api/v1/account-confirmations/{id}/token",
+            [404, 403, 403, 403, 403, 401],
+            fixed(
+                api(format!(
+                    "/account-confirmations/{}/token",
+                    crate::support::util::unknown_id()
+                )),
+                None,
+            ),
+        ),
+        // Contacts awaiting approval: the staff, and approved contacts for their company.
+        case(
+            Method::GET,
+            "/api/v1/contacts-awaiting-approval",
+            [200, 200, 403, 200, 403, 401],
+            fixed(api("/contacts-awaiting-approval"), None),
+        ),
+        // An approved contact is not awaiting approval (409) for those who may approve;
+        // others do not see the account.
+        case(
+            Method::POST,
+            "/api/v1/users/{id}/approve",
+            [409, 409, 404, 409, 404, 401],
+            fixed(api(format!("/users/{}/approve", c.company_user_id)), None),
         ),
         case(
             Method::GET,

@@ -677,6 +677,8 @@ async fn one_batch_books_as_one_by_one(app: TestApp) {
         id: c.teacher_id.clone(),
         role: Role::Teacher,
         organisation_id: c.lycee_id.clone(),
+        session_id: String::new(),
+        awaiting_approval: false,
     };
     let request = |equipment: Option<&str>, stations: Option<i32>, span: Span| BookingRequest {
         actor: teacher.clone(),

@@ -1635,8 +1635,9 @@ async fn lists_are_paginated_by_cursor(app: TestApp) {
 
 async fn changes_are_audited(app: TestApp) {
     let c = campus(&app).await;
-    // The fixture: the administrator, 3 organisations, 1 qualification, 2 platforms, 1 item, 6 accounts.
-    assert_eq!(app.count("audit_events").await, 14);
+    // The fixture: the administrator, 3 organisations, 1 qualification, 2 platforms, 1 item,
+    // 6 accounts (each invited, issued a confirmation token, then confirmed).
+    assert_eq!(app.count("audit_events").await, 26);
     let before = app.count("audit_events").await;
     let tarn = id_of(
         app.post(

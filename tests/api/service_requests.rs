@@ -19,7 +19,10 @@ async fn submit(app: &TestApp, c: &Campus) -> String {
                 "domains": ["welding", "metrology"],
                 "wished_from": today().to_string(),
                 "budget_cents": 250000,
+                // Confidential: before it is taken, only the managers of the platform asked
+                // for see it (the fixture's manager runs it).
                 "confidential": true,
+                "platform_id": c.platform_id,
                 "links": ["https://exemple.fr/plan-piece.pdf"],
             }),
         )
@@ -358,13 +361,13 @@ async fn others_never_see_a_request(app: TestApp) {
         json!({ "action": "take", "platform_id": c.platform_id }),
     )
     .await;
-    let other_manager = app.post("/api/v1/users", &c.admin, json!({
-        "email": "usinage@campus.test", "display_name": "Responsable usinage", "password": crate::support::PASSWORD,
+    let other_manager = crate::support::id_of(app.post("/api/v1/users", &c.admin, json!({
+        "email": "usinage@campus.test", "display_name": "Responsable usinage",
         "role": "manager", "organisation_id": c.other_lycee_id, "managed_platform_ids": [c.other_platform_id],
     }))
     .await
-    .expect(201);
-    let _ = other_manager;
+    .expect(201));
+    crate::support::activate(&app, &c.admin, &other_manager, crate::support::PASSWORD).await;
     let token = app
         .login("usinage@campus.test", crate::support::PASSWORD)
         .await["access_token"]
@@ -565,6 +568,10 @@ async fn public_submission_then_confirmation(app: TestApp) {
         .expect(202)
         .json();
     assert!(receipt["message"].as_str().unwrap().contains("confirmez"));
+    assert!(!receipt["message"]
+        .as_str()
+        .unwrap()
+        .contains("enregistrée."));
     assert_eq!(
         (app.count("users").await, app.count("organisations").await),
         (users + 1, organisations + 1)
@@ -579,7 +586,8 @@ async fn public_submission_then_confirmation(app: TestApp) {
     )
     .await
     .problem(401, "invalid_credentials");
-    // The same e-mail again: the same answer, nothing created.
+    // The same e-mail again, not confirmed yet: the same answer, and the request is kept
+    // for that contact (no second account).
     let again = app
         .call(
             actix_web::http::Method::POST,
@@ -592,8 +600,9 @@ async fn public_submission_then_confirmation(app: TestApp) {
         .expect(202)
         .json();
     assert_eq!(again, receipt);
-    assert_eq!(app.count("service_requests").await, 1);
-    // The administrator reads the token and passes it on; the contact confirms.
+    assert_eq!(app.count("service_requests").await, 2);
+    assert_eq!(app.count("users").await, users + 1);
+    // The administrator issues a token and passes it on; the contact confirms.
     let pending = app
         .get("/api/v1/account-confirmations", &c.admin)
         .await
@@ -601,7 +610,14 @@ async fn public_submission_then_confirmation(app: TestApp) {
         .json();
     assert_eq!(pending.as_array().unwrap().len(), 1);
     assert_eq!(pending[0]["email"], "claire@moules-lot.fr");
-    let token = pending[0]["token"].as_str().unwrap();
+    assert_eq!(pending[0]["siret"], "40483304800022");
+    assert_eq!(
+        pending[0]["organisation_name"],
+        "Moules et Composites du Lot"
+    );
+    assert!(pending[0].get("token").is_none(), "{pending}");
+    let user_id = pending[0]["user_id"].as_str().unwrap().to_owned();
+    let token = &crate::support::confirmation_token(&app, &c.admin, &user_id).await;
     app.call(
         actix_web::http::Method::POST,
         "/api/v1/public/account-confirmations",
@@ -639,7 +655,7 @@ async fn public_submission_then_confirmation(app: TestApp) {
         .await
         .expect(200)
         .json();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     assert_eq!(
         listed["items"][0]["title"],
         "Prototype de carter en composite"

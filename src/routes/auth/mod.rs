@@ -53,6 +53,8 @@ fn issue_tokens(
         id: user.id.clone(),
         role,
         organisation_id: user.organisation_id.clone(),
+        session_id: family_id.to_owned(),
+        awaiting_approval: user.awaiting_approval,
     };
     let now = db::now();
     let access_token = keys.issue(&caller, now)?;
@@ -131,7 +133,8 @@ async fn refresh(
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
                 let token = db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
-                if token.revoked_at.is_some() {
+                // Used once, atomically: every other use, concurrent or later, is a reuse.
+                if token.revoked_at.is_some() || !db::tokens::consume(conn, &token.id)? {
                     db::tokens::revoke_family(conn, &token.family_id)?;
                     return Ok(Err(ApiError::new(
                         actix_web::http::StatusCode::UNAUTHORIZED,
@@ -144,7 +147,6 @@ async fn refresh(
                     return Err(invalid_refresh());
                 }
                 let user = db::users::find(conn, &token.user_id)?.filter(|u| u.active).ok_or_else(invalid_refresh)?;
-                db::tokens::revoke(conn, &token.id)?;
                 issue_tokens(conn, &keys, &user, &token.family_id, &tz).map(Ok)
             })
         })
@@ -236,6 +238,10 @@ async fn update_me(
                 }
                 row.updated_at = db::now();
                 db::users::update(conn, &row)?;
+                if changes.new_password.is_some() {
+                    // Whoever else knew the old password is logged out; this session stays.
+                    db::tokens::revoke_other_sessions(conn, &row.id, &user.session_id)?;
+                }
                 db::audit::record(conn, Some(&user.id), "user", &row.id, "updated",
                     serde_json::json!({ "display_name": display_name, "password_changed": changes.new_password.is_some() }))?;
                 let managed = db::users::managed_platform_ids(conn, &row.id)?;

@@ -24,9 +24,10 @@ use crate::routes::created;
 use crate::routes::extract::{csv_attachment, negotiate, Format, JsonBody};
 use crate::service_requests::{self as desk, side};
 use crate::views::service_requests::{
-    AccountConfirmation, MessageView, MessageVisibility, NewMessage, NewQuote, NewServiceRequest,
-    PendingConfirmationView, PlatformHours, PublicReceipt, PublicServiceRequest, QuoteLineView,
-    QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry, TransitionRequest,
+    AccountConfirmation, IssuedConfirmationView, MessageView, MessageVisibility, NewMessage,
+    NewQuote, NewServiceRequest, PendingConfirmationView, PlatformHours, PublicReceipt,
+    PublicServiceRequest, QuoteLineView, QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry,
+    TransitionRequest,
 };
 use crate::views::{instant, Paged};
 
@@ -42,7 +43,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(show_timeline)
         .service(submit_public_request)
         .service(confirm_account)
-        .service(list_account_confirmations);
+        .service(list_account_confirmations)
+        .service(issue_confirmation_token);
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {
@@ -232,24 +234,19 @@ async fn list_service_requests(
         to: q.to.as_deref().map(|t| check_instant(&mut checks, "to", t)),
     };
     checks.finish()?;
-    let scope = match user.role {
-        Role::Admin => Scope::All,
-        Role::Manager => Scope::Manager {
-            user_id: user.id.clone(),
-        },
-        _ => Scope::Company {
-            organisation_id: user.organisation_id.clone(),
-        },
-    };
     let tz = state.timezone;
     if csv {
         let text = state
-            .db(move |conn| export_csv(conn, &scope, &filter, &page, &tz))
+            .db(move |conn| {
+                let scope = desk::scope_of(conn, &user)?;
+                export_csv(conn, &scope, &filter, &page, &tz)
+            })
             .await?;
         return Ok(csv_attachment(text, "demandes-de-prestation.csv"));
     }
     let (items, last) = state
         .db(move |conn| {
+            let scope = desk::scope_of(conn, &user)?;
             let (rows, more) = store::list(conn, &scope, &filter, &page)?;
             let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
             let items = request_views(conn, rows, side, &tz)?;
@@ -582,6 +579,10 @@ async fn show_timeline(
     ))
 }
 
+/// The answer to every accepted public submission, whatever became of it: it must not tell
+/// whether the address has an account, and never says "recorded" for what was not stored.
+const PUBLIC_RECEIPT: &str = "Demande reçue. Si cette adresse e-mail est nouvelle ou attend encore sa confirmation, la demande est enregistrée : confirmez l'adresse avec le lien reçu pour la suivre. Si cette adresse a déjà un compte actif, la demande n'est pas enregistrée : connectez-vous pour la déposer.";
+
 /// Submit a first request without an account (company, contact, request). The answer is
 /// the same whether or not the e-mail already has an account; limited to 5 submissions per
 /// client address every 10 minutes (429 `rate_limited`, with `Retry-After`). The contact
@@ -614,11 +615,14 @@ async fn submit_public_request(
             .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
         return Ok(response);
     }
+    // Hashed for every submission and outside any connection: the answer takes the same
+    // time whether or not the address has an account.
+    let unusable_hash = web::block(crate::auth::unusable_password_hash).await??;
     state
-        .db(move |conn| desk::submit_public(conn, body.0))
+        .db(move |conn| desk::submit_public(conn, body.0, unusable_hash))
         .await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
-        message: "Demande enregistrée. Si cette adresse n'a pas encore de compte, confirmez-la avec le lien reçu pour suivre votre demande ; sinon, connectez-vous pour déposer vos demandes.".into(),
+        message: PUBLIC_RECEIPT.into(),
     }))
 }
 
@@ -632,15 +636,21 @@ async fn confirm_account(
     body: JsonBody<AccountConfirmation>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
     let AccountConfirmation { token, password } = body.0;
+    let mut checks = Checks::new();
+    crate::domain::accounts::check_password(&mut checks, "password", &password);
+    checks.finish()?;
+    let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     state
-        .db(move |conn| desk::confirm_account(conn, &token, &password))
+        .db(move |conn| desk::confirm_account(conn, &token, hash))
         .await?;
     Ok(web::Json(PublicReceipt {
         message: "Adresse confirmée : vous pouvez vous connecter.".into(),
     }))
 }
 
-/// Confirmations waiting, with their tokens (admin), until the service sends e-mail.
+/// Addresses not confirmed yet (admin): public sign-ups and invitations, with the company
+/// and its SIRET. Tokens are stored only as hashes and never shown here; issue a fresh one
+/// with `POST /account-confirmations/{id}/token`.
 #[utoipa::path(tag = "service_requests", responses(
     (status = 200, body = Vec<PendingConfirmationView>),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
@@ -649,18 +659,57 @@ async fn list_account_confirmations(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> ApiResult<web::Json<Vec<PendingConfirmationView>>> {
-    user.require(&[Role::Admin])?;
     let tz = state.timezone;
-    let rows = state.db(db::confirmations::pending).await?;
+    let rows = state
+        .db(move |conn| crate::accounts::pending_confirmations(conn, &user))
+        .await?;
+    let now = db::now();
     Ok(web::Json(
         rows.into_iter()
-            .map(|(c, email)| PendingConfirmationView {
-                expires_at: instant(c.expires_at, &tz),
-                created_at: instant(c.created_at, &tz),
-                user_id: c.user_id,
-                email,
-                token: c.token,
+            .map(|p| {
+                Ok(PendingConfirmationView {
+                    id: p.confirmation.id,
+                    user_id: p.confirmation.user_id,
+                    email: p.email,
+                    display_name: p.display_name,
+                    role: Role::from_db(&p.role)?,
+                    organisation_id: p.organisation_id,
+                    organisation_name: p.organisation_name,
+                    siret: p.siret,
+                    awaiting_approval: p.awaiting_approval,
+                    created_at: instant(p.confirmation.created_at, &tz),
+                    expires_at: instant(p.confirmation.expires_at, &tz),
+                    expired: p.confirmation.expires_at <= now,
+                })
             })
-            .collect(),
+            .collect::<ApiResult<Vec<_>>>()?,
     ))
+}
+
+/// Issue a fresh confirmation token (admin), shown only in this answer, to pass on to the
+/// person until the service sends e-mail. Earlier tokens of the account stop working.
+#[utoipa::path(tag = "service_requests", responses(
+    (status = 201, body = IssuedConfirmationView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[post("/account-confirmations/{id}/token")]
+async fn issue_confirmation_token(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let (confirmation_id, account, token, expires_at) = state
+        .db(move |conn| crate::accounts::issue_confirmation_token(conn, &user, &id))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(IssuedConfirmationView {
+            confirmation_id,
+            user_id: account.id,
+            email: account.email,
+            token,
+            expires_at: instant(expires_at, &tz),
+        }))
 }

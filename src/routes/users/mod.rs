@@ -19,6 +19,7 @@ use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::created;
 use crate::routes::extract::JsonBody;
+use crate::views::service_requests::ContactAwaitingApprovalView;
 use crate::views::users::{
     AwardQualification, HeldQualificationView, NewUser, UserChanges, UserView,
 };
@@ -27,6 +28,8 @@ use crate::views::{instant, Paged};
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_users)
         .service(create_user)
+        .service(list_contacts_awaiting_approval)
+        .service(approve_user)
         .service(show_user)
         .service(update_user)
         .service(list_user_qualifications)
@@ -48,6 +51,7 @@ pub fn user_view(
         display_name: row.display_name,
         organisation_id: row.organisation_id,
         active: row.active,
+        awaiting_approval: row.awaiting_approval,
         managed_platform_ids,
     })
 }
@@ -66,6 +70,8 @@ pub struct UserQuery {
     pub role: Option<Role>,
     /// Part of the e-mail address.
     pub email: Option<String>,
+    /// Only company contacts waiting for approval (`true`), or only the others (`false`).
+    pub awaiting_approval: Option<bool>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -94,6 +100,7 @@ async fn list_users(
             .email
             .map(|e| e.trim().to_lowercase())
             .filter(|e| !e.is_empty()),
+        awaiting_approval: query.awaiting_approval,
     };
     if matches!(user.role, Role::Teacher | Role::Company) {
         if filter
@@ -158,7 +165,9 @@ fn organisation_kind(conn: &mut DbConnection, id: &str) -> ApiResult<Organisatio
 pub struct AccountDraft {
     pub email: String,
     pub display_name: String,
-    pub password: String,
+    /// `None` for an invitation: the account stays inactive until its owner confirms the
+    /// address and chooses a password, so that nobody else ever knows it.
+    pub password: Option<String>,
     pub role: Role,
     pub organisation_id: String,
     pub managed_platform_ids: Vec<Uuid>,
@@ -173,7 +182,9 @@ pub fn create_account(
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", &draft.email);
     let display_name = checks.text("display_name", &draft.display_name, 1, 200);
-    check_password(&mut checks, "password", &draft.password);
+    if let Some(password) = &draft.password {
+        check_password(&mut checks, "password", password);
+    }
     if draft.role != Role::Manager && !draft.managed_platform_ids.is_empty() {
         checks.fail(
             "managed_platform_ids",
@@ -182,7 +193,12 @@ pub fn create_account(
         );
     }
     checks.finish()?;
-    let password_hash = auth::hash_password(&draft.password)?;
+    let invitation = draft.password.is_none();
+    // Hashed before the transaction: on SQLite it would hold the write lock meanwhile.
+    let password_hash = match &draft.password {
+        Some(password) => auth::hash_password(password)?,
+        None => auth::unusable_password_hash()?,
+    };
     db::write_transaction(conn, |conn| {
         let kind = organisation_kind(conn, &draft.organisation_id)?;
         let mut checks = Checks::new();
@@ -203,12 +219,23 @@ pub fn create_account(
             password_hash,
             role: draft.role.as_str().to_owned(),
             organisation_id: draft.organisation_id.clone(),
-            active: true,
+            active: !invitation,
             created_at: now,
             updated_at: now,
+            awaiting_approval: false,
         };
         db::users::insert(conn, &row)?;
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
+        if invitation {
+            // Nobody knows this token: the owner gets a fresh one by e-mail or from an
+            // administrator (`POST /account-confirmations/{id}/token`).
+            db::confirmations::insert(
+                conn,
+                &row.id,
+                &auth::token_hash(&auth::random_token()),
+                now + auth::CONFIRMATION_SECONDS,
+            )?;
+        }
         db::audit::record(
             conn,
             actor,
@@ -217,13 +244,17 @@ pub fn create_account(
             "created",
             serde_json::json!({
                 "email": row.email, "role": row.role, "organisation_id": row.organisation_id, "managed_platform_ids": managed,
+                "invitation": invitation,
             }),
         )?;
         Ok((row, managed))
     })
 }
 
-/// Create an account (admin; managers create company contacts).
+/// Invite someone to an account (admin; managers invite company contacts). The account is
+/// inactive until its owner confirms the address with the token sent to it and chooses a
+/// password: nobody else ever knows it. Until the service sends e-mail, an administrator
+/// issues that token (`POST /account-confirmations/{id}/token`).
 #[utoipa::path(tag = "users", request_body = NewUser, responses(
     (status = 201, body = UserView),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -245,7 +276,7 @@ async fn create_user(
     let draft = AccountDraft {
         email: body.email,
         display_name: body.display_name,
-        password: body.password,
+        password: None,
         role: body.role,
         organisation_id: body.organisation_id.to_string(),
         managed_platform_ids: body.managed_platform_ids,
@@ -258,6 +289,62 @@ async fn create_user(
         })
         .await?;
     Ok(created(format!("/api/v1/users/{}", view.id), view))
+}
+
+/// Company contacts waiting for approval: all of them for the staff, those of one's own
+/// company for its approved contacts. Each shows the company and its SIRET.
+#[utoipa::path(tag = "users", responses(
+    (status = 200, body = Vec<ContactAwaitingApprovalView>),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/contacts-awaiting-approval")]
+async fn list_contacts_awaiting_approval(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> ApiResult<web::Json<Vec<ContactAwaitingApprovalView>>> {
+    let tz = state.timezone;
+    let rows = state
+        .db(move |conn| crate::accounts::contacts_awaiting_approval(conn, &user))
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|(row, company_name, siret)| ContactAwaitingApprovalView {
+                created_at: instant(row.created_at, &tz),
+                address_confirmed: row.active,
+                user_id: row.id,
+                email: row.email,
+                display_name: row.display_name,
+                company_id: row.organisation_id,
+                company_name,
+                siret,
+            })
+            .collect(),
+    ))
+}
+
+/// Approve a company contact who signed up alone for a company that already existed (an
+/// approved contact of that company, a manager or the director): from then on they act
+/// for the company and see its requests and quotes.
+#[utoipa::path(tag = "users", responses(
+    (status = 200, body = UserView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/users/{id}/approve")]
+async fn approve_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<UserView>> {
+    let id = id.into_inner().to_string();
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let row = crate::accounts::approve_contact(conn, &user, &id)?;
+            let managed = db::users::managed_platform_ids(conn, &row.id)?;
+            user_view(row, managed, &tz)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// One account.
@@ -317,6 +404,7 @@ async fn update_user(
             let password_hash = changes.password.as_deref().map(auth::hash_password).transpose()?;
             db::write_transaction(conn, |conn| {
                 let mut row = db::users::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+                let before = (row.role.clone(), row.organisation_id.clone(), row.active);
                 if let Some(name) = display_name.clone() {
                     row.display_name = name;
                 }
@@ -351,7 +439,9 @@ async fn update_user(
                 db::users::update(conn, &row)?;
                 db::users::set_managed_platforms(conn, &row.id, &managed)?;
                 // A changed password, role or deactivation closes the account's sessions.
-                if changes.password.is_some() || changes.role.is_some() || changes.active == Some(false) || changes.organisation_id.is_some() {
+                let after = (row.role.clone(), row.organisation_id.clone(), row.active);
+                let deactivated = before.2 && !after.2;
+                if changes.password.is_some() || deactivated || after.0 != before.0 || after.1 != before.1 {
                     db::tokens::revoke_all_of_user(conn, &row.id)?;
                 }
                 db::audit::record(conn, Some(&user.id), "user", &row.id, "updated", serde_json::json!({

@@ -247,6 +247,11 @@ impl TestApp {
         .await
     }
 
+    /// Counts with a query of the test's own (`SELECT COUNT(*) AS n …`).
+    pub async fn count_sql(&self, sql: String) -> i64 {
+        self.count_query(sql).await
+    }
+
     async fn count_query(&self, sql: String) -> i64 {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
@@ -345,7 +350,7 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
             plateaux::routes::users::AccountDraft {
                 email: "admin@campus.test".into(),
                 display_name: "Direction du campus".into(),
-                password: PASSWORD.into(),
+                password: Some(PASSWORD.into()),
                 role: Role::Admin,
                 organisation_id: org.id.clone(),
                 managed_platform_ids: Vec::new(),
@@ -356,6 +361,44 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
     })
     .await
     .expect("block")
+}
+
+/// The fresh confirmation token of an account not confirmed yet, as an administrator gets
+/// it until the service sends e-mail.
+pub async fn confirmation_token(app: &TestApp, admin: &str, user_id: &str) -> String {
+    let pending = app
+        .get("/api/v1/account-confirmations", admin)
+        .await
+        .expect(200)
+        .json();
+    let confirmation = pending
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["user_id"] == user_id)
+        .unwrap_or_else(|| panic!("no pending confirmation for {user_id}: {pending}"));
+    let path = format!(
+        "/api/v1/account-confirmations/{}/token",
+        confirmation["id"].as_str().unwrap()
+    );
+    app.post(&path, admin, json!({})).await.expect(201).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Confirms an invited account with `password`, as its owner does with the token they got.
+pub async fn activate(app: &TestApp, admin: &str, user_id: &str, password: &str) {
+    let token = confirmation_token(app, admin, user_id).await;
+    app.call(
+        Method::POST,
+        "/api/v1/public/account-confirmations",
+        None,
+        Some(json!({ "token": token, "password": password })),
+        &[],
+    )
+    .await
+    .expect(200);
 }
 
 /// A group of two on two stations of `platform_id`, on `day` from `from` to `to` (local).
@@ -424,23 +467,29 @@ pub async fn campus(app: &TestApp) -> Campus {
             "hourly_rate_cents": 4500, "required_qualification_ids": [qualification_id],
         })).await.expect(201),
     );
-    let account =
-        |email: &'static str, role: &'static str, org: String, managed: Vec<String>| {
-            let admin = admin.clone();
-            async move {
-                let id = id_of(
-                app.post("/api/v1/users", &admin, json!({
-                    "email": email, "display_name": email, "password": PASSWORD, "role": role,
-                    "organisation_id": org, "managed_platform_ids": managed,
-                })).await.expect(201),
+    let account = |email: &'static str, role: &'static str, org: String, managed: Vec<String>| {
+        let admin = admin.clone();
+        async move {
+            let id = id_of(
+                app.post(
+                    "/api/v1/users",
+                    &admin,
+                    json!({
+                        "email": email, "display_name": email, "role": role,
+                        "organisation_id": org, "managed_platform_ids": managed,
+                    }),
+                )
+                .await
+                .expect(201),
             );
-                let token = app.login(email, PASSWORD).await["access_token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                (id, token)
-            }
-        };
+            activate(app, &admin, &id, PASSWORD).await;
+            let token = app.login(email, PASSWORD).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (id, token)
+        }
+    };
     let (manager_id, manager) = account(
         "manager@campus.test",
         "manager",
