@@ -104,7 +104,7 @@ mod csv_tests {
         .unwrap();
         assert_eq!(
             text,
-            "'=HYPERLINK(\"http://x\");'+33;'-x;'@SUM(A1);'\tx;\"'\rx\";Soudure = TIG;-12,50\n"
+            "\"'=HYPERLINK(\"\"http://x\"\")\";'+33;'-x;'@SUM(A1);'\tx;\"'\rx\";Soudure = TIG;-12,50\n"
         );
     }
 }
