@@ -156,6 +156,9 @@ pub fn build(
         .default_service(web::to(routes::not_found))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(actix_web::middleware::from_fn(routes::idempotency::middleware))
+        .wrap(actix_web::middleware::from_fn(
+            routes::extract::refuse_nul_in_url,
+        ))
         .wrap_fn(move |req, srv| {
             let metrics = metrics.clone();
             let request_id = uuid::Uuid::now_v7().to_string();
@@ -177,6 +180,52 @@ pub fn build(
             }
             .instrument(span)
         })
+        .wrap(actix_web::middleware::from_fn(security_headers))
+}
+
+/// Whether a response to this request may carry tokens (access, refresh, calendar or
+/// confirmation), which no cache may keep.
+fn carries_tokens(method: &actix_web::http::Method, path: &str) -> bool {
+    let Some(path) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    path.starts_with("auth/")
+        || path == "account-confirmations"
+        || path.starts_with("account-confirmations/")
+        || (method == actix_web::http::Method::POST
+            && matches!(path, "calendar-tokens" | "public/account-confirmations"))
+}
+
+/// Outermost layer: every response, error or not, tells browsers not to guess its type;
+/// those that may carry tokens forbid caching.
+async fn security_headers(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<actix_web::body::BoxBody>> {
+    use actix_web::http::header;
+    let no_store = carries_tokens(req.method(), req.path());
+    let add = move |headers: &mut actix_web::http::header::HeaderMap| {
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if no_store {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    };
+    match next.call(req).await {
+        Ok(mut response) => {
+            add(response.headers_mut());
+            Ok(response.map_into_boxed_body())
+        }
+        // Some middleware answers a refusal as an error, rendered by the server once it is
+        // out of the application: render it here, with the headers.
+        Err(error) => {
+            let mut response = error.error_response();
+            add(response.headers_mut());
+            Err(actix_web::error::InternalError::from_response(error.to_string(), response).into())
+        }
+    }
 }
 
 /// Identifier of one request, echoed in `X-Request-Id` and in every log line.

@@ -8,8 +8,9 @@ use crate::db::service_requests::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::service_request::{
-    allowed_actions, line_amounts, may_quote, side_of, transition, RequestAction, RequestState,
-    Side,
+    allowed_actions, line_amounts, may_quote, quote_totals, side_of, transition, RequestAction,
+    RequestState, Side, MAX_AMOUNT_CENTS, MAX_QUANTITY_MILLI, MAX_UNIT_PRICE_CENTS,
+    MAX_VAT_RATE_BP,
 };
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
@@ -107,7 +108,7 @@ fn checked_fields(body: &NewServiceRequest) -> ApiResult<(String, String, Vec<St
         }
     }
     if let Some(b) = body.budget_cents {
-        checks.range("budget_cents", b, 0, 100_000_000_000);
+        checks.range("budget_cents", b, 0, MAX_AMOUNT_CENTS);
     }
     if body.links.len() > 20 {
         checks.fail("links", "too_long", "20 liens au plus");
@@ -384,7 +385,7 @@ pub fn apply_transition(
                 let amount = body.amount_cents.ok_or_else(|| {
                     ApiError::field("amount_cents", "required", "indiquez le montant facturé")
                 })?;
-                if !(0..=100_000_000_000).contains(&amount) {
+                if !(0..=MAX_AMOUNT_CENTS).contains(&amount) {
                     return Err(ApiError::field(
                         "amount_cents",
                         "out_of_range",
@@ -450,31 +451,64 @@ pub fn issue_quote(
     for (i, line) in body.lines.iter().enumerate() {
         let label = checks.text(&format!("lines[{i}].label"), &line.label, 1, 300);
         let milli = (line.quantity * 1000.0).round();
-        if !line.quantity.is_finite()
-            || line.quantity <= 0.0
-            || (line.quantity * 1000.0 - milli).abs() > 1e-6
-            || milli > 1e12
-        {
+        let quantity_ok = line.quantity.is_finite()
+            && line.quantity > 0.0
+            && (line.quantity * 1000.0 - milli).abs() <= 1e-6
+            && milli <= MAX_QUANTITY_MILLI as f64;
+        if !quantity_ok {
             checks.fail(
                 format!("lines[{i}].quantity"),
                 "invalid_value",
-                "quantité positive, trois décimales au plus",
+                format!(
+                    "quantité positive, trois décimales au plus, {} au plus",
+                    MAX_QUANTITY_MILLI / 1000
+                ),
             );
         }
         checks.range(
             &format!("lines[{i}].unit_price_cents"),
             line.unit_price_cents,
             0,
-            10_000_000_000,
+            MAX_UNIT_PRICE_CENTS,
         );
         checks.range(
             &format!("lines[{i}].vat_rate_bp"),
             line.vat_rate_bp,
             0,
-            10_000,
+            MAX_VAT_RATE_BP,
         );
-        parsed.push((label, milli as i64, line));
+        let mut amounts = (0, 0);
+        if checks.is_empty() {
+            match line_amounts(milli as i64, line.unit_price_cents, line.vat_rate_bp) {
+                Some(a) => amounts = a,
+                None => checks.fail(
+                    format!("lines[{i}]"),
+                    "amount_too_large",
+                    "le montant de la ligne est trop grand",
+                ),
+            }
+        }
+        parsed.push((label, milli as i64, line, amounts));
     }
+    // Every amount is computed before anything is written; the totals are bounded so
+    // that sums over many quotes (indicators) stay exact.
+    let totals = if checks.is_empty() {
+        let amounts: Vec<(i64, i64)> = parsed.iter().map(|p| p.3).collect();
+        let totals = quote_totals(&amounts);
+        if totals.is_none() {
+            checks.fail(
+                "lines",
+                "amount_too_large",
+                format!(
+                    "le total TTC du devis dépasse le plus grand montant permis ({} €)",
+                    MAX_AMOUNT_CENTS / 100
+                ),
+            );
+        }
+        totals.unwrap_or_default()
+    } else {
+        (0, 0, 0)
+    };
     checks.finish()?;
     db::write_transaction(conn, |conn| {
         let mut row = visible(conn, actor, id)?;
@@ -511,24 +545,20 @@ pub fn issue_quote(
         let lines: Vec<QuoteLineRow> = parsed
             .iter()
             .enumerate()
-            .map(|(i, (label, milli, line))| {
-                let (excl, vat) = line_amounts(*milli, line.unit_price_cents, line.vat_rate_bp);
-                QuoteLineRow {
-                    id: db::new_id(),
-                    quote_id: quote_id.clone(),
-                    position: i as i32 + 1,
-                    label: label.clone(),
-                    quantity_milli: *milli,
-                    unit: line.unit.as_str().to_owned(),
-                    unit_price_cents: line.unit_price_cents,
-                    vat_rate_bp: line.vat_rate_bp,
-                    total_excl_vat_cents: excl,
-                    vat_cents: vat,
-                }
+            .map(|(i, (label, milli, line, (excl, vat)))| QuoteLineRow {
+                id: db::new_id(),
+                quote_id: quote_id.clone(),
+                position: i as i32 + 1,
+                label: label.clone(),
+                quantity_milli: *milli,
+                unit: line.unit.as_str().to_owned(),
+                unit_price_cents: line.unit_price_cents,
+                vat_rate_bp: line.vat_rate_bp,
+                total_excl_vat_cents: *excl,
+                vat_cents: *vat,
             })
             .collect();
-        let excl: i64 = lines.iter().map(|l| l.total_excl_vat_cents).sum();
-        let vat: i64 = lines.iter().map(|l| l.vat_cents).sum();
+        let (excl, vat, incl) = totals;
         let quote = QuoteRow {
             id: quote_id,
             request_id: row.id.clone(),
@@ -537,7 +567,7 @@ pub fn issue_quote(
             valid_until: body.valid_until,
             total_excl_vat_cents: excl,
             total_vat_cents: vat,
-            total_incl_vat_cents: excl + vat,
+            total_incl_vat_cents: incl,
             created_by: Some(actor.id.clone()),
             created_at: db::now(),
         };

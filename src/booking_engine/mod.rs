@@ -1231,6 +1231,11 @@ pub fn record_usage(
             ));
         }
         if let Some(actual) = draft.actual {
+            let booked = Span::new(booking.starts_at, booking.ends_at);
+            let errors = crate::domain::usage::outside_booking(booked, actual);
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
             for (equipment_id, minutes) in &draft.machine_time {
                 let item = db::equipment::find(conn, equipment_id)?
                     .filter(|e| e.platform_id == booking.platform_id)

@@ -11,6 +11,7 @@ pub mod recurrence;
 pub mod reports;
 pub mod service_request;
 pub mod time;
+pub mod usage;
 pub mod validate;
 
 /// Declares a closed set of values stored as text and written as snake_case on the wire.

@@ -97,7 +97,7 @@ super::text_enum! {
 }
 
 /// Rounds `numerator / denominator` to the nearest integer, halves away from zero.
-fn div_round(numerator: i128, denominator: i128) -> i64 {
+fn div_round(numerator: i128, denominator: i128) -> Option<i64> {
     let q = numerator / denominator;
     let r = numerator % denominator;
     let adjust = if 2 * r.abs() >= denominator {
@@ -105,18 +105,54 @@ fn div_round(numerator: i128, denominator: i128) -> i64 {
     } else {
         0
     };
-    (q + adjust) as i64
+    i64::try_from(q + adjust).ok()
 }
+
+/// Largest quantity of a quote line, in thousandths (1,000,000 units).
+pub const MAX_QUANTITY_MILLI: i64 = 1_000_000_000;
+/// Largest unit price of a quote line, in cents (100 million euros).
+pub const MAX_UNIT_PRICE_CENTS: i64 = 10_000_000_000;
+/// Largest VAT rate, in basis points (100 %).
+pub const MAX_VAT_RATE_BP: i32 = 10_000;
+/// Largest amount the service records: a quote's total including VAT, an invoice, a budget
+/// (one billion euros, in cents). Far below `i64::MAX`, so that sums over many requests
+/// stay exact.
+pub const MAX_AMOUNT_CENTS: i64 = 100_000_000_000;
 
 /// Amounts of one quote line, in cents: excluding VAT = quantity × unit price, then VAT =
 /// that × rate; each rounded to the cent, halves away from zero. Totals are sums of lines.
-pub fn line_amounts(quantity_milli: i64, unit_price_cents: i64, vat_rate_bp: i32) -> (i64, i64) {
+/// `None` when the amounts do not fit in 64 bits.
+pub fn line_amounts(
+    quantity_milli: i64,
+    unit_price_cents: i64,
+    vat_rate_bp: i32,
+) -> Option<(i64, i64)> {
     let excl = div_round(
-        i128::from(quantity_milli) * i128::from(unit_price_cents),
+        i128::from(quantity_milli).checked_mul(i128::from(unit_price_cents))?,
         1000,
-    );
-    let vat = div_round(i128::from(excl) * i128::from(vat_rate_bp), 10_000);
-    (excl, vat)
+    )?;
+    let vat = div_round(i128::from(excl) * i128::from(vat_rate_bp), 10_000)?;
+    Some((excl, vat))
+}
+
+/// The totals of a quote (excluding VAT, VAT, including VAT) from its lines' amounts; `None`
+/// when they go past `MAX_AMOUNT_CENTS`.
+pub fn quote_totals(lines: &[(i64, i64)]) -> Option<(i64, i64, i64)> {
+    let mut excl: i64 = 0;
+    let mut vat: i64 = 0;
+    for (line_excl, line_vat) in lines {
+        excl = excl.checked_add(*line_excl)?;
+        vat = vat.checked_add(*line_vat)?;
+    }
+    let incl = excl.checked_add(vat)?;
+    (incl <= MAX_AMOUNT_CENTS).then_some((excl, vat, incl))
+}
+
+/// A sum of amounts in cents, `None` on overflow.
+pub fn sum_cents(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    amounts
+        .into_iter()
+        .try_fold(0i64, |total, amount| total.checked_add(amount))
 }
 
 #[cfg(test)]
@@ -151,10 +187,34 @@ mod tests {
     #[test]
     fn quote_lines_round_to_the_cent_half_away_from_zero() {
         // 1.5 h at 85.00 € = 127.50 €, VAT 20 % = 25.50 €.
-        assert_eq!(line_amounts(1500, 8500, 2000), (12750, 2550));
+        assert_eq!(line_amounts(1500, 8500, 2000), Some((12750, 2550)));
         // 0.333 day at 10.01 € = 3.33333 € → 3.33 €; VAT 5.5 % of 3.33 € = 0.18315 € → 0.18 €.
-        assert_eq!(line_amounts(333, 1001, 550), (333, 18));
+        assert_eq!(line_amounts(333, 1001, 550), Some((333, 18)));
         // 2.5 cents rounds up to 3.
-        assert_eq!(line_amounts(500, 5, 0), (3, 0));
+        assert_eq!(line_amounts(500, 5, 0), Some((3, 0)));
+    }
+
+    #[test]
+    fn amounts_past_64_bits_are_refused_not_wrapped() {
+        // 999,999,999.999 × 100 million euros once wrapped to a negative amount.
+        assert_eq!(line_amounts(999_999_999_999, 10_000_000_000, 2000), None);
+        let (excl, vat) = line_amounts(MAX_QUANTITY_MILLI, MAX_UNIT_PRICE_CENTS, MAX_VAT_RATE_BP)
+            .expect("the largest line fits in 64 bits");
+        assert_eq!(
+            (excl, vat),
+            (10_000_000_000_000_000, 10_000_000_000_000_000)
+        );
+        assert_eq!(
+            quote_totals(&[(excl, vat)]),
+            None,
+            "past the largest amount"
+        );
+        assert_eq!(
+            quote_totals(&[(MAX_AMOUNT_CENTS / 2, 0), (MAX_AMOUNT_CENTS / 2, 0)]),
+            Some((MAX_AMOUNT_CENTS, 0, MAX_AMOUNT_CENTS))
+        );
+        assert_eq!(quote_totals(&[(i64::MAX, 0), (1, 0)]), None);
+        assert_eq!(sum_cents([i64::MAX, 1]), None);
+        assert_eq!(sum_cents([2, 3]), Some(5));
     }
 }

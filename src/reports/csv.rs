@@ -4,8 +4,8 @@
 
 use crate::domain::reports::{french_decimal, round_to};
 use crate::error::ApiResult;
-use crate::views::csv_document;
 use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
+use crate::views::{csv_document, Cell};
 
 const FIGURE_HEADINGS: [&str; 18] = [
     "séances réservées",
@@ -38,9 +38,9 @@ fn percent(occupancy: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
-fn figure_fields(f: &FiguresView) -> Vec<String> {
+fn figure_fields(f: &FiguresView) -> Vec<Cell> {
     let l = &f.learner_hours;
-    vec![
+    [
         f.sessions_booked.to_string(),
         f.sessions_cancelled.to_string(),
         f.sessions_no_show.to_string(),
@@ -60,26 +60,33 @@ fn figure_fields(f: &FiguresView) -> Vec<String> {
         number(l.company),
         number(l.research),
     ]
+    .into_iter()
+    .map(Cell::Number)
+    .collect()
 }
 
 /// One row per group, then a total row.
 pub fn usage(report: &UsageReportView) -> ApiResult<String> {
-    let mut header: Vec<String> = report
+    let mut header: Vec<Cell> = report
         .group_by
         .iter()
-        .map(|d| d.heading().to_owned())
+        .map(|d| Cell::from(d.heading()))
         .collect();
     if header.is_empty() {
         header.push("périmètre".into());
     }
-    header.extend(FIGURE_HEADINGS.iter().map(|h| h.to_string()));
+    header.extend(FIGURE_HEADINGS.iter().map(|h| Cell::from(*h)));
     let mut rows = vec![header];
     for group in &report.groups {
-        let mut row: Vec<String> = group.keys.iter().map(|k| k.label.clone()).collect();
+        let mut row: Vec<Cell> = group
+            .keys
+            .iter()
+            .map(|k| Cell::from(k.label.clone()))
+            .collect();
         row.extend(figure_fields(&group.figures));
         rows.push(row);
     }
-    let mut total = vec![String::new(); report.group_by.len().max(1)];
+    let mut total = vec![Cell::from(""); report.group_by.len().max(1)];
     total[0] = "Total".into();
     total.extend(figure_fields(&report.total));
     rows.push(total);
@@ -90,7 +97,7 @@ pub fn usage(report: &UsageReportView) -> ApiResult<String> {
 /// valeur`), which a spreadsheet filters or pivots as it likes.
 pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
     // (rubrique, élément, indicateur, valeur)
-    let mut lines: Vec<(&str, String, &str, String)> = Vec::new();
+    let mut lines: Vec<(&str, String, &str, Cell)> = Vec::new();
     let mut figures = |section: &'static str, element: &str, f: &FiguresView| {
         for (heading, value) in FIGURE_HEADINGS.iter().zip(figure_fields(f)) {
             lines.push((section, element.to_owned(), heading, value));
@@ -109,7 +116,12 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
             (FIGURE_HEADINGS[5], number(used.hours_booked)),
             (FIGURE_HEADINGS[6], number(used.hours_used)),
         ] {
-            lines.push(("usage par le membre", member.name.clone(), heading, value));
+            lines.push((
+                "usage par le membre",
+                member.name.clone(),
+                heading,
+                Cell::Number(value),
+            ));
         }
     }
     for (rank, p) in view.top_platforms_by_occupancy.iter().enumerate() {
@@ -118,7 +130,7 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
             "plateaux les plus occupés",
             element,
             FIGURE_HEADINGS[9],
-            percent(p.occupancy),
+            Cell::Number(percent(p.occupancy)),
         ));
     }
     for (rank, p) in view.top_platforms_by_shared_use.iter().enumerate() {
@@ -127,7 +139,7 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
             "plateaux les plus partagés",
             element,
             FIGURE_HEADINGS[10],
-            number(p.shared_hours_used),
+            Cell::Number(number(p.shared_hours_used)),
         ));
     }
     let r = &view.service_requests;
@@ -149,7 +161,12 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         ("montant devisé HT (€)", euros(r.quoted_excl_vat_cents)),
         ("montant facturé (€)", euros(r.invoiced_cents)),
     ] {
-        lines.push(("demandes de prestation", "toutes".to_owned(), label, value));
+        lines.push((
+            "demandes de prestation",
+            "toutes".to_owned(),
+            label,
+            Cell::Number(value),
+        ));
     }
     let header = [
         "année scolaire",
@@ -158,16 +175,16 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         "indicateur",
         "valeur",
     ]
-    .map(str::to_owned)
+    .map(Cell::from)
     .to_vec();
     csv_document(
         std::iter::once(header).chain(lines.into_iter().map(
             |(section, element, indicator, value)| {
                 vec![
-                    view.school_year.clone(),
-                    section.to_owned(),
-                    element,
-                    indicator.to_owned(),
+                    view.school_year.clone().into(),
+                    section.into(),
+                    element.into(),
+                    indicator.into(),
                     value,
                 ]
             },

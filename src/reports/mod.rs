@@ -18,7 +18,7 @@ use crate::domain::reports::{
     Totals,
 };
 use crate::domain::time::Span;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// The key of a group: one value per dimension of the report, in order.
 pub type GroupKey = Vec<String>;
@@ -482,6 +482,13 @@ pub fn indicators(
     })
 }
 
+/// A sum of amounts; every amount is bounded (`MAX_AMOUNT_CENTS`), so overflowing would take
+/// some 90 million requests, but it is refused rather than wrapped.
+fn total_cents(amounts: impl IntoIterator<Item = i64>) -> ApiResult<i64> {
+    crate::domain::service_request::sum_cents(amounts)
+        .ok_or_else(|| ApiError::internal("sum of amounts past 64 bits"))
+}
+
 fn request_figures(
     conn: &mut DbConnection,
     period: &Period,
@@ -514,7 +521,7 @@ fn request_figures(
                 .filter_map(|m| days(m.submitted_at, m.delivered_at))
                 .collect(),
         ),
-        quoted_cents: milestones.iter().filter_map(|m| m.quoted_cents).sum(),
-        invoiced_cents: milestones.iter().filter_map(|m| m.invoiced_cents).sum(),
+        quoted_cents: total_cents(milestones.iter().filter_map(|m| m.quoted_cents))?,
+        invoiced_cents: total_cents(milestones.iter().filter_map(|m| m.invoiced_cents))?,
     })
 }

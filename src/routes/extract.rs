@@ -69,6 +69,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "un objet JSON ({ … }) est attendu",
         )]));
     }
+    refuse_nul_in_json(bytes)?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -100,6 +101,108 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// The message of every refusal of a NUL character: PostgreSQL cannot store one in text, and
+/// no field of the service has a use for it.
+const NUL_MESSAGE: &str = "le caractère NUL (U+0000) n'est pas permis";
+
+/// Refuses a body with a NUL character in any string (value or key), naming each field. JSON
+/// can only carry one escaped (`\u0000`), so the body is walked only when that text appears.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w == br"\u0000") {
+        return Ok(());
+    }
+    // Malformed JSON is reported by the typed parse that follows.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    nul_fields(&value, String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+fn nul_fields(value: &serde_json::Value, path: String, errors: &mut Vec<FieldError>) {
+    let here = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            errors.push(FieldError::new(here(&path), "nul_character", NUL_MESSAGE))
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let inner = join_path(&path, key);
+                if key.contains('\0') {
+                    errors.push(FieldError::new(
+                        inner.replace('\0', "\\u0000"),
+                        "nul_character",
+                        NUL_MESSAGE,
+                    ));
+                } else {
+                    nul_fields(item, inner, errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Refuses a non-JSON body (an iCalendar file) that holds a NUL character.
+pub fn refuse_nul_in_text(text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        return Err(ApiError::field("body", "nul_character", NUL_MESSAGE));
+    }
+    Ok(())
+}
+
+/// Middleware: a query string or a path with an encoded NUL character (`%00`) is refused
+/// before any handler sees it, naming the query parameter.
+pub async fn refuse_nul_in_url(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let query = req.query_string();
+    let field = if has_encoded_nul(query) {
+        let pair = query
+            .split('&')
+            .find(|pair| has_encoded_nul(pair))
+            .unwrap_or_default();
+        let name = pair.split('=').next().unwrap_or_default();
+        Some(if has_encoded_nul(name) || name.is_empty() {
+            "query".to_owned()
+        } else {
+            name.to_owned()
+        })
+    } else if has_encoded_nul(req.uri().path()) {
+        Some("path".to_owned())
+    } else {
+        None
+    };
+    match field {
+        Some(field) => {
+            let error = ApiError::field(&field, "nul_character", NUL_MESSAGE);
+            Ok(req.error_response(error))
+        }
+        None => next.call(req).await.map(|r| r.map_into_boxed_body()),
+    }
+}
+
+fn has_encoded_nul(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w == b"%00")
 }
 
 fn join_path(path: &str, field: &str) -> String {

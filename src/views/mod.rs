@@ -20,23 +20,93 @@ use utoipa::ToSchema;
 
 use crate::domain::pagination::encode_cursor;
 
-/// Rows as a CSV document for French spreadsheets: UTF-8 with a byte-order mark (so that
-/// Excel reads the accents) and `;` between fields (numbers carry decimal commas), which
-/// French LibreOffice and Excel open with no import settings.
-pub fn csv_document(
-    rows: impl IntoIterator<Item = Vec<String>>,
+/// One cell of a CSV document. Text (names, titles, anything a person typed) is neutralised
+/// so that a spreadsheet never runs it as a formula; numbers the service wrote itself
+/// (`-12,50`) are left as they are, so that they stay numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    Number(String),
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Self {
+        Cell::Text(text)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Self {
+        Cell::Text(text.to_owned())
+    }
+}
+
+impl Cell {
+    /// What is written: text that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`,
+    /// tab, carriage return first) gets an apostrophe before it, which Excel and LibreOffice
+    /// take as "this is text" and do not show.
+    pub fn written(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Number(n) => n.into(),
+            Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                format!("'{t}").into()
+            }
+            Cell::Text(t) => t.into(),
+        }
+    }
+}
+
+/// Rows as CSV lines, without the byte-order mark (see `csv_document`): a document written in
+/// several parts (an export streamed page by page) starts with `csv_document`.
+pub fn csv_rows(
+    rows: impl IntoIterator<Item = Vec<Cell>>,
 ) -> Result<String, crate::error::ApiError> {
     let internal = |e: csv::Error| crate::error::ApiError::internal(e.to_string());
     let mut writer = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(Vec::new());
     for row in rows {
-        writer.write_record(&row).map_err(internal)?;
+        writer
+            .write_record(row.iter().map(|cell| cell.written().into_owned()))
+            .map_err(internal)?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    String::from_utf8(bytes).map_err(|e| crate::error::ApiError::internal(e.to_string()))
+}
+
+/// Rows as a CSV document for French spreadsheets: UTF-8 with a byte-order mark (so that
+/// Excel reads the accents) and `;` between fields (numbers carry decimal commas), which
+/// French LibreOffice and Excel open with no import settings.
+pub fn csv_document(
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+) -> Result<String, crate::error::ApiError> {
+    Ok(format!("\u{feff}{}", csv_rows(rows)?))
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn text_that_looks_like_a_formula_is_neutralised_numbers_are_not() {
+        let text = csv_rows([vec![
+            Cell::from("=HYPERLINK(\"http://x\")"),
+            Cell::from("+33"),
+            Cell::from("-x"),
+            Cell::from("@SUM(A1)"),
+            Cell::from("\tx"),
+            Cell::from("\rx"),
+            Cell::from("Soudure = TIG"),
+            Cell::Number("-12,50".into()),
+        ]])
+        .unwrap();
+        assert_eq!(
+            text,
+            "\"'=HYPERLINK(\"\"http://x\"\")\";'+33;'-x;'@SUM(A1);'\tx;\"'\rx\";Soudure = TIG;-12,50\n"
+        );
+    }
 }
 
 /// One page of a list.

@@ -64,6 +64,8 @@ pub struct NewServiceRequest {
     pub platform_id: Option<uuid::Uuid>,
     pub wished_from: Option<chrono::NaiveDate>,
     pub wished_to: Option<chrono::NaiveDate>,
+    /// Budget indication, euro cents excluding VAT, 0 to 100,000,000,000.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     pub budget_cents: Option<i64>,
     #[serde(default)]
     pub confidential: bool,
@@ -91,7 +93,8 @@ pub struct TransitionRequest {
     pub delivery_note: Option<String>,
     /// `invoice`: invoice reference.
     pub invoice_reference: Option<String>,
-    /// `invoice`: amount invoiced, euro cents including VAT.
+    /// `invoice`: amount invoiced, euro cents including VAT, 0 to 100,000,000,000.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     pub amount_cents: Option<i64>,
     /// `reject` (required), `decline`, `withdraw`: why.
     pub reason: Option<String>,
@@ -140,11 +143,15 @@ pub struct QuoteView {
 #[serde(deny_unknown_fields)]
 pub struct NewQuoteLine {
     pub label: String,
-    /// Greater than 0, at most three decimals (1.5 hours).
+    /// Greater than 0, at most 1,000,000, at most three decimals (1.5 hours).
+    #[schema(exclusive_minimum = 0, maximum = 1_000_000)]
     pub quantity: f64,
     pub unit: QuoteUnit,
+    /// Euro cents excluding VAT, 0 to 10,000,000,000.
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
     pub unit_price_cents: i64,
     /// VAT rate in basis points, 0 to 10000 (2000 = 20 %).
+    #[schema(minimum = 0, maximum = 10_000)]
     pub vat_rate_bp: i32,
 }
 
@@ -152,7 +159,8 @@ pub struct NewQuoteLine {
 #[serde(deny_unknown_fields)]
 pub struct NewQuote {
     pub valid_until: chrono::NaiveDate,
-    /// 1 to 100 lines.
+    /// 1 to 100 lines; the total including VAT is at most 100,000,000,000 cents.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<NewQuoteLine>,
 }
 
@@ -211,6 +219,8 @@ pub struct PublicServiceRequest {
     pub platform_id: Option<uuid::Uuid>,
     pub wished_from: Option<chrono::NaiveDate>,
     pub wished_to: Option<chrono::NaiveDate>,
+    /// Budget indication, euro cents excluding VAT, 0 to 100,000,000,000.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     pub budget_cents: Option<i64>,
     #[serde(default)]
     pub confidential: bool,

@@ -724,6 +724,10 @@ async fn record_usage_in_bulk(
                     let row = booking_engine::record_usage(conn, &user, booking_id, draft)
                         .map_err(|mut e| {
                             e.detail = format!("Séance n° {} ({booking_id}) : {}", i + 1, e.detail);
+                            // The rules name a record's fields; say which record.
+                            for error in &mut e.errors {
+                                error.field = format!("records[{i}].{}", error.field);
+                            }
                             e
                         })?;
                     views.push(usage_view(conn, row, &tz)?);

@@ -234,6 +234,7 @@ async fn import_closures(
             ApiError::bad_request("invalid_encoding", "Le fichier doit être encodé en UTF-8.")
         })?
         .to_owned();
+    crate::routes::extract::refuse_nul_in_text(&text)?;
     let query = query.into_inner();
     let tz = state.timezone;
     let events = parse_events(

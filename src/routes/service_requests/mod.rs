@@ -21,7 +21,7 @@ use crate::domain::{PlatformDomain, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::bookings::check_instant;
 use crate::routes::created;
-use crate::routes::extract::{csv_attachment, negotiate, Format, JsonBody};
+use crate::routes::extract::{negotiate, Format, JsonBody};
 use crate::service_requests::{self as desk, side};
 use crate::views::service_requests::{
     AccountConfirmation, IssuedConfirmationView, MessageView, MessageVisibility, NewMessage,
@@ -29,7 +29,7 @@ use crate::views::service_requests::{
     PublicServiceRequest, QuoteLineView, QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry,
     TransitionRequest,
 };
-use crate::views::{instant, Paged};
+use crate::views::{instant, Cell, Paged};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_service_requests)
@@ -191,7 +191,8 @@ pub struct RequestQuery {
     pub from: Option<String>,
     /// Submitted before this instant (RFC 3339).
     pub to: Option<String>,
-    /// `csv` for a spreadsheet export (also with `Accept: text/csv`).
+    /// `csv` for a spreadsheet export (also with `Accept: text/csv`) of every matching
+    /// request; `limit` and `cursor` page the JSON list only.
     pub format: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -215,9 +216,8 @@ async fn list_service_requests(
     let side = side(&user)?;
     let q = query.into_inner();
     let csv = negotiate(&req, q.format.as_deref(), &["json", "csv"])? == Format::Csv;
-    // The export covers everything in scope: up to 500 requests a page.
     let page = PageQuery {
-        limit: q.limit.or(csv.then_some(500)),
+        limit: q.limit,
         cursor: q.cursor,
     }
     .page()?;
@@ -236,13 +236,11 @@ async fn list_service_requests(
     checks.finish()?;
     let tz = state.timezone;
     if csv {
-        let text = state
-            .db(move |conn| {
-                let scope = desk::scope_of(conn, &user)?;
-                export_csv(conn, &scope, &filter, &page, &tz)
-            })
-            .await?;
-        return Ok(csv_attachment(text, "demandes-de-prestation.csv"));
+        let scope = {
+            let user = user.clone();
+            state.db(move |conn| desk::scope_of(conn, &user)).await?
+        };
+        return export_csv(state, scope, filter, tz).await;
     }
     let (items, last) = state
         .db(move |conn| {
@@ -269,14 +267,100 @@ fn euros(cents: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn export_csv(
+/// Requests read from the database at a time by the CSV export.
+const EXPORT_PAGE: i64 = 500;
+
+/// The export of every request in scope that matches the filters (`limit` and `cursor` page
+/// the JSON list only). It is read and sent page by page, each page its own unit of database
+/// work, so that memory stays bounded however many requests there are. The first page is
+/// read before answering, so that its failure is still a problem document; a later failure
+/// cuts the download short (and is logged).
+async fn export_csv(
+    state: web::Data<AppState>,
+    scope: Scope,
+    filter: RequestFilter,
+    tz: chrono_tz::Tz,
+) -> ApiResult<HttpResponse> {
+    let read = move |after: Option<String>| {
+        let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
+        async move {
+            let page = crate::db::Page {
+                after,
+                limit: EXPORT_PAGE,
+            };
+            state
+                .db(move |conn| export_page(conn, &scope, &filter, &page, &tz))
+                .await
+        }
+    };
+    let (first, mut next) = read(None).await?;
+    let head = format!("{}{first}", crate::views::csv_document([export_header()])?);
+    let rest = futures_util::stream::unfold(next.take(), move |after| {
+        let read = read.clone();
+        async move {
+            let after = after?;
+            match read(Some(after)).await {
+                Ok((text, next)) => Some((Ok(web::Bytes::from(text)), next)),
+                Err(error) => {
+                    tracing::error!(%error, "service request export cut short");
+                    Some((Err(std::io::Error::other(error.to_string())), None))
+                }
+            }
+        }
+    });
+    let body = futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok(web::Bytes::from(head)) }),
+        rest,
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"demandes-de-prestation.csv\"",
+        ))
+        .streaming(body))
+}
+
+fn export_header() -> Vec<Cell> {
+    let mut header = vec!["id", "entreprise", "titre", "domaines", "état"];
+    header.extend(EXPORT_STEPS.iter().map(|s| match *s {
+        "submitted" => "déposée le",
+        "in_review" => "prise en charge le",
+        "quoted" => "devisée le",
+        "accepted" => "acceptée le",
+        "agreement_signed" => "convention signée le",
+        "in_progress" => "travaux commencés le",
+        "delivered" => "livrée le",
+        "invoiced" => "facturée le",
+        _ => "close le",
+    }));
+    header.extend(["devis TTC (€)", "facturé (€)"]);
+    header.into_iter().map(Cell::from).collect()
+}
+
+/// The steps whose dates the export gives, in order.
+const EXPORT_STEPS: [&str; 9] = [
+    "submitted",
+    "in_review",
+    "quoted",
+    "accepted",
+    "agreement_signed",
+    "in_progress",
+    "delivered",
+    "invoiced",
+    "closed",
+];
+
+/// One page of the export as CSV lines, and the id to read the next page after, if any.
+fn export_page(
     conn: &mut DbConnection,
     scope: &Scope,
     filter: &RequestFilter,
     page: &crate::db::Page,
     tz: &chrono_tz::Tz,
-) -> ApiResult<String> {
-    let (rows, _) = store::list(conn, scope, filter, page)?;
+) -> ApiResult<(String, Option<String>)> {
+    let (rows, more) = store::list(conn, scope, filter, page)?;
+    let next = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut reached: HashMap<(String, String), i64> = HashMap::new();
     for event in store::transitions_of(conn, &ids)? {
@@ -297,43 +381,20 @@ fn export_csv(
             latest_quote.insert(quote.request_id, quote.total_incl_vat_cents);
         }
     }
-    let steps = [
-        "submitted",
-        "in_review",
-        "quoted",
-        "accepted",
-        "agreement_signed",
-        "in_progress",
-        "delivered",
-        "invoiced",
-        "closed",
-    ];
-    let mut header = vec!["id", "entreprise", "titre", "domaines", "état"];
-    header.extend(steps.iter().map(|s| match *s {
-        "submitted" => "déposée le",
-        "in_review" => "prise en charge le",
-        "quoted" => "devisée le",
-        "accepted" => "acceptée le",
-        "agreement_signed" => "convention signée le",
-        "in_progress" => "travaux commencés le",
-        "delivered" => "livrée le",
-        "invoiced" => "facturée le",
-        _ => "close le",
-    }));
-    header.extend(["devis TTC (€)", "facturé (€)"]);
-    let mut lines = vec![header
-        .iter()
-        .map(|h| h.to_string())
-        .collect::<Vec<String>>()];
+    let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut record = vec![
-            row.id.clone(),
-            companies.get(&row.company_id).cloned().unwrap_or_default(),
-            row.title.clone(),
-            row.domains.trim_matches(',').replace(',', " "),
-            row.state.clone(),
+        let mut record: Vec<Cell> = vec![
+            row.id.clone().into(),
+            companies
+                .get(&row.company_id)
+                .cloned()
+                .unwrap_or_default()
+                .into(),
+            row.title.clone().into(),
+            row.domains.trim_matches(',').replace(',', " ").into(),
+            row.state.clone().into(),
         ];
-        for step in steps {
+        for step in EXPORT_STEPS {
             record.push(
                 reached
                     .get(&(row.id.clone(), step.to_owned()))
@@ -342,14 +403,15 @@ fn export_csv(
                             .format("%d/%m/%Y")
                             .to_string()
                     })
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .into(),
             );
         }
-        record.push(euros(latest_quote.get(&row.id).copied()));
-        record.push(euros(row.invoice_amount_cents));
+        record.push(Cell::Number(euros(latest_quote.get(&row.id).copied())));
+        record.push(Cell::Number(euros(row.invoice_amount_cents)));
         lines.push(record);
     }
-    crate::views::csv_document(lines)
+    Ok((crate::views::csv_rows(lines)?, next))
 }
 
 /// Submit a service request (company contacts for their company; staff for a company).
