@@ -332,6 +332,90 @@ async fn concurrent_duplicates_create_once(app: TestApp) {
 
 on_both_databases!(concurrent_duplicates_create_once);
 
+/// On PostgreSQL, the race made certain: an open transaction of the test holds the key
+/// uncommitted, so every request with that key finds no record and stops on the key's
+/// index; the test then rolls back and they all go on at once. (SQLite has one writer at
+/// a time and no such race.)
+#[actix_web::test]
+async fn duplicates_racing_on_the_key_replay_the_first() {
+    use diesel::prelude::*;
+    let app = TestApp::new(crate::support::Backend::Postgres).await;
+    let c = campus(&app).await;
+    let organisations = app.count("organisations").await;
+    let admin_id = app.get("/api/v1/me", &c.admin).await.expect(200).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let url = app.database_url.clone();
+    let holder = std::thread::spawn(move || {
+        let mut conn = diesel::PgConnection::establish(&url).expect("connection");
+        diesel::sql_query("BEGIN").execute(&mut conn).unwrap();
+        diesel::sql_query(format!(
+            "INSERT INTO idempotency_records (scope, idempotency_key, request_hash, created_at) \
+             VALUES ('user:{admin_id}', 'forges-2', 'held by the test', extract(epoch from now())::bigint)"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        held_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        diesel::sql_query("ROLLBACK").execute(&mut conn).unwrap();
+    });
+    held_rx.recv().unwrap();
+
+    let body = json!({
+        "name": "Forges de l'Aveyron", "kind": "company", "siret": "40483304800022",
+        "campus_ids": [c.campus_id],
+    });
+    // Six requests: the pool's other two connections serve the test's own look-ups.
+    let requests = futures_util::future::join_all((0..6).map(|_| {
+        app.call(
+            Method::POST,
+            "/api/v1/organisations",
+            Some(&c.admin),
+            Some(body.clone()),
+            &[("Idempotency-Key", "forges-2")],
+        )
+    }));
+    let release = async {
+        let mut waiting = 0;
+        for _ in 0..400 {
+            waiting = app
+                .count_where(
+                    "pg_stat_activity",
+                    "datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .await;
+            if waiting >= 6 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+        release_tx.send(()).unwrap();
+        waiting
+    };
+    let (replies, waiting) = futures_util::future::join(requests, release).await;
+    holder.join().unwrap();
+    assert!(waiting >= 2, "only {waiting} requests met on the key");
+
+    let mut created: Option<String> = None;
+    for reply in replies {
+        names_nothing_internal(&reply);
+        match reply.status.as_u16() {
+            201 => match &created {
+                Some(first) => assert_eq!(&reply.text, first, "the same answer"),
+                None => created = Some(reply.text.clone()),
+            },
+            _ => {
+                reply.problem(409, "idempotency_in_progress");
+            }
+        }
+    }
+    assert!(created.is_some());
+    assert_eq!(app.count("organisations").await, organisations + 1);
+}
+
 async fn a_duplicate_names_no_constraint(app: TestApp) {
     let c = campus(&app).await;
     let organisations = app.count("organisations").await;
