@@ -15,6 +15,9 @@ use crate::db::{DbConnection, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::routes;
 
+/// Login attempts per client address and minute, by default.
+pub const LOGINS_PER_ADDRESS_PER_MINUTE: usize = 30;
+
 /// What every handler may reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +26,12 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Limits the public (unauthenticated) submissions per client address.
     pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
+    /// Limits login attempts per client address.
+    pub login_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
+    /// Locks an account out for a while after failed logins in a row.
+    pub login_throttle: std::sync::Arc<crate::rate_limit::LoginThrottle>,
+    /// Bounds the password checks running and waiting at once (`passwords`).
+    pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `booking_writer`).
     pub booking_writer: crate::booking_writer::BookingWriter,
 }
@@ -44,6 +53,12 @@ impl AppState {
             timezone,
             metrics,
             public_limiter: Default::default(),
+            login_limiter: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
+                LOGINS_PER_ADDRESS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            )),
+            login_throttle: Default::default(),
+            password_gate: Default::default(),
             booking_writer,
         }
     }

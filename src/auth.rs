@@ -22,8 +22,7 @@ pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+    crate::passwords::argon2_slot(|| Argon2::default().hash_password(password.as_bytes(), &salt))
         .map(|h| h.to_string())
         .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
 }
@@ -31,9 +30,10 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+            crate::passwords::argon2_slot(|| {
+                Argon2::default().verify_password(password.as_bytes(), &parsed)
+            })
+            .is_ok()
         })
         .unwrap_or(false)
 }

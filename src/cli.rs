@@ -254,7 +254,14 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
     let keys = TokenKeys::new(&secret);
     let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
-    let state = AppState::new(pool, writer_pool, config.timezone);
+    let mut state = AppState::new(pool, writer_pool, config.timezone);
+    state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
+        config.login_attempts_per_minute as usize,
+        std::time::Duration::from_secs(60),
+    ));
+    state.password_gate = std::sync::Arc::new(crate::passwords::PasswordGate::production(Some(
+        config.password_hashers as usize,
+    )));
     let bind = config.bind;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))

@@ -17,6 +17,10 @@ pub struct Config {
     pub pool_size: u32,
     /// Threads writing single bookings, each in batches.
     pub booking_writers: u32,
+    /// Login attempts per client address and minute.
+    pub login_attempts_per_minute: u32,
+    /// Password checks running at once for logins and password changes.
+    pub password_hashers: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://plateaux.db";
@@ -80,6 +84,14 @@ impl Config {
             })?;
         let pool_size = whole_number(&lookup, "PLATEAUX_DATABASE_POOL_SIZE", 16, 256)?;
         let booking_writers = whole_number(&lookup, "PLATEAUX_BOOKING_WRITERS", 2, 32)?;
+        let login_attempts_per_minute = whole_number(
+            &lookup,
+            "PLATEAUX_LOGIN_ATTEMPTS_PER_MINUTE",
+            crate::app::LOGINS_PER_ADDRESS_PER_MINUTE as u32,
+            1_000_000,
+        )?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        let password_hashers = whole_number(&lookup, "PLATEAUX_PASSWORD_HASHERS", cores, 64)?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -98,6 +110,8 @@ impl Config {
             admin_password: lookup("PLATEAUX_ADMIN_PASSWORD"),
             pool_size,
             booking_writers,
+            login_attempts_per_minute,
+            password_hashers,
         })
     }
 

@@ -64,6 +64,8 @@ pub struct ApiErrorBody {
     pub extra: Option<serde_json::Value>,
     /// Set for failures of the service itself: logged, never shown.
     pub internal: Option<String>,
+    /// Seconds to send in `Retry-After` (refusals under a rate limit).
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -96,6 +98,7 @@ impl ApiError {
             errors: Vec::new(),
             extra: None,
             internal: None,
+            retry_after: None,
         }))
     }
 
@@ -168,6 +171,18 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, "Conflit", detail)
     }
 
+    /// 429 with `Retry-After`: come back in `seconds` (at least one).
+    pub fn too_many(code: &'static str, detail: impl Into<String>, seconds: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            "Trop de demandes",
+            detail,
+        );
+        error.retry_after = Some(seconds.max(1));
+        error
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         let mut error = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -237,7 +252,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
@@ -256,15 +273,11 @@ impl From<diesel::result::Error> for ApiError {
                 ApiError::conflict("booking_conflict", "Cet équipement vient d'être réservé sur ce créneau par une autre demande : choisissez un autre créneau.")
             }
             Error::NotFound => ApiError::not_found(),
+            // Messages never name a table, column or constraint: they are the schema's words,
+            // not the reader's.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
                 "already_exists",
-                format!(
-                    "Un enregistrement avec ces valeurs existe déjà{}.",
-                    info.constraint_name()
-                        .or(info.column_name())
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default()
-                ),
+                format!("Un enregistrement avec {} existe déjà.", duplicated_value(info.as_ref())),
             ),
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::conflict(
                 "reference_conflict",
@@ -274,11 +287,11 @@ impl From<diesel::result::Error> for ApiError {
                 "concurrent_update",
                 "Une autre modification simultanée a eu lieu ; réessayez.",
             ),
-            Error::DatabaseError(DatabaseErrorKind::CheckViolation, info) => ApiError::new(
+            Error::DatabaseError(DatabaseErrorKind::CheckViolation, _) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
                 "Données invalides",
-                format!("Une règle de la base de données refuse ces valeurs ({}).", info.message()),
+                "Une règle de la base de données refuse ces valeurs.",
             ),
             // The database went away (restarted, or the connection was cut).
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
@@ -287,6 +300,29 @@ impl From<diesel::result::Error> for ApiError {
             _ => ApiError::internal(error.to_string()),
         }
     }
+}
+
+/// What a unique violation was about, in the reader's words: the constraint or column name
+/// (PostgreSQL) or the message (SQLite, `UNIQUE constraint failed: organisations.siret`)
+/// only serves to pick the words.
+fn duplicated_value(info: &dyn diesel::result::DatabaseErrorInformation) -> &'static str {
+    let names = format!(
+        "{} {} {}",
+        info.constraint_name().unwrap_or_default(),
+        info.column_name().unwrap_or_default(),
+        info.message()
+    )
+    .to_lowercase();
+    [
+        ("siret", "ce numéro SIRET"),
+        ("uai", "ce code UAI"),
+        ("email", "cette adresse e-mail"),
+        ("idempotency", "cette clé Idempotency-Key"),
+        ("name", "ce nom"),
+    ]
+    .into_iter()
+    .find(|(word, _)| names.contains(word))
+    .map_or("ces valeurs", |(_, words)| words)
 }
 
 impl From<r2d2::Error> for ApiError {

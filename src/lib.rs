@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod passwords;
 pub mod rate_limit;
 pub mod reports;
 pub mod routes;

@@ -1,6 +1,7 @@
 //! Stored first responses of idempotent POST requests.
 
 use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
 
 use super::schema::idempotency_records as ir;
 use super::{now, DbConnection};
@@ -42,48 +43,53 @@ pub fn claim(
     key: &str,
     request_hash: &str,
 ) -> ApiResult<Claim> {
-    super::write_transaction(conn, |conn| {
-        diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS)))
-            .execute(conn)?;
+    diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS))).execute(conn)?;
+    // The insert decides, atomically: of concurrent requests with one key exactly one
+    // inserts; the others meet the unique key and read what the first holds. Read-then-insert
+    // let two requests both see nothing and the second fail on the key.
+    for _ in 0..3 {
+        let inserted = diesel::insert_into(ir::table)
+            .values((
+                ir::scope.eq(scope),
+                ir::idempotency_key.eq(key),
+                ir::request_hash.eq(request_hash),
+                ir::created_at.eq(now()),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => return Ok(Claim::Claimed),
+            Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(e) => return Err(e.into()),
+        }
         let existing: Option<RecordRow> = ir::table
             .filter(ir::scope.eq(scope).and(ir::idempotency_key.eq(key)))
             .select(RecordRow::as_select())
             .first(conn)
             .optional()?;
-        Ok(
-            match existing.map(|r| {
-                (
-                    r.request_hash,
-                    r.status_code,
-                    r.content_type,
-                    r.location,
-                    r.body,
-                )
-            }) {
-                None => {
-                    diesel::insert_into(ir::table)
-                        .values((
-                            ir::scope.eq(scope),
-                            ir::idempotency_key.eq(key),
-                            ir::request_hash.eq(request_hash),
-                            ir::created_at.eq(now()),
-                        ))
-                        .execute(conn)?;
-                    Claim::Claimed
-                }
-                Some((hash, _, _, _, _)) if hash != request_hash => Claim::Mismatch,
-                Some((_, None, _, _, _)) => Claim::InProgress,
-                Some((_, Some(status), content_type, location, body)) => {
-                    Claim::Replay(StoredResponse {
-                        status_code: status as u16,
-                        content_type,
-                        location,
-                        body: body.unwrap_or_default(),
-                    })
-                }
-            },
-        )
-    })
+        match existing {
+            // Released (the first request was refused) in between: claim it again.
+            None => continue,
+            Some(r) if r.request_hash != request_hash => return Ok(Claim::Mismatch),
+            Some(RecordRow {
+                status_code: None, ..
+            }) => return Ok(Claim::InProgress),
+            Some(RecordRow {
+                status_code: Some(status),
+                content_type,
+                location,
+                body,
+                ..
+            }) => {
+                return Ok(Claim::Replay(StoredResponse {
+                    status_code: status as u16,
+                    content_type,
+                    location,
+                    body: body.unwrap_or_default(),
+                }))
+            }
+        }
+    }
+    Ok(Claim::InProgress)
 }
 
 pub fn complete(

@@ -16,12 +16,18 @@ use crate::error::ApiError;
 use crate::routes::extract::read_limited;
 
 const HEADER: &str = "idempotency-key";
+/// How long a duplicate waits for the first request with its key: 20 × 50 ms.
+const IN_PROGRESS_CHECKS: u32 = 20;
+const IN_PROGRESS_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
+    if req.method() != Method::POST
+        || !req.headers().contains_key(HEADER)
+        || answers_secrets(req.match_info().as_str())
+    {
         return next
             .call(req)
             .await
@@ -67,12 +73,21 @@ pub async fn middleware(
     hasher.update(&bytes);
     let request_hash = hex::encode(hasher.finalize());
 
-    let claim = {
+    // A duplicate sent while the first is still running waits a little for its answer
+    // rather than being refused at once.
+    let mut claim = Claim::InProgress;
+    for attempt in 0..=IN_PROGRESS_CHECKS {
+        if attempt > 0 {
+            actix_web::rt::time::sleep(IN_PROGRESS_PAUSE).await;
+        }
         let (scope, key, request_hash) = (scope.clone(), key.clone(), request_hash.clone());
-        state
+        claim = state
             .db(move |conn| store::claim(conn, &scope, &key, &request_hash))
-            .await?
-    };
+            .await?;
+        if !matches!(claim, Claim::InProgress) {
+            break;
+        }
+    }
     match claim {
         Claim::Replay(record) => {
             let mut response = HttpResponse::build(StatusCode::from_u16(record.status_code).unwrap_or(StatusCode::OK));
@@ -136,6 +151,23 @@ pub async fn middleware(
             Ok(ServiceResponse::new(http_req, http_res))
         }
     }
+}
+
+/// Paths whose answers carry secrets (access, refresh and calendar tokens) or consume one
+/// (account confirmations): the header is ignored there, so that no stored replay ever
+/// holds a token and a replay never hands one out again. Matched on the path as routed
+/// (percent-decoded), so that an encoded spelling does not slip past.
+fn answers_secrets(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let Some(rest) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    rest.starts_with("auth/")
+        || rest == "calendar-tokens"
+        || rest.starts_with("calendar-tokens/")
+        || rest
+            .split('/')
+            .any(|segment| segment == "account-confirmations")
 }
 
 fn header_text(value: Option<&HeaderValue>) -> Option<String> {

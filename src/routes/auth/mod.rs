@@ -1,6 +1,6 @@
 //! `/auth/*` and `/me`: logging in, refreshing and closing sessions, one's own account.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
@@ -78,38 +78,79 @@ fn issue_tokens(
 }
 
 /// Log in with e-mail and password.
+///
+/// Limited per client address (30 attempts a minute by default) and per account (after 5
+/// failures in a row, refused for a minute, doubling up to 15 minutes; a success forgets
+/// them); when too many password checks are already running or waiting, refused at once.
+/// Every refusal is 429 with `Retry-After`.
 #[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses(
     (status = 200, body = TokenView),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json",
+        description = "`rate_limited` (this address), `too_many_failures` (this account) or `too_many_logins` (the service is busy checking passwords); see `Retry-After`",
+        headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
     keys: web::Data<TokenKeys>,
+    req: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<web::Json<TokenView>> {
     let LoginRequest { email, password } = body.0;
     let email = normalise_email(&email);
+    // The cheap refusals come first, before any database work or hashing.
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    state.login_limiter.hit(&client).map_err(|wait| {
+        ApiError::too_many(
+            "rate_limited",
+            format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
+            wait,
+        )
+    })?;
+    let locked = |wait| {
+        ApiError::too_many(
+            "too_many_failures",
+            format!("Trop d'échecs de connexion pour ce compte : réessayez dans {wait} secondes."),
+            wait,
+        )
+    };
+    state.login_throttle.check(&email).map_err(locked)?;
+
+    // One turn of the password gate covers the look-up and the check; the connection is
+    // given back before hashing.
+    let turn = state.password_gate.admit().await?;
+    let user = {
+        let email = email.clone();
+        state
+            .db(move |conn| db::users::find_by_email(conn, &email))
+            .await?
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = crate::passwords::verify(password, hash).await?;
+    drop(turn);
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            state.login_throttle.failed(&email);
+            return Err(invalid_credentials());
+        }
+    };
+    state.login_throttle.succeeded(&email);
+    if !user.active {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "account_inactive",
+            "Compte inactif",
+            "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
+        ));
+    }
     let tz = state.timezone;
     let view = state
-        .db(move |conn| {
-            let Some(user) = db::users::find_by_email(conn, &email)? else {
-                auth::verify_against_nothing(&password);
-                return Err(invalid_credentials());
-            };
-            if !auth::verify_password(&password, &user.password_hash) {
-                return Err(invalid_credentials());
-            }
-            if !user.active {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::FORBIDDEN,
-                    "account_inactive",
-                    "Compte inactif",
-                    "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
-                ));
-            }
-            issue_tokens(conn, &keys, &user, &db::new_id(), &tz)
-        })
+        .db(move |conn| issue_tokens(conn, &keys, &user, &db::new_id(), &tz))
         .await?;
     Ok(web::Json(view))
 }
@@ -193,11 +234,55 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
     Ok(web::Json(view))
 }
 
+/// Checks the current password and hashes the new one, through the password gate and
+/// outside any database connection; answers the hash checked and the new one. Failures
+/// count against the account as failed logins do, so a stolen access token does not open
+/// a way around their limit.
+async fn new_password_hash(
+    state: &AppState,
+    user_id: &str,
+    current: &str,
+    new_password: &str,
+) -> ApiResult<(String, String)> {
+    let turn = state.password_gate.admit().await?;
+    let row = {
+        let user_id = user_id.to_owned();
+        state
+            .db(move |conn| db::users::find(conn, &user_id))
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?
+    };
+    state.login_throttle.check(&row.email).map_err(|wait| {
+        ApiError::too_many(
+            "too_many_failures",
+            format!(
+                "Trop d'échecs de mot de passe pour ce compte : réessayez dans {wait} secondes."
+            ),
+            wait,
+        )
+    })?;
+    if !crate::passwords::verify(current.to_owned(), Some(row.password_hash.clone())).await? {
+        state.login_throttle.failed(&row.email);
+        return Err(ApiError::field(
+            "current_password",
+            "incorrect",
+            "mot de passe actuel incorrect",
+        ));
+    }
+    let new_hash = crate::passwords::hash(new_password.to_owned()).await?;
+    drop(turn);
+    Ok((row.password_hash, new_hash))
+}
+
 /// Change one's display name or password.
 #[utoipa::path(tag = "auth", request_body = OwnAccountChanges, responses(
     (status = 200, body = UserView),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json",
+        description = "`too_many_failures` (wrong current passwords) or `too_many_logins` (the service is busy checking passwords); see `Retry-After`",
+        headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[patch("/me")]
 async fn update_me(
     state: web::Data<AppState>,
@@ -221,6 +306,12 @@ async fn update_me(
         }
     }
     checks.finish()?;
+    let new_hash = match (&changes.new_password, &changes.current_password) {
+        (Some(new_password), Some(current)) => {
+            Some(new_password_hash(&state, &user.id, current, new_password).await?)
+        }
+        _ => None,
+    };
     let tz = state.timezone;
     let view = state
         .db(move |conn| {
@@ -229,12 +320,12 @@ async fn update_me(
                 if let Some(name) = display_name.clone() {
                     row.display_name = name;
                 }
-                if let Some(new_password) = &changes.new_password {
-                    let current = changes.current_password.as_deref().unwrap_or_default();
-                    if !auth::verify_password(current, &row.password_hash) {
-                        return Err(ApiError::field("current_password", "incorrect", "mot de passe actuel incorrect"));
+                if let Some((checked, new_hash)) = &new_hash {
+                    // Changed by another request since it was checked: that check no longer holds.
+                    if &row.password_hash != checked {
+                        return Err(ApiError::conflict("concurrent_update", "Le mot de passe vient d'être changé par une autre requête ; réessayez."));
                     }
-                    row.password_hash = auth::hash_password(new_password)?;
+                    row.password_hash = new_hash.clone();
                 }
                 row.updated_at = db::now();
                 db::users::update(conn, &row)?;

@@ -97,28 +97,42 @@ impl Reply {
     }
 }
 
+/// Limits no test reaches by accident: many tests log several accounts in at once from the
+/// same (absent) address.
+pub fn relaxed_limits(state: &mut AppState) {
+    use plateaux::rate_limit::{LoginThrottle, RateLimiter};
+    use std::{sync::Arc, time::Duration};
+    state.public_limiter = Arc::new(RateLimiter::new(10_000, Duration::from_secs(600)));
+    state.login_limiter = Arc::new(RateLimiter::new(1_000_000, Duration::from_secs(60)));
+    state.login_throttle = Arc::new(LoginThrottle::new(
+        1_000,
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    ));
+    state.password_gate = Arc::new(plateaux::passwords::PasswordGate::new(
+        4,
+        10_000,
+        Duration::from_secs(600),
+    ));
+}
+
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 impl TestApp {
-    /// The application with a public-submission limit high enough for any test; see
-    /// `with_production_limits` for the real one.
+    /// The application with limits high enough for any test (public submissions, logins
+    /// per address and per account, password checks at once); see `with_production_limits`
+    /// for the service's own.
     pub async fn new(backend: Backend) -> TestApp {
-        Self::with_public_limit(
-            backend,
-            plateaux::rate_limit::RateLimiter::new(10_000, std::time::Duration::from_secs(600)),
-        )
-        .await
+        Self::with_state(backend, relaxed_limits).await
     }
 
-    /// The application with the service's own limit on public submissions.
+    /// The application with the service's own limits.
     pub async fn with_production_limits(backend: Backend) -> TestApp {
-        Self::with_public_limit(backend, plateaux::rate_limit::RateLimiter::default()).await
+        Self::with_state(backend, |_| {}).await
     }
 
-    async fn with_public_limit(
-        backend: Backend,
-        limiter: plateaux::rate_limit::RateLimiter,
-    ) -> TestApp {
+    /// The application with its state changed by `change` before it starts (limits).
+    pub async fn with_state(backend: Backend, change: impl FnOnce(&mut AppState)) -> TestApp {
         let (database_url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -149,7 +163,7 @@ impl TestApp {
             plateaux::db::build_booking_writer_pool(&database_url, 2).expect("writer pool"),
             chrono_tz::Europe::Paris,
         );
-        state.public_limiter = std::sync::Arc::new(limiter);
+        change(&mut state);
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp {
