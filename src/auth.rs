@@ -22,20 +22,27 @@ pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    crate::passwords::argon2_slot(|| Argon2::default().hash_password(password.as_bytes(), &salt))
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+    let password = password.to_owned();
+    crate::passwords::argon2_slot(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            crate::passwords::argon2_slot(|| {
-                Argon2::default().verify_password(password.as_bytes(), &parsed)
-            })
-            .is_ok()
+    if PasswordHash::new(hash).is_err() {
+        return false;
+    }
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    crate::passwords::argon2_slot(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
         })
-        .unwrap_or(false)
+    })
 }
 
 /// How long an invitation or a sign-up confirmation token stays valid.

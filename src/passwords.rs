@@ -8,7 +8,7 @@
 //! before any database work, instead of letting them pile up on threads and connections.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -19,35 +19,42 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-struct Slots {
-    free: Mutex<usize>,
-    freed: Condvar,
-}
+type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs one Argon2 computation once fewer than the number of cores are running, waiting
-/// (on the calling blocking thread) otherwise.
-pub fn argon2_slot<T>(work: impl FnOnce() -> T) -> T {
-    static SLOTS: OnceLock<Slots> = OnceLock::new();
-    let slots = SLOTS.get_or_init(|| Slots {
-        free: Mutex::new(cores()),
-        freed: Condvar::new(),
+/// Runs one Argon2 computation on one of a fixed set of threads, as many as cores, and waits
+/// for it (on the calling blocking thread). Fixed threads bound how many run at once, and
+/// also the memory: the allocator keeps what a thread freed for that thread's next use, so
+/// hashes spread over the hundreds of blocking threads kept about 19 MiB on each of them.
+pub fn argon2_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(Mutex::new(receiver));
+        for n in 0..cores() {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    let job = receiver.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .expect("password hashing thread");
+        }
+        Mutex::new(sender)
     });
-    {
-        let mut free = slots.free.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = slots.freed.wait(free).unwrap_or_else(|p| p.into_inner());
-        }
-        *free -= 1;
-    }
-    struct Release<'a>(&'a Slots);
-    impl Drop for Release<'_> {
-        fn drop(&mut self) {
-            *self.0.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-            self.0.freed.notify_one();
-        }
-    }
-    let _release = Release(slots);
-    work()
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    queue
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .expect("password hashing threads stay up");
+    answer.recv().expect("password hashing thread answered")
 }
 
 /// Admits a bounded number of password checks at once, with a bounded queue behind them.

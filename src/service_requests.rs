@@ -123,6 +123,23 @@ fn checked_fields(body: &NewServiceRequest) -> ApiResult<(String, String, Vec<St
     Ok((title, description, links))
 }
 
+/// The platform a request asks for, if any; an unknown one is refused on `platform_id`.
+fn requested_platform(
+    conn: &mut DbConnection,
+    id: Option<uuid::Uuid>,
+) -> ApiResult<Option<db::platforms::PlatformRow>> {
+    let Some(id) = id else { return Ok(None) };
+    db::platforms::find(conn, &id.to_string())?
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::field(
+                "platform_id",
+                "unknown_reference",
+                "plateau technique inconnu",
+            )
+        })
+}
+
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
@@ -164,20 +181,7 @@ pub fn create(
                 org.id
             }
         };
-        let requested_platform_id = match body.platform_id {
-            Some(p) => Some(
-                db::platforms::find(conn, &p.to_string())?
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            "platform_id",
-                            "unknown_reference",
-                            "plateau technique inconnu",
-                        )
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
+        let requested_platform_id = requested_platform(conn, body.platform_id)?.map(|p| p.id);
         let mut domains: Vec<&str> = body.domains.iter().map(|d| d.as_str()).collect();
         domains.sort_unstable();
         domains.dedup();
@@ -740,20 +744,7 @@ pub fn submit_public(
     db::write_transaction(conn, |conn| {
         // Every reference is checked before the address is looked up, so that a refusal
         // never depends on whether the address has an account.
-        let platform_campus = match request.platform_id {
-            Some(p) => Some(
-                db::platforms::find(conn, &p.to_string())?
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            "platform_id",
-                            "unknown_reference",
-                            "plateau technique inconnu",
-                        )
-                    })?
-                    .campus_id,
-            ),
-            None => None,
-        };
+        let platform_campus = requested_platform(conn, request.platform_id)?.map(|p| p.campus_id);
         let existing_company = match db::organisations::find_by_siret(conn, &siret)? {
             Some(org) if OrganisationKind::from_db(&org.kind)? == OrganisationKind::Company => {
                 Some(org.id)

@@ -208,13 +208,36 @@ pub fn build_booking_writer_pool(url: &str, writers: u32) -> Result<Pool, String
 }
 
 /// Applies the pending migrations of the connection's backend; returns how many ran.
+/// Key of the PostgreSQL advisory lock held while migrating (an arbitrary constant).
+const MIGRATION_LOCK: i64 = 0x706c_6174_6561_7578; // "plateaux"
+
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("migration failed: {e}");
     let applied = match conn {
-        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-    }
-    .map_err(|e| format!("migration failed: {e}"))?;
-    Ok(applied.len())
+        DbConnection::Postgresql(c) => {
+            // Instances started together on one database would each run the migrations and
+            // all but one fail on what the first created: one migrates, the others wait for
+            // the lock and then find nothing left to do. Diesel takes no such lock itself.
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .execute(c)
+                .map_err(|e| failed(&e))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.len())
+                .map_err(|e| failed(&e));
+            let unlocked =
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .execute(c);
+            let applied = applied?;
+            unlocked.map_err(|e| failed(&e))?;
+            applied
+        }
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.len())
+            .map_err(|e| failed(&e))?,
+    };
+    Ok(applied)
 }
 
 /// Runs `work` in a transaction that holds the database's write lock from its first

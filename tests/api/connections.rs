@@ -164,3 +164,47 @@ async fn dropped_connections_are_replaced() {
     .expect(201);
     assert_eq!(bookings_written(&app).await, before + created + 2);
 }
+
+/// Instances started at the same moment on an empty PostgreSQL database all migrate
+/// successfully, and each migration is applied once (PostgreSQL only: an SQLite file belongs
+/// to one service).
+#[test]
+fn instances_starting_together_migrate_once() {
+    let url = crate::support::postgres::blank_database();
+    let pool = plateaux::db::build_pool(&url, 6).expect("pool");
+    let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let (pool, start) = (pool.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().expect("connection");
+                start.wait();
+                plateaux::db::run_migrations(&mut conn)
+            })
+        })
+        .collect();
+    let applied: Vec<usize> = runs
+        .into_iter()
+        .map(|run| run.join().expect("thread").expect("every instance migrates"))
+        .collect();
+    // One instance applied them all; the others found nothing left to do.
+    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");
+    let versions = {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            applied: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            versions: i64,
+        }
+        let mut conn = pool.get().expect("connection");
+        diesel::sql_query(
+            "SELECT COUNT(*) AS applied, COUNT(DISTINCT version) AS versions FROM __diesel_schema_migrations",
+        )
+        .get_result::<Counts>(&mut **conn)
+        .expect("versions")
+    };
+    assert_eq!(versions.applied, versions.versions);
+    assert_eq!(versions.applied, *applied.iter().max().unwrap() as i64);
+}

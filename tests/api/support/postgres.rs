@@ -20,6 +20,19 @@ static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 static CLUSTER_DIR: OnceLock<PathBuf> = OnceLock::new();
 static CREATE_LOCK: Mutex<()> = Mutex::new(());
 
+/// The URL of a new database with no tables at all (not even migrated).
+pub fn blank_database() -> String {
+    let server = SERVER
+        .get_or_init(start)
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let name = format!("plateaux_blank_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = PgConnection::establish(&server.admin_url).expect("connect to the test server");
+    conn.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .expect("create a blank database");
+    with_database(&server.admin_url, &name)
+}
+
 /// The URL of a new, migrated, empty database.
 pub fn fresh_database() -> String {
     let server = SERVER
