@@ -63,9 +63,10 @@ pub fn scope_of(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<store
         Role::Company if actor.awaiting_approval => store::Scope::Contact {
             user_id: actor.id.clone(),
         },
-        _ => store::Scope::Company {
+        Role::Company => store::Scope::Company {
             organisation_id: actor.organisation_id.clone(),
         },
+        Role::Teacher | Role::Observer => store::Scope::Nothing,
     })
 }
 
@@ -257,14 +258,17 @@ fn quote_answered(
     row: &RequestRow,
     version: Option<i32>,
     today: chrono::NaiveDate,
+    state: RequestState,
+    side: Side,
 ) -> ApiResult<QuoteRow> {
     let version = version.ok_or_else(|| {
         ApiError::field("quote_version", "required", "indiquez la version du devis")
     })?;
     let quotes = store::quotes_of(conn, &row.id)?;
     let quote = quotes
-        .into_iter()
+        .iter()
         .find(|q| q.version == version)
+        .cloned()
         .ok_or_else(|| {
             ApiError::field(
                 "quote_version",
@@ -273,13 +277,25 @@ fn quote_answered(
             )
         })?;
     if quote.status != "issued" {
+        // As for `invalid_transition`, say what the caller may still do, and on which version.
+        let allowed: Vec<&str> = allowed_actions(state, side)
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        let current = quotes
+            .iter()
+            .find(|q| q.status == "issued")
+            .map(|q| q.version);
         return Err(ApiError::conflict(
             "quote_not_current",
             format!(
-                "La version {version} du devis n'est plus d'actualité ({}).",
-                quote.status
+                "La version {version} du devis n'est plus d'actualité ({}){} ; actions possibles : {}.",
+                quote.status,
+                current.map(|v| format!(" : répondez à la version {v}")).unwrap_or_default(),
+                if allowed.is_empty() { "aucune".to_owned() } else { allowed.join(", ") }
             ),
-        ));
+        )
+        .with_extra(serde_json::json!({ "allowed_actions": allowed, "current_quote_version": current })));
     }
     if quote.valid_until < today {
         return Err(ApiError::conflict(
@@ -351,7 +367,7 @@ pub fn apply_transition(
                         "Seul un contact approuvé de l'entreprise engage celle-ci sur un devis : demandez à un contact de votre entreprise ou à l'équipe du campus d'approuver votre compte.",
                     ));
                 }
-                let quote = quote_answered(conn, &row, body.quote_version, today)?;
+                let quote = quote_answered(conn, &row, body.quote_version, today, state, side)?;
                 let status = if action == RequestAction::Accept {
                     "accepted"
                 } else {

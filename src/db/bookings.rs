@@ -573,6 +573,8 @@ pub struct BookingFilter {
     pub series_id: Option<String>,
     pub service_request_id: Option<String>,
     pub status: Option<String>,
+    pub booker_id: Option<String>,
+    pub supervisor_id: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
 }
@@ -635,6 +637,12 @@ pub fn list(
     }
     if let Some(v) = &filter.status {
         query = query.filter(bookings::status.eq(v.clone()));
+    }
+    if let Some(v) = &filter.booker_id {
+        query = query.filter(bookings::booker_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.supervisor_id {
+        query = query.filter(bookings::supervisor_id.eq(v.clone()));
     }
     if let Some(from) = filter.from {
         query = query.filter(

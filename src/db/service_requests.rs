@@ -75,6 +75,8 @@ pub enum Scope {
     Contact {
         user_id: String,
     },
+    /// Teachers and observers: no request at all.
+    Nothing,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,6 +126,7 @@ pub fn list(
             query = query.filter(sr::company_id.eq(organisation_id))
         }
         Scope::Contact { user_id } => query = query.filter(sr::contact_user_id.eq(user_id)),
+        Scope::Nothing => query = query.filter(false.into_sql::<diesel::sql_types::Bool>()),
     }
     if let Some(v) = &filter.state {
         query = query.filter(sr::state.eq(v.clone()));

@@ -1,7 +1,7 @@
 //! iCalendar in and out: closures imported from holiday calendars, and booking feeds with
 //! their time zone described (RFC 5545), parsed and written with the `ical` crate.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use ical::generator::{Emitter, IcalCalendarBuilder, IcalEvent, IcalEventBuilder, Property};
 use ical::parser::ical::component::{
@@ -109,14 +109,74 @@ fn unescape(text: &str) -> String {
         .replace("\\\\", "\\")
 }
 
-/// The events of an iCalendar text, as closures. `only_matching` keeps events whose summary
-/// contains it (case-insensitive), e.g. `vacances` to leave out the "rentrée" days of the
-/// national school calendar.
+/// An event of an imported calendar left out, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedEvent {
+    pub uid: String,
+    pub name: String,
+    /// Its dates when they could be read.
+    pub span: Option<Span>,
+    pub reason: String,
+}
+
+/// What an imported calendar holds: the events to close, and those left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedCalendar {
+    pub events: Vec<ImportedEvent>,
+    pub skipped: Vec<SkippedEvent>,
+}
+
+/// Lower case without accents or punctuation, to recognise the ministry's summaries
+/// whatever their spelling ("Début des Vacances d'Été", "debut des vacances d ete").
+fn folded(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            'à' | 'â' | 'ä' => Some('a'),
+            'é' | 'è' | 'ê' | 'ë' => Some('e'),
+            'î' | 'ï' => Some('i'),
+            'ô' | 'ö' => Some('o'),
+            'ù' | 'û' | 'ü' => Some('u'),
+            'ç' => Some('c'),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The national school calendar marks the start of the summer holidays with a zero-length
+/// all-day event: it closes until the end of the school year.
+fn is_summer_start(summary: &str) -> bool {
+    folded(summary).contains("vacancesdete")
+}
+
+/// The "rentrée" days of the school calendar are school days, not closures.
+fn is_school_day(summary: &str) -> bool {
+    folded(summary).starts_with("rentree")
+}
+
+/// Midnight of 1 September after `start`: the end of its school year (31 August included).
+fn end_of_school_year(start: i64, tz: &Tz) -> i64 {
+    let date = super::time::local(start, tz).date_naive();
+    let year = if date.month() >= 9 {
+        date.year() + 1
+    } else {
+        date.year()
+    };
+    let first = NaiveDate::from_ymd_opt(year, 9, 1).expect("1 September");
+    local_to_instant(first.and_hms_opt(0, 0, 0).expect("midnight"), tz)
+}
+
+/// The events of an iCalendar text, as closures, as the ministry publishes its school
+/// calendars: every event closes from its start to its end, except that a zero-length
+/// start-of-summer marker closes until 31 August, the "rentrée" days are left out, and other
+/// zero-length events are left out. `only_matching` narrows the import to the events whose
+/// summary contains it (case-insensitive). What is left out is listed with the reason.
 pub fn parse_events(
     text: &str,
     tz: &Tz,
     only_matching: Option<&str>,
-) -> Result<Vec<ImportedEvent>, ApiError> {
+) -> Result<ParsedCalendar, ApiError> {
     if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
         return Err(invalid(
             "Le corps doit être un fichier iCalendar (commençant par BEGIN:VCALENDAR).",
@@ -124,6 +184,7 @@ pub fn parse_events(
     }
     let needle = only_matching.map(str::to_lowercase);
     let mut events = Vec::new();
+    let mut skipped = Vec::new();
     for calendar in ical::IcalParser::new(std::io::BufReader::new(text.as_bytes())) {
         let calendar =
             calendar.map_err(|e| invalid(format!("Fichier iCalendar illisible : {e}")))?;
@@ -138,15 +199,49 @@ pub fn parse_events(
                 .and_then(|p| p.value.as_deref())
                 .map(unescape)
                 .unwrap_or_default();
-            if let Some(needle) = &needle {
-                if !summary.to_lowercase().contains(needle) {
-                    continue;
+            let name = if summary.trim().is_empty() {
+                "Fermeture".to_owned()
+            } else {
+                summary.trim().chars().take(200).collect()
+            };
+            let given_uid = get("UID")
+                .and_then(|p| p.value.as_deref())
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| u.chars().take(500).collect::<String>());
+            let left_out = if is_school_day(&summary) {
+                Some("jour de rentrée : un jour de classe, pas une fermeture".to_owned())
+            } else {
+                match &needle {
+                    Some(needle) if !summary.to_lowercase().contains(needle) => {
+                        Some(format!("son intitulé ne contient pas « {needle} »"))
+                    }
+                    _ => None,
                 }
+            };
+            if let Some(reason) = left_out {
+                // Dates of an event left out are shown when readable, never required.
+                let start = get("DTSTART").and_then(|p| instant_of(p, tz).ok());
+                let end = get("DTEND").and_then(|p| instant_of(p, tz).ok());
+                let uid = given_uid.unwrap_or_else(|| {
+                    let raw = get("DTSTART").and_then(|p| p.value.clone());
+                    format!(
+                        "sha256:{}",
+                        hex::encode(Sha256::digest(format!("{name}|{raw:?}")))
+                    )
+                });
+                skipped.push(SkippedEvent {
+                    uid,
+                    name,
+                    span: start.map(|(s, _)| Span::new(s, end.map_or(s, |(e, _)| e.max(s)))),
+                    reason,
+                });
+                continue;
             }
             let at = |e: String| invalid(format!("Événement n° {} ({summary}) : {e}.", index + 1));
             let start_property = get("DTSTART").ok_or_else(|| at("DTSTART manquant".into()))?;
             let (start, all_day) = instant_of(start_property, tz).map_err(at)?;
-            let end = match (get("DTEND"), get("DURATION")) {
+            let mut end = match (get("DTEND"), get("DURATION")) {
                 (Some(p), _) => instant_of(p, tz).map_err(at)?.0,
                 (None, Some(d)) => {
                     start
@@ -160,25 +255,28 @@ pub fn parse_events(
                 }
                 (None, None) => return Err(at("DTEND ou DURATION manquant".into())),
             };
-            if end <= start {
+            if end < start {
                 return Err(at("la fin doit suivre le début".into()));
             }
-            let name = if summary.trim().is_empty() {
-                "Fermeture".to_owned()
-            } else {
-                summary.trim().chars().take(200).collect()
-            };
-            let uid = match get("UID")
-                .and_then(|p| p.value.as_deref())
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-            {
-                Some(uid) => uid.chars().take(500).collect(),
-                None => format!(
+            let uid = given_uid.unwrap_or_else(|| {
+                format!(
                     "sha256:{}",
                     hex::encode(Sha256::digest(format!("{name}|{start}|{end}")))
-                ),
-            };
+                )
+            });
+            if end == start {
+                if all_day && is_summer_start(&summary) {
+                    end = end_of_school_year(start, tz);
+                } else {
+                    skipped.push(SkippedEvent {
+                        uid,
+                        name,
+                        span: Some(Span::new(start, end)),
+                        reason: "événement sans durée : rien à fermer".to_owned(),
+                    });
+                    continue;
+                }
+            }
             events.push(ImportedEvent {
                 uid,
                 name,
@@ -191,12 +289,12 @@ pub fn parse_events(
             }
         }
     }
-    if events.is_empty() {
+    if events.is_empty() && skipped.is_empty() {
         return Err(invalid(
             "Aucun événement (VEVENT) à importer dans ce fichier.",
         ));
     }
-    Ok(events)
+    Ok(ParsedCalendar { events, skipped })
 }
 
 /// One event of a feed.
@@ -360,7 +458,34 @@ pub fn feed(name: &str, tz: &Tz, window: Span, events: &[FeedEvent], now: i64) -
             .build();
         calendar = calendar.add_event(built);
     }
-    calendar.build().generate()
+    fold_lines(&calendar.build().generate())
+}
+
+/// Folds content lines at 75 octets, never inside a UTF-8 sequence (RFC 5545, 3.1). The
+/// `ical` generator folds at 75 characters, too long for strict clients once accents are
+/// in: its folds are undone and the lines folded again.
+pub fn fold_lines(text: &str) -> String {
+    const LIMIT: usize = 75;
+    let mut out = String::with_capacity(text.len() + text.len() / 70 * 3);
+    // The generator escapes line breaks inside values, so CRLF + space is only ever a fold.
+    for line in text.replace("\r\n ", "").split_terminator("\r\n") {
+        let mut rest = line;
+        // Continuation lines start with a space, which counts in their 75 octets.
+        let mut room = LIMIT;
+        while rest.len() > room {
+            let mut cut = room;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n ");
+            rest = &rest[cut..];
+            room = LIMIT - 1;
+        }
+        out.push_str(rest);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -372,7 +497,7 @@ mod tests {
     fn reads_all_day_holidays_and_timed_events() {
         let tz = chrono_tz::Europe::Paris;
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\nBEGIN:VEVENT\r\nUID:noel-2026\r\nDTSTART;VALUE=DATE:20261219\r\nDTEND;VALUE=DATE:20270104\r\nSUMMARY:Vacances de Noël - Zone C\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/Paris:20270302T080000\r\nDURATION:PT4H\r\nSUMMARY:Inventaire\\, atelier\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-        let events = parse_events(text, &tz, None).unwrap();
+        let events = parse_events(text, &tz, None).unwrap().events;
         assert_eq!(events.len(), 2);
         assert_eq!(
             events[0].span.start,
@@ -385,8 +510,45 @@ mod tests {
         assert_eq!(events[1].name, "Inventaire, atelier");
         assert_eq!(events[1].span.seconds(), 4 * 3600);
         assert!(events[1].uid.starts_with("sha256:"));
-        assert_eq!(parse_events(text, &tz, Some("VACANCES")).unwrap().len(), 1);
+        let narrowed = parse_events(text, &tz, Some("VACANCES")).unwrap();
+        assert_eq!((narrowed.events.len(), narrowed.skipped.len()), (1, 1));
+        assert_eq!(narrowed.skipped[0].name, "Inventaire, atelier");
         assert!(parse_events("hello", &tz, None).is_err());
+    }
+
+    #[test]
+    fn folds_at_75_octets_between_characters() {
+        let line = format!("SUMMARY:{}", "Réservé – atelier d'usinage é".repeat(10));
+        let text = fold_lines(&format!("BEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\n"));
+        assert!(text.ends_with("\r\n"));
+        for physical in text.split_terminator("\r\n") {
+            assert!(
+                physical.len() <= 75,
+                "{} octets: {physical:?}",
+                physical.len()
+            );
+        }
+        assert_eq!(
+            text.replace("\r\n ", ""),
+            format!("BEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\n")
+        );
+    }
+
+    #[test]
+    fn ministry_summer_marker_closes_until_the_end_of_august() {
+        let tz = chrono_tz::Europe::Paris;
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270703\r\nDTEND;VALUE=DATE:20270703\r\nSUMMARY:Début des Vacances d'Été - Zone C\r\nUID:ete-2027\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270901\r\nSUMMARY:Rentrée scolaire des élèves\r\nUID:rentree-2027\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270310\r\nDTEND;VALUE=DATE:20270310\r\nSUMMARY:Point d'étape\r\nUID:point\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = parse_events(text, &tz, None).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(
+            parsed.events[0].span,
+            Span::new(
+                parse_instant("2027-07-03T00:00:00+02:00").unwrap(),
+                parse_instant("2027-09-01T00:00:00+02:00").unwrap()
+            )
+        );
+        let skipped: Vec<&str> = parsed.skipped.iter().map(|s| s.uid.as_str()).collect();
+        assert_eq!(skipped, ["rentree-2027", "point"]);
     }
 
     #[test]

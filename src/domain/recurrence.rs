@@ -1,9 +1,9 @@
 //! Recurring series: RFC 5545 rules expanded in the campus time zone, so that a weekly
 //! 08:00–12:00 session stays 08:00–12:00 local time across daylight-saving changes.
 
-use chrono::NaiveTime;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use rrule::RRuleSet;
+use rrule::{RRuleError, RRuleSet};
 
 use super::time::{local, local_to_instant, Span};
 use crate::error::ApiError;
@@ -34,6 +34,7 @@ pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
             "une série se répète au plus une fois par jour (FREQ=DAILY, WEEKLY, MONTHLY ou YEARLY)",
         ));
     }
+    let rule = until_in_utc(rule, tz)?;
     let start_local = local(first.start, tz);
     let end_local = local(first.end, tz);
     let text = format!(
@@ -42,9 +43,7 @@ pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
         start_local.format("%Y%m%dT%H%M%S"),
         rule
     );
-    let set: RRuleSet = text
-        .parse()
-        .map_err(|e| invalid(format!("règle de récurrence invalide : {e}")))?;
+    let set: RRuleSet = text.parse().map_err(|e| invalid(in_french(&e)))?;
     let result = set.all((MAX_OCCURRENCES + 1) as u16);
     if result.dates.len() > MAX_OCCURRENCES {
         return Err(invalid(format!(
@@ -64,6 +63,102 @@ pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
             Span::new(start, end.max(start + 60))
         })
         .collect())
+}
+
+/// The rule with its UNTIL in UTC, as the recurrence library needs it beside a DTSTART in a
+/// time zone. A date (`UNTIL=20270629`, as a teacher writes it) means up to the end of that
+/// day, and a time without `Z` a local time, both in the campus time zone.
+fn until_in_utc(rule: &str, tz: &Tz) -> Result<String, ApiError> {
+    let parts = rule
+        .split(';')
+        .map(|part| {
+            let Some((key, value)) = part.split_once('=') else {
+                return Ok(part.to_owned());
+            };
+            if !key.trim().eq_ignore_ascii_case("UNTIL") {
+                return Ok(part.to_owned());
+            }
+            let value = value.trim();
+            let local_until = if value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit()) {
+                NaiveDate::parse_from_str(value, "%Y%m%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(23, 59, 59))
+            } else if value.len() == 15 && !value.ends_with(['Z', 'z']) {
+                NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S").ok()
+            } else {
+                return Ok(part.to_owned());
+            };
+            let local_until = local_until.ok_or_else(|| {
+                invalid(format!(
+                    "UNTIL « {value} » n'est pas une date (AAAAMMJJ) ni une date-heure (AAAAMMJJTHHMMSSZ)"
+                ))
+            })?;
+            let utc = Utc
+                .timestamp_opt(local_to_instant(local_until, tz), 0)
+                .single()
+                .unwrap_or_default();
+            Ok(format!("UNTIL={}", utc.format("%Y%m%dT%H%M%SZ")))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(parts.join(";"))
+}
+
+/// The recurrence library's errors, explained in French.
+fn in_french(error: &RRuleError) -> String {
+    use rrule::{ParseError as P, ValidationError as V};
+    let detail = match error {
+        RRuleError::ParserError(e) => match e {
+            P::InvalidFrequency(v) => {
+                format!("FREQ « {v} » inconnu : DAILY, WEEKLY, MONTHLY ou YEARLY")
+            }
+            P::InvalidWeekday(v) | P::InvalidWeekdayStart(v) => {
+                format!("jour « {v} » inconnu : MO, TU, WE, TH, FR, SA ou SU")
+            }
+            P::InvalidInterval(v) => format!("INTERVAL « {v} » invalide : un entier positif"),
+            P::InvalidCount(v) => format!("COUNT « {v} » invalide : un entier positif"),
+            P::InvalidDateTime { value, property } => format!(
+                "{property} « {value} » n'est pas une date (AAAAMMJJ) ni une date-heure (AAAAMMJJTHHMMSSZ)"
+            ),
+            P::InvalidDateTimeFormat(v) => format!(
+                "« {v} » n'est pas une date (AAAAMMJJ) ni une date-heure (AAAAMMJJTHHMMSSZ)"
+            ),
+            P::InvalidByHour(v)
+            | P::InvalidByWeekNo(v)
+            | P::InvalidByYearDay(v)
+            | P::InvalidByMonthDay(v)
+            | P::InvalidByMonth(v)
+            | P::InvalidByMinute(v)
+            | P::InvalidBySecond(v)
+            | P::InvalidBySetPos(v)
+            | P::InvalidByEaster(v) => format!("valeur « {v} » hors des bornes de sa partie BY…"),
+            P::MissingProperty(v) => format!("la partie {v} est obligatoire"),
+            P::InvalidParameterFormat(v) | P::UnrecognizedParameter(v) => {
+                format!("partie « {v} » invalide : écrivez NOM=valeur, séparées par « ; »")
+            }
+            P::DuplicateProperty(v) => format!("la partie {v} est donnée deux fois"),
+            _ => "règle illisible : par exemple FREQ=WEEKLY;UNTIL=20270629".to_owned(),
+        },
+        RRuleError::ValidationError(e) => match e {
+            V::UntilBeforeStart { .. } => {
+                "UNTIL précède la première occurrence".to_owned()
+            }
+            V::TooBigInterval(v) => format!("INTERVAL {v} est trop grand"),
+            V::StartYearOutOfRange(y) => format!("l'année {y} est hors des bornes"),
+            V::InvalidByRuleAndFrequency { by_rule, freq } => {
+                format!("{by_rule} ne s'emploie pas avec FREQ={freq}")
+            }
+            V::InvalidFieldValue { field, value }
+            | V::InvalidFieldValueRange { field, value, .. }
+            | V::InvalidFieldValueRangeWithFreq { field, value, .. } => {
+                format!("{field} ne peut valoir « {value} »")
+            }
+            _ => "règle incohérente : par exemple FREQ=WEEKLY;UNTIL=20270629".to_owned(),
+        },
+        RRuleError::IterError(_) => {
+            "la série ne peut être calculée : limitez-la avec UNTIL ou COUNT".to_owned()
+        }
+    };
+    format!("règle de récurrence invalide : {detail}")
 }
 
 /// The whole span covered by a list of occurrences.

@@ -35,12 +35,30 @@ pub struct NewClosure {
     pub ends_at: String,
 }
 
+/// An event of an imported calendar that created nothing, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedEventNote {
+    /// UID of the calendar event.
+    pub uid: String,
+    pub name: String,
+    /// Its start and end as the file gives them, when readable.
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    /// The closure that already holds it (for events already imported).
+    pub closure_id: Option<String>,
+    pub reason: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosureImportView {
     /// Closures created by this import.
     pub imported: Vec<ClosureView>,
-    /// Events already imported before (same UID), left as they were.
+    /// How many events were already imported before (same UID), left as they were.
     pub already_present: usize,
+    /// Those events, each with the closure that holds it.
+    pub already_present_events: Vec<ImportedEventNote>,
+    /// Events left out (a "rentrée" day, outside `only_matching`, no duration), with the reason.
+    pub skipped: Vec<ImportedEventNote>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -185,7 +185,11 @@ fn instances_starting_together_migrate_once() {
         .collect();
     let applied: Vec<usize> = runs
         .into_iter()
-        .map(|run| run.join().expect("thread").expect("every instance migrates"))
+        .map(|run| {
+            run.join()
+                .expect("thread")
+                .expect("every instance migrates")
+        })
         .collect();
     // One instance applied them all; the others found nothing left to do.
     assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");

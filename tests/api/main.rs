@@ -6,6 +6,7 @@ mod auth;
 mod authorisation;
 mod bookings;
 mod connections;
+mod contract_calendar;
 mod demo;
 mod errors;
 mod idempotency;

@@ -210,6 +210,13 @@ pub struct BookingQuery {
     pub series_id: Option<Uuid>,
     pub service_request_id: Option<Uuid>,
     pub status: Option<BookingStatus>,
+    /// Bookings made by this account: `me`, or the id of an account the caller may see.
+    #[param(example = "me")]
+    pub booked_by: Option<String>,
+    /// Bookings supervised by this staff member: `me`, or the id of an account the caller
+    /// may see.
+    #[param(example = "me")]
+    pub supervised_by: Option<String>,
     /// Bookings ending after this instant (RFC 3339).
     pub from: Option<String>,
     /// Bookings starting before this instant (RFC 3339).
@@ -218,10 +225,46 @@ pub struct BookingQuery {
     pub cursor: Option<String>,
 }
 
-/// List the bookings the caller may see.
+/// `me` or an account id, as `booked_by` and `supervised_by` take it.
+fn check_person(checks: &mut Checks, field: &str, value: &str, me: &str) -> Option<String> {
+    if value == "me" {
+        return Some(me.to_owned());
+    }
+    match Uuid::parse_str(value) {
+        Ok(id) => Some(id.to_string()),
+        Err(_) => {
+            checks.fail(field, "invalid", "« me » ou l'identifiant d'un compte");
+            None
+        }
+    }
+}
+
+/// The named account, if the caller may see it; the same refusal whether it exists or not.
+fn require_visible_person(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    field: &str,
+    id: &str,
+) -> ApiResult<()> {
+    let visible = db::users::find(conn, id)?
+        .is_some_and(|u| crate::domain::accounts::can_see_user(user, &u.id, &u.organisation_id));
+    if visible {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            field,
+            "unknown_reference",
+            "compte inconnu",
+        ))
+    }
+}
+
+/// List the bookings the caller may see; `booked_by=me` and `supervised_by=me` give one's
+/// own.
 #[utoipa::path(tag = "bookings", params(BookingQuery), responses(
     (status = 200, body = Paged<BookingView>),
-    (status = 403, body = Problem, content_type = "application/problem+json")))]
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/bookings")]
 async fn list_bookings(
     state: web::Data<AppState>,
@@ -241,6 +284,14 @@ async fn list_bookings(
         .as_deref()
         .map(|t| check_instant(&mut checks, "from", t));
     let to = q.to.as_deref().map(|t| check_instant(&mut checks, "to", t));
+    let booker_id = q
+        .booked_by
+        .as_deref()
+        .and_then(|v| check_person(&mut checks, "booked_by", v, &user.id));
+    let supervisor_id = q
+        .supervised_by
+        .as_deref()
+        .and_then(|v| check_person(&mut checks, "supervised_by", v, &user.id));
     checks.finish()?;
     let filter = BookingFilter {
         platform_id: q.platform_id.map(|v| v.to_string()),
@@ -249,12 +300,22 @@ async fn list_bookings(
         series_id: q.series_id.map(|v| v.to_string()),
         service_request_id: q.service_request_id.map(|v| v.to_string()),
         status: q.status.map(|s| s.as_str().to_owned()),
+        booker_id,
+        supervisor_id,
         from,
         to,
     };
     let tz = state.timezone;
     let (items, last) = state
         .db(move |conn| {
+            for (field, id) in [
+                ("booked_by", &filter.booker_id),
+                ("supervised_by", &filter.supervisor_id),
+            ] {
+                if let Some(id) = id.as_deref().filter(|id| *id != user.id) {
+                    require_visible_person(conn, &user, field, id)?;
+                }
+            }
             let (rows, more) = db::bookings::list(conn, &visibility, &filter, &page)?;
             let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
             Ok((booking_views(conn, rows, &tz)?, last))

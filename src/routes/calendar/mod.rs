@@ -197,7 +197,8 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
             .map(|(n, _)| n.clone())
             .or(db::platforms::find(conn, &token.target_id)?.map(|p| p.name)),
         "equipment" => db::equipment::find(conn, &token.target_id)?.map(|e| e.name),
-        _ => Some(format!("Réservations de {}", owner.display_name)),
+        // Feeds never name people, not even their owner.
+        _ => Some("Mes réservations".to_owned()),
     }
     .unwrap_or_else(|| "Plateaux".to_owned());
     // Company bookings are shown in full only where the feed's owner may see them through

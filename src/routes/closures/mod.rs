@@ -12,6 +12,7 @@ use crate::db::closures::{ClosureFilter, ClosureRow, MaintenanceRow};
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::parse_events;
 use crate::domain::pagination::PageQuery;
+use crate::domain::time::Span;
 use crate::domain::validate::Checks;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -20,8 +21,8 @@ use crate::routes::created;
 use crate::routes::extract::JsonBody;
 use crate::routes::platforms::can_manage_platform;
 use crate::views::closures::{
-    AvailabilityView, ClosureImportView, ClosureScope, ClosureView, FreeSlot, MaintenanceView,
-    NewClosure, NewMaintenance,
+    AvailabilityView, ClosureImportView, ClosureScope, ClosureView, FreeSlot, ImportedEventNote,
+    MaintenanceView, NewClosure, NewMaintenance,
 };
 use crate::views::{instant, Paged};
 
@@ -194,14 +195,17 @@ async fn create_closure(
 pub struct ImportQuery {
     pub scope: ClosureScope,
     pub scope_id: Uuid,
-    /// Import only the events whose summary contains this text (case-insensitive), e.g.
-    /// `vacances` for the holidays of the national school calendar.
+    /// Narrow the import to the events whose summary contains this text (case-insensitive),
+    /// e.g. `pont`. Without it every event is imported, the "rentrée" days of a school
+    /// calendar excepted: its holidays and bridges.
     pub only_matching: Option<String>,
 }
 
 /// Import closures from an iCalendar file (`Content-Type: text/calendar`), e.g. the French
-/// school holidays of zone C. Events are recognised by their UID: importing the same file
-/// twice adds nothing.
+/// school holidays of zone C as the ministry publishes them. Events are recognised by their
+/// UID: importing the same file twice adds nothing and lists them as already present. The
+/// zero-length "Début des Vacances d'Été" marker closes until 31 August; "rentrée" days and
+/// other zero-length events are skipped, each listed with the reason.
 #[utoipa::path(tag = "bookings", params(ImportQuery), request_body(content = String, content_type = "text/calendar"), responses(
     (status = 201, body = ClosureImportView),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -237,7 +241,7 @@ async fn import_closures(
     crate::routes::extract::refuse_nul_in_text(&text)?;
     let query = query.into_inner();
     let tz = state.timezone;
-    let events = parse_events(
+    let parsed = parse_events(
         &text,
         &tz,
         query
@@ -245,23 +249,37 @@ async fn import_closures(
             .as_deref()
             .filter(|s| !s.trim().is_empty()),
     )?;
-    let (rows, already_present) = state
+    let note = |uid: String, name: String, span: Option<Span>, closure_id, reason: String| {
+        ImportedEventNote {
+            uid,
+            name,
+            starts_at: span.map(|s| instant(s.start, &tz)),
+            ends_at: span.map(|s| instant(s.end, &tz)),
+            closure_id,
+            reason,
+        }
+    };
+    let skipped: Vec<ImportedEventNote> = parsed
+        .skipped
+        .into_iter()
+        .map(|e| note(e.uid, e.name, e.span, None, e.reason))
+        .collect();
+    let events = parsed.events;
+    let (rows, present) = state
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
                 let scope_id = query.scope_id.to_string();
                 require_closure_scope(conn, &user, query.scope, &scope_id)?;
                 let mut rows = Vec::new();
-                let mut already = 0;
+                let mut present = Vec::new();
                 for event in events {
-                    if db::closures::find_imported(
+                    if let Some(existing) = db::closures::find_imported(
                         conn,
                         query.scope.as_str(),
                         &scope_id,
                         &event.uid,
-                    )?
-                    .is_some()
-                    {
-                        already += 1;
+                    )? {
+                        present.push((event, existing.id));
                         continue;
                     }
                     let row = ClosureRow {
@@ -285,10 +303,10 @@ async fn import_closures(
                     &scope_id,
                     "imported",
                     serde_json::json!({
-                        "scope": query.scope, "imported": rows.len(), "already_present": already,
+                        "scope": query.scope, "imported": rows.len(), "already_present": present.len(),
                     }),
                 )?;
-                Ok((rows, already))
+                Ok((rows, present))
             })
         })
         .await?;
@@ -296,9 +314,24 @@ async fn import_closures(
         .into_iter()
         .map(|r| closure_view(r, &tz))
         .collect::<ApiResult<Vec<_>>>()?;
+    let already_present_events: Vec<ImportedEventNote> = present
+        .into_iter()
+        .map(|(event, closure_id)| {
+            note(
+                event.uid,
+                event.name,
+                Some(event.span),
+                Some(closure_id),
+                "déjà importé (même UID) : la fermeture existante est gardée telle quelle"
+                    .to_owned(),
+            )
+        })
+        .collect();
     Ok(HttpResponse::Created().json(ClosureImportView {
         imported,
-        already_present,
+        already_present: already_present_events.len(),
+        already_present_events,
+        skipped,
     }))
 }
 

@@ -1,0 +1,567 @@
+//! The calendar as people really use it: the ministry's school calendar files, series rules
+//! written by hand, feeds read by strict clients, "my bookings", and the lists and
+//! refusals of service requests seen by every role.
+
+use actix_web::http::Method;
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde_json::{json, Value};
+
+use crate::on_both_databases;
+use crate::support::dates::{at, next, today};
+use crate::support::{campus, Campus, TestApp};
+
+/// One holiday of the fixture: summary, first day, day after the last (equal to the first
+/// for the start-of-summer marker, as the ministry writes it), zones.
+struct Holiday {
+    summary: &'static str,
+    first: NaiveDate,
+    end: NaiveDate,
+    zones: &'static str,
+}
+
+fn saturday_from(year: i32, month: u32, day: u32) -> NaiveDate {
+    let mut d = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+    while d.weekday() != Weekday::Sat {
+        d += Duration::days(1);
+    }
+    d
+}
+
+/// The holidays of zone C for the school year starting in September of `year`, on the
+/// ministry's pattern (dates made up, relative to the calendar, so that the suite keeps
+/// passing as years go by).
+fn school_year(year: i32) -> Vec<Holiday> {
+    let two_weeks = |first: NaiveDate| first + Duration::days(16);
+    let mut ascension = NaiveDate::from_ymd_opt(year + 1, 5, 13).unwrap();
+    while ascension.weekday() != Weekday::Thu {
+        ascension += Duration::days(1);
+    }
+    let toussaint = saturday_from(year, 10, 17);
+    let noel = saturday_from(year, 12, 19);
+    let hiver = saturday_from(year + 1, 2, 14);
+    let printemps = saturday_from(year + 1, 4, 11);
+    let ete = saturday_from(year + 1, 7, 4);
+    vec![
+        Holiday {
+            summary: "Vacances de la Toussaint",
+            first: toussaint,
+            end: two_weeks(toussaint),
+            zones: "Zones A/B/C",
+        },
+        Holiday {
+            summary: "Vacances de Noël",
+            first: noel,
+            end: two_weeks(noel),
+            zones: "Zones A/B/C",
+        },
+        Holiday {
+            summary: "Vacances d'Hiver",
+            first: hiver,
+            end: two_weeks(hiver),
+            zones: "Zone C",
+        },
+        Holiday {
+            summary: "Vacances de Printemps",
+            first: printemps,
+            end: two_weeks(printemps),
+            zones: "Zone C",
+        },
+        Holiday {
+            summary: "Pont de l'Ascension",
+            first: ascension,
+            end: ascension + Duration::days(4),
+            zones: "Zones A/B/C",
+        },
+        Holiday {
+            summary: "Début des Vacances d'Été",
+            first: ete,
+            end: ete,
+            zones: "Zone C",
+        },
+    ]
+}
+
+/// The school year (its September's year) that today belongs to.
+fn current_school_year() -> i32 {
+    let t = today();
+    if t.month() >= 9 {
+        t.year()
+    } else {
+        t.year() - 1
+    }
+}
+
+/// Three school years around today.
+fn holidays() -> Vec<Holiday> {
+    let year = current_school_year();
+    (year - 1..=year + 1).flat_map(school_year).collect()
+}
+
+/// A calendar in the layout of the files of data.education.gouv.fr: a VCALENDAR named with
+/// X-WR-CALNAME, all-day events with a DESCRIPTION, a LOCATION and a UID, summaries
+/// "<holiday> - Zone C" or "- Zones A/B/C", and a start-of-summer marker of zero length.
+fn ministry_ics(holidays: &[Holiday]) -> String {
+    let mut text = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Essai//Calendrier scolaire//FR\r\n\
+         CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Calendrier scolaire - Zone C\r\n\
+         X-WR-TIMEZONE:Europe/Paris\r\n",
+    );
+    for (i, h) in holidays.iter().enumerate() {
+        text.push_str(&format!(
+            "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\n\
+             SUMMARY:{} - {}\r\nDESCRIPTION:{} (calendrier d'essai)\r\nLOCATION:{}\r\n\
+             UID:essai-{i}-{}@calendrier-scolaire\r\nEND:VEVENT\r\n",
+            h.first.format("%Y%m%d"),
+            h.end.format("%Y%m%d"),
+            h.summary,
+            h.zones,
+            h.summary,
+            h.zones,
+            h.first.format("%Y%m%d"),
+        ));
+    }
+    // A rentrée day: a school day, which the import leaves out.
+    text.push_str(&format!(
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:{year}0901\r\nSUMMARY:Rentrée scolaire des élèves - Zones A/B/C\r\n\
+         LOCATION:Zones A/B/C\r\nUID:essai-rentree-{year}@calendrier-scolaire\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        year = current_school_year() + 1
+    ));
+    text
+}
+
+async fn import(app: &TestApp, c: &Campus, query: &str, ics: &str) -> Value {
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!(
+            "/api/v1/closures/import?scope=campus&scope_id={}{query}",
+            c.campus_id
+        ))
+        .insert_header(("Authorization", format!("Bearer {}", c.admin)))
+        .insert_header(("Content-Type", "text/calendar"))
+        .set_payload(ics.to_owned())
+        .to_request();
+    app.send(req).await.expect(201).json()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Point 5 and 6: the ministry's file imports as published, holidays and bridges by default;
+/// the summer marker closes until 31 August; a second import adds nothing and says so.
+async fn ministry_calendar_imports_as_published(app: TestApp) {
+    let c = campus(&app).await;
+    let holidays = holidays();
+    let ics = ministry_ics(&holidays);
+    let first = import(&app, &c, "", &ics).await;
+    let imported = first["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), holidays.len(), "{first}");
+    assert_eq!(first["already_present"], 0);
+    let imported_names = names(&first["imported"]);
+    assert!(
+        imported_names.contains(&"Pont de l'Ascension - Zones A/B/C".to_owned()),
+        "bridges are imported by default: {imported_names:?}"
+    );
+    assert!(imported_names.contains(&"Vacances de Noël - Zones A/B/C".to_owned()));
+    // Each summer marker closes from its day to the end of August.
+    let summers: Vec<&Value> = imported
+        .iter()
+        .filter(|e| e["name"] == "Début des Vacances d'Été - Zone C")
+        .collect();
+    assert_eq!(summers.len(), 3);
+    for (summer, h) in summers
+        .iter()
+        .zip(holidays.iter().filter(|h| h.first == h.end))
+    {
+        assert_eq!(summer["starts_at"], at(h.first, "00:00"));
+        assert_eq!(
+            summer["ends_at"],
+            at(
+                NaiveDate::from_ymd_opt(h.first.year(), 9, 1).unwrap(),
+                "00:00"
+            )
+        );
+    }
+    // The rentrée is skipped, with the reason.
+    let skipped = first["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{first}");
+    assert_eq!(
+        skipped[0]["name"],
+        "Rentrée scolaire des élèves - Zones A/B/C"
+    );
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("rentrée"));
+    assert_eq!(app.count("closures").await, holidays.len() as i64);
+
+    // Again: nothing added, everything listed as already there with its closure.
+    let again = import(&app, &c, "", &ics).await;
+    assert_eq!(again["imported"], json!([]));
+    assert_eq!(again["already_present"], holidays.len());
+    let present = again["already_present_events"].as_array().unwrap();
+    let mut closure_ids: Vec<&str> = present
+        .iter()
+        .map(|e| e["closure_id"].as_str().unwrap())
+        .collect();
+    let mut first_ids: Vec<&str> = imported.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    closure_ids.sort();
+    first_ids.sort();
+    assert_eq!(closure_ids, first_ids);
+    assert!(present
+        .iter()
+        .all(|e| !e["reason"].as_str().unwrap().is_empty()));
+    assert_eq!(app.count("closures").await, holidays.len() as i64);
+
+    // The filter narrows: the bridges only, on a platform; the others are listed as skipped.
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!(
+            "/api/v1/closures/import?scope=platform&scope_id={}&only_matching=pont",
+            c.platform_id
+        ))
+        .insert_header(("Authorization", format!("Bearer {}", c.admin)))
+        .insert_header(("Content-Type", "text/calendar"))
+        .set_payload(ics.clone())
+        .to_request();
+    let bridges = app.send(req).await.expect(201).json();
+    assert_eq!(
+        names(&bridges["imported"]),
+        vec!["Pont de l'Ascension - Zones A/B/C"; 3]
+    );
+    assert_eq!(
+        bridges["skipped"].as_array().unwrap().len(),
+        holidays.len() - 3 + 1
+    );
+}
+
+/// The done-when: a weekly series over a school year skips exactly the holiday weeks of the
+/// ministry's file, the summer included.
+async fn weekly_series_skips_exactly_the_holiday_weeks(app: TestApp) {
+    let c = campus(&app).await;
+    let holidays = holidays();
+    import(&app, &c, "", &ministry_ics(&holidays)).await;
+    // Fridays, so that the Ascension bridge (Thursday to Sunday) falls on one.
+    let first = next(Weekday::Fri, 7);
+    let weeks = 49;
+    let closed = |d: NaiveDate| {
+        holidays.iter().any(|h| {
+            let end = if h.first == h.end {
+                NaiveDate::from_ymd_opt(h.first.year(), 9, 1).unwrap()
+            } else {
+                h.end
+            };
+            h.first <= d && d < end
+        })
+    };
+    let fridays: Vec<NaiveDate> = (0..weeks).map(|w| first + Duration::weeks(w)).collect();
+    let expected_skips: Vec<String> = fridays
+        .iter()
+        .filter(|d| closed(**d))
+        .map(|d| at(*d, "08:00"))
+        .collect();
+    assert!(
+        expected_skips.len() >= 8,
+        "the year holds holidays: {expected_skips:?}"
+    );
+    let series = app
+        .post("/api/v1/booking-series", &c.teacher, json!({
+            "first_occurrence": {
+                "platform_id": c.platform_id, "stations": 12, "starts_at": at(first, "08:00"), "ends_at": at(first, "12:00"),
+                "group_label": "BTS CPRP 1", "learners": [{ "status": "school", "headcount": 12 }],
+            },
+            "rrule": format!("FREQ=WEEKLY;COUNT={weeks}"),
+            "mode": "all_or_nothing",
+        }))
+        .await
+        .expect(201)
+        .json();
+    let skipped: Vec<String> = series["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(skipped, expected_skips);
+    assert!(series["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["code"] == "closed"));
+    assert_eq!(
+        series["occurrences"].as_array().unwrap().len(),
+        weeks as usize - expected_skips.len()
+    );
+}
+
+fn series_body(c: &Campus, first: NaiveDate, rrule: &str) -> Value {
+    json!({
+        "first_occurrence": {
+            "platform_id": c.platform_id, "stations": 2, "starts_at": at(first, "08:00"), "ends_at": at(first, "12:00"),
+            "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
+        },
+        "rrule": rrule,
+        "mode": "skip_conflicts",
+    })
+}
+
+/// Point 7: UNTIL written as a date includes that day; recurrence errors are in French.
+async fn series_until_a_date_and_french_errors(app: TestApp) {
+    let c = campus(&app).await;
+    let first = next(Weekday::Tue, 7);
+    let third = first + Duration::weeks(2);
+    let series = app
+        .post(
+            "/api/v1/booking-series",
+            &c.teacher,
+            series_body(
+                &c,
+                first,
+                &format!("FREQ=WEEKLY;UNTIL={}", third.format("%Y%m%d")),
+            ),
+        )
+        .await
+        .expect(201)
+        .json();
+    let starts: Vec<&str> = series["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            at(first, "08:00"),
+            at(first + Duration::weeks(1), "08:00"),
+            at(third, "08:00")
+        ]
+    );
+    for (rule, mentions) in [
+        ("FREQ=WEEKLY;COUNT=x", "COUNT"),
+        ("FREQ=FORTNIGHTLY;COUNT=3", "FREQ"),
+        ("FREQ=WEEKLY;BYDAY=XX;COUNT=3", "jour"),
+    ] {
+        let problem = app
+            .post(
+                "/api/v1/booking-series",
+                &c.teacher,
+                series_body(&c, first, rule),
+            )
+            .await
+            .problem(422, "validation_failed");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert_eq!(problem["errors"][0]["field"], "rrule");
+        assert!(message.contains(mentions), "{rule}: {message}");
+        assert!(
+            !message.contains(" is ") && !message.contains("error"),
+            "{rule}: a French message, not the library's: {message}"
+        );
+    }
+    assert_eq!(app.count("bookings").await, 3);
+}
+
+/// Points 8 and 9: feed lines fit in 75 octets, folded between characters; a personal feed
+/// is named "Mes réservations", not after its owner.
+async fn feeds_fold_at_octets_and_name_nobody(app: TestApp) {
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    let group = "Élèves de première année en électrotechnique et énergétique é".to_owned();
+    app.post("/api/v1/bookings", &c.teacher, json!({
+        "platform_id": c.platform_id, "stations": 12, "starts_at": at(tuesday, "08:00"), "ends_at": at(tuesday, "12:00"),
+        "group_label": group, "learners": [{ "status": "school", "headcount": 12 }],
+    }))
+    .await
+    .expect(201);
+    let token = app
+        .post(
+            "/api/v1/calendar-tokens",
+            &c.teacher,
+            json!({ "feed": "user" }),
+        )
+        .await
+        .expect(201)
+        .json();
+    let feed = app
+        .call(Method::GET, token["url"].as_str().unwrap(), None, None, &[])
+        .await
+        .expect(200);
+    for line in feed.text.split("\r\n") {
+        assert!(
+            line.len() <= 75,
+            "{} octets: {line:?}\n{}",
+            line.len(),
+            feed.text
+        );
+    }
+    let text = feed.text.replace("\r\n ", "");
+    assert!(
+        text.contains(&format!("SUMMARY:{group} – Lycée La Découverte")),
+        "{text}"
+    );
+    assert!(text.contains("X-WR-CALNAME:Mes réservations\r\n"), "{text}");
+    assert!(!text.contains("teacher@campus.test"), "{text}");
+}
+
+/// Point 11: accepting a superseded quote lists what may still be done.
+async fn superseded_quote_lists_the_allowed_actions(app: TestApp) {
+    let c = campus(&app).await;
+    let id = app
+        .post("/api/v1/service-requests", &c.company, json!({
+            "title": "Essais de traction", "description": "Dix éprouvettes", "domains": ["welding"],
+            "platform_id": c.platform_id,
+        }))
+        .await
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    for _ in 0..2 {
+        app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+            "valid_until": (today() + Duration::days(30)).to_string(),
+            "lines": [{ "label": "Essai", "quantity": 1, "unit": "flat", "unit_price_cents": 15000, "vat_rate_bp": 2000 }],
+        }))
+        .await
+        .expect(201);
+    }
+    let problem = app
+        .post(
+            &format!("/api/v1/service-requests/{id}/transitions"),
+            &c.company,
+            json!({ "action": "accept", "quote_version": 1 }),
+        )
+        .await
+        .problem(409, "quote_not_current");
+    assert_eq!(
+        problem["extra"]["allowed_actions"],
+        json!(["accept", "decline", "withdraw"])
+    );
+    assert_eq!(problem["extra"]["current_quote_version"], 2);
+}
+
+/// Point 12: teachers and observers list no service request, as JSON and as CSV.
+async fn service_requests_list_empty_for_teachers_and_observers(app: TestApp) {
+    let c = campus(&app).await;
+    app.post(
+        "/api/v1/service-requests",
+        &c.company,
+        json!({
+            "title": "Essais de traction", "description": "Dix éprouvettes", "domains": ["welding"],
+        }),
+    )
+    .await
+    .expect(201);
+    for token in [&c.teacher, &c.observer] {
+        let list = app
+            .get("/api/v1/service-requests", token)
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(list, json!({ "items": [], "next_cursor": null }));
+        let csv = app
+            .get("/api/v1/service-requests?format=csv", token)
+            .await
+            .expect(200);
+        assert!(csv.content_type().starts_with("text/csv"));
+        let text = csv.text.strip_prefix('\u{feff}').expect("byte-order mark");
+        assert_eq!(text.lines().count(), 1, "header only: {text}");
+        assert!(text.starts_with("id;"), "{text}");
+    }
+}
+
+async fn booking_ids(app: &TestApp, query: &str, token: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/bookings?{query}"), token)
+        .await
+        .expect(200)
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].clone())
+        .collect()
+}
+
+/// Point 14: "my bookings", by booker and by supervisor, `me` or a visible account.
+async fn my_bookings(app: TestApp) {
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    let booking = |from: &str, to: &str, supervisor: Option<&str>| {
+        let mut body = crate::support::station_booking(&c.platform_id, tuesday, from, to);
+        if let Some(s) = supervisor {
+            body["supervisor_id"] = json!(s);
+        }
+        body
+    };
+    let mine = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking("08:00", "09:00", None),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+        .clone();
+    let supervised = app
+        .post(
+            "/api/v1/bookings",
+            &c.manager,
+            booking("09:00", "10:00", Some(&c.teacher_id)),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+        .clone();
+    assert_eq!(
+        booking_ids(&app, "booked_by=me", &c.teacher).await,
+        vec![mine]
+    );
+    assert_eq!(
+        booking_ids(&app, "supervised_by=me", &c.teacher).await,
+        vec![supervised.clone()]
+    );
+    assert_eq!(
+        booking_ids(&app, &format!("booked_by={}", c.manager_id), &c.teacher).await,
+        vec![supervised.clone()]
+    );
+    assert_eq!(
+        booking_ids(&app, &format!("supervised_by={}", c.teacher_id), &c.admin).await,
+        vec![supervised]
+    );
+    // Without them, the teacher sees both, as bookings of its organisation.
+    assert_eq!(booking_ids(&app, "limit=50", &c.teacher).await.len(), 2);
+    // An account the caller may not see is unknown, as one that does not exist.
+    for query in [
+        format!("booked_by={}", c.other_teacher_id),
+        "booked_by=00000000-0000-7000-8000-000000000000".to_owned(),
+    ] {
+        let problem = app
+            .get(&format!("/api/v1/bookings?{query}"), &c.teacher)
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], "booked_by");
+        assert_eq!(problem["errors"][0]["code"], "unknown_reference");
+    }
+    let problem = app
+        .get("/api/v1/bookings?supervised_by=moi", &c.teacher)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "supervised_by");
+}
+
+on_both_databases!(
+    ministry_calendar_imports_as_published,
+    weekly_series_skips_exactly_the_holiday_weeks,
+    series_until_a_date_and_french_errors,
+    feeds_fold_at_octets_and_name_nobody,
+    superseded_quote_lists_the_allowed_actions,
+    service_requests_list_empty_for_teachers_and_observers,
+    my_bookings,
+);
