@@ -211,9 +211,12 @@ pub struct BookingQuery {
     pub service_request_id: Option<Uuid>,
     pub status: Option<BookingStatus>,
     /// Bookings ending after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Bookings starting before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -97,6 +97,7 @@ pub struct ClosureQuery {
     pub from: Option<String>,
     /// Closures starting before this instant.
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -364,6 +365,7 @@ pub struct MaintenanceQuery {
     pub equipment_id: Option<Uuid>,
     pub from: Option<String>,
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

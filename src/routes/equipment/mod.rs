@@ -111,6 +111,7 @@ pub struct EquipmentQuery {
     pub qualification_id: Option<Uuid>,
     /// Part of the name.
     pub name: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

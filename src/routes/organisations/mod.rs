@@ -103,6 +103,7 @@ pub struct OrganisationQuery {
     pub campus_id: Option<Uuid>,
     /// Part of the name.
     pub name: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -143,6 +143,7 @@ pub struct PlatformQuery {
     pub owner_organisation_id: Option<Uuid>,
     /// Part of the name.
     pub name: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
