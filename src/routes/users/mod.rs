@@ -74,6 +74,7 @@ pub struct UserQuery {
     pub awaiting_approval: Option<bool>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 
