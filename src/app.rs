@@ -118,6 +118,71 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The refusals any operation may answer, whatever its handler: added to every operation
+/// here, once, rather than by hand on each route (an operation's own description of the
+/// same status wins). A route added later gets them too.
+struct CommonResponses;
+
+/// Status, name of the shared response and its description; the `bool`s say whether the
+/// status applies only to operations with a request body, and only to those behind the
+/// bearer token.
+const COMMON_RESPONSES: &[(&str, &str, &str, bool, bool)] = &[
+    ("400", "BadRequest", "Requête mal formée : JSON illisible (`malformed_json`), identifiant du chemin qui n'est pas un UUID (`invalid_path_parameter`), paramètre de requête inconnu (`unknown_query_parameter`) ou illisible (`invalid_query`).", false, false),
+    ("401", "Unauthorized", "Jeton d'accès absent, expiré ou révoqué (`unauthorized`).", false, true),
+    ("413", "PayloadTooLarge", "Corps de plus de 256 Kio (`payload_too_large`).", true, false),
+    ("415", "UnsupportedMediaType", "Corps d'un autre type que celui attendu (`unsupported_media_type`).", true, false),
+    ("422", "ValidationFailed", "Données invalides (`validation_failed`), champ par champ dans `errors` : corps, paramètres de requête, caractère NUL dans le chemin.", false, false),
+    ("429", "TooManyRequests", "Trop de requêtes (`rate_limited`) ; réessayer après `Retry-After`.", false, false),
+    ("503", "ServiceUnavailable", "Base de données injoignable (`database_unavailable`) ; réessayer après `Retry-After`.", false, false),
+];
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description, _, _) in COMMON_RESPONSES {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build();
+            components
+                .responses
+                .insert((*name).to_owned(), RefOr::T(response));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let has_body = operation.request_body.is_some();
+                // `security(())` makes an operation public; the others inherit the bearer token.
+                let needs_token = operation.security.is_none();
+                for (status, name, _, body_only, token_only) in COMMON_RESPONSES {
+                    if (*body_only && !has_body) || (*token_only && !needs_token) {
+                        continue;
+                    }
+                    operation
+                        .responses
+                        .responses
+                        .entry((*status).to_owned())
+                        .or_insert_with(|| {
+                            RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                        });
+                }
+            }
+        }
+    }
+}
+
 fn utoipa_app() -> utoipa_actix_web::UtoipaApp<
     impl ServiceFactory<
         ServiceRequest,
@@ -136,7 +201,10 @@ fn utoipa_app() -> utoipa_actix_web::UtoipaApp<
 
 /// The OpenAPI document as the code describes it (compared with the committed file by a test).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    utoipa_app().split_for_parts().1
+    let mut document = utoipa_app().split_for_parts().1;
+    // After the routes: `ApiDoc`'s own modifiers run before they add their operations.
+    utoipa::Modify::modify(&CommonResponses, &mut document);
+    document
 }
 
 pub fn openapi_json() -> String {
@@ -171,6 +239,9 @@ pub fn build(
         .default_service(web::to(routes::not_found))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(actix_web::middleware::from_fn(routes::idempotency::middleware))
+        .wrap(actix_web::middleware::from_fn(
+            routes::extract::refuse_unknown_query_parameters,
+        ))
         .wrap(actix_web::middleware::from_fn(
             routes::extract::refuse_nul_in_url,
         ))

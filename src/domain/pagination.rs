@@ -12,8 +12,10 @@ pub const MAX_LIMIT: i64 = 500;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct PageQuery {
     /// How many items at most (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

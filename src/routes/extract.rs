@@ -388,3 +388,96 @@ pub fn csv_attachment(text: String, filename: &str) -> actix_web::HttpResponse {
         ))
         .body(text)
 }
+
+/// The query parameters the OpenAPI document declares, by method and route pattern.
+type DeclaredQueries = std::collections::HashMap<(String, String), Vec<String>>;
+
+fn declared_queries() -> &'static DeclaredQueries {
+    static DECLARED: std::sync::OnceLock<DeclaredQueries> = std::sync::OnceLock::new();
+    DECLARED.get_or_init(|| {
+        use utoipa::openapi::path::ParameterIn;
+        let document = crate::app::openapi_document();
+        let mut declared = DeclaredQueries::new();
+        for (path, item) in &document.paths.paths {
+            let operations = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let names = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .filter(|p| p.parameter_in == ParameterIn::Query)
+                    .map(|p| p.name.clone())
+                    .collect();
+                declared.insert((method.to_owned(), path.clone()), names);
+            }
+        }
+        declared
+    })
+}
+
+/// Middleware: a query parameter the document does not declare for the operation (a
+/// mistyped filter such as `?booker_id=`) is refused with 400 `unknown_query_parameter`
+/// naming it, instead of being ignored and answering an unfiltered list. The document is the
+/// one list of what each operation reads, so a parameter a handler reads and the document
+/// forgets is refused too, and the tests see it.
+pub async fn refuse_unknown_query_parameters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let unknown = match req.query_string() {
+        "" => None,
+        query => req.match_pattern().and_then(|pattern| {
+            let key = (req.method().as_str().to_owned(), pattern);
+            let declared = declared_queries().get(&key)?;
+            query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| pair.split('=').next().unwrap_or_default())
+                .map(percent_decode)
+                .find(|name| !declared.iter().any(|d| d == name))
+        }),
+    };
+    match unknown {
+        Some(name) => {
+            let error = ApiError::bad_request(
+                "unknown_query_parameter",
+                format!("Paramètre de requête inconnu : « {name} »."),
+            )
+            .with_extra(serde_json::json!({ "parameter": name }));
+            Ok(req.error_response(error))
+        }
+        None => next.call(req).await.map(|r| r.map_into_boxed_body()),
+    }
+}
+
+/// Decodes `%XX` and `+` in a query parameter's name.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or_default();
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

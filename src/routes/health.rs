@@ -45,7 +45,7 @@ pub async fn openapi_json() -> HttpResponse {
 }
 
 /// Prometheus metrics: requests by route and status, durations, database pool.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

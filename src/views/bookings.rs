@@ -9,6 +9,7 @@ use crate::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
 pub struct LearnerCount {
     pub status: LearnerStatus,
     /// 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub headcount: i32,
 }
 
@@ -54,7 +55,8 @@ pub struct NewBooking {
     pub platform_id: Option<uuid::Uuid>,
     /// The equipment item, for an equipment booking.
     pub equipment_id: Option<uuid::Uuid>,
-    /// Stations of the platform, for a booking of stations.
+    /// Stations of the platform, for a booking of stations (1 to 1000).
+    #[schema(minimum = 1, maximum = 1000)]
     pub stations: Option<i32>,
     /// RFC 3339 with an offset.
     #[schema(example = "2027-03-02T08:00:00+01:00")]
@@ -83,6 +85,7 @@ pub struct BookingChanges {
     pub ends_at: Option<String>,
     /// Another equipment item of the same platform.
     pub equipment_id: Option<uuid::Uuid>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub stations: Option<i32>,
     pub supervisor_id: Option<uuid::Uuid>,
     pub learners: Option<Vec<LearnerCount>>,

@@ -67,6 +67,7 @@ pub struct NewPlatform {
     #[serde(default)]
     pub description: String,
     pub town: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub stations: i32,
     #[serde(default)]
     pub opening_hours: Vec<OpeningInterval>,
@@ -83,6 +84,7 @@ pub struct PlatformChanges {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub town: Option<Option<String>>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub stations: Option<i32>,
     /// Replaces the whole week.
     pub opening_hours: Option<Vec<OpeningInterval>>,

@@ -239,6 +239,7 @@ pub struct PublicReceipt {
 pub struct AccountConfirmation {
     pub token: String,
     /// The account's password, at least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 

@@ -38,6 +38,7 @@ pub struct NewUser {
 pub struct UserChanges {
     pub display_name: Option<String>,
     /// A new password (at least 12 characters); every session of the user is closed.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
     pub role: Option<Role>,
     pub organisation_id: Option<uuid::Uuid>,
@@ -50,6 +51,7 @@ pub struct UserChanges {
 pub struct OwnAccountChanges {
     pub display_name: Option<String>,
     /// New password (at least 12 characters); needs `current_password`.
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: Option<String>,
     pub current_password: Option<String>,
 }

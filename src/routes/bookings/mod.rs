@@ -218,10 +218,14 @@ pub struct BookingQuery {
     #[param(example = "me")]
     pub supervised_by: Option<String>,
     /// Bookings ending after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Bookings starting before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

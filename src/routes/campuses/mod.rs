@@ -138,6 +138,7 @@ async fn show_campus(
     (status = 200, body = CampusView),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/campuses/{id}")]
 async fn update_campus(

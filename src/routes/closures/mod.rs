@@ -98,7 +98,9 @@ pub struct ClosureQuery {
     pub from: Option<String>,
     /// Closures starting before this instant.
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 
@@ -397,7 +399,9 @@ pub struct MaintenanceQuery {
     pub equipment_id: Option<Uuid>,
     pub from: Option<String>,
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

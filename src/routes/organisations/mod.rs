@@ -103,7 +103,9 @@ pub struct OrganisationQuery {
     pub campus_id: Option<Uuid>,
     /// Part of the name.
     pub name: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

@@ -143,7 +143,9 @@ pub struct PlatformQuery {
     pub owner_organisation_id: Option<Uuid>,
     /// Part of the name.
     pub name: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

@@ -189,6 +189,7 @@ pub struct UsageQuery {
     /// `json` (default), `csv` (also with `Accept: text/csv`) or `svg`: the chart of
     /// occupancy by month, one line per platform (the ten most occupied when more are in
     /// scope), whatever `group_by` says.
+    #[param(pattern = "^(json|csv|svg)$")]
     pub format: Option<String>,
 }
 
@@ -314,6 +315,7 @@ pub struct IndicatorsQuery {
     /// One campus; every campus by default.
     pub campus_id: Option<Uuid>,
     /// `json` (default) or `csv` (also with `Accept: text/csv`).
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 

@@ -188,13 +188,18 @@ pub struct RequestQuery {
     pub domain: Option<PlatformDomain>,
     pub company_id: Option<Uuid>,
     /// Submitted at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Submitted before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// `csv` for a spreadsheet export (also with `Accept: text/csv`) of every matching
     /// request; `limit` and `cursor` page the JSON list only.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 

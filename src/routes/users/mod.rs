@@ -72,7 +72,9 @@ pub struct UserQuery {
     pub email: Option<String>,
     /// Only company contacts waiting for approval (`true`), or only the others (`false`).
     pub awaiting_approval: Option<bool>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
     pub cursor: Option<String>,
 }
 
