@@ -17,6 +17,7 @@ use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::{EquipmentStatus, OrganisationKind, Role, WhoMayBook};
 use crate::error::{ApiError, ApiResult};
+use crate::labels::Label;
 
 mod batch;
 pub use batch::{create_bookings, BookingRequest};
@@ -496,7 +497,7 @@ pub fn create_series(
             let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
             return Err(ApiError::conflict(
                 "series_conflicts",
-                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode skip_conflicts.", conflicts.len()),
+                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", conflicts.len()),
             )
             .with_extra(serde_json::json!({ "conflicts": listed, "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
@@ -615,7 +616,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Action::Approve => "approve",
             Action::Reject => "reject",
@@ -659,8 +660,8 @@ pub fn transition(
             let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
             return Err(ApiError::conflict(
                 "invalid_transition",
-                format!("Une réservation « {status} » ne peut pas être « {} » ; actions possibles : {}.", action.name(),
-                    if names.is_empty() { "aucune".to_owned() } else { names.join(", ") }),
+                format!("L'action « {} » n'est pas possible sur une réservation « {} » ; actions possibles : {}.", action.label(), status.label(),
+                    crate::labels::join(allowed)),
             )
             .with_extra(serde_json::json!({ "allowed_actions": names })));
         }
@@ -772,7 +773,10 @@ pub fn change_booking(
         if !status.is_live() {
             return Err(ApiError::conflict(
                 "booking_not_live",
-                format!("Une réservation « {status} » ne peut plus être modifiée."),
+                format!(
+                    "Une réservation « {} » ne peut plus être modifiée.",
+                    status.label()
+                ),
             ));
         }
         if change.stations.is_some() && row.equipment_id.is_some() {
@@ -1220,7 +1224,7 @@ pub fn record_usage(
                 "not_reportable",
                 format!(
                     "Une réservation « {} » n'a pas d'usage à renseigner.",
-                    booking.status
+                    crate::labels::label_of(&booking.status, BookingStatus::parse)
                 ),
             ));
         }

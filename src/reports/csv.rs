@@ -4,6 +4,7 @@
 
 use crate::domain::reports::{french_decimal, round_to};
 use crate::error::ApiResult;
+use crate::labels::Label;
 use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
 use crate::views::{csv_document, Cell};
 
@@ -70,7 +71,7 @@ pub fn usage(report: &UsageReportView) -> ApiResult<String> {
     let mut header: Vec<Cell> = report
         .group_by
         .iter()
-        .map(|d| Cell::from(d.heading()))
+        .map(|d| Cell::from(d.label()))
         .collect();
     if header.is_empty() {
         header.push("périmètre".into());

@@ -6,6 +6,7 @@ mod auth;
 mod authorisation;
 mod bookings;
 mod connections;
+mod contract_labels;
 mod demo;
 mod errors;
 mod idempotency;
