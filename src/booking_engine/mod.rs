@@ -370,6 +370,7 @@ fn new_row(
         decided_at: None,
         created_at: now,
         updated_at: now,
+        recorded_after_the_fact: false,
     }
 }
 
@@ -1199,6 +1200,69 @@ pub struct UsageDraft {
     pub consumables: String,
     pub incident: bool,
     pub incident_note: String,
+}
+
+/// Records a session that happened without a booking (a walk-in, a booking forgotten): its
+/// confirmed booking, marked as recorded after the fact, and its usage record, in one
+/// transaction. The platform's managers and the director only. The conflict rules hold (no
+/// overlap on the same item, stations within the count); notice, horizon, opening hours
+/// and the past do not, since the session already happened.
+pub fn record_past_session(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: &BookingDraft,
+    usage: &UsageDraft,
+) -> ApiResult<(BookingRow, db::usage::UsageRow)> {
+    db::write_transaction(conn, |conn| {
+        // Who may is settled first: the booking rules would refuse others for other reasons.
+        let platform_id = match &draft.equipment_id {
+            Some(id) => db::equipment::find(conn, id)?.map(|e| e.platform_id),
+            None => draft.platform_id.clone(),
+        };
+        if let Some(platform_id) = platform_id {
+            if !manages(conn, actor, &platform_id)? {
+                return Err(ApiError::forbidden(
+                    "Seuls les responsables du plateau et l'administration enregistrent une séance après coup.",
+                ));
+            }
+        }
+        let (target, grant, ctx) = prepare(conn, actor, tz, draft, draft.span)?;
+        if draft.span.end > db::now() {
+            return Err(ApiError::field(
+                "booking.ends_at",
+                "not_yet_past",
+                "une séance s'enregistre après coup une fois terminée ; sinon, réservez-la",
+            ));
+        }
+        let ask = Ask {
+            span: draft.span,
+            stations: draft.stations,
+            ignore_booking_id: None,
+        };
+        crate::domain::booking::check_conflicts(&ctx, &ask).map_err(Refusal::into_error)?;
+        let grant = Grant {
+            status: BookingStatus::Confirmed,
+            ..grant
+        };
+        let mut row = new_row(draft, &target, actor, &grant, draft.span, None);
+        row.recorded_after_the_fact = true;
+        row.decided_by = Some(actor.id.clone());
+        row.decided_at = Some(row.created_at);
+        db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
+        let mut changes = created_changes(&row, draft);
+        changes["recorded_after_the_fact"] = serde_json::json!(true);
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking",
+            &row.id,
+            "created",
+            changes,
+        )?;
+        let usage = record_usage(conn, actor, &row.id, usage)?;
+        Ok((row, usage))
+    })
 }
 
 /// Records (or corrects) what really happened in a past confirmed booking: its platform's

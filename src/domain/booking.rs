@@ -271,6 +271,15 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
         }
         check_qualifications(ctx, equipment, span)?;
     }
+    check_conflicts(ctx, ask)
+}
+
+/// The conflict rules alone: no other live booking of the same item, and stations within
+/// the platform's count. Sessions recorded after the fact obey these and no others.
+pub fn check_conflicts(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
+    let span = ask.span;
+    let tz = &ctx.tz;
+    let p = &ctx.platform;
     let others = ctx
         .live
         .iter()

@@ -248,6 +248,10 @@ pub struct Totals {
     pub sessions_no_show: i64,
     pub sessions_unreported: i64,
     pub mixed_sessions: i64,
+    /// Confirmed sessions recorded after the fact (`POST /past-sessions`), and their used
+    /// seconds: part of the figures above, shown apart.
+    pub sessions_after_the_fact: i64,
+    pub seconds_after_the_fact: i64,
     pub seconds_booked: i64,
     pub seconds_used: i64,
     /// Used seconds times the units held (stations count one each).
@@ -269,6 +273,8 @@ impl Totals {
         self.sessions_no_show += other.sessions_no_show;
         self.sessions_unreported += other.sessions_unreported;
         self.mixed_sessions += other.mixed_sessions;
+        self.sessions_after_the_fact += other.sessions_after_the_fact;
+        self.seconds_after_the_fact += other.seconds_after_the_fact;
         self.seconds_booked += other.seconds_booked;
         self.seconds_used += other.seconds_used;
         self.unit_seconds_used += other.unit_seconds_used;

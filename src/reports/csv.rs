@@ -8,7 +8,7 @@ use crate::labels::Label;
 use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
 use crate::views::{csv_document, Cell};
 
-const FIGURE_HEADINGS: [&str; 18] = [
+const FIGURE_HEADINGS: [&str; 20] = [
     "séances réservées",
     "séances annulées",
     "absences",
@@ -27,6 +27,8 @@ const FIGURE_HEADINGS: [&str; 18] = [
     "heures-apprenants étudiants",
     "heures-apprenants salariés d'entreprise",
     "heures-apprenants recherche",
+    "séances enregistrées après coup",
+    "heures utilisées enregistrées après coup",
 ];
 
 fn number(value: f64) -> String {
@@ -60,6 +62,8 @@ fn figure_fields(f: &FiguresView) -> Vec<Cell> {
         number(l.higher_education),
         number(l.company),
         number(l.research),
+        f.sessions_recorded_after_the_fact.to_string(),
+        number(f.hours_recorded_after_the_fact),
     ]
     .into_iter()
     .map(Cell::Number)

@@ -121,6 +121,8 @@ fn session_totals(
             sessions_no_show: row.sessions_no_show,
             sessions_unreported: row.sessions_unreported,
             mixed_sessions: row.mixed_sessions,
+            sessions_after_the_fact: row.sessions_after_the_fact,
+            seconds_after_the_fact: row.seconds_after_the_fact,
             seconds_booked: row.seconds_booked,
             seconds_used: row.seconds_used,
             unit_seconds_used: row.unit_seconds_used,
