@@ -162,7 +162,7 @@ impl CurrentUser {
         } else {
             Err(ApiError::forbidden(format!(
                 "Le rôle « {} » ne permet pas cette action.",
-                self.role
+                crate::labels::Label::label(self.role)
             )))
         }
     }

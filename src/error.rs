@@ -14,6 +14,10 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation (French).
     pub message: String,
+    /// For `unknown_value`: the values the field accepts (the message gives their French
+    /// labels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_values: Option<Vec<String>>,
 }
 
 impl FieldError {
@@ -22,7 +26,13 @@ impl FieldError {
             field: field.into(),
             code: code.to_owned(),
             message: message.into(),
+            allowed_values: None,
         }
+    }
+
+    pub fn with_allowed_values(mut self, values: Vec<String>) -> Self {
+        self.allowed_values = Some(values);
+        self
     }
 }
 

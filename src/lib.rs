@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod labels;
 pub mod metrics;
 pub mod passwords;
 pub mod rate_limit;

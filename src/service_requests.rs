@@ -15,6 +15,7 @@ use crate::domain::service_request::{
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::labels::Label;
 use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
 };
@@ -238,8 +239,10 @@ fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
     ApiError::conflict(
         "invalid_transition",
         format!(
-            "L'action « {action} » n'est pas possible pour vous sur une demande « {state} » ; actions possibles : {}.",
-            if allowed.is_empty() { "aucune".to_owned() } else { allowed.join(", ") }
+            "L'action « {} » n'est pas possible pour vous sur une demande « {} » ; actions possibles : {}.",
+            action.label(),
+            state.label(),
+            crate::labels::join(&allowed_actions(state, side))
         ),
     )
     .with_extra(serde_json::json!({ "allowed_actions": allowed }))
@@ -290,9 +293,12 @@ fn quote_answered(
             "quote_not_current",
             format!(
                 "La version {version} du devis n'est plus d'actualité ({}){} ; actions possibles : {}.",
-                quote.status,
+                crate::labels::label_of(
+                    &quote.status,
+                    crate::views::service_requests::QuoteStatus::parse
+                ),
                 current.map(|v| format!(" : répondez à la version {v}")).unwrap_or_default(),
-                if allowed.is_empty() { "aucune".to_owned() } else { allowed.join(", ") }
+                crate::labels::join(&allowed_actions(state, side))
             ),
         )
         .with_extra(serde_json::json!({ "allowed_actions": allowed, "current_quote_version": current })));
@@ -546,12 +552,9 @@ pub fn issue_quote(
             return Err(ApiError::conflict(
                 "invalid_transition",
                 format!(
-                    "Une demande « {state} » ne reçoit plus de devis ; actions possibles : {}.",
-                    if allowed.is_empty() {
-                        "aucune".to_owned()
-                    } else {
-                        allowed.join(", ")
-                    }
+                    "Une demande « {} » ne reçoit plus de devis ; actions possibles : {}.",
+                    state.label(),
+                    crate::labels::join(&allowed_actions(state, Side::Campus))
                 ),
             )
             .with_extra(serde_json::json!({ "allowed_actions": allowed })));
@@ -690,7 +693,10 @@ pub fn check_bookable(
         return Err(ApiError::field(
             "service_request_id",
             "not_schedulable",
-            format!("une demande « {state} » ne reçoit pas de réservation"),
+            format!(
+                "une demande « {} » ne reçoit pas de réservation",
+                state.label()
+            ),
         ));
     }
     Ok(())

@@ -17,6 +17,7 @@ use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::{EquipmentStatus, OrganisationKind, Role, WhoMayBook};
 use crate::error::{ApiError, ApiResult};
+use crate::labels::Label;
 
 mod batch;
 pub use batch::{create_bookings, BookingRequest};
@@ -369,6 +370,7 @@ fn new_row(
         decided_at: None,
         created_at: now,
         updated_at: now,
+        recorded_after_the_fact: false,
     }
 }
 
@@ -496,7 +498,7 @@ pub fn create_series(
             let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
             return Err(ApiError::conflict(
                 "series_conflicts",
-                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode skip_conflicts.", conflicts.len()),
+                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", conflicts.len()),
             )
             .with_extra(serde_json::json!({ "conflicts": listed, "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
@@ -615,7 +617,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Action::Approve => "approve",
             Action::Reject => "reject",
@@ -659,8 +661,8 @@ pub fn transition(
             let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
             return Err(ApiError::conflict(
                 "invalid_transition",
-                format!("Une réservation « {status} » ne peut pas être « {} » ; actions possibles : {}.", action.name(),
-                    if names.is_empty() { "aucune".to_owned() } else { names.join(", ") }),
+                format!("L'action « {} » n'est pas possible sur une réservation « {} » ; actions possibles : {}.", action.label(), status.label(),
+                    crate::labels::join(allowed)),
             )
             .with_extra(serde_json::json!({ "allowed_actions": names })));
         }
@@ -772,7 +774,10 @@ pub fn change_booking(
         if !status.is_live() {
             return Err(ApiError::conflict(
                 "booking_not_live",
-                format!("Une réservation « {status} » ne peut plus être modifiée."),
+                format!(
+                    "Une réservation « {} » ne peut plus être modifiée.",
+                    status.label()
+                ),
             ));
         }
         if change.stations.is_some() && row.equipment_id.is_some() {
@@ -1197,6 +1202,69 @@ pub struct UsageDraft {
     pub incident_note: String,
 }
 
+/// Records a session that happened without a booking (a walk-in, a booking forgotten): its
+/// confirmed booking, marked as recorded after the fact, and its usage record, in one
+/// transaction. The platform's managers and the director only. The conflict rules hold (no
+/// overlap on the same item, stations within the count); notice, horizon, opening hours
+/// and the past do not, since the session already happened.
+pub fn record_past_session(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: &BookingDraft,
+    usage: &UsageDraft,
+) -> ApiResult<(BookingRow, db::usage::UsageRow)> {
+    db::write_transaction(conn, |conn| {
+        // Who may is settled first: the booking rules would refuse others for other reasons.
+        let platform_id = match &draft.equipment_id {
+            Some(id) => db::equipment::find(conn, id)?.map(|e| e.platform_id),
+            None => draft.platform_id.clone(),
+        };
+        if let Some(platform_id) = platform_id {
+            if !manages(conn, actor, &platform_id)? {
+                return Err(ApiError::forbidden(
+                    "Seuls les responsables du plateau et l'administration enregistrent une séance après coup.",
+                ));
+            }
+        }
+        let (target, grant, ctx) = prepare(conn, actor, tz, draft, draft.span)?;
+        if draft.span.end > db::now() {
+            return Err(ApiError::field(
+                "booking.ends_at",
+                "not_yet_past",
+                "une séance s'enregistre après coup une fois terminée ; sinon, réservez-la",
+            ));
+        }
+        let ask = Ask {
+            span: draft.span,
+            stations: draft.stations,
+            ignore_booking_id: None,
+        };
+        crate::domain::booking::check_conflicts(&ctx, &ask).map_err(Refusal::into_error)?;
+        let grant = Grant {
+            status: BookingStatus::Confirmed,
+            ..grant
+        };
+        let mut row = new_row(draft, &target, actor, &grant, draft.span, None);
+        row.recorded_after_the_fact = true;
+        row.decided_by = Some(actor.id.clone());
+        row.decided_at = Some(row.created_at);
+        db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
+        let mut changes = created_changes(&row, draft);
+        changes["recorded_after_the_fact"] = serde_json::json!(true);
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking",
+            &row.id,
+            "created",
+            changes,
+        )?;
+        let usage = record_usage(conn, actor, &row.id, usage)?;
+        Ok((row, usage))
+    })
+}
+
 /// Records (or corrects) what really happened in a past confirmed booking: its platform's
 /// managers and the director, or its booker where the platform lets bookers report.
 /// Corrections keep the previous record in the audit trail.
@@ -1220,7 +1288,7 @@ pub fn record_usage(
                 "not_reportable",
                 format!(
                     "Une réservation « {} » n'a pas d'usage à renseigner.",
-                    booking.status
+                    crate::labels::label_of(&booking.status, BookingStatus::parse)
                 ),
             ));
         }

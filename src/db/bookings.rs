@@ -37,6 +37,8 @@ pub struct BookingRow {
     pub decided_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A session that happened without a booking, recorded afterwards.
+    pub recorded_after_the_fact: bool,
 }
 
 #[derive(Queryable, Selectable)]

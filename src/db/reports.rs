@@ -206,6 +206,10 @@ pub struct SessionSums {
     #[diesel(sql_type = BigInt)]
     pub mixed_sessions: i64,
     #[diesel(sql_type = BigInt)]
+    pub sessions_after_the_fact: i64,
+    #[diesel(sql_type = BigInt)]
+    pub seconds_after_the_fact: i64,
+    #[diesel(sql_type = BigInt)]
     pub seconds_booked: i64,
     #[diesel(sql_type = BigInt)]
     pub seconds_used: i64,
@@ -262,6 +266,8 @@ pub fn session_sums(
          CAST(COUNT(CASE WHEN u.no_show THEN 1 END) AS BIGINT) AS sessions_no_show, \
          CAST(COUNT(CASE WHEN b.status = 'confirmed' AND u.booking_id IS NULL AND b.ends_at <= ? THEN 1 END) AS BIGINT) AS sessions_unreported, \
          CAST(COUNT(CASE WHEN NOT u.no_show AND u.learner_statuses > 1 THEN 1 END) AS BIGINT) AS mixed_sessions, \
+         CAST(COUNT(CASE WHEN b.status = 'confirmed' AND b.recorded_after_the_fact THEN 1 END) AS BIGINT) AS sessions_after_the_fact, \
+         CAST(COALESCE(SUM(CASE WHEN b.recorded_after_the_fact THEN {used} END), 0) AS BIGINT) AS seconds_after_the_fact, \
          CAST(COALESCE(SUM(CASE WHEN b.status = 'confirmed' THEN b.ends_at - b.starts_at END), 0) AS BIGINT) AS seconds_booked, \
          CAST(COALESCE(SUM({used}), 0) AS BIGINT) AS seconds_used, \
          CAST(COALESCE(SUM({used} * COALESCE(b.stations, 1)), 0) AS BIGINT) AS unit_seconds_used, \

@@ -240,6 +240,7 @@ diesel::table! {
         decided_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        recorded_after_the_fact -> Bool,
     }
 }
 

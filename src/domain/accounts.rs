@@ -46,9 +46,9 @@ pub fn check_role_fits_organisation(checks: &mut Checks, role: Role, kind: Organ
             "organisation_id",
             "role_mismatch",
             if company_org {
-                "un compte d'entreprise doit avoir le rôle « company »"
+                "un compte d'entreprise doit avoir le rôle « entreprise »"
             } else {
-                "le rôle « company » est réservé aux comptes d'une entreprise"
+                "le rôle « entreprise » est réservé aux comptes d'une entreprise"
             },
         );
     }

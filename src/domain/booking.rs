@@ -181,14 +181,21 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             ),
         ));
     }
+    if span.start < ctx.now {
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "in_the_past",
+            format!(
+                "Le créneau du {} est déjà passé : choisissez un début après le {}.",
+                fmt_local(span.start, tz),
+                fmt_local(ctx.now + i64::from(p.min_notice_hours) * 3600, tz)
+            ),
+        ));
+    }
     if span.start < ctx.now + i64::from(p.min_notice_hours) * 3600 {
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            if span.start < ctx.now {
-                "in_the_past"
-            } else {
-                "notice_too_short"
-            },
+            "notice_too_short",
             format!(
                 "« {} » se réserve au moins {} h à l'avance : choisissez un début après le {}.",
                 p.name,
@@ -245,7 +252,8 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
                 "equipment_unavailable",
                 format!(
                     "« {} » n'est pas disponible (état : {}).",
-                    equipment.name, equipment.status
+                    equipment.name,
+                    crate::labels::Label::label(equipment.status)
                 ),
             ));
         }
@@ -263,6 +271,15 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
         }
         check_qualifications(ctx, equipment, span)?;
     }
+    check_conflicts(ctx, ask)
+}
+
+/// The conflict rules alone: no other live booking of the same item, and stations within
+/// the platform's count. Sessions recorded after the fact obey these and no others.
+pub fn check_conflicts(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
+    let span = ask.span;
+    let tz = &ctx.tz;
+    let p = &ctx.platform;
     let others = ctx
         .live
         .iter()

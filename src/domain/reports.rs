@@ -36,21 +36,6 @@ impl Dimension {
     pub fn splits_open_time(self) -> bool {
         !matches!(self, Dimension::Organisation | Dimension::LearnerStatus)
     }
-
-    /// Column heading in French, for CSV exports.
-    pub fn heading(self) -> &'static str {
-        match self {
-            Dimension::Platform => "plateau",
-            Dimension::Equipment => "équipement",
-            Dimension::OwnerOrganisation => "organisation propriétaire",
-            Dimension::Organisation => "organisation utilisatrice",
-            Dimension::LearnerStatus => "statut des apprenants",
-            Dimension::Domain => "domaine",
-            Dimension::Week => "semaine",
-            Dimension::Month => "mois",
-            Dimension::SchoolYear => "année scolaire",
-        }
-    }
 }
 
 /// The most dimensions one report groups by.
@@ -61,10 +46,9 @@ pub fn parse_group_by(text: &str) -> Result<Vec<Dimension>, String> {
     let mut dimensions = Vec::new();
     for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let dimension = Dimension::parse(name).ok_or_else(|| {
-            let known: Vec<&str> = Dimension::ALL.iter().map(|d| d.as_str()).collect();
             format!(
-                "regroupement inconnu « {name} » ; regroupements permis : {}",
-                known.join(", ")
+                "regroupement inconnu « {name} » ; regroupements permis : {} (voir « allowed_values »)",
+                crate::labels::join(Dimension::ALL)
             )
         })?;
         if dimensions.contains(&dimension) {
@@ -77,7 +61,7 @@ pub fn parse_group_by(text: &str) -> Result<Vec<Dimension>, String> {
     }
     if dimensions.iter().filter(|d| d.is_time()).count() > 1 {
         return Err(
-            "une seule période de regroupement à la fois (week, month ou school_year)".into(),
+            "une seule période de regroupement à la fois (semaine, mois ou année scolaire)".into(),
         );
     }
     Ok(dimensions)
@@ -264,6 +248,10 @@ pub struct Totals {
     pub sessions_no_show: i64,
     pub sessions_unreported: i64,
     pub mixed_sessions: i64,
+    /// Confirmed sessions recorded after the fact (`POST /past-sessions`), and their used
+    /// seconds: part of the figures above, shown apart.
+    pub sessions_after_the_fact: i64,
+    pub seconds_after_the_fact: i64,
     pub seconds_booked: i64,
     pub seconds_used: i64,
     /// Used seconds times the units held (stations count one each).
@@ -285,6 +273,8 @@ impl Totals {
         self.sessions_no_show += other.sessions_no_show;
         self.sessions_unreported += other.sessions_unreported;
         self.mixed_sessions += other.mixed_sessions;
+        self.sessions_after_the_fact += other.sessions_after_the_fact;
+        self.seconds_after_the_fact += other.seconds_after_the_fact;
         self.seconds_booked += other.seconds_booked;
         self.seconds_used += other.seconds_used;
         self.unit_seconds_used += other.unit_seconds_used;

@@ -17,6 +17,11 @@ impl Checks {
         self.errors.push(FieldError::new(field, code, message));
     }
 
+    /// Records a field error built by the caller (one with `allowed_values`).
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
     /// Trims `value` and checks its length in characters.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let trimmed = value.trim();

@@ -4,10 +4,11 @@
 
 use crate::domain::reports::{french_decimal, round_to};
 use crate::error::ApiResult;
+use crate::labels::Label;
 use crate::views::reports::{FiguresView, IndicatorsView, UsageReportView};
 use crate::views::{csv_document, Cell};
 
-const FIGURE_HEADINGS: [&str; 18] = [
+const FIGURE_HEADINGS: [&str; 20] = [
     "séances réservées",
     "séances annulées",
     "absences",
@@ -26,6 +27,8 @@ const FIGURE_HEADINGS: [&str; 18] = [
     "heures-apprenants étudiants",
     "heures-apprenants salariés d'entreprise",
     "heures-apprenants recherche",
+    "séances enregistrées après coup",
+    "heures utilisées enregistrées après coup",
 ];
 
 fn number(value: f64) -> String {
@@ -59,6 +62,8 @@ fn figure_fields(f: &FiguresView) -> Vec<Cell> {
         number(l.higher_education),
         number(l.company),
         number(l.research),
+        f.sessions_recorded_after_the_fact.to_string(),
+        number(f.hours_recorded_after_the_fact),
     ]
     .into_iter()
     .map(Cell::Number)
@@ -70,7 +75,7 @@ pub fn usage(report: &UsageReportView) -> ApiResult<String> {
     let mut header: Vec<Cell> = report
         .group_by
         .iter()
-        .map(|d| Cell::from(d.heading()))
+        .map(|d| Cell::from(d.label()))
         .collect();
     if header.is_empty() {
         header.push("périmètre".into());

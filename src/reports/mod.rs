@@ -19,6 +19,7 @@ use crate::domain::reports::{
 };
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult};
+use crate::labels::Label;
 
 /// The key of a group: one value per dimension of the report, in order.
 pub type GroupKey = Vec<String>;
@@ -75,46 +76,19 @@ impl Names {
             Dimension::LearnerStatus => (
                 Some(key.to_owned()),
                 LearnerStatus::parse(key)
-                    .map(learner_label)
+                    .map(Label::label)
                     .unwrap_or(key)
                     .to_owned(),
             ),
             Dimension::Domain => (
                 Some(key.to_owned()),
                 crate::domain::PlatformDomain::parse(key)
-                    .map(domain_label)
+                    .map(Label::label)
                     .unwrap_or(key)
                     .to_owned(),
             ),
             Dimension::Week | Dimension::Month | Dimension::SchoolYear => (None, key.to_owned()),
         }
-    }
-}
-
-pub fn learner_label(status: LearnerStatus) -> &'static str {
-    match status {
-        LearnerStatus::School => "scolaires",
-        LearnerStatus::Apprentice => "apprentis",
-        LearnerStatus::ContinuingEducation => "formation continue",
-        LearnerStatus::HigherEducation => "étudiants",
-        LearnerStatus::Company => "salariés d'entreprise",
-        LearnerStatus::Research => "recherche",
-    }
-}
-
-pub fn domain_label(domain: crate::domain::PlatformDomain) -> &'static str {
-    use crate::domain::PlatformDomain as D;
-    match domain {
-        D::Machining => "usinage",
-        D::Composites => "composites",
-        D::Welding => "soudage",
-        D::Robotics => "robotique",
-        D::AdditiveManufacturing => "fabrication additive",
-        D::Metrology => "métrologie",
-        D::Painting => "peinture",
-        D::Maintenance => "maintenance",
-        D::Automation => "automatismes",
-        D::Other => "autre",
     }
 }
 
@@ -147,6 +121,8 @@ fn session_totals(
             sessions_no_show: row.sessions_no_show,
             sessions_unreported: row.sessions_unreported,
             mixed_sessions: row.mixed_sessions,
+            sessions_after_the_fact: row.sessions_after_the_fact,
+            seconds_after_the_fact: row.seconds_after_the_fact,
             seconds_booked: row.seconds_booked,
             seconds_used: row.seconds_used,
             unit_seconds_used: row.unit_seconds_used,

@@ -246,15 +246,8 @@ fn describe_data_error(path: &str, raw: &str) -> FieldError {
             format!("champ inconnu ; champs permis : {}", expected(message)),
         )
     } else if message.starts_with("unknown variant") {
-        FieldError::new(
-            path_or_body,
-            "unknown_value",
-            format!(
-                "valeur inconnue « {} » ; valeurs permises : {}",
-                ticked(message),
-                expected(message)
-            ),
-        )
+        let (text, allowed) = unknown_value(message);
+        FieldError::new(path_or_body, "unknown_value", text).with_allowed_values(allowed)
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
         FieldError::new(
@@ -280,6 +273,24 @@ fn describe_data_error(path: &str, raw: &str) -> FieldError {
     }
 }
 
+/// serde's « unknown variant `x`, expected one of `a`, `b` » as a French message naming
+/// the allowed values by their labels, and those values for `allowed_values`.
+pub fn unknown_value(message: &str) -> (String, Vec<String>) {
+    let given = message.split('`').nth(1).unwrap_or_default();
+    let expected = message.split_once("expected ").map_or("", |(_, e)| e);
+    let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let shown = match crate::labels::labels_of_set(&allowed) {
+        Some(labels) => labels.join(", "),
+        None => allowed.join(", "),
+    };
+    (
+        format!(
+            "valeur inconnue « {given} » ; valeurs permises : {shown} (voir « allowed_values »)"
+        ),
+        allowed.into_iter().map(str::to_owned).collect(),
+    )
+}
+
 /// Problem documents for malformed paths and query strings.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request(
@@ -298,6 +309,15 @@ pub fn query_error(
         .strip_prefix("Query deserialize error: ")
         .unwrap_or(&message)
         .to_owned();
+    if message.starts_with("unknown variant") {
+        let (text, allowed) = unknown_value(&message);
+        return ApiError::bad_request(
+            "invalid_query",
+            format!("Paramètres de requête invalides : {text}."),
+        )
+        .with_extra(serde_json::json!({ "allowed_values": allowed }))
+        .into();
+    }
     ApiError::bad_request(
         "invalid_query",
         format!("Paramètres de requête invalides : {message}."),

@@ -46,6 +46,8 @@ pub struct BookingView {
     pub decided_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// A session that happened without a booking, recorded afterwards (`POST /past-sessions`).
+    pub recorded_after_the_fact: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

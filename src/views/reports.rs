@@ -36,6 +36,9 @@ pub struct LearnerHoursView {
 /// - `shared_hours_used`: hours used by organisations other than the platform's owner;
 ///   `company_hours_used`: by companies.
 /// - `mixed_sessions`: recorded sessions with learners of more than one status.
+/// - `sessions_recorded_after_the_fact`, `hours_recorded_after_the_fact`: the sessions
+///   recorded after they happened without a booking (`POST /past-sessions`) and their hours
+///   used; they are already counted in the figures above.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FiguresView {
     pub sessions_booked: i64,
@@ -50,6 +53,8 @@ pub struct FiguresView {
     pub occupancy: Option<f64>,
     pub shared_hours_used: f64,
     pub company_hours_used: f64,
+    pub sessions_recorded_after_the_fact: i64,
+    pub hours_recorded_after_the_fact: f64,
     pub learner_hours: LearnerHoursView,
 }
 
@@ -69,6 +74,8 @@ impl FiguresView {
             occupancy: t.occupancy(),
             shared_hours_used: hours(t.seconds_shared),
             company_hours_used: hours(t.seconds_company),
+            sessions_recorded_after_the_fact: t.sessions_after_the_fact,
+            hours_recorded_after_the_fact: hours(t.seconds_after_the_fact),
             // In the order of `LearnerStatus::ALL`.
             learner_hours: LearnerHoursView {
                 school: learner(0),

@@ -99,3 +99,20 @@ impl BulkUsageRecord {
         )
     }
 }
+
+/// A session that happened without a booking (a walk-in, a booking forgotten): the booking
+/// it would have had and what really happened.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PastSession {
+    /// As for `POST /bookings`; the session must be over.
+    pub booking: super::bookings::NewBooking,
+    pub usage: UsageRecord,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PastSessionView {
+    /// Confirmed, with `recorded_after_the_fact` set.
+    pub booking: super::bookings::BookingView,
+    pub usage: UsageView,
+}

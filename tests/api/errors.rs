@@ -405,7 +405,7 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
         );
     }
 
-    // Unknown values of a closed set name every allowed value.
+    // Unknown values of a closed set name every allowed value, by its French label.
     let mut body = platform(&c);
     body["domain"] = json!("plumbing");
     let problem = app
@@ -427,11 +427,19 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
         "automation",
         "other",
     ] {
+        // The values are given apart; the message names them in French.
         assert!(
-            message.contains(allowed),
-            "{allowed} missing from: {message}"
+            problem["errors"][0]["allowed_values"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(allowed)),
+            "{allowed} missing from: {problem}"
         );
     }
+    assert!(
+        message.contains("usinage, composites, soudage, robotique"),
+        "{message}"
+    );
     let mut body = platform(&c);
     body["opening_hours"][0]["weekday"] = json!("funday");
     let (field, code, message) = only_error(
@@ -452,7 +460,9 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
         "saturday",
         "sunday",
     ] {
-        assert!(message.contains(day), "{day} missing from: {message}");
+        let day = plateaux::domain::Weekday::parse(day).unwrap();
+        let label = plateaux::labels::Label::label(day);
+        assert!(message.contains(label), "{label} missing from: {message}");
     }
     let mut body = platform(&c);
     body["booking_policy"]["who_may_book"] = json!("everyone");
@@ -466,9 +476,9 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
         ("booking_policy.who_may_book", "unknown_value")
     );
     assert!(
-        message.contains("owner_only")
-            && message.contains("campus_members")
-            && message.contains("anyone"),
+        message.contains("personnel du propriétaire")
+            && message.contains("membres du campus")
+            && message.contains("tout titulaire d'un compte"),
         "{message}"
     );
     let mut body = organisation(&c);
@@ -490,7 +500,9 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
         "research_lab",
         "company",
     ] {
-        assert!(message.contains(kind), "{kind} missing from: {message}");
+        let kind = plateaux::domain::OrganisationKind::parse(kind).unwrap();
+        let label = plateaux::labels::Label::label(kind);
+        assert!(message.contains(label), "{label} missing from: {message}");
     }
     let (field, code, message) = only_error(
         &app.post("/api/v1/users", &c.admin, json!({ "email": "x@campus.test", "display_name": "X", "role": "superuser", "organisation_id": c.lycee_id }))
@@ -499,7 +511,9 @@ async fn field_errors_name_the_field_at_fault(app: TestApp) {
     );
     assert_eq!((field.as_str(), code.as_str()), ("role", "unknown_value"));
     for role in ["admin", "manager", "teacher", "company", "observer"] {
-        assert!(message.contains(role), "{role} missing from: {message}");
+        let role = plateaux::domain::Role::parse(role).unwrap();
+        let label = plateaux::labels::Label::label(role);
+        assert!(message.contains(label), "{label} missing from: {message}");
     }
     let (field, code, _) = only_error(
         &app.patch(

@@ -7,6 +7,7 @@ mod authorisation;
 mod bookings;
 mod connections;
 mod contract_calendar;
+mod contract_labels;
 mod contract_openapi;
 mod demo;
 mod errors;

@@ -377,7 +377,7 @@ async fn figures_by_platform_and_week(app: TestApp) {
         json!({
             "sessions_booked": 3, "sessions_cancelled": 1, "sessions_no_show": 0, "sessions_unreported": 0,
             "mixed_sessions": 1, "hours_booked": 10.0, "hours_used": 9.5, "open_hours": 596.0,
-            "occupied_hours": 85.0, "occupancy": 0.1426, "shared_hours_used": 0.0, "company_hours_used": 0.0,
+            "occupied_hours": 85.0, "occupancy": 0.1426, "shared_hours_used": 0.0, "company_hours_used": 0.0, "sessions_recorded_after_the_fact": 0, "hours_recorded_after_the_fact": 0.0,
             "learner_hours": learner_hours(73.0, 14.0, 0.0),
         })
     );
@@ -387,7 +387,7 @@ async fn figures_by_platform_and_week(app: TestApp) {
         json!({
             "sessions_booked": 4, "sessions_cancelled": 0, "sessions_no_show": 1, "sessions_unreported": 1,
             "mixed_sessions": 0, "hours_booked": 14.0, "hours_used": 5.0, "open_hours": 480.0,
-            "occupied_hours": 26.0, "occupancy": 0.0542, "shared_hours_used": 5.0, "company_hours_used": 2.0,
+            "occupied_hours": 26.0, "occupancy": 0.0542, "shared_hours_used": 5.0, "company_hours_used": 2.0, "sessions_recorded_after_the_fact": 0, "hours_recorded_after_the_fact": 0.0,
             "learner_hours": learner_hours(0.0, 24.0, 2.0),
         })
     );
@@ -397,7 +397,7 @@ async fn figures_by_platform_and_week(app: TestApp) {
         json!({
             "sessions_booked": 2, "sessions_cancelled": 0, "sessions_no_show": 0, "sessions_unreported": 0,
             "mixed_sessions": 0, "hours_booked": 4.5, "hours_used": 4.5, "open_hours": 540.0,
-            "occupied_hours": 49.0, "occupancy": 0.0907, "shared_hours_used": 0.0, "company_hours_used": 0.0,
+            "occupied_hours": 49.0, "occupancy": 0.0907, "shared_hours_used": 0.0, "company_hours_used": 0.0, "sessions_recorded_after_the_fact": 0, "hours_recorded_after_the_fact": 0.0,
             "learner_hours": learner_hours(49.0, 0.0, 0.0),
         })
     );
@@ -407,7 +407,7 @@ async fn figures_by_platform_and_week(app: TestApp) {
         json!({
             "sessions_booked": 0, "sessions_cancelled": 0, "sessions_no_show": 0, "sessions_unreported": 0,
             "mixed_sessions": 0, "hours_booked": 0.0, "hours_used": 0.0, "open_hours": 528.0,
-            "occupied_hours": 0.0, "occupancy": 0.0, "shared_hours_used": 0.0, "company_hours_used": 0.0,
+            "occupied_hours": 0.0, "occupancy": 0.0, "shared_hours_used": 0.0, "company_hours_used": 0.0, "sessions_recorded_after_the_fact": 0, "hours_recorded_after_the_fact": 0.0,
             "learner_hours": learner_hours(0.0, 0.0, 0.0),
         })
     );
@@ -417,7 +417,7 @@ async fn figures_by_platform_and_week(app: TestApp) {
         json!({
             "sessions_booked": 9, "sessions_cancelled": 1, "sessions_no_show": 1, "sessions_unreported": 1,
             "mixed_sessions": 1, "hours_booked": 28.5, "hours_used": 19.0, "open_hours": 2144.0,
-            "occupied_hours": 160.0, "occupancy": 0.0746, "shared_hours_used": 5.0, "company_hours_used": 2.0,
+            "occupied_hours": 160.0, "occupancy": 0.0746, "shared_hours_used": 5.0, "company_hours_used": 2.0, "sessions_recorded_after_the_fact": 0, "hours_recorded_after_the_fact": 0.0,
             "learner_hours": learner_hours(122.0, 38.0, 2.0),
         })
     );
@@ -700,7 +700,7 @@ async fn csv_export_reads_back(app: TestApp) {
             "séances non renseignées"
         ]
     );
-    assert_eq!(rows[0].len(), 20);
+    assert_eq!(rows[0].len(), 22);
     assert_eq!(
         rows[1],
         [
@@ -720,6 +720,8 @@ async fn csv_export_reads_back(app: TestApp) {
             "0",
             "73",
             "14",
+            "0",
+            "0",
             "0",
             "0",
             "0",
@@ -747,7 +749,7 @@ async fn csv_export_reads_back(app: TestApp) {
         rows[5],
         [
             "Total", "", "9", "1", "1", "1", "1", "28,5", "19", "2144", "160", "7,46", "5", "2",
-            "122", "38", "0", "0", "2", "0"
+            "122", "38", "0", "0", "2", "0", "0", "0"
         ]
     );
     app.get(&format!("{path}&format=xlsx"), &c.admin)

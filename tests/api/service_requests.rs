@@ -521,8 +521,8 @@ async fn csv_export_for_spreadsheets(app: TestApp) {
     let column = |name: &str| &record[position(name)];
     assert_eq!(column("id"), id);
     assert_eq!(column("entreprise"), "Usinages du Célé");
-    assert_eq!(column("état"), "quoted");
-    assert_eq!(column("domaines"), "metrology welding");
+    assert_eq!(column("état"), "devisée");
+    assert_eq!(column("domaines"), "métrologie, soudage");
     let day = Utc::now().with_timezone(&TZ).format("%d/%m/%Y").to_string();
     assert_eq!(column("déposée le"), day);
     assert_eq!(column("devisée le"), day);

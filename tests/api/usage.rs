@@ -260,8 +260,164 @@ async fn service_requests_show_hours_used(app: TestApp) {
     );
 }
 
+/// A session held without a booking, recorded afterwards with its booking and its usage.
+fn walk_in(target: Value, day: chrono::NaiveDate, from: &str, to: &str) -> Value {
+    let mut booking = json!({
+        "starts_at": at(day, from), "ends_at": at(day, to), "group_label": "Stage découverte",
+        "learners": [{ "status": "school", "headcount": 4 }],
+    });
+    booking
+        .as_object_mut()
+        .unwrap()
+        .extend(target.as_object().unwrap().clone());
+    json!({
+        "booking": booking,
+        "usage": {
+            "actual_start": at(day, from), "actual_end": at(day, to),
+            "learners": [{ "status": "school", "headcount": 4 }],
+        },
+    })
+}
+
+async fn past_sessions_are_recorded_after_the_fact(app: TestApp) {
+    let c = campus(&app).await;
+    let (booked, day) = past_session(&app, &c).await;
+    app.call(actix_web::http::Method::PUT, &format!("/api/v1/bookings/{booked}/usage"), Some(&c.manager), Some(json!({
+        "actual_start": at(day, "08:00"), "actual_end": at(day, "12:00"),
+        "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+    })), &[])
+    .await
+    .expect(200);
+    let stations = json!({ "platform_id": c.platform_id, "stations": 2 });
+    let machine = json!({ "equipment_id": c.equipment_id });
+
+    // Only the platform's managers and the director; nobody else, not even another manager.
+    for token in [&c.teacher, &c.company] {
+        app.post(
+            "/api/v1/past-sessions",
+            token,
+            walk_in(stations.clone(), day, "14:00", "16:00"),
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    let elsewhere = json!({ "platform_id": c.other_platform_id, "stations": 2 });
+    app.post(
+        "/api/v1/past-sessions",
+        &c.manager,
+        walk_in(elsewhere.clone(), day, "14:00", "16:00"),
+    )
+    .await
+    .problem(403, "forbidden");
+    // A session still to come is booked, not recorded.
+    let soon = next(Weekday::Wed, 7);
+    app.post(
+        "/api/v1/past-sessions",
+        &c.manager,
+        walk_in(stations.clone(), soon, "14:00", "16:00"),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(app.count("bookings").await, 1);
+
+    let recorded = app
+        .post(
+            "/api/v1/past-sessions",
+            &c.manager,
+            walk_in(stations, day, "14:00", "16:00"),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(recorded["booking"]["status"], "confirmed");
+    assert_eq!(recorded["booking"]["recorded_after_the_fact"], true);
+    assert_eq!(recorded["usage"]["hours_used"], 2.0);
+    let id = recorded["booking"]["id"].as_str().unwrap();
+    let shown = app
+        .get(&format!("/api/v1/bookings/{id}/usage"), &c.manager)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(shown["booking_id"], id);
+    app.post(
+        "/api/v1/past-sessions",
+        &c.admin,
+        walk_in(elsewhere, day, "14:00", "16:00"),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/past-sessions",
+        &c.manager,
+        walk_in(machine.clone(), day, "14:00", "16:00"),
+    )
+    .await
+    .expect(201);
+    // The machine was already held: the same conflict rule as any booking, and nothing kept.
+    let before = (
+        app.count("bookings").await,
+        app.count("booking_usages").await,
+    );
+    app.post(
+        "/api/v1/past-sessions",
+        &c.manager,
+        walk_in(machine, day, "15:00", "17:00"),
+    )
+    .await
+    .problem(409, "booking_conflict");
+    // The class of 12 held 12 of the 14 stations in the morning.
+    let four = json!({ "platform_id": c.platform_id, "stations": 4 });
+    app.post(
+        "/api/v1/past-sessions",
+        &c.manager,
+        walk_in(four, day, "09:00", "10:00"),
+    )
+    .await
+    .problem(409, "not_enough_stations");
+    assert_eq!(
+        (
+            app.count("bookings").await,
+            app.count("booking_usages").await
+        ),
+        before
+    );
+
+    // The usage report counts them like any session, and shows them apart.
+    let report = app
+        .get(
+            &format!("/api/v1/reports/usage?from={day}&to={day}"),
+            &c.admin,
+        )
+        .await
+        .expect(200)
+        .json();
+    let total = &report["total"];
+    assert_eq!(total["sessions_booked"], 4, "{total}");
+    assert_eq!(total["hours_used"], 10.0, "{total}");
+    assert_eq!(total["sessions_recorded_after_the_fact"], 3, "{total}");
+    assert_eq!(total["hours_recorded_after_the_fact"], 6.0, "{total}");
+    let csv = app
+        .get(
+            &format!("/api/v1/reports/usage?from={day}&to={day}&format=csv"),
+            &c.admin,
+        )
+        .await
+        .expect(200)
+        .text;
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(';').collect()).collect();
+    let column = lines[0]
+        .iter()
+        .position(|h| h.contains("séances enregistrées après coup"))
+        .unwrap();
+    let total = lines.last().unwrap();
+    assert_eq!(total[0], "Total", "{csv}");
+    assert_eq!(total[column], "3", "{csv}");
+    assert_eq!(total[column + 1], "6", "{csv}");
+}
+
 on_both_databases!(
     managers_record_and_correct_usage,
+    past_sessions_are_recorded_after_the_fact,
     only_past_confirmed_sessions_with_sound_records,
     service_requests_show_hours_used,
 );

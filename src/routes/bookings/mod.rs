@@ -36,7 +36,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(booking_history)
         .service(record_usage)
         .service(show_usage)
-        .service(record_usage_in_bulk);
+        .service(record_usage_in_bulk)
+        .service(record_past_session);
 }
 
 pub fn booking_views(
@@ -89,6 +90,7 @@ pub fn view_of(
         service_request_id: r.service_request_id,
         series_id: r.series_id,
         decided_by: r.decided_by,
+        recorded_after_the_fact: r.recorded_after_the_fact,
     })
 }
 
@@ -802,4 +804,47 @@ async fn record_usage_in_bulk(
         })
         .await?;
     Ok(web::Json(views))
+}
+
+/// Record a session that happened without a booking (a walk-in, a booking forgotten): its
+/// booking, confirmed and marked `recorded_after_the_fact`, and its usage record, at once.
+/// The platform's managers and the director only; the session must not overlap a live
+/// booking of the same item nor exceed the platform's stations, but notice, horizon and
+/// opening hours do not apply.
+#[utoipa::path(tag = "bookings", request_body = crate::views::usage::PastSession, responses(
+    (status = 201, body = crate::views::usage::PastSessionView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/past-sessions")]
+async fn record_past_session(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<crate::views::usage::PastSession>,
+) -> ApiResult<HttpResponse> {
+    let crate::views::usage::PastSession { booking, usage } = body.0;
+    // The fields are named within the body: `booking.starts_at`.
+    let draft = draft_of(booking).map_err(|e| {
+        let errors = e.errors.iter().cloned().map(|mut error| {
+            error.field = format!("booking.{}", error.field);
+            error
+        });
+        ApiError::validation(errors.collect())
+    })?;
+    let usage = usage_draft(&usage, "usage.")?;
+    let tz = state.timezone;
+    let view = state
+        .db(move |conn| {
+            let (row, record) =
+                booking_engine::record_past_session(conn, &user, tz, &draft, &usage)?;
+            Ok(crate::views::usage::PastSessionView {
+                booking: one_view(conn, row, &tz)?,
+                usage: usage_view(conn, record, &tz)?,
+            })
+        })
+        .await?;
+    Ok(created(
+        format!("/api/v1/bookings/{}", view.booking.id),
+        view,
+    ))
 }

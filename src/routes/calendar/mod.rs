@@ -57,7 +57,7 @@ async fn create_calendar_token(
         .db(move |conn| {
             let target_id = match (body.feed, body.target_id) {
                 (CalendarFeed::User, None) => user.id.clone(),
-                (CalendarFeed::User, Some(_)) => return Err(ApiError::field("target_id", "not_allowed", "le flux « user » est celui de vos propres réservations")),
+                (CalendarFeed::User, Some(_)) => return Err(ApiError::field("target_id", "not_allowed", "le flux « mes réservations » n'a pas de cible : c'est celui de vos propres réservations")),
                 (_, None) => return Err(ApiError::field("target_id", "required", "indiquez le plateau ou l'équipement")),
                 (feed, Some(id)) => {
                     if !matches!(user.role, Role::Admin | Role::Manager | Role::Teacher) {
@@ -242,9 +242,20 @@ fn build_feed(conn: &mut DbConnection, hash: &str, tz: chrono_tz::Tz) -> ApiResu
                 let counts: Vec<String> = learners
                     .iter()
                     .filter(|(b, _, _)| *b == row.id)
-                    .map(|(_, status, n)| format!("{status} : {n}"))
+                    .map(|(_, status, n)| {
+                        format!(
+                            "{} : {n}",
+                            crate::labels::label_of(
+                                status,
+                                crate::domain::booking::LearnerStatus::parse
+                            )
+                        )
+                    })
                     .collect();
-                let mut description = format!("{org_name}\nStatut : {}", row.status);
+                let mut description = format!(
+                    "{org_name}\nStatut : {}",
+                    crate::labels::label_of(&row.status, BookingStatus::parse)
+                );
                 if !row.level.is_empty() {
                     description.push_str(&format!("\nNiveau : {}", row.level));
                 }

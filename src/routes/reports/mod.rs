@@ -17,7 +17,7 @@ use crate::domain::reports::{
 };
 use crate::domain::validate::Checks;
 use crate::domain::{PlatformDomain, Role};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::routes::extract::{csv_attachment, negotiate, Format};
 use crate::views::reports::{IndicatorsView, UsageReportView};
 
@@ -238,7 +238,14 @@ async fn usage_report(
         match parse_group_by(q.group_by.as_deref().unwrap_or_default()) {
             Ok(d) => d,
             Err(message) => {
-                checks.fail("group_by", "unknown_value", message);
+                let allowed = Dimension::ALL
+                    .iter()
+                    .map(|d| d.as_str().to_owned())
+                    .collect();
+                checks.push(
+                    FieldError::new("group_by", "unknown_value", message)
+                        .with_allowed_values(allowed),
+                );
                 Vec::new()
             }
         }

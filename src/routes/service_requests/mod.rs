@@ -19,6 +19,7 @@ use crate::domain::service_request::{allowed_actions, side_of, QuoteUnit, Reques
 use crate::domain::validate::Checks;
 use crate::domain::{PlatformDomain, Role};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::labels::label_of;
 use crate::routes::bookings::check_instant;
 use crate::routes::created;
 use crate::routes::extract::{negotiate, Format, JsonBody};
@@ -397,8 +398,14 @@ fn export_page(
                 .unwrap_or_default()
                 .into(),
             row.title.clone().into(),
-            row.domains.trim_matches(',').replace(',', " ").into(),
-            row.state.clone().into(),
+            row.domains
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(|d| label_of(d, PlatformDomain::parse))
+                .collect::<Vec<_>>()
+                .join(", ")
+                .into(),
+            label_of(&row.state, RequestState::parse).into(),
         ];
         for step in EXPORT_STEPS {
             record.push(
