@@ -211,11 +211,19 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let mut user = claimed?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let (id, sid) = (user.id.clone(), user.session_id.clone());
-            let standing = state
-                .db(move |conn| db::users::standing(conn, &id, &sid))
-                .await?
-                .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+            let standing = match db::standing::recalled(&user.id, &user.session_id) {
+                Some(standing) => standing,
+                None => {
+                    let (id, sid) = (user.id.clone(), user.session_id.clone());
+                    let read_at = std::time::Instant::now();
+                    let standing = state
+                        .db(move |conn| db::users::standing(conn, &id, &sid))
+                        .await?
+                        .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
+                    db::standing::remember(&user.id, &user.session_id, read_at, &standing);
+                    standing
+                }
+            };
             if !standing.active || !standing.session_open {
                 return Err(session_closed());
             }

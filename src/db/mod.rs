@@ -18,6 +18,7 @@ pub mod reports;
 pub mod schema;
 pub mod series;
 pub mod service_requests;
+pub mod standing;
 pub mod tokens;
 pub mod usage;
 pub mod users;

@@ -50,6 +50,7 @@ pub fn find_by_hash(
 }
 
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> ApiResult<()> {
+    super::standing::changed();
     diesel::update(rt::table.filter(rt::family_id.eq(family_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(now()))
         .execute(conn)?;
@@ -57,6 +58,7 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> ApiResult<()> 
 }
 
 pub fn revoke_all_of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+    super::standing::changed();
     diesel::update(rt::table.filter(rt::user_id.eq(user_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(now()))
         .execute(conn)?;
@@ -79,6 +81,7 @@ pub fn revoke_other_sessions(
     user_id: &str,
     keep_family: &str,
 ) -> ApiResult<()> {
+    super::standing::changed();
     diesel::update(
         rt::table.filter(
             rt::user_id

@@ -94,6 +94,7 @@ pub fn list(
 }
 
 pub fn update(conn: &mut DbConnection, row: &UserRow) -> ApiResult<()> {
+    super::standing::changed();
     diesel::update(users::table.find(&row.id))
         .set((
             users::display_name.eq(&row.display_name),
