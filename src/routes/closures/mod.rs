@@ -94,9 +94,11 @@ fn require_closure_scope(
 pub struct ClosureQuery {
     pub scope: Option<ClosureScope>,
     pub scope_id: Option<Uuid>,
-    /// Closures ending after this instant.
+    /// Closures ending after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
-    /// Closures starting before this instant.
+    /// Closures starting before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -397,7 +399,11 @@ fn maintenance_view(
 #[into_params(parameter_in = Query)]
 pub struct MaintenanceQuery {
     pub equipment_id: Option<Uuid>,
+    /// Windows ending after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
+    /// Windows starting before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -538,8 +544,10 @@ pub struct AvailabilityQuery {
     pub platform_id: Option<Uuid>,
     pub equipment_id: Option<Uuid>,
     /// Start of the period (RFC 3339).
+    #[param(format = DateTime)]
     pub from: String,
     /// End of the period (RFC 3339), at most 62 days after `from`.
+    #[param(format = DateTime)]
     pub to: String,
 }
 

@@ -166,8 +166,10 @@ pub struct UsageQuery {
     /// the current school year.
     pub school_year: Option<String>,
     /// First day of the period, `YYYY-MM-DD` (with `to`, instead of `school_year`).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day of the period, included; at most three years after `from`.
+    #[param(format = Date)]
     pub to: Option<String>,
     pub campus_id: Option<Uuid>,
     /// One platform id, or several separated by commas.
