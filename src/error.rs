@@ -76,6 +76,8 @@ pub struct ApiErrorBody {
     pub internal: Option<String>,
     /// Seconds to send in `Retry-After` (refusals under a rate limit).
     pub retry_after: Option<u64>,
+    /// The methods to send in `Allow` (405).
+    pub allow: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -109,6 +111,7 @@ impl ApiError {
             extra: None,
             internal: None,
             retry_after: None,
+            allow: None,
         }))
     }
 
@@ -261,6 +264,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(methods) = &self.allow {
+            response.insert_header((header::ALLOW, methods.as_str()));
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds));

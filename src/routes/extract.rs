@@ -292,7 +292,10 @@ pub fn unknown_value(message: &str) -> (String, Vec<String>) {
 }
 
 /// Problem documents for malformed paths and query strings.
-pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(refusal) = super::literal_path_refused(req) {
+        return refusal.into();
+    }
     ApiError::bad_request(
         "invalid_path_parameter",
         format!("Identifiant invalide dans le chemin : un UUID est attendu ({err})."),

@@ -51,23 +51,8 @@ pub fn configure_outside_api(cfg: &mut ServiceConfig) {
 /// What no route answers: a documented path asked with a method it does not offer (405,
 /// with the methods it does offer in `Allow`), or a path that does not exist (404).
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if let Some((_, methods)) = documented_paths()
-        .iter()
-        .find(|(template, _)| path_fits(template, req.path()))
-    {
-        let allowed = methods.join(", ");
-        let error = ApiError::method_not_allowed(format!(
-            "{} n'accepte pas la méthode {} ; méthodes possibles : {allowed}.",
-            req.path(),
-            req.method()
-        ));
-        let mut response = actix_web::ResponseError::error_response(&error);
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::ALLOW, value);
-        }
-        return Ok(response);
+    if let Some(error) = method_not_allowed(&req, path_fits) {
+        return Err(error);
     }
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
@@ -79,6 +64,29 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             req.path()
         ),
     ))
+}
+
+/// 405 with `Allow` when a documented path template that `fits` the request's path offers
+/// other methods than the request's.
+fn method_not_allowed(req: &HttpRequest, fits: impl Fn(&str, &str) -> bool) -> Option<ApiError> {
+    let (_, methods) = documented_paths()
+        .iter()
+        .find(|(template, _)| fits(template, req.path()))?;
+    let allowed = methods.join(", ");
+    let mut error = ApiError::method_not_allowed(format!(
+        "{} n'accepte pas la méthode {} ; méthodes possibles : {allowed}.",
+        req.path(),
+        req.method()
+    ));
+    error.allow = Some(allowed);
+    Some(error)
+}
+
+/// A path such as `/closures/import` that a route with a placeholder (`/closures/{id}`)
+/// caught for another method: when the literal path is documented, the answer is its 405,
+/// not a complaint about the identifier.
+pub fn literal_path_refused(req: &HttpRequest) -> Option<ApiError> {
+    method_not_allowed(req, |template, path| template == path)
 }
 
 /// Every documented path template with the methods of its operations, from the OpenAPI

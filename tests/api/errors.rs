@@ -1005,6 +1005,14 @@ async fn paths_queries_and_routes_are_checked(app: TestApp) {
     ] {
         app.delete(path, &c.admin).await.problem(404, "not_found");
     }
+    // A documented literal path that a placeholder route of another method catches
+    // (`DELETE /closures/{id}` for `/closures/import`) is a 405 too, not a bad identifier.
+    let reply = app.delete("/api/v1/closures/import", &c.admin).await;
+    assert_eq!(allowed(&reply), "POST");
+    reply.problem(405, "method_not_allowed");
+    app.delete("/api/v1/closures/pas-un-uuid", &c.admin)
+        .await
+        .problem(400, "invalid_path_parameter");
     // Without a token too: the method is wrong whoever asks.
     app.call(Method::DELETE, "/api/v1/campuses", None, None, &[])
         .await
