@@ -6,6 +6,19 @@ use crate::db::{self, confirmations::PendingRow, users::UserRow, DbConnection};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 
+/// Opens a confirmation for an account not confirmed yet; returns its id, its token (kept
+/// nowhere: only its hash is stored) and its expiry. A caller that does not give the token
+/// out leaves a confirmation that an administrator, or later an e-mail, renews.
+pub fn open_confirmation(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> ApiResult<(String, String, i64)> {
+    let token = auth::random_token();
+    let expires_at = db::now() + auth::CONFIRMATION_SECONDS;
+    let id = db::confirmations::insert(conn, user_id, &auth::token_hash(&token), expires_at)?;
+    Ok((id, token, expires_at))
+}
+
 /// Confirmations not used yet (administrators only).
 pub fn pending_confirmations(
     conn: &mut DbConnection,
@@ -32,9 +45,7 @@ pub fn issue_confirmation_token(
             .filter(|u| !u.active)
             .ok_or_else(ApiError::not_found)?;
         db::confirmations::consume_all_of_user(conn, &user.id)?;
-        let token = auth::random_token();
-        let expires_at = db::now() + auth::CONFIRMATION_SECONDS;
-        let id = db::confirmations::insert(conn, &user.id, &auth::token_hash(&token), expires_at)?;
+        let (id, token, expires_at) = open_confirmation(conn, &user.id)?;
         db::audit::record(
             conn,
             Some(&actor.id),

@@ -861,14 +861,9 @@ pub fn submit_public(
             "created",
             serde_json::json!({ "email": user.email, "role": "company", "active": false, "awaiting_approval": awaiting_approval, "source": "public_service_request" }),
         )?;
-        // Nobody knows this token: the contact gets a fresh one by e-mail or from an
-        // administrator (`POST /account-confirmations/{id}/token`).
-        db::confirmations::insert(
-            conn,
-            &user.id,
-            &crate::auth::token_hash(&crate::auth::random_token()),
-            now + crate::auth::CONFIRMATION_SECONDS,
-        )?;
+        // The token is not given out here: the contact gets a fresh one by e-mail or from
+        // an administrator (`POST /account-confirmations/{id}/token`).
+        crate::accounts::open_confirmation(conn, &user.id)?;
         let contact = CurrentUser {
             id: user.id.clone(),
             role: Role::Company,

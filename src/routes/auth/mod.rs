@@ -10,7 +10,7 @@ use crate::domain::validate::Checks;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::extract::JsonBody;
-use crate::routes::users::user_view;
+use crate::routes::users::{account_view, user_view};
 use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
 use crate::views::users::{OwnAccountChanges, UserView};
 
@@ -227,8 +227,7 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
         .db(move |conn| {
             let row = db::users::find(conn, &user.id)?
                 .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
-            let managed = db::users::managed_platform_ids(conn, &row.id)?;
-            user_view(row, managed, &tz)
+            account_view(conn, row, &tz)
         })
         .await?;
     Ok(web::Json(view))
@@ -335,8 +334,7 @@ async fn update_me(
                 }
                 db::audit::record(conn, Some(&user.id), "user", &row.id, "updated",
                     serde_json::json!({ "display_name": display_name, "password_changed": changes.new_password.is_some() }))?;
-                let managed = db::users::managed_platform_ids(conn, &row.id)?;
-                user_view(row, managed, &tz)
+                account_view(conn, row, &tz)
             })
         })
         .await?;

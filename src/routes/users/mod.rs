@@ -56,6 +56,16 @@ pub fn user_view(
     })
 }
 
+/// The view of an account, with the platforms it manages read from the database.
+pub fn account_view(
+    conn: &mut DbConnection,
+    row: UserRow,
+    tz: &chrono_tz::Tz,
+) -> ApiResult<UserView> {
+    let managed = db::users::managed_platform_ids(conn, &row.id)?;
+    user_view(row, managed, tz)
+}
+
 /// The account if the caller may see it; 404 otherwise, so that nothing leaks by existence.
 fn visible_user(conn: &mut DbConnection, viewer: &CurrentUser, id: &str) -> ApiResult<UserRow> {
     db::users::find(conn, id)?
@@ -229,14 +239,9 @@ pub fn create_account(
         db::users::insert(conn, &row)?;
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
         if invitation {
-            // Nobody knows this token: the owner gets a fresh one by e-mail or from an
-            // administrator (`POST /account-confirmations/{id}/token`).
-            db::confirmations::insert(
-                conn,
-                &row.id,
-                &auth::token_hash(&auth::random_token()),
-                now + auth::CONFIRMATION_SECONDS,
-            )?;
+            // The token is not given out here: the owner gets a fresh one by e-mail or from
+            // an administrator (`POST /account-confirmations/{id}/token`).
+            crate::accounts::open_confirmation(conn, &row.id)?;
         }
         db::audit::record(
             conn,
@@ -342,8 +347,7 @@ async fn approve_user(
     let view = state
         .db(move |conn| {
             let row = crate::accounts::approve_contact(conn, &user, &id)?;
-            let managed = db::users::managed_platform_ids(conn, &row.id)?;
-            user_view(row, managed, &tz)
+            account_view(conn, row, &tz)
         })
         .await?;
     Ok(web::Json(view))
@@ -364,8 +368,7 @@ async fn show_user(
     let view = state
         .db(move |conn| {
             let row = visible_user(conn, &user, &id)?;
-            let managed = db::users::managed_platform_ids(conn, &row.id)?;
-            user_view(row, managed, &tz)
+            account_view(conn, row, &tz)
         })
         .await?;
     Ok(web::Json(view))
