@@ -2,15 +2,15 @@
 //! first successful response again instead of creating a second resource.
 
 use actix_web::body::{self, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::auth::TokenKeys;
+use crate::auth::CurrentUser;
 use crate::db::idempotency::{self as store, Claim};
 use crate::error::ApiError;
 use crate::routes::extract::read_limited;
@@ -33,6 +33,22 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
+    // Authentication comes first: a request its handler refuses as unauthenticated (or
+    // forbidden to a contact awaiting approval) gets that refusal whatever its key, and
+    // keys are scoped to the caller, so that two accounts never collide or read each other's.
+    let scope = if is_public(req.match_info().as_str()) {
+        "anonymous".to_owned()
+    } else {
+        match CurrentUser::from_request(req.request(), &mut Payload::None).await {
+            Ok(user) => format!("user:{}", user.id),
+            Err(_) => {
+                return next
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body)
+            }
+        }
+    };
     let key = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(k)
             if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
@@ -53,13 +69,6 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    // Keys are scoped to the caller, so two accounts can never collide or read each other's.
-    let scope = req
-        .app_data::<web::Data<TokenKeys>>()
-        .and_then(|keys| crate::auth::bearer_token(req.request()).and_then(|t| keys.verify(t).ok()))
-        .map(|user| format!("user:{}", user.id))
-        .unwrap_or_else(|| "anonymous".to_owned());
-
     let payload = req.take_payload();
     let bytes = match read_limited(payload).await {
         Ok(bytes) => bytes,
@@ -168,6 +177,11 @@ fn answers_secrets(path: &str) -> bool {
         || rest
             .split('/')
             .any(|segment| segment == "account-confirmations")
+}
+
+/// Paths open without a token (`/public/…`): their keys are the anonymous caller's.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/api/v1/public/")
 }
 
 fn header_text(value: Option<&HeaderValue>) -> Option<String> {

@@ -373,6 +373,20 @@ async fn malformed_keys_are_refused(app: TestApp) {
             "{problem}"
         );
     }
+    // Authentication is refused first, whatever the key.
+    for authorization in [None, Some("Bearer pas-un-jeton")] {
+        let mut req = actix_web::test::TestRequest::post()
+            .uri("/api/v1/bookings")
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Idempotency-Key", "avec espace"))
+            .set_payload(r#"{"name": "Clé refusée"}"#);
+        if let Some(value) = authorization {
+            req = req.insert_header(("Authorization", value));
+        }
+        app.send(req.to_request())
+            .await
+            .problem(401, "unauthenticated");
+    }
     assert_eq!(app.count("qualifications").await, qualifications);
     assert_eq!(app.count("idempotency_records").await, 0);
     // Two hundred visible characters are fine.
