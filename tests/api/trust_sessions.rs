@@ -85,6 +85,55 @@ async fn a_new_password_ends_the_other_sessions(app: TestApp) {
         .expect(200);
 }
 
+/// An administrator who changes their own password or organisation through
+/// `/users/{id}` keeps the session that made the change, as with `PATCH /me`; their other
+/// sessions end.
+async fn an_administrator_changing_their_own_account_keeps_this_session(app: TestApp) {
+    let c = campus(&app).await;
+    let me = app.get("/api/v1/me", &c.admin).await.expect(200).json();
+    let admin_id = text(&me, "id");
+    let other = app.login("admin@campus.test", PASSWORD).await;
+    let other_access = text(&other, "access_token");
+    app.patch(
+        &format!("/api/v1/users/{admin_id}"),
+        &c.admin,
+        json!({ "password": "un-secret-de-direction" }),
+    )
+    .await
+    .expect(200);
+    app.get("/api/v1/me", &c.admin).await.expect(200);
+    app.get("/api/v1/me", &other_access)
+        .await
+        .problem(401, "session_closed");
+    // Another organisation too.
+    let again = app
+        .login("admin@campus.test", "un-secret-de-direction")
+        .await;
+    app.patch(
+        &format!("/api/v1/users/{admin_id}"),
+        &c.admin,
+        json!({ "organisation_id": c.other_lycee_id }),
+    )
+    .await
+    .expect(200);
+    let now = app.get("/api/v1/me", &c.admin).await.expect(200).json();
+    assert_eq!(now["organisation_id"], c.other_lycee_id.as_str(), "{now}");
+    app.get("/api/v1/me", &text(&again, "access_token"))
+        .await
+        .problem(401, "session_closed");
+    // Another administrator's change still ends every session of the account changed.
+    app.patch(
+        &format!("/api/v1/users/{}", c.teacher_id),
+        &c.admin,
+        json!({ "password": "un-secret-d-enseignant" }),
+    )
+    .await
+    .expect(200);
+    app.get("/api/v1/me", &c.teacher)
+        .await
+        .problem(401, "session_closed");
+}
+
 async fn deactivation_role_change_and_logout_apply_at_once(app: TestApp) {
     let c = campus(&app).await;
     // Deactivation: the very next request is refused.
@@ -145,5 +194,6 @@ async fn deactivation_role_change_and_logout_apply_at_once(app: TestApp) {
 on_both_databases!(
     a_refresh_token_used_at_once_gives_one_session,
     a_new_password_ends_the_other_sessions,
+    an_administrator_changing_their_own_account_keeps_this_session,
     deactivation_role_change_and_logout_apply_at_once,
 );

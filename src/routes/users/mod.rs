@@ -443,11 +443,17 @@ async fn update_user(
                 row.updated_at = db::now();
                 db::users::update(conn, &row)?;
                 db::users::set_managed_platforms(conn, &row.id, &managed)?;
-                // A changed password, role or deactivation closes the account's sessions.
+                // A changed password, role or deactivation closes the account's sessions; an
+                // administrator changing their own account keeps the session that made the
+                // change, as with `PATCH /me`.
                 let after = (row.role.clone(), row.organisation_id.clone(), row.active);
                 let deactivated = before.2 && !after.2;
                 if changes.password.is_some() || deactivated || after.0 != before.0 || after.1 != before.1 {
-                    db::tokens::revoke_all_of_user(conn, &row.id)?;
+                    if row.id == user.id {
+                        db::tokens::revoke_other_sessions(conn, &row.id, &user.session_id)?;
+                    } else {
+                        db::tokens::revoke_all_of_user(conn, &row.id)?;
+                    }
                 }
                 db::audit::record(conn, Some(&user.id), "user", &row.id, "updated", serde_json::json!({
                     "display_name": display_name, "role": changes.role, "organisation_id": changes.organisation_id,
