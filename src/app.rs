@@ -154,7 +154,21 @@ impl utoipa::Modify for CommonResponses {
                 .responses
                 .insert((*name).to_owned(), RefOr::T(response));
         }
-        for item in openapi.paths.paths.values_mut() {
+        components.responses.insert(
+            "ApprovalPending".to_owned(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("Compte d'un contact d'entreprise en attente d'accord (`approval_pending`) : il ne voit que son compte et ses propres demandes.")
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -176,6 +190,16 @@ impl utoipa::Modify for CommonResponses {
                         .entry((*status).to_owned())
                         .or_insert_with(|| {
                             RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                        });
+                }
+                // A company contact awaiting approval reaches only their account and requests.
+                if needs_token && !crate::auth::open_to_contacts_awaiting_approval(path) {
+                    operation
+                        .responses
+                        .responses
+                        .entry("403".to_owned())
+                        .or_insert_with(|| {
+                            RefOr::Ref(Ref::new("#/components/responses/ApprovalPending"))
                         });
                 }
             }
@@ -204,6 +228,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut document = utoipa_app().split_for_parts().1;
     // After the routes: `ApiDoc`'s own modifiers run before they add their operations.
     utoipa::Modify::modify(&CommonResponses, &mut document);
+    utoipa::Modify::modify(&routes::reports::SchoolYearPattern, &mut document);
     document
 }
 

@@ -173,8 +173,9 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// What a contact awaiting approval may reach: their own account and service requests.
-fn open_to_contacts_awaiting_approval(path: &str) -> bool {
+/// What a contact awaiting approval may reach: their own account and service requests (a
+/// request path, or a path template of the OpenAPI document).
+pub(crate) fn open_to_contacts_awaiting_approval(path: &str) -> bool {
     path == "/api/v1/me"
         || path == "/api/v1/service-requests"
         || path.starts_with("/api/v1/service-requests/")

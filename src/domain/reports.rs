@@ -41,31 +41,41 @@ impl Dimension {
 /// The most dimensions one report groups by.
 pub const MAX_DIMENSIONS: usize = 3;
 
-/// Checks a `group_by` list: known names, no repetition, at most one period of time.
+/// Checks a `group_by` list: up to three known names separated by commas (nothing else,
+/// not even spaces), at most one of them a period of time. Any other name given twice
+/// counts once. The pattern of `group_by` in the OpenAPI document says the same.
 pub fn parse_group_by(text: &str) -> Result<Vec<Dimension>, String> {
     let mut dimensions = Vec::new();
-    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    if text.is_empty() {
+        return Ok(dimensions);
+    }
+    let names: Vec<&str> = text.split(',').collect();
+    if names.len() > MAX_DIMENSIONS {
+        return Err(format!("au plus {MAX_DIMENSIONS} regroupements à la fois"));
+    }
+    let mut periods = 0;
+    for name in names {
         let dimension = Dimension::parse(name).ok_or_else(|| {
             format!(
                 "regroupement inconnu « {name} » ; regroupements permis : {} (voir « allowed_values »)",
                 crate::labels::join(Dimension::ALL)
             )
         })?;
-        if dimensions.contains(&dimension) {
-            return Err(format!("le regroupement « {name} » est demandé deux fois"));
+        periods += usize::from(dimension.is_time());
+        if !dimensions.contains(&dimension) {
+            dimensions.push(dimension);
         }
-        dimensions.push(dimension);
     }
-    if dimensions.len() > MAX_DIMENSIONS {
-        return Err(format!("au plus {MAX_DIMENSIONS} regroupements à la fois"));
-    }
-    if dimensions.iter().filter(|d| d.is_time()).count() > 1 {
+    if periods > 1 {
         return Err(
             "une seule période de regroupement à la fois (semaine, mois ou année scolaire)".into(),
         );
     }
     Ok(dimensions)
 }
+
+/// The first and last school years a report names (by their first calendar year).
+pub const SCHOOL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// A school year runs from 1 September to 31 August; `2026` is 2026-2027.
 pub fn school_year_of(date: NaiveDate) -> i32 {
@@ -88,7 +98,14 @@ pub fn parse_school_year(text: &str) -> Option<i32> {
     }
     let first: i32 = first.parse().ok()?;
     let second: i32 = second.parse().ok()?;
-    (second == first + 1 && (2000..=2100).contains(&first)).then_some(first)
+    (second == first + 1 && SCHOOL_YEARS.contains(&first)).then_some(first)
+}
+
+/// What `parse_school_year` accepts, as a regular expression for the OpenAPI document:
+/// every school year of `SCHOOL_YEARS`, written out (a pattern cannot add one to a year).
+pub fn school_year_pattern() -> String {
+    let years: Vec<String> = SCHOOL_YEARS.map(school_year_label).collect();
+    format!("^(?:{})$", years.join("|"))
 }
 
 /// The days of a school year, `[1 September, 1 September next year)`.
@@ -383,8 +400,21 @@ mod tests {
             [Dimension::Platform, Dimension::Month]
         );
         assert!(parse_group_by("week,month").is_err());
-        assert!(parse_group_by("platform,platform").is_err());
-        assert!(parse_group_by("colour").is_err());
+        assert_eq!(
+            parse_group_by("platform,platform").unwrap(),
+            [Dimension::Platform]
+        );
+        assert_eq!(parse_group_by("").unwrap(), []);
+        for refused in [
+            "colour",
+            "platform, month",
+            "platform,",
+            ",platform",
+            "platform,equipment,domain,month",
+            "week,week",
+        ] {
+            assert!(parse_group_by(refused).is_err(), "{refused}");
+        }
         assert_eq!(parse_school_year("2026-2027"), Some(2026));
         assert_eq!(parse_school_year("2026-2028"), None);
         assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), Some(2.5));

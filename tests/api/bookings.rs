@@ -270,6 +270,53 @@ async fn stations_are_shared_until_full(app: TestApp) {
             (half_past_one.as_str(), half_past_five.as_str())
         ]
     );
+
+    // A period that ends before it starts, or as it starts, holds no free time.
+    for (from, to) in [(&next_day, &day), (&day, &day)] {
+        let empty = app
+            .get(
+                &format!(
+                    "/api/v1/availability?platform_id={}&from={}&to={}",
+                    c.platform_id,
+                    urlencode(from),
+                    urlencode(to)
+                ),
+                &c.company,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(empty["items"], json!([]), "{empty}");
+        assert_eq!(empty["stations"], 14, "{empty}");
+    }
+    // The rules that tie parameters together: a platform or an item, 62 days at most.
+    let problem = app
+        .get(
+            &format!(
+                "/api/v1/availability?from={}&to={}",
+                urlencode(&day),
+                urlencode(&next_day)
+            ),
+            &c.company,
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "platform_id", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "required", "{problem}");
+    let problem = app
+        .get(
+            &format!(
+                "/api/v1/availability?platform_id={}&from={}&to={}",
+                c.platform_id,
+                urlencode(&day),
+                urlencode(&at(thursday + Duration::days(63), "00:00"))
+            ),
+            &c.company,
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "to", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "period_too_long", "{problem}");
 }
 
 async fn outside_bookings_wait_for_approval(app: TestApp) {

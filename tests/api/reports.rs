@@ -1165,17 +1165,26 @@ async fn scopes_and_bad_input(app: TestApp) {
     for (query, field) in [
         ("group_by=colour", "group_by"),
         ("group_by=week,month", "group_by"),
-        ("group_by=platform,platform", "group_by"),
+        ("group_by=platform,%20month", "group_by"),
+        ("group_by=platform,", "group_by"),
+        ("group_by=platform,equipment,domain,month", "group_by"),
+        // Checked for a chart too, although a chart has its own grouping.
+        ("group_by=colour&format=svg", "group_by"),
         ("school_year=2025", "school_year"),
+        ("school_year=2025-2027", "school_year"),
+        ("school_year=1999-2000", "school_year"),
         (
             "school_year=2025-2026&from=2025-10-01&to=2025-10-31",
             "school_year",
         ),
         ("from=2025-10-01", "to"),
-        ("from=2025-10-31&to=2025-10-01", "to"),
         ("from=2020-01-01&to=2025-01-01", "to"),
         ("from=01/10/2025&to=2025-10-31", "from"),
         ("platform_id=soudage", "platform_id"),
+        (
+            &format!("platform_id={},%20{}", c.platform_id, c.other_platform_id),
+            "platform_id",
+        ),
         ("format=pdf", "format"),
     ] {
         let problem = app
@@ -1190,6 +1199,43 @@ async fn scopes_and_bad_input(app: TestApp) {
     app.get("/api/v1/reports/indicators?school_year=2025-2027", &c.admin)
         .await
         .problem(422, "validation_failed");
+    // What the document allows is answered: a name given twice counts once, and a period
+    // that ends before it starts is empty.
+    let twice = app
+        .get("/api/v1/reports/usage?group_by=platform,platform", &c.admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(twice["group_by"], json!(["platform"]), "{twice}");
+    let empty = app
+        .get(
+            "/api/v1/reports/usage?from=2025-10-31&to=2025-10-01&group_by=platform,week",
+            &c.admin,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(empty["from"], "2025-10-31", "{empty}");
+    assert_eq!(empty["to"], "2025-10-01", "{empty}");
+    assert_eq!(empty["total"]["open_hours"], 0.0, "{empty}");
+    assert_eq!(empty["total"]["sessions_booked"], 0, "{empty}");
+    for format in ["csv", "svg"] {
+        app.get(
+            &format!("/api/v1/reports/usage?from=2025-10-31&to=2025-10-01&format={format}"),
+            &c.admin,
+        )
+        .await
+        .expect(200);
+    }
+    app.get(
+        &format!(
+            "/api/v1/reports/usage?platform_id={},{}&school_year=2100-2101",
+            c.platform_id, c.other_platform_id
+        ),
+        &c.admin,
+    )
+    .await
+    .expect(200);
     app.get("/api/v1/reports/indicators?format=svg", &c.admin)
         .await
         .problem(422, "validation_failed");

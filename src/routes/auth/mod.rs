@@ -86,6 +86,8 @@ fn issue_tokens(
 #[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses(
     (status = 200, body = TokenView),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json",
+        description = "`account_inactive`: the account is deactivated or not confirmed yet"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
     (status = 429, body = Problem, content_type = "application/problem+json",
         description = "`rate_limited` (this address), `too_many_failures` (this account) or `too_many_logins` (the service is busy checking passwords); see `Retry-After`",

@@ -541,12 +541,16 @@ const MAX_AVAILABILITY_DAYS: i64 = 62;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
+    /// The platform, for its free stations; this or `equipment_id` (422 `required` on
+    /// `platform_id` without either).
     pub platform_id: Option<Uuid>,
+    /// The equipment item, for its free time; it wins over `platform_id`.
     pub equipment_id: Option<Uuid>,
     /// Start of the period (RFC 3339).
     #[param(format = DateTime)]
     pub from: String,
-    /// End of the period (RFC 3339), at most 62 days after `from`.
+    /// End of the period (RFC 3339), at most 62 days after `from` (422 `period_too_long`);
+    /// a `to` before `from` is an empty period, with no free time.
     #[param(format = DateTime)]
     pub to: String,
 }
@@ -566,12 +570,15 @@ async fn show_availability(
 ) -> ApiResult<web::Json<AvailabilityView>> {
     let q = query.into_inner();
     let mut checks = Checks::new();
-    let window = check_span(&mut checks, "from", &q.from, "to", &q.to);
-    let (from, to) = (window.start, window.end);
-    if checks.is_empty() && to - from > MAX_AVAILABILITY_DAYS * 86_400 {
+    let from = check_instant(&mut checks, "from", &q.from);
+    let to = check_instant(&mut checks, "to", &q.to);
+    // A period that ends before it starts holds no free time: an empty list, as the other
+    // lists filtered by `from` and `to` answer.
+    let window = Span::new(from, to.max(from));
+    if checks.is_empty() && window.seconds() > MAX_AVAILABILITY_DAYS * 86_400 {
         checks.fail(
             "to",
-            "out_of_range",
+            "period_too_long",
             format!("une période de {MAX_AVAILABILITY_DAYS} jours au plus"),
         );
     }

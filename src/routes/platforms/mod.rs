@@ -281,6 +281,8 @@ async fn show_platform(
     (status = 200, body = PlatformView),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json",
+        description = "`already_exists`: the owner organisation has another platform of that name"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/platforms/{id}")]
 async fn update_platform(

@@ -127,6 +127,8 @@ async fn show_qualification(
     (status = 200, body = QualificationView),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json",
+        description = "`already_exists`: another qualification has that name"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[patch("/qualifications/{id}")]
 async fn update_qualification(

@@ -13,7 +13,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::booking::LearnerStatus;
 use crate::domain::reports::{
     buckets, parse_group_by, parse_school_year, school_year_dates, school_year_label,
-    school_year_of, Dimension, Period,
+    school_year_of, school_year_pattern, Dimension, Period,
 };
 use crate::domain::validate::Checks;
 use crate::domain::{PlatformDomain, Role};
@@ -40,15 +40,16 @@ fn parse_day(checks: &mut Checks, field: &str, text: &str) -> Option<NaiveDate> 
     day
 }
 
-/// The period of a request: a school year, or `from` and `to` (both days included), or
-/// the current school year.
+/// The period of a request and its last day as asked: a school year, or `from` and `to`
+/// (both days included), or the current school year. A `to` before `from` is an empty
+/// period, whose report counts nothing, as lists filtered by `from` and `to` answer empty.
 fn period(
     checks: &mut Checks,
     school_year: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
     tz: &chrono_tz::Tz,
-) -> Option<Period> {
+) -> Option<(Period, NaiveDate)> {
     match (school_year, from, to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             checks.fail(
@@ -61,7 +62,7 @@ fn period(
         (Some(year), None, None) => match parse_school_year(year) {
             Some(first) => {
                 let (first, end) = school_year_dates(first);
-                Some(Period::new(first, end, tz))
+                Some((Period::new(first, end, tz), end - Duration::days(1)))
             }
             None => {
                 checks.fail(
@@ -76,8 +77,7 @@ fn period(
             let first = parse_day(checks, "from", from)?;
             let last = parse_day(checks, "to", to)?;
             if last < first {
-                checks.fail("to", "invalid_range", "la fin précède le début");
-                return None;
+                return Some((Period::new(first, first, tz), last));
             }
             if (last - first).num_days() >= MAX_PERIOD_DAYS {
                 checks.fail(
@@ -87,7 +87,7 @@ fn period(
                 );
                 return None;
             }
-            Some(Period::new(first, last + Duration::days(1), tz))
+            Some((Period::new(first, last + Duration::days(1), tz), last))
         }
         (None, Some(_), None) | (None, None, Some(_)) => {
             checks.fail(
@@ -100,21 +100,22 @@ fn period(
         (None, None, None) => {
             let today = crate::domain::time::local(db::now(), tz).date_naive();
             let (first, end) = school_year_dates(school_year_of(today));
-            Some(Period::new(first, end, tz))
+            Some((Period::new(first, end, tz), end - Duration::days(1)))
         }
     }
 }
 
-/// Comma-separated platform ids.
+/// Platform ids separated by commas, nothing else (as the pattern of `platform_id` says).
 fn platform_ids(checks: &mut Checks, text: Option<&str>) -> Vec<String> {
     let mut ids = Vec::new();
-    for part in text.unwrap_or_default().split(',').map(str::trim) {
-        if part.is_empty() {
-            continue;
-        }
-        match Uuid::parse_str(part) {
-            Ok(id) => ids.push(id.to_string()),
-            Err(_) => checks.fail(
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return ids;
+    };
+    for part in text.split(',') {
+        // The hyphenated form only, as the document says (`parse_str` also reads others).
+        match Uuid::parse_str(part).ok().filter(|_| part.len() == 36) {
+            Some(id) => ids.push(id.to_string()),
+            None => checks.fail(
                 "platform_id",
                 "invalid_format",
                 format!("identifiant de plateau invalide : « {part} »"),
@@ -124,6 +125,36 @@ fn platform_ids(checks: &mut Checks, text: Option<&str>) -> Vec<String> {
     ids.sort();
     ids.dedup();
     ids
+}
+
+/// Gives the `school_year` parameters of the reports the years `parse_school_year` reads,
+/// written out (a pattern cannot add one to a year, and the parameters' derived schemas
+/// take only literal patterns): run on the document once the routes are in it.
+pub struct SchoolYearPattern;
+
+impl utoipa::Modify for SchoolYearPattern {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+        for path in ["/api/v1/reports/usage", "/api/v1/reports/indicators"] {
+            let parameters = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+                .and_then(|operation| operation.parameters.as_mut());
+            for parameter in parameters.into_iter().flatten() {
+                if parameter.name == "school_year" {
+                    parameter.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(school_year_pattern()))
+                            .examples(["2026-2027"])
+                            .build(),
+                    )));
+                }
+            }
+        }
+    }
 }
 
 /// Every named campus, platform, equipment item and organisation exists and is within the
@@ -162,17 +193,23 @@ fn check_references(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
-    /// School year, `2026-2027` (1 September to 31 August). Without it nor `from`/`to`,
-    /// the current school year.
+    /// School year, `2026-2027` (1 September to 31 August), from `2000-2001` to
+    /// `2100-2101`. Without it nor `from`/`to`, the current school year. Not with `from`
+    /// and `to` (422 `conflicting_values`).
     pub school_year: Option<String>,
-    /// First day of the period, `YYYY-MM-DD` (with `to`, instead of `school_year`).
+    /// First day of the period, `YYYY-MM-DD`; with `to` (422 `required` without it).
     #[param(format = Date)]
     pub from: Option<String>,
-    /// Last day of the period, included; at most three years after `from`.
+    /// Last day of the period, included; with `from`, for a period of 1,098 days at most
+    /// (422 `period_too_long`). A `to` before `from` is an empty period: nothing counted.
     #[param(format = Date)]
     pub to: Option<String>,
     pub campus_id: Option<Uuid>,
-    /// One platform id, or several separated by commas.
+    /// One platform id, or several separated by commas (no spaces).
+    #[param(
+        pattern = "^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?:,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*)?$",
+        example = "0195f3a4-5b6c-7d8e-9f00-112233445566,0195f3a4-5b6c-7d8e-9f00-112233445567"
+    )]
     pub platform_id: Option<String>,
     pub equipment_id: Option<Uuid>,
     pub domain: Option<PlatformDomain>,
@@ -184,9 +221,13 @@ pub struct UsageQuery {
     pub learner_status: Option<LearnerStatus>,
     /// Up to three of `platform`, `equipment`, `owner_organisation`, `organisation`,
     /// `learner_status`, `domain` and one of `week`, `month`, `school_year`, separated by
-    /// commas. Learner status groups use the group declared at booking, so a mixed
-    /// session appears in each of its statuses (and once in the total).
-    #[param(example = "platform,month")]
+    /// commas, without spaces (any but the period given twice counts once). Learner status
+    /// groups use the group declared at booking, so a mixed session appears in each of its
+    /// statuses (and once in the total).
+    #[param(
+        pattern = "^(?:(?:platform|equipment|owner_organisation|organisation|learner_status|domain)(?:,(?:platform|equipment|owner_organisation|organisation|learner_status|domain)){0,2}|(?:week|month|school_year)(?:,(?:platform|equipment|owner_organisation|organisation|learner_status|domain)){0,2}|(?:platform|equipment|owner_organisation|organisation|learner_status|domain),(?:week|month|school_year)(?:,(?:platform|equipment|owner_organisation|organisation|learner_status|domain))?|(?:platform|equipment|owner_organisation|organisation|learner_status|domain),(?:platform|equipment|owner_organisation|organisation|learner_status|domain),(?:week|month|school_year))?$",
+        example = "platform,month"
+    )]
     pub group_by: Option<String>,
     /// `json` (default), `csv` (also with `Accept: text/csv`) or `svg`: the chart of
     /// occupancy by month, one line per platform (the ten most occupied when more are in
@@ -234,26 +275,28 @@ async fn usage_report(
         &tz,
     );
     let platform_ids = platform_ids(&mut checks, q.platform_id.as_deref());
+    // Checked whatever the format, so that a chart is not drawn for a request the document
+    // calls wrong.
+    let grouping = match parse_group_by(q.group_by.as_deref().unwrap_or_default()) {
+        Ok(d) => d,
+        Err(message) => {
+            let allowed = Dimension::ALL
+                .iter()
+                .map(|d| d.as_str().to_owned())
+                .collect();
+            checks.push(
+                FieldError::new("group_by", "unknown_value", message).with_allowed_values(allowed),
+            );
+            Vec::new()
+        }
+    };
     let dimensions = if format == Format::Svg {
         vec![Dimension::Platform, Dimension::Month]
     } else {
-        match parse_group_by(q.group_by.as_deref().unwrap_or_default()) {
-            Ok(d) => d,
-            Err(message) => {
-                let allowed = Dimension::ALL
-                    .iter()
-                    .map(|d| d.as_str().to_owned())
-                    .collect();
-                checks.push(
-                    FieldError::new("group_by", "unknown_value", message)
-                        .with_allowed_values(allowed),
-                );
-                Vec::new()
-            }
-        }
+        grouping
     };
     checks.finish()?;
-    let period = period.expect("checked");
+    let (period, last) = period.expect("checked");
     let mut filter = ReportFilter {
         from: period.span.start,
         to: period.span.end,
@@ -291,7 +334,7 @@ async fn usage_report(
             }
         })
         .await?;
-    let (first, last) = (period.first, period.last_day());
+    let first = period.first;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(UsageReportView::new(first, last, &report))),
         Format::Csv => Ok(csv_attachment(
@@ -319,7 +362,7 @@ async fn usage_report(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IndicatorsQuery {
-    /// `2026-2027`; the current school year by default.
+    /// `2026-2027`, from `2000-2001` to `2100-2101`; the current school year by default.
     pub school_year: Option<String>,
     /// One campus; every campus by default.
     pub campus_id: Option<Uuid>,
