@@ -2,7 +2,7 @@
 //! the service sends and accepts.
 
 use actix_web::http::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::on_both_databases;
 use crate::support::{self, TestApp};
@@ -165,6 +165,179 @@ fn every_operation_documents_the_common_refusals() {
         .clone();
     assert_eq!(limit["schema"]["minimum"], 1);
     assert_eq!(limit["schema"]["maximum"], 500);
+}
+
+/// The schema of a query parameter of `GET path`, compiled.
+fn query_parameter(doc: &Value, path: &str, name: &str) -> jsonschema::Validator {
+    let schema = doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("GET {path} has parameters"))
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("GET {path} has {name}"))["schema"]
+        .clone();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// The patterns of the report parameters say exactly what the service reads: a client that
+/// follows the document is answered, and what the document refuses is refused.
+#[test]
+fn report_parameter_patterns_are_what_the_service_reads() {
+    use plateaux::domain::reports::{parse_group_by, parse_school_year, Dimension};
+    let doc = document();
+    for path in ["/api/v1/reports/usage", "/api/v1/reports/indicators"] {
+        let school_year = query_parameter(&doc, path, "school_year");
+        let mut texts: Vec<String> = (1990..2120)
+            .flat_map(|first| {
+                (first - 1..=first + 2).map(move |second| format!("{first}-{second}"))
+            })
+            .collect();
+        texts.extend(
+            [
+                "",
+                "2026",
+                "2026-2027 ",
+                " 2026-2027",
+                "02026-2027",
+                "2026_2027",
+            ]
+            .map(String::from),
+        );
+        for text in texts {
+            assert_eq!(
+                school_year.is_valid(&json!(text)),
+                parse_school_year(&text).is_some(),
+                "{path} school_year={text:?}"
+            );
+        }
+    }
+    let group_by = query_parameter(&doc, "/api/v1/reports/usage", "group_by");
+    let mut names: Vec<&str> = Dimension::ALL.iter().map(|d| d.as_str()).collect();
+    names.extend(["colour", "", " month"]);
+    // Every list of one to four of these, and no list at all.
+    let mut texts = vec![String::new()];
+    let mut lists: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    for _ in 0..4 {
+        texts.extend(lists.iter().cloned());
+        lists = lists
+            .iter()
+            .flat_map(|list| names.iter().map(move |n| format!("{list},{n}")))
+            .collect();
+    }
+    assert!(texts.len() > 10_000, "{}", texts.len());
+    for text in texts {
+        assert_eq!(
+            group_by.is_valid(&json!(text)),
+            parse_group_by(&text).is_ok(),
+            "group_by={text:?}"
+        );
+    }
+}
+
+/// The harness's check of every response against the document fails on what it should:
+/// a body that does not fit, an undocumented status or content type, a success outside the
+/// document.
+#[test]
+fn responses_outside_the_contract_are_caught() {
+    use actix_web::http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+    use actix_web::http::StatusCode;
+    use support::contract::check;
+    let headers = |content_type: &str| {
+        let mut map = HeaderMap::new();
+        map.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
+        map
+    };
+    let problem = json!({
+        "type": "urn:plateaux:problem:not_found", "title": "Introuvable", "status": 404,
+        "detail": "Rien ici.", "code": "not_found",
+    })
+    .to_string();
+    let json_type = headers("application/json");
+    let problem_type = headers("application/problem+json");
+    // What fits passes.
+    check(
+        &Method::GET,
+        "/api/v1/nowhere",
+        StatusCode::NOT_FOUND,
+        &problem_type,
+        &problem,
+    );
+    check(
+        &Method::GET,
+        "/api/v1/bookings/0195f3a4-5b6c-7d8e-9f00-112233445566",
+        StatusCode::NOT_FOUND,
+        &problem_type,
+        &problem,
+    );
+    check(
+        &Method::DELETE,
+        "/api/v1/closures/0195f3a4-5b6c-7d8e-9f00-112233445566",
+        StatusCode::NO_CONTENT,
+        &HeaderMap::new(),
+        "",
+    );
+    let caught = |method: Method,
+                  uri: &'static str,
+                  status: StatusCode,
+                  headers: HeaderMap,
+                  body: String| {
+        let outcome =
+            std::panic::catch_unwind(move || check(&method, uri, status, &headers, &body));
+        assert!(outcome.is_err(), "{uri} {status} passed the check");
+    };
+    // A body that does not fit its schema (`/me` answers an account).
+    caught(
+        Method::GET,
+        "/api/v1/me",
+        StatusCode::OK,
+        json_type.clone(),
+        "{}".into(),
+    );
+    caught(
+        Method::GET,
+        "/api/v1/me",
+        StatusCode::OK,
+        json_type.clone(),
+        "pas du JSON".into(),
+    );
+    // A status the operation does not document.
+    caught(
+        Method::GET,
+        "/api/v1/me",
+        StatusCode::IM_A_TEAPOT,
+        problem_type.clone(),
+        problem.clone(),
+    );
+    // A content type the operation does not document for that status.
+    caught(
+        Method::GET,
+        "/api/v1/reports/usage",
+        StatusCode::OK,
+        headers("application/pdf"),
+        "%PDF".into(),
+    );
+    caught(
+        Method::GET,
+        "/api/v1/bookings",
+        StatusCode::NOT_FOUND,
+        json_type.clone(),
+        problem.clone(),
+    );
+    // Outside the document: only problem documents.
+    caught(
+        Method::GET,
+        "/api/v1/nowhere",
+        StatusCode::OK,
+        json_type.clone(),
+        "{}".into(),
+    );
+    caught(
+        Method::GET,
+        "/api/v1/nowhere",
+        StatusCode::NOT_FOUND,
+        problem_type,
+        "{}".into(),
+    );
 }
 
 /// The bounded time of each Schemathesis run (one per backend and token), in seconds.

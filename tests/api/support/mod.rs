@@ -1,6 +1,7 @@
 //! Test harness: the whole application in process, on a fresh SQLite file or a fresh
 //! PostgreSQL database, driven through HTTP requests.
 
+pub mod contract;
 pub mod dates;
 pub mod postgres;
 pub mod util;
@@ -198,8 +199,18 @@ impl TestApp {
         self.send(req.to_request()).await
     }
 
-    /// Sends a raw request (for malformed bodies and odd headers).
+    /// Sends a raw request (for malformed bodies and odd headers). The response is checked
+    /// against the OpenAPI document (`contract::check`).
     pub async fn send(&self, req: Request) -> Reply {
+        let (method, uri) = (req.method().clone(), req.uri().to_string());
+        let reply = self.send_unchecked(req).await;
+        contract::check(&method, &uri, reply.status, &reply.headers, &reply.text);
+        reply
+    }
+
+    /// Sends a request whose answer the document cannot describe. Only for the few tests
+    /// that need it, each saying why.
+    pub async fn send_unchecked(&self, req: Request) -> Reply {
         let response = match self.service.call(req).await {
             Ok(response) => response.into_parts().1,
             Err(error) => error.error_response(),
