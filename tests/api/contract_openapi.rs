@@ -343,33 +343,84 @@ fn responses_outside_the_contract_are_caught() {
 /// The bounded time of each Schemathesis run (one per backend and token), in seconds.
 const SCHEMATHESIS_SECONDS: &str = "45";
 
-/// Where Schemathesis is: `PLATEAUX_SCHEMATHESIS`, else the virtual environment `.ci/run`
-/// makes under the target directory, else `schemathesis` on the `PATH`.
+/// The Schemathesis the tests run, pinned: another version generates other cases.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+fn is_pinned_schemathesis(program: &std::path::Path) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(SCHEMATHESIS_VERSION)
+        })
+}
+
+/// Where Schemathesis is: `PLATEAUX_SCHEMATHESIS`, else the pinned version in a virtual
+/// environment under the target directory, installed there the first time (`python3 -m
+/// venv`, then `pip` from PyPI). The two backend tests may both find it missing: a lock
+/// file lets one install it while the other waits.
 fn schemathesis_program() -> std::path::PathBuf {
-    use std::path::PathBuf;
+    use std::os::unix::io::AsRawFd;
+    use std::path::{Path, PathBuf};
     if let Some(program) = std::env::var_os("PLATEAUX_SCHEMATHESIS") {
         return PathBuf::from(program);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
-    let venv = target.join("schemathesis-venv/bin/schemathesis");
-    if venv.exists() {
-        return venv;
+    // The binary under test is `<target>/<profile>/plateaux`.
+    let target = Path::new(env!("CARGO_BIN_EXE_plateaux"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target directory");
+    let venv = target.join("schemathesis-venv");
+    let program = venv.join("bin/schemathesis");
+    if is_pinned_schemathesis(&program) {
+        return program;
     }
-    let on_path = std::process::Command::new("schemathesis")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if on_path {
-        return PathBuf::from("schemathesis");
-    }
-    panic!(
-        "Schemathesis is missing. Install it with `bash .ci/run`, or: \
-         python3 -m venv target/schemathesis-venv && \
-         target/schemathesis-venv/bin/pip install 'schemathesis==4.32.5' \
-         (or set PLATEAUX_SCHEMATHESIS to its path)"
+    let lock = std::fs::File::create(target.join("schemathesis-venv.lock")).expect("lock file");
+    // Released when the file is closed, even if this test dies.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) },
+        0,
+        "lock {}",
+        target.join("schemathesis-venv.lock").display()
     );
+    if is_pinned_schemathesis(&program) {
+        return program;
+    }
+    let run = |what: &str, command: &mut std::process::Command| {
+        let output = command
+            .output()
+            .unwrap_or_else(|e| panic!("Schemathesis is missing and {what} cannot run: {e}"));
+        assert!(
+            output.status.success(),
+            "Schemathesis is missing and {what} failed; install Python 3 with its venv module \
+             (Debian: python3-venv) and reach PyPI, or set PLATEAUX_SCHEMATHESIS to a \
+             schemathesis {SCHEMATHESIS_VERSION} program:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    eprintln!(
+        "installing schemathesis {SCHEMATHESIS_VERSION} into {}",
+        venv.display()
+    );
+    run(
+        "python3 -m venv",
+        std::process::Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    );
+    run(
+        "pip install",
+        std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
+    );
+    assert!(
+        is_pinned_schemathesis(&program),
+        "schemathesis {SCHEMATHESIS_VERSION} was installed into {} but does not run",
+        venv.display()
+    );
+    program
 }
 
 /// One HTTP/1.1 exchange with the running service: status and body.
@@ -456,14 +507,12 @@ fn schemathesis_over(database_url: &str) {
             token("enseignant.soudage@demo.plateaux.test", "demo-soudage-2027"),
         ),
     ];
-    let config = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/schemathesis/schemathesis.toml"
-    );
+    let dir_of_config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis");
+    let config = format!("{dir_of_config}/schemathesis.toml");
     let mut failures = Vec::new();
     for (role, token) in tokens {
         let output = std::process::Command::new(&program)
-            .args(["--config-file", config, "--no-color", "run"])
+            .args(["--config-file", &config, "--no-color", "run"])
             .arg(format!("http://127.0.0.1:{port}/api/v1/openapi.json"))
             .args(["--checks", "all"])
             .args(["--phases", "examples,coverage,fuzzing,stateful"])
@@ -471,6 +520,8 @@ fn schemathesis_over(database_url: &str) {
             .args(["--workers", "2"])
             .args(["--seed", "1"])
             .args(["--header", &format!("Authorization: Bearer {token}")])
+            // The configuration's hooks (hooks.py) are found through it.
+            .env("PLATEAUX_SCHEMATHESIS_DIR", dir_of_config)
             .current_dir(dir.path())
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
@@ -486,7 +537,6 @@ fn schemathesis_over(database_url: &str) {
 }
 
 #[test]
-#[ignore = "needs Schemathesis (see README); run with `cargo test --test api schemathesis -- --ignored`; query instants and Idempotency-Key still refused while schema-valid"]
 fn schemathesis_finds_nothing_on_sqlite() {
     let dir = tempfile::tempdir().expect("temporary directory");
     schemathesis_over(&format!(
@@ -496,7 +546,6 @@ fn schemathesis_finds_nothing_on_sqlite() {
 }
 
 #[test]
-#[ignore = "needs Schemathesis (see README); run with `cargo test --test api schemathesis -- --ignored`; query instants and Idempotency-Key still refused while schema-valid"]
 fn schemathesis_finds_nothing_on_postgres() {
     schemathesis_over(&support::postgres::fresh_database());
 }
