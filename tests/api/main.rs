@@ -15,6 +15,7 @@ mod idempotency;
 mod inventory;
 mod openapi;
 mod reports;
+mod rules_qualifications;
 mod service_requests;
 mod trust_companies;
 mod trust_input;
