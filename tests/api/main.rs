@@ -14,6 +14,7 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod races;
 mod reports;
 mod rules_qualifications;
 mod service_requests;
