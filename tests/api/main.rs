@@ -10,6 +10,7 @@ mod contract_calendar;
 mod contract_labels;
 mod contract_openapi;
 mod demo;
+mod edits;
 mod errors;
 mod idempotency;
 mod inventory;
