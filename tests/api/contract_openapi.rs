@@ -517,7 +517,10 @@ fn schemathesis_over(database_url: &str) {
             .args(["--checks", "all"])
             .args(["--phases", "examples,coverage,fuzzing,stateful"])
             .args(["--max-time", SCHEMATHESIS_SECONDS])
-            .args(["--workers", "2"])
+            // One worker: Hypothesis is not safe across threads (it failed at random, its
+            // own error rather than a case, with two), and the two backends already run side
+            // by side.
+            .args(["--workers", "1"])
             .args(["--seed", "1"])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             // The configuration's hooks (hooks.py) are found through it.
