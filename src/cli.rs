@@ -1,4 +1,5 @@
-//! The `plateaux` command: serve, migrate, seed-demo, user add, openapi.
+//! The `plateaux` command: serve, migrate, seed-demo, user add, openapi, backup, restore,
+//! healthcheck.
 
 use actix_web::HttpServer;
 use clap::{Args, Parser, Subcommand};
@@ -35,6 +36,19 @@ pub enum Command {
     User(UserCommand),
     /// Print the OpenAPI document that the code describes.
     Openapi,
+    /// Write a consistent copy of the database to FILE while the service runs (PostgreSQL:
+    /// pg_dump's custom format; SQLite: a database file).
+    Backup { file: std::path::PathBuf },
+    /// Restore FILE, made by `plateaux backup`, into the configured database: a new, empty
+    /// PostgreSQL database, or the SQLite file, whose former content is kept as
+    /// `<file>.before-restore`. Stop the service first.
+    Restore { file: std::path::PathBuf },
+    /// Exit 0 when the service listening on PLATEAUX_BIND answers 200 on PATH (for container
+    /// health checks, which have no HTTP client).
+    Healthcheck {
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -87,6 +101,20 @@ pub fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    // These never migrate: a backup leaves the database as it is, a restore needs it empty
+    // (PostgreSQL) and the health check touches no database.
+    match &command {
+        Command::Backup { file } => {
+            println!("{}", db::backup::backup(&config.database_url, file)?);
+            return Ok(());
+        }
+        Command::Restore { file } => {
+            println!("{}", db::backup::restore(&config.database_url, file)?);
+            return Ok(());
+        }
+        Command::Healthcheck { path } => return healthcheck(config.bind, path),
+        _ => {}
+    }
     let pool = db::build_pool(&config.database_url, config.pool_size)?;
     let mut conn = pool
         .get()
@@ -133,7 +161,44 @@ pub fn run(cli: Cli) -> Result<(), String> {
             drop(conn);
             serve(config, pool)
         }
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Healthcheck { .. } => unreachable!("handled above"),
+    }
+}
+
+/// One `GET path` to the service on `bind` (the loopback address when it listens on all).
+fn healthcheck(bind: std::net::SocketAddr, path: &str) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut address = bind;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        });
+    }
+    let timeout = std::time::Duration::from_secs(3);
+    let failed = |e: std::io::Error| format!("http://{address}{path}: {e}");
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout).map_err(failed)?;
+    stream.set_read_timeout(Some(timeout)).map_err(failed)?;
+    stream.set_write_timeout(Some(timeout)).map_err(failed)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(failed)?;
+    let mut status_line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut status_line)
+        .map_err(failed)?;
+    match status_line.split_whitespace().nth(1) {
+        Some("200") => Ok(()),
+        _ => Err(format!(
+            "http://{address}{path} answered {:?}",
+            status_line.trim_end()
+        )),
     }
 }
 

@@ -4,6 +4,7 @@
 //! each unit of work in one `web::block` closure.
 
 pub mod audit;
+pub mod backup;
 pub mod bookings;
 pub mod calendar;
 pub mod campuses;

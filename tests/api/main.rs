@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod authorisation;
+mod backups;
 mod bookings;
 mod connections;
 mod contract_calendar;
