@@ -14,6 +14,7 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod outbox;
 mod reports;
 mod service_requests;
 mod trust_companies;
