@@ -211,7 +211,7 @@ labels!(NotificationKind {
 labels!(MessageState {
     Queued => "en file d'attente",
     Sent => "envoyé",
-    Failed => "en échec, à réessayer",
+    Failed => "en échec (à réessayer)",
     Dead => "abandonné",
 });
 

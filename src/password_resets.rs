@@ -30,8 +30,12 @@ pub fn request(conn: &mut DbConnection, email: &str) -> ApiResult<()> {
         db::outbox::consume_password_resets(conn, &user.id, None)?;
         let token = auth::random_token();
         let expires_at = now + RESET_SECONDS;
-        let id =
-            db::outbox::insert_password_reset(conn, &user.id, &auth::token_hash(&token), expires_at)?;
+        let id = db::outbox::insert_password_reset(
+            conn,
+            &user.id,
+            &auth::token_hash(&token),
+            expires_at,
+        )?;
         crate::outbox::enqueue(
             conn,
             &user.id,

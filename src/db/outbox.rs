@@ -336,10 +336,7 @@ pub fn find_password_reset(
 }
 
 /// When the account's latest password reset was asked for.
-pub fn latest_password_reset_at(
-    conn: &mut DbConnection,
-    user_id: &str,
-) -> ApiResult<Option<i64>> {
+pub fn latest_password_reset_at(conn: &mut DbConnection, user_id: &str) -> ApiResult<Option<i64>> {
     Ok(pr::table
         .filter(pr::user_id.eq(user_id))
         .select(diesel::dsl::max(pr::created_at))

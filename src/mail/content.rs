@@ -254,7 +254,11 @@ mod tests {
         assert!(fr.text.contains(link), "{}", fr.text);
         assert!(fr.text.contains("Bonjour Léa <Martin>"));
         assert!(fr.html.contains(&format!("href=\"{link}\"")), "{}", fr.html);
-        assert!(fr.html.contains("Léa &#60;Martin&#62;") || fr.html.contains("Léa &lt;Martin&gt;"), "{}", fr.html);
+        assert!(
+            fr.html.contains("Léa &#60;Martin&#62;") || fr.html.contains("Léa &lt;Martin&gt;"),
+            "{}",
+            fr.html
+        );
         assert!(fr.html.contains("<html lang=\"fr\">"));
         let en = render(&facts, Locale::English, &context()).unwrap();
         assert!(en.subject.starts_with("Confirm your"));

@@ -168,7 +168,14 @@ fn run(shared: &Shared) {
                 shared.metrics.set_mail_queue(waiting);
                 if !batch.is_empty() {
                     looks_left = 0;
-                    send_batch(shared, &lease_id, batch);
+                    // A panic leaves the rest of the batch leased: taken again once the
+                    // lease expires.
+                    let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        send_batch(shared, &lease_id, batch)
+                    }));
+                    if sent.is_err() {
+                        tracing::error!("mail worker: sending a batch panicked");
+                    }
                     continue;
                 }
             }
@@ -239,7 +246,10 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
 
 /// Writes a mark; a failure is logged (the lease then expires and the message is taken
 /// again: sent twice rather than lost).
-fn mark(shared: &Shared, work: impl FnOnce(&mut db::DbConnection) -> crate::error::ApiResult<bool>) {
+fn mark(
+    shared: &Shared,
+    work: impl FnOnce(&mut db::DbConnection) -> crate::error::ApiResult<bool>,
+) {
     match db::with_connection(&shared.pool, work) {
         Ok(true) => {}
         Ok(false) => tracing::warn!("mail worker: a message's lease had expired before its mark"),
@@ -282,6 +292,9 @@ fn compose(shared: &Shared, row: &MessageRow) -> Result<Message, SendError> {
         // One Message-ID per outbox message: a copy sent again after a crash is recognised
         // as the same message by mail programs that look.
         .message_id(Some(format!("<{}@{}>", row.id, shared.domain)))
-        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))
         .map_err(|e| permanent(format!("cannot build the message: {e}")))
 }

@@ -91,8 +91,7 @@ fn notification_view(row: MessageRow, tz: &chrono_tz::Tz) -> ApiResult<Notificat
         kind: NotificationKind::from_db(&row.kind)?,
         state,
         locale: Locale::parse(&row.locale).unwrap_or(Locale::French),
-        next_attempt_at: waiting
-            .then(|| instant(row.next_attempt_at_ms.div_euclid(1000), tz)),
+        next_attempt_at: waiting.then(|| instant(row.next_attempt_at_ms.div_euclid(1000), tz)),
         created_at: instant(row.created_at, tz),
         updated_at: instant(row.updated_at, tz),
         sent_at: row.sent_at.map(|at| instant(at, tz)),

@@ -44,7 +44,10 @@ pub struct TestApp {
 
 /// The mail settings of a test: a real SMTP server at `smtp_url`, or `.eml` files in
 /// `dir`; retries, leases and polls short enough for a test to see them.
-pub fn test_mail_config(smtp_url: Option<&str>, dir: &std::path::Path) -> plateaux::config::MailConfig {
+pub fn test_mail_config(
+    smtp_url: Option<&str>,
+    dir: &std::path::Path,
+) -> plateaux::config::MailConfig {
     use plateaux::config::{Delivery, MailConfig, SmtpSettings};
     MailConfig {
         delivery: match smtp_url {
@@ -436,7 +439,7 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
 }
 
 /// The fresh confirmation token of an account not confirmed yet, as an administrator gets
-/// it until the service sends e-mail.
+/// it (`POST /account-confirmations/{id}/token`) without reading the person's mail.
 pub async fn confirmation_token(app: &TestApp, admin: &str, user_id: &str) -> String {
     let pending = app
         .get("/api/v1/account-confirmations", admin)
