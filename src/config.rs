@@ -42,6 +42,8 @@ pub struct MailConfig {
     /// How often an idle worker looks for messages queued by other instances or due for a
     /// retry, in milliseconds (messages queued by this instance wake it at once).
     pub poll_ms: u64,
+    /// Threads sending at once, each on its own connection to the mail server.
+    pub senders: u32,
 }
 
 /// Where messages go.
@@ -239,6 +241,7 @@ impl MailConfig {
         };
         let lease_ms = whole_number(lookup, "PLATEAUX_MAIL_LEASE_MS", 120_000, 86_400_000)? as i64;
         let poll_ms = whole_number(lookup, "PLATEAUX_MAIL_POLL_MS", 2_000, 3_600_000)? as u64;
+        let senders = whole_number(lookup, "PLATEAUX_MAIL_SENDERS", 4, 32)?;
         Ok(MailConfig {
             delivery,
             from,
@@ -246,6 +249,7 @@ impl MailConfig {
             retry,
             lease_ms,
             poll_ms,
+            senders,
         })
     }
 }

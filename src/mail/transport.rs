@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::PoolConfig;
 use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
 
 use crate::config::{Delivery, SmtpSecurity, SmtpSettings};
@@ -25,8 +26,13 @@ pub struct SendError {
 }
 
 impl Transport {
-    /// The transport of `delivery`; `timeout` bounds each exchange with the SMTP server.
-    pub fn new(delivery: &Delivery, timeout: Duration) -> Result<Transport, String> {
+    /// The transport of `delivery`; `timeout` bounds each exchange with the SMTP server, which
+    /// is kept up to `connections` connections open.
+    pub fn new(
+        delivery: &Delivery,
+        timeout: Duration,
+        connections: u32,
+    ) -> Result<Transport, String> {
         match delivery {
             Delivery::Files(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -34,7 +40,9 @@ impl Transport {
                 })?;
                 Ok(Transport::Files(FileTransport::new(dir)))
             }
-            Delivery::Smtp(smtp) => Ok(Transport::Smtp(smtp_transport(smtp, timeout)?)),
+            Delivery::Smtp(smtp) => {
+                Ok(Transport::Smtp(smtp_transport(smtp, timeout, connections)?))
+            }
         }
     }
 
@@ -56,7 +64,11 @@ impl Transport {
     }
 }
 
-fn smtp_transport(smtp: &SmtpSettings, timeout: Duration) -> Result<SmtpTransport, String> {
+fn smtp_transport(
+    smtp: &SmtpSettings,
+    timeout: Duration,
+    connections: u32,
+) -> Result<SmtpTransport, String> {
     let builder = match smtp.security {
         // A relay on the same machine or network: plain SMTP, as configured.
         SmtpSecurity::None => SmtpTransport::builder_dangerous(&smtp.host),
@@ -66,7 +78,10 @@ fn smtp_transport(smtp: &SmtpSettings, timeout: Duration) -> Result<SmtpTranspor
             SmtpTransport::relay(&smtp.host).map_err(|e| format!("PLATEAUX_SMTP_URL: {e}"))?
         }
     };
-    let mut builder = builder.port(smtp.port).timeout(Some(timeout));
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(timeout))
+        .pool_config(PoolConfig::new().max_size(connections.max(1)));
     if let (Some(user), Some(password)) = (&smtp.user, &smtp.password) {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }

@@ -1,4 +1,8 @@
-//! The mail worker: a couple of threads of the service that send the outbox.
+//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox.
+//! Each message waits about 40 ms on the mail server's delayed acknowledgement (lettre
+//! writes the end-of-data marker apart from the message, and Nagle's algorithm holds it):
+//! a connection carries some 20 messages a second, so several threads send at once, each
+//! on its own connection of lettre's pool.
 //!
 //! Each round, a thread claims a batch of due messages with a lease (one short write
 //! transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), gives
@@ -26,10 +30,8 @@ use crate::db::{self, Pool};
 use crate::domain::notifications::{AfterFailure, Locale, NotificationKind, RetryPolicy};
 use crate::metrics::Metrics;
 
-/// Messages one claim takes at most.
-const BATCH: i64 = 50;
-/// Threads sending at once.
-const THREADS: usize = 2;
+/// Messages one claim takes at most: small, so that a burst spreads over the threads.
+const BATCH: i64 = 10;
 
 /// Wakes the workers of this process when a message is queued.
 static QUEUED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
@@ -89,7 +91,7 @@ impl MailWorker {
         metrics: Arc<Metrics>,
     ) -> Result<MailWorker, String> {
         let send_timeout = Duration::from_millis((config.lease_ms as u64 / 3).clamp(200, 20_000));
-        let transport = Transport::new(&config.delivery, send_timeout)?;
+        let transport = Transport::new(&config.delivery, send_timeout, config.senders)?;
         let from: Mailbox = config
             .from
             .parse()
@@ -111,7 +113,7 @@ impl MailWorker {
             metrics,
             stop: AtomicBool::new(false),
         });
-        let threads = (0..THREADS)
+        let threads = (0..config.senders.max(1))
             .map(|n| {
                 let shared = shared.clone();
                 std::thread::Builder::new()

@@ -63,6 +63,7 @@ pub fn test_mail_config(
         },
         lease_ms: 6_000,
         poll_ms: 100,
+        senders: 2,
     }
 }
 
