@@ -5,10 +5,12 @@ use crate::auth::{self, CurrentUser};
 use crate::db::{self, confirmations::PendingRow, users::UserRow, DbConnection};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
+use crate::mail::content::{AccountConfirmationFacts, Facts};
 
-/// Opens a confirmation for an account not confirmed yet; returns its id, its token (kept
-/// nowhere: only its hash is stored) and its expiry. A caller that does not give the token
-/// out leaves a confirmation that an administrator, or later an e-mail, renews.
+/// Opens a confirmation for an account not confirmed yet and queues the e-mail that carries
+/// its token to the account's address, in the caller's transaction; returns its id, its
+/// token (only its hash is stored, and the outbox forgets it once the e-mail is sent) and
+/// its expiry.
 pub fn open_confirmation(
     conn: &mut DbConnection,
     user_id: &str,
@@ -16,6 +18,20 @@ pub fn open_confirmation(
     let token = auth::random_token();
     let expires_at = db::now() + auth::CONFIRMATION_SECONDS;
     let id = db::confirmations::insert(conn, user_id, &auth::token_hash(&token), expires_at)?;
+    let user = db::users::find(conn, user_id)?.ok_or_else(ApiError::not_found)?;
+    let organisation = db::organisations::find(conn, &user.organisation_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    crate::outbox::enqueue(
+        conn,
+        user_id,
+        &Facts::AccountConfirmation(AccountConfirmationFacts {
+            display_name: user.display_name,
+            organisation,
+            token: token.clone(),
+            expires_at,
+        }),
+    )?;
     Ok((id, token, expires_at))
 }
 
@@ -28,13 +44,35 @@ pub fn pending_confirmations(
     db::confirmations::pending(conn)
 }
 
-/// Replaces a pending confirmation with a fresh one and returns its token, which exists
-/// nowhere else (only its hash is stored). Until the service sends e-mail, this is how an
-/// administrator gets a token to the person.
+/// Replaces a pending confirmation with a fresh one and returns its token (only its hash is
+/// stored); the fresh token is also e-mailed to the person. For an administrator who passes
+/// the token on by other means.
 pub fn issue_confirmation_token(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     confirmation_id: &str,
+) -> ApiResult<(String, UserRow, String, i64)> {
+    renew_confirmation(conn, actor, confirmation_id, "confirmation_issued")
+}
+
+/// "Send again": replaces a pending confirmation with a fresh one, whose token only the
+/// e-mail queued to the person carries; returns the new confirmation's id, the account and
+/// the expiry.
+pub fn send_confirmation_again(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    confirmation_id: &str,
+) -> ApiResult<(String, UserRow, i64)> {
+    let (id, user, _token, expires_at) =
+        renew_confirmation(conn, actor, confirmation_id, "confirmation_sent")?;
+    Ok((id, user, expires_at))
+}
+
+fn renew_confirmation(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    confirmation_id: &str,
+    action: &str,
 ) -> ApiResult<(String, UserRow, String, i64)> {
     actor.require(&[Role::Admin])?;
     db::write_transaction(conn, |conn| {
@@ -51,7 +89,7 @@ pub fn issue_confirmation_token(
             Some(&actor.id),
             "user",
             &user.id,
-            "confirmation_issued",
+            action,
             serde_json::json!({ "confirmation_id": id }),
         )?;
         Ok((id, user, token, expires_at))

@@ -91,6 +91,7 @@ impl AppState {
         (name = "bookings", description = "Réservations, séries, fermetures, maintenance, disponibilités, agendas"),
         (name = "service_requests", description = "Demandes de prestation des entreprises"),
         (name = "reports", description = "Usage réel, taux d'occupation et indicateurs du comité de pilotage"),
+        (name = "notifications", description = "Courriels : préférences de chacun, file d'envoi (outbox) pour la direction"),
         (name = "operations", description = "Santé du service")
     )
 )]

@@ -238,6 +238,10 @@ fn seed_demo(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
         "Service : http://{}/api/v1  (documentation : /api/v1/openapi.json)",
         config.bind
     );
+    println!(
+        "Courriels : {}",
+        crate::mail::describe_delivery(&config.mail.delivery)
+    );
     println!("Comptes de démonstration :");
     for login in report.logins {
         println!(
@@ -327,8 +331,20 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
     state.password_gate = std::sync::Arc::new(crate::passwords::PasswordGate::production(Some(
         config.password_hashers as usize,
     )));
+    let mail = crate::mail::MailWorker::start(
+        state.pool.clone(),
+        &config.mail,
+        config.timezone,
+        state.metrics.clone(),
+    )?;
+    tracing::info!(
+        delivery = %crate::mail::describe_delivery(&config.mail.delivery),
+        from = %config.mail.from,
+        public_url = %config.mail.public_url,
+        "mail worker started"
+    );
     let bind = config.bind;
-    actix_web::rt::System::new().block_on(async move {
+    let served = actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))
             .bind(bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
@@ -336,5 +352,9 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
             .run();
         println!("Plateaux écoute sur http://{bind}/api/v1");
         server.await.map_err(|e| e.to_string())
-    })
+    });
+    // The message being sent is marked before the process ends; the others wait in the
+    // outbox for the next start.
+    mail.stop();
+    served
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
+use crate::domain::notifications::RetryPolicy;
+
 /// What the service needs to start; built from `PLATEAUX_*` variables.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -21,6 +23,235 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Password checks running at once for logins and password changes.
     pub password_hashers: u32,
+    /// Where e-mail goes and how the mail worker retries.
+    pub mail: MailConfig,
+}
+
+/// The e-mail settings (`PLATEAUX_SMTP_*`, `PLATEAUX_MAIL_*`, `PLATEAUX_PUBLIC_URL`).
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub delivery: Delivery,
+    /// The sender of every message, `Name <address>`.
+    pub from: String,
+    /// The address people reach the service at; every link of an e-mail starts with it.
+    pub public_url: String,
+    pub retry: RetryPolicy,
+    /// How long a worker's claim on a batch of messages lasts, in milliseconds: past it,
+    /// another worker (of this instance or another) may take what was not marked sent.
+    pub lease_ms: i64,
+    /// How often an idle worker looks for messages queued by other instances or due for a
+    /// retry, in milliseconds (messages queued by this instance wake it at once).
+    pub poll_ms: u64,
+    /// Threads sending at once, each on its own connection to the mail server.
+    pub senders: u32,
+}
+
+/// Where messages go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Smtp(SmtpSettings),
+    /// No SMTP server configured: each message is written as an `.eml` file here.
+    Files(PathBuf),
+}
+
+/// How to reach the SMTP server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    // Never the password in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: no encryption (a relay on the same machine or network).
+    None,
+    /// `smtp://…?tls=starttls`: STARTTLS required.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Tls,
+}
+
+impl SmtpSettings {
+    /// Reads `smtp://[user:password@]host[:port]`, `smtps://…` or `smtp://…?tls=starttls`.
+    pub fn parse(text: &str) -> Result<SmtpSettings, String> {
+        let url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+        let mut security = match url.scheme() {
+            "smtp" => SmtpSecurity::None,
+            "smtps" => SmtpSecurity::Tls,
+            other => return Err(format!("unknown scheme {other}: expected smtp or smtps")),
+        };
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref(), security) {
+                ("tls", "starttls" | "required", SmtpSecurity::None) => {
+                    security = SmtpSecurity::StartTls
+                }
+                ("tls", _, _) => {
+                    return Err("tls=starttls is the only TLS option, and only with smtp://".into())
+                }
+                (other, _, _) => return Err(format!("unknown option {other}")),
+            }
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = url.port().unwrap_or(match security {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+        });
+        let decode = |part: &str| {
+            percent_decode(part).ok_or_else(|| "user or password is not valid UTF-8".to_owned())
+        };
+        let user = Some(url.username())
+            .filter(|u| !u.is_empty())
+            .map(decode)
+            .transpose()?;
+        let password = url.password().map(decode).transpose()?;
+        Ok(SmtpSettings {
+            host,
+            port,
+            security,
+            user,
+            password,
+        })
+    }
+}
+
+/// `%XX` sequences of a URL's user or password, decoded.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "Plateaux <plateaux@localhost>";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The directory of `.eml` files when no SMTP server is configured: `mail/` beside the
+/// SQLite database, or in the working directory with PostgreSQL (`/var/lib/plateaux/mail`
+/// under the systemd unit of `deploy/`).
+pub fn mail_directory(database_url: &str) -> PathBuf {
+    match DatabaseKind::of(database_url) {
+        Some(DatabaseKind::Sqlite) => {
+            let db = Path::new(sqlite_path(database_url));
+            db.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .join("mail")
+        }
+        _ => PathBuf::from("mail"),
+    }
+}
+
+impl MailConfig {
+    fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+        database_url: &str,
+    ) -> Result<MailConfig, ConfigError> {
+        let invalid = |variable: &'static str| {
+            move |message: String| ConfigError::Invalid { variable, message }
+        };
+        let delivery = match lookup("PLATEAUX_SMTP_URL") {
+            None => Delivery::Files(mail_directory(database_url)),
+            Some(url) => {
+                let mut smtp = SmtpSettings::parse(&url).map_err(invalid("PLATEAUX_SMTP_URL"))?;
+                if let Some(user) = lookup("PLATEAUX_SMTP_USER") {
+                    smtp.user = Some(user);
+                }
+                if let Some(password) = lookup("PLATEAUX_SMTP_PASSWORD") {
+                    smtp.password = Some(password);
+                }
+                if smtp.user.is_some() != smtp.password.is_some() {
+                    return Err(ConfigError::Invalid {
+                        variable: "PLATEAUX_SMTP_PASSWORD",
+                        message: "a user and a password go together".into(),
+                    });
+                }
+                Delivery::Smtp(smtp)
+            }
+        };
+        let from = lookup("PLATEAUX_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|e| ConfigError::Invalid {
+                variable: "PLATEAUX_MAIL_FROM",
+                message: format!("expected Name <address> or an address ({e})"),
+            })?;
+        let public_url = lookup("PLATEAUX_PUBLIC_URL")
+            .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        match url::Url::parse(&public_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => {
+                return Err(ConfigError::Invalid {
+                    variable: "PLATEAUX_PUBLIC_URL",
+                    message: "expected an http:// or https:// URL".into(),
+                })
+            }
+        }
+        let defaults = RetryPolicy::default();
+        let retry = RetryPolicy {
+            base_ms: whole_number(
+                lookup,
+                "PLATEAUX_MAIL_RETRY_BASE_MS",
+                defaults.base_ms as u32,
+                86_400_000,
+            )? as i64,
+            max_delay_ms: defaults.max_delay_ms,
+            max_attempts: whole_number(
+                lookup,
+                "PLATEAUX_MAIL_MAX_ATTEMPTS",
+                defaults.max_attempts as u32,
+                100,
+            )? as i32,
+        };
+        let retry = RetryPolicy {
+            max_delay_ms: retry.max_delay_ms.max(retry.base_ms),
+            ..retry
+        };
+        let lease_ms = whole_number(lookup, "PLATEAUX_MAIL_LEASE_MS", 120_000, 86_400_000)? as i64;
+        let poll_ms = whole_number(lookup, "PLATEAUX_MAIL_POLL_MS", 2_000, 3_600_000)? as u64;
+        let senders = whole_number(lookup, "PLATEAUX_MAIL_SENDERS", 4, 32)?;
+        Ok(MailConfig {
+            delivery,
+            from,
+            public_url,
+            retry,
+            lease_ms,
+            poll_ms,
+            senders,
+        })
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://plateaux.db";
@@ -92,6 +323,7 @@ impl Config {
         )?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
         let password_hashers = whole_number(&lookup, "PLATEAUX_PASSWORD_HASHERS", cores, 64)?;
+        let mail = MailConfig::from_lookup(&lookup, &database_url)?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -112,6 +344,7 @@ impl Config {
             booking_writers,
             login_attempts_per_minute,
             password_hashers,
+            mail,
         })
     }
 
@@ -212,6 +445,81 @@ mod tests {
 
     fn with(variable: &'static str, value: &'static str) -> Result<Config, ConfigError> {
         Config::from_lookup(move |name| (name == variable).then(|| value.to_owned()))
+    }
+
+    #[test]
+    fn smtp_urls_are_read_with_their_security_and_credentials() {
+        let plain = SmtpSettings::parse("smtp://127.0.0.1:2525").unwrap();
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.security),
+            ("127.0.0.1", 2525, SmtpSecurity::None)
+        );
+        assert_eq!((plain.user, plain.password), (None, None));
+        let tls = SmtpSettings::parse("smtps://relay%40campus:p%C3%A0ss@mail.example").unwrap();
+        assert_eq!((tls.port, tls.security), (465, SmtpSecurity::Tls));
+        assert_eq!(tls.user.as_deref(), Some("relay@campus"));
+        assert_eq!(tls.password.as_deref(), Some("pàss"));
+        let starttls = SmtpSettings::parse("smtp://mail.example?tls=starttls").unwrap();
+        assert_eq!(
+            (starttls.port, starttls.security),
+            (587, SmtpSecurity::StartTls)
+        );
+        for bad in [
+            "http://mail.example",
+            "smtp://",
+            "smtps://mail.example?tls=starttls",
+            "smtp://mail.example?tls=maybe",
+            "smtp://mail.example?pool=3",
+            "mail.example:25",
+        ] {
+            assert!(SmtpSettings::parse(bad).is_err(), "{bad}");
+        }
+        // The password never reaches a log line.
+        assert!(!format!("{tls:?}").contains("pàss"));
+    }
+
+    #[test]
+    fn mail_defaults_to_files_beside_the_database_and_settings_are_checked() {
+        let config = Config::from_lookup(|name| {
+            (name == "PLATEAUX_DATABASE_URL").then(|| "sqlite:///srv/campus/plateaux.db".into())
+        })
+        .unwrap();
+        assert_eq!(
+            config.mail.delivery,
+            Delivery::Files(PathBuf::from("/srv/campus/mail"))
+        );
+        assert_eq!(config.mail.from, DEFAULT_MAIL_FROM);
+        assert_eq!(config.mail.public_url, DEFAULT_PUBLIC_URL);
+        let with_user = Config::from_lookup(|name| match name {
+            "PLATEAUX_SMTP_URL" => Some("smtp://relay:25".into()),
+            "PLATEAUX_SMTP_USER" => Some("plateaux".into()),
+            "PLATEAUX_SMTP_PASSWORD" => Some("secret".into()),
+            "PLATEAUX_PUBLIC_URL" => Some("https://plateaux.campus.example/".into()),
+            _ => None,
+        })
+        .unwrap();
+        let Delivery::Smtp(smtp) = with_user.mail.delivery else {
+            panic!("SMTP expected")
+        };
+        assert_eq!(smtp.user.as_deref(), Some("plateaux"));
+        assert_eq!(with_user.mail.public_url, "https://plateaux.campus.example");
+        for (variable, value) in [
+            ("PLATEAUX_MAIL_FROM", "pas une adresse"),
+            ("PLATEAUX_PUBLIC_URL", "plateaux.campus.example"),
+            ("PLATEAUX_SMTP_URL", "smtp://"),
+            ("PLATEAUX_SMTP_USER", "alone"),
+            ("PLATEAUX_MAIL_MAX_ATTEMPTS", "0"),
+        ] {
+            let error = Config::from_lookup(|name| match name {
+                "PLATEAUX_SMTP_URL" if variable == "PLATEAUX_SMTP_USER" => {
+                    Some("smtp://relay".into())
+                }
+                _ => (name == variable).then(|| value.to_owned()),
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("PLATEAUX_"), "{variable}: {error}");
+        }
     }
 
     #[test]

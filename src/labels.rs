@@ -3,6 +3,7 @@
 
 use crate::booking_engine::Action as BookingAction;
 use crate::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
+use crate::domain::notifications::{Locale, MessageState, NotificationKind};
 use crate::domain::reports::Dimension;
 use crate::domain::service_request::{QuoteUnit, RequestAction, RequestState};
 use crate::domain::{EquipmentStatus, OrganisationKind, PlatformDomain, Role, Weekday, WhoMayBook};
@@ -184,6 +185,41 @@ labels!(Dimension {
     SchoolYear => "année scolaire",
 });
 
+labels!(NotificationKind {
+    AccountConfirmation => "confirmation de l'adresse d'un compte",
+    PasswordReset => "réinitialisation du mot de passe",
+    BookingPending => "réservation à approuver",
+    BookingApproved => "réservation approuvée",
+    BookingRejected => "réservation refusée",
+    BookingCancelled => "réservation annulée",
+    BookingChanged => "réservation modifiée",
+    BookingCancelledByUnavailability => "réservation annulée par une maintenance ou une fermeture",
+    SeriesSkippedDates => "série créée avec des dates sautées",
+    BookingReminder => "rappel la veille d'une séance",
+    ManagerDigest => "récapitulatif du matin des responsables de plateau",
+    ServiceRequestReceived => "demande de prestation reçue",
+    ServiceRequestTaken => "demande de prestation prise en charge",
+    QuoteIssued => "devis émis ou révisé",
+    QuoteAnswered => "devis accepté ou décliné",
+    AgreementSigned => "convention signée",
+    WorkDelivered => "travaux livrés",
+    ServiceRequestInvoiced => "prestation facturée",
+    ServiceRequestMessage => "nouveau message sur une demande de prestation",
+    QualificationExpiring => "habilitation bientôt échue",
+});
+
+labels!(MessageState {
+    Queued => "en file d'attente",
+    Sent => "envoyé",
+    Failed => "en échec (à réessayer)",
+    Dead => "abandonné",
+});
+
+labels!(Locale {
+    French => "français",
+    English => "anglais",
+});
+
 /// The label of an API value of `T`, or the text itself when it is not one.
 pub fn label_of<T: Label + PartialEq>(api_value: &str, parse: fn(&str) -> Option<T>) -> String {
     parse(api_value).map_or_else(|| api_value.to_owned(), |v| v.label().to_owned())
@@ -230,6 +266,9 @@ pub fn every_table() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         table::<ClosureScope>("ClosureScope", ClosureScope::as_str),
         table::<CalendarFeed>("CalendarFeed", CalendarFeed::as_str),
         table::<Dimension>("Dimension", Dimension::as_str),
+        table::<NotificationKind>("NotificationKind", NotificationKind::as_str),
+        table::<MessageState>("MessageState", MessageState::as_str),
+        table::<Locale>("Locale", Locale::as_str),
     ]
 }
 

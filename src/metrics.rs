@@ -23,6 +23,12 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailSendLabels {
+    /// `sent`, `failed` (tried again later) or `dead` (given up).
+    pub outcome: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms to about 16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -35,6 +41,8 @@ pub struct Metrics {
     pool_connections: Gauge,
     pool_idle: Gauge,
     booking_batches: Histogram,
+    mail_queue: Gauge,
+    mail_sends: Family<MailSendLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -69,6 +77,18 @@ impl Default for Metrics {
             "Single-booking requests written in one transaction",
             booking_batches.clone(),
         );
+        let mail_queue = Gauge::default();
+        registry.register(
+            "mail_queue_length",
+            "E-mail messages waiting to be sent (queued or failed), as last read by the mail worker",
+            mail_queue.clone(),
+        );
+        let mail_sends = Family::<MailSendLabels, Counter>::default();
+        registry.register(
+            "mail_sends",
+            "Attempts to send e-mail messages by outcome (sent, failed, dead)",
+            mail_sends.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -76,6 +96,8 @@ impl Default for Metrics {
             pool_connections,
             pool_idle,
             booking_batches,
+            mail_queue,
+            mail_sends,
         }
     }
 }
@@ -83,6 +105,18 @@ impl Default for Metrics {
 impl Metrics {
     pub fn observe_booking_batch(&self, requests: usize) {
         self.booking_batches.observe(requests as f64);
+    }
+
+    pub fn set_mail_queue(&self, waiting: i64) {
+        self.mail_queue.set(waiting);
+    }
+
+    pub fn observe_mail_send(&self, outcome: &str) {
+        self.mail_sends
+            .get_or_create(&MailSendLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -861,8 +861,7 @@ pub fn submit_public(
             "created",
             serde_json::json!({ "email": user.email, "role": "company", "active": false, "awaiting_approval": awaiting_approval, "source": "public_service_request" }),
         )?;
-        // The token is not given out here: the contact gets a fresh one by e-mail or from
-        // an administrator (`POST /account-confirmations/{id}/token`).
+        // The token goes out by e-mail only, queued in this transaction.
         crate::accounts::open_confirmation(conn, &user.id)?;
         let contact = CurrentUser {
             id: user.id.clone(),

@@ -13,6 +13,7 @@ pub mod confirmations;
 pub mod equipment;
 pub mod idempotency;
 pub mod organisations;
+pub mod outbox;
 pub mod platforms;
 pub mod qualifications;
 pub mod reports;

@@ -109,6 +109,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         awaiting_approval -> Bool,
+        locale -> Text,
     }
 }
 
@@ -397,6 +398,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        recipient -> Text,
+        locale -> Text,
+        subject -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at_ms -> BigInt,
+        lease_id -> Nullable<Text>,
+        leased_until_ms -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    notification_opt_outs (user_id, kind) {
+        user_id -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -424,6 +464,9 @@ diesel::joinable!(quotes -> service_requests (request_id));
 diesel::joinable!(quote_lines -> quotes (quote_id));
 diesel::joinable!(service_request_messages -> service_requests (request_id));
 diesel::joinable!(service_request_events -> service_requests (request_id));
+diesel::joinable!(outbox_messages -> users (user_id));
+diesel::joinable!(notification_opt_outs -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     campuses,
@@ -456,4 +499,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_usages,
     booking_usage_learners,
     booking_usage_equipment,
+    outbox_messages,
+    notification_opt_outs,
+    password_resets,
 );

@@ -316,3 +316,20 @@ pub fn escape_like(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// The language of an account's e-mails (`fr` when the account is unknown).
+pub fn locale(conn: &mut DbConnection, user_id: &str) -> ApiResult<String> {
+    Ok(users::table
+        .find(user_id)
+        .select(users::locale)
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| "fr".to_owned()))
+}
+
+pub fn set_locale(conn: &mut DbConnection, user_id: &str, locale: &str) -> ApiResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::locale.eq(locale))
+        .execute(conn)?;
+    Ok(())
+}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod booking;
 pub mod calendar;
 pub mod codes;
+pub mod notifications;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;

@@ -163,7 +163,7 @@ pub async fn middleware(
 }
 
 /// Paths whose answers carry secrets (access, refresh and calendar tokens) or consume one
-/// (account confirmations): the header is ignored there, so that no stored replay ever
+/// (account confirmations, password resets): the header is ignored there, so that no stored replay ever
 /// holds a token and a replay never hands one out again. Matched on the path as routed
 /// (percent-decoded), so that an encoded spelling does not slip past.
 fn answers_secrets(path: &str) -> bool {
@@ -176,7 +176,7 @@ fn answers_secrets(path: &str) -> bool {
         || rest.starts_with("calendar-tokens/")
         || rest
             .split('/')
-            .any(|segment| segment == "account-confirmations")
+            .any(|segment| matches!(segment, "account-confirmations" | "password-resets"))
 }
 
 /// Paths open without a token (`/public/…`): their keys are the anonymous caller's.

@@ -11,6 +11,7 @@ pub mod equipment;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod notifications;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
@@ -38,6 +39,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     calendar::configure(cfg);
     service_requests::configure(cfg);
     reports::configure(cfg);
+    notifications::configure(cfg);
     cfg.service(health::openapi_json);
 }
 

@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod campuses;
 pub mod closures;
 pub mod equipment;
+pub mod notifications;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;

@@ -1510,6 +1510,73 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
                 None,
             ),
         ),
+        // Sending a confirmation again is for the administrator only.
+        case(
+            Method::POST,
+            "/api/v1/account-confirmations/{id}/send",
+            [404, 403, 403, 403, 403, 401],
+            fixed(
+                api(format!(
+                    "/account-confirmations/{}/send",
+                    crate::support::util::unknown_id()
+                )),
+                None,
+            ),
+        ),
+        // One's own e-mail settings: every account.
+        case(
+            Method::GET,
+            "/api/v1/me/notifications",
+            [200, 200, 200, 200, 200, 401],
+            fixed(api("/me/notifications"), None),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/me/notifications",
+            [200, 200, 200, 200, 200, 401],
+            fixed(
+                api("/me/notifications"),
+                Some(json!({ "kinds": [{ "kind": "booking_reminder", "enabled": true }] })),
+            ),
+        ),
+        // The outbox is the administrators'.
+        case(
+            Method::GET,
+            "/api/v1/notifications",
+            ADMIN_ONLY_200,
+            fixed(api("/notifications"), None),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/notifications/{id}/retry",
+            [404, 403, 403, 403, 403, 401],
+            fixed(
+                api(format!(
+                    "/notifications/{}/retry",
+                    crate::support::util::unknown_id()
+                )),
+                None,
+            ),
+        ),
+        // A reset link is asked for alike whatever the address; an unknown token is refused.
+        case(
+            Method::POST,
+            "/api/v1/public/password-resets",
+            [202; 6],
+            fixed(
+                api("/public/password-resets"),
+                Some(json!({ "email": "personne@campus.test" })),
+            ),
+        ),
+        case(
+            Method::POST,
+            "/api/v1/public/password-resets/{token}",
+            [422; 6],
+            fixed(
+                api(format!("/public/password-resets/{}", "0".repeat(64))),
+                Some(json!({ "password": "un-mot-de-passe-solide" })),
+            ),
+        ),
         // Contacts awaiting approval: the staff, and approved contacts for their company.
         case(
             Method::GET,

@@ -661,8 +661,7 @@ const PUBLIC_RECEIPT: &str = "Demande reçue. Si cette adresse e-mail est nouvel
 /// Submit a first request without an account (company, contact, request). The answer is
 /// the same whether or not the e-mail already has an account; limited to 5 submissions per
 /// client address every 10 minutes (429 `rate_limited`, with `Retry-After`). The contact
-/// confirms the address with the token sent to it (read by an administrator at
-/// `/account-confirmations` until the service sends e-mail).
+/// confirms the address with the token e-mailed to it.
 #[utoipa::path(tag = "service_requests", security(()), request_body = PublicServiceRequest, responses(
     (status = 202, body = PublicReceipt),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -724,8 +723,8 @@ async fn confirm_account(
 }
 
 /// Addresses not confirmed yet (admin): public sign-ups and invitations, with the company
-/// and its SIRET. Tokens are stored only as hashes and never shown here; issue a fresh one
-/// with `POST /account-confirmations/{id}/token`.
+/// and its SIRET. Tokens are stored only as hashes and never shown here; e-mail a fresh one
+/// with `POST /account-confirmations/{id}/send`.
 #[utoipa::path(tag = "service_requests", responses(
     (status = 200, body = Vec<PendingConfirmationView>),
     (status = 403, body = Problem, content_type = "application/problem+json")))]
@@ -761,8 +760,9 @@ async fn list_account_confirmations(
     ))
 }
 
-/// Issue a fresh confirmation token (admin), shown only in this answer, to pass on to the
-/// person until the service sends e-mail. Earlier tokens of the account stop working.
+/// Issue a fresh confirmation token (admin), shown in this answer (and e-mailed to the
+/// person), for an address that receives nothing. Earlier tokens of the account stop
+/// working. To e-mail one without seeing it: `POST /account-confirmations/{id}/send`.
 #[utoipa::path(tag = "service_requests", responses(
     (status = 201, body = IssuedConfirmationView),
     (status = 403, body = Problem, content_type = "application/problem+json"),

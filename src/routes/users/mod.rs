@@ -239,8 +239,7 @@ pub fn create_account(
         db::users::insert(conn, &row)?;
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
         if invitation {
-            // The token is not given out here: the owner gets a fresh one by e-mail or from
-            // an administrator (`POST /account-confirmations/{id}/token`).
+            // The token goes out by e-mail only, queued in this transaction.
             crate::accounts::open_confirmation(conn, &row.id)?;
         }
         db::audit::record(
@@ -259,9 +258,8 @@ pub fn create_account(
 }
 
 /// Invite someone to an account (admin; managers invite company contacts). The account is
-/// inactive until its owner confirms the address with the token sent to it and chooses a
-/// password: nobody else ever knows it. Until the service sends e-mail, an administrator
-/// issues that token (`POST /account-confirmations/{id}/token`).
+/// inactive until its owner confirms the address with the token e-mailed to it and chooses
+/// a password: nobody else ever knows it.
 #[utoipa::path(tag = "users", request_body = NewUser, responses(
     (status = 201, body = UserView),
     (status = 403, body = Problem, content_type = "application/problem+json"),

@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod dates;
 pub mod postgres;
+pub mod smtp;
 pub mod util;
 
 use actix_http::Request;
@@ -32,7 +33,39 @@ pub struct TestApp {
     pub database_url: String,
     pub pool: plateaux::db::Pool,
     service: BoxedService,
+    pub metrics: std::sync::Arc<plateaux::metrics::Metrics>,
+    /// The mail worker, when the test runs one (`with_mail`); stopped before the
+    /// directories go.
+    pub mail_worker: Option<plateaux::mail::MailWorker>,
+    /// Where `.eml` files go when the test's mail goes to files.
+    pub mail_dir: std::path::PathBuf,
+    _mail_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// The mail settings of a test: a real SMTP server at `smtp_url`, or `.eml` files in
+/// `dir`; retries, leases and polls short enough for a test to see them.
+pub fn test_mail_config(
+    smtp_url: Option<&str>,
+    dir: &std::path::Path,
+) -> plateaux::config::MailConfig {
+    use plateaux::config::{Delivery, MailConfig, SmtpSettings};
+    MailConfig {
+        delivery: match smtp_url {
+            Some(url) => Delivery::Smtp(SmtpSettings::parse(url).expect("SMTP URL")),
+            None => Delivery::Files(dir.to_owned()),
+        },
+        from: plateaux::config::DEFAULT_MAIL_FROM.to_owned(),
+        public_url: "https://plateaux.campus.test".to_owned(),
+        retry: plateaux::domain::notifications::RetryPolicy {
+            base_ms: 200,
+            max_delay_ms: 1_000,
+            max_attempts: 8,
+        },
+        lease_ms: 6_000,
+        poll_ms: 100,
+        senders: 2,
+    }
 }
 
 /// A response, its body read.
@@ -132,6 +165,29 @@ impl TestApp {
         Self::with_state(backend, |_| {}).await
     }
 
+    /// The application with its mail worker sending to `smtp_url` (or to `.eml` files in
+    /// `mail_dir` when `None`), with the settings `tune` makes of `test_mail_config`'s.
+    pub async fn with_mail(
+        backend: Backend,
+        smtp_url: Option<&str>,
+        tune: impl FnOnce(&mut plateaux::config::MailConfig),
+    ) -> TestApp {
+        let mut app = Self::new(backend).await;
+        let mut config = test_mail_config(smtp_url, &app.mail_dir);
+        tune(&mut config);
+        let metrics = app.metrics.clone();
+        app.mail_worker = Some(
+            plateaux::mail::MailWorker::start(
+                app.pool.clone(),
+                &config,
+                chrono_tz::Europe::Paris,
+                metrics,
+            )
+            .expect("mail worker"),
+        );
+        app
+    }
+
     /// The application with its state changed by `change` before it starts (limits).
     pub async fn with_state(backend: Backend, change: impl FnOnce(&mut AppState)) -> TestApp {
         let (database_url, dir) = match backend {
@@ -165,13 +221,19 @@ impl TestApp {
             chrono_tz::Europe::Paris,
         );
         change(&mut state);
+        let metrics = state.metrics.clone();
         let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
+        let mail_dir = tempfile::tempdir().expect("temporary directory");
         TestApp {
             backend,
             database_url,
             pool,
             service,
+            metrics,
+            mail_worker: None,
+            mail_dir: mail_dir.path().join("mail"),
+            _mail_dir: mail_dir,
             _dir: dir,
         }
     }
@@ -389,7 +451,7 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
 }
 
 /// The fresh confirmation token of an account not confirmed yet, as an administrator gets
-/// it until the service sends e-mail.
+/// it (`POST /account-confirmations/{id}/token`) without reading the person's mail.
 pub async fn confirmation_token(app: &TestApp, admin: &str, user_id: &str) -> String {
     let pending = app
         .get("/api/v1/account-confirmations", admin)

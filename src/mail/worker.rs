@@ -1,0 +1,302 @@
+//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox.
+//! Each message waits about 40 ms on the mail server's delayed acknowledgement (lettre
+//! writes the end-of-data marker apart from the message, and Nagle's algorithm holds it):
+//! a connection carries some 20 messages a second, so several threads send at once, each
+//! on its own connection of lettre's pool.
+//!
+//! Each round, a thread claims a batch of due messages with a lease (one short write
+//! transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), gives
+//! the connection back, sends each message with no connection or transaction held, and
+//! marks each one as soon as the server accepted or refused it. Several instances of the
+//! service on one database therefore share the queue, each message going out once.
+//!
+//! A crash between the send and its mark leaves the message claimed but not marked: once
+//! its lease has expired it is sent again. That copy is the price of never losing one.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+use rand::Rng;
+
+use super::content::{render, Context, Facts};
+use super::transport::{SendError, Transport};
+use crate::config::MailConfig;
+use crate::db::outbox::MessageRow;
+use crate::db::{self, Pool};
+use crate::domain::notifications::{AfterFailure, Locale, NotificationKind, RetryPolicy};
+use crate::metrics::Metrics;
+
+/// Messages one claim takes at most: small, so that a burst spreads over the threads.
+const BATCH: i64 = 10;
+
+/// Wakes the workers of this process when a message is queued.
+static QUEUED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Tells this process's workers that a message was queued (its transaction may commit a
+/// moment later: a woken worker that finds nothing looks again a few times).
+pub fn nudge() {
+    let mut generation = QUEUED.0.lock().unwrap_or_else(|p| p.into_inner());
+    *generation = generation.wrapping_add(1);
+    QUEUED.1.notify_all();
+}
+
+fn generation() -> u64 {
+    *QUEUED.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits until a message is queued after `seen`, or `timeout`; returns the generation.
+fn wait_for_nudge(seen: u64, timeout: Duration) -> u64 {
+    let guard = QUEUED.0.lock().unwrap_or_else(|p| p.into_inner());
+    let (guard, _) = QUEUED
+        .1
+        .wait_timeout_while(guard, timeout, |g| *g == seen)
+        .unwrap_or_else(|p| p.into_inner());
+    *guard
+}
+
+/// What the threads share.
+struct Shared {
+    pool: Pool,
+    transport: Transport,
+    from: Mailbox,
+    /// The domain of Message-IDs.
+    domain: String,
+    context: Context,
+    retry: RetryPolicy,
+    lease_ms: i64,
+    poll: Duration,
+    /// The longest exchange with the mail server; a message is sent only when its lease
+    /// outlasts it.
+    send_timeout: Duration,
+    metrics: Arc<Metrics>,
+    stop: AtomicBool,
+}
+
+/// The running worker; stops (after the message being sent) when dropped.
+pub struct MailWorker {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl MailWorker {
+    /// Starts the threads; fails when the transport cannot be set up (mail directory).
+    pub fn start(
+        pool: Pool,
+        config: &MailConfig,
+        timezone: chrono_tz::Tz,
+        metrics: Arc<Metrics>,
+    ) -> Result<MailWorker, String> {
+        let send_timeout = Duration::from_millis((config.lease_ms as u64 / 3).clamp(200, 20_000));
+        let transport = Transport::new(&config.delivery, send_timeout, config.senders)?;
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|e| format!("PLATEAUX_MAIL_FROM: {e}"))?;
+        let domain = from.email.domain().to_owned();
+        let shared = Arc::new(Shared {
+            pool,
+            transport,
+            from,
+            domain,
+            context: Context {
+                public_url: config.public_url.clone(),
+                timezone,
+            },
+            retry: config.retry,
+            lease_ms: config.lease_ms,
+            poll: Duration::from_millis(config.poll_ms),
+            send_timeout,
+            metrics,
+            stop: AtomicBool::new(false),
+        });
+        let threads = (0..config.senders.max(1))
+            .map(|n| {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("mail-worker-{n}"))
+                    .spawn(move || run(&shared))
+                    .map_err(|e| format!("cannot start the mail worker: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(MailWorker { shared, threads })
+    }
+
+    /// Stops the threads once the message each is sending is marked.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        nudge();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MailWorker {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn run(shared: &Shared) {
+    let mut seen = generation();
+    // Looks left after a nudge that found nothing yet (the queuing transaction may still be
+    // committing).
+    let mut looks_left = 0;
+    while !shared.stop.load(Ordering::SeqCst) {
+        let lease_id = db::new_id();
+        let claimed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db::with_connection(&shared.pool, |conn| {
+                let batch = db::write_transaction(conn, |conn| {
+                    db::outbox::claim(conn, &lease_id, now_ms(), shared.lease_ms, BATCH)
+                })?;
+                let waiting = db::outbox::count_waiting(conn)?;
+                Ok((batch, waiting))
+            })
+        }));
+        match claimed {
+            Ok(Ok((batch, waiting))) => {
+                shared.metrics.set_mail_queue(waiting);
+                if !batch.is_empty() {
+                    looks_left = 0;
+                    // A panic leaves the rest of the batch leased: taken again once the
+                    // lease expires.
+                    let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        send_batch(shared, &lease_id, batch)
+                    }));
+                    if sent.is_err() {
+                        tracing::error!("mail worker: sending a batch panicked");
+                    }
+                    continue;
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "mail worker: cannot read the outbox");
+            }
+            Err(_) => tracing::error!("mail worker: claiming messages panicked"),
+        }
+        if looks_left > 0 {
+            looks_left -= 1;
+            std::thread::sleep(Duration::from_millis(25));
+            continue;
+        }
+        let now = wait_for_nudge(seen, shared.poll);
+        if now != seen {
+            seen = now;
+            looks_left = 8;
+        }
+    }
+}
+
+fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
+    let mut rest = batch.into_iter();
+    while let Some(row) = rest.next() {
+        let leased_until = row.leased_until_ms.unwrap_or(0);
+        let stopping = shared.stop.load(Ordering::SeqCst);
+        if stopping || now_ms() + shared.send_timeout.as_millis() as i64 >= leased_until {
+            // Not tried: given back uncounted, for this worker or another to take now.
+            let ids: Vec<String> = std::iter::once(row.id).chain(rest.map(|r| r.id)).collect();
+            release(shared, &ids, lease_id, now_ms());
+            return;
+        }
+        let started = Instant::now();
+        let outcome = compose(shared, &row).and_then(|message| shared.transport.send(&message));
+        match outcome {
+            Ok(()) => {
+                mark(shared, |conn| db::outbox::mark_sent(conn, &row.id));
+                shared.metrics.observe_mail_send("sent");
+                tracing::info!(message = %row.id, kind = %row.kind, elapsed_ms = started.elapsed().as_millis() as u64, "mail sent");
+            }
+            Err(error) => {
+                let jitter = rand::thread_rng().gen::<f64>();
+                let after =
+                    shared
+                        .retry
+                        .after_failure(row.attempts, error.permanent, now_ms(), jitter);
+                let (dead, next) = match after {
+                    AfterFailure::Dead => (true, now_ms()),
+                    AfterFailure::RetryAt(at) => (false, at),
+                };
+                mark(shared, |conn| {
+                    db::outbox::mark_failed(conn, &row.id, lease_id, dead, next, &error.message)
+                });
+                shared
+                    .metrics
+                    .observe_mail_send(if dead { "dead" } else { "failed" });
+                tracing::warn!(message = %row.id, kind = %row.kind, attempts = row.attempts, dead, error = %error.message, "mail not sent");
+                if error.unreachable && !dead {
+                    // The next ones would meet the same: they wait as long, uncounted.
+                    let ids: Vec<String> = rest.map(|r| r.id).collect();
+                    release(shared, &ids, lease_id, next);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Writes a mark; a failure is logged (the lease then expires and the message is taken
+/// again: sent twice rather than lost).
+fn mark(
+    shared: &Shared,
+    work: impl FnOnce(&mut db::DbConnection) -> crate::error::ApiResult<bool>,
+) {
+    match db::with_connection(&shared.pool, work) {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("mail worker: a message's lease had expired before its mark"),
+        Err(error) => tracing::error!(%error, "mail worker: cannot mark a message"),
+    }
+}
+
+fn release(shared: &Shared, ids: &[String], lease_id: &str, next_attempt_at_ms: i64) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(error) = db::with_connection(&shared.pool, |conn| {
+        db::outbox::release(conn, ids, lease_id, next_attempt_at_ms)
+    }) {
+        tracing::warn!(%error, "mail worker: cannot give messages back; their lease will expire");
+    }
+}
+
+/// The e-mail of an outbox row. What cannot be composed (unreadable facts, an address the
+/// server would never take) is a permanent failure.
+fn compose(shared: &Shared, row: &MessageRow) -> Result<Message, SendError> {
+    let permanent = |message: String| SendError {
+        message,
+        permanent: true,
+        unreachable: false,
+    };
+    let kind = NotificationKind::parse(&row.kind)
+        .ok_or_else(|| permanent(format!("unknown kind {}", row.kind)))?;
+    let locale = Locale::parse(&row.locale).unwrap_or(Locale::French);
+    let facts = Facts::from_json(kind, &row.payload).map_err(permanent)?;
+    let rendered = render(&facts, locale, &shared.context).map_err(permanent)?;
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|e| permanent(format!("recipient {}: {e}", row.recipient)))?;
+    Message::builder()
+        .from(shared.from.clone())
+        .to(to)
+        .subject(rendered.subject)
+        // One Message-ID per outbox message: a copy sent again after a crash is recognised
+        // as the same message by mail programs that look.
+        .message_id(Some(format!("<{}@{}>", row.id, shared.domain)))
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))
+        .map_err(|e| permanent(format!("cannot build the message: {e}")))
+}
