@@ -1,11 +1,24 @@
-//! Usage reports and indicators on the wire.
+//! Usage reports and indicators on the wire: JSON here, CSV (`csv`) and the SVG chart
+//! (`chart`).
 
-use chrono::NaiveDate;
-use serde::Serialize;
-use utoipa::ToSchema;
+pub mod chart;
+pub mod csv;
 
-use crate::domain::reports::{hours, Dimension, Totals};
-use crate::reports::{MemberFigures, RequestFigures, UsageReport};
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::db::reports::ReportFilter;
+use crate::domain::booking::LearnerStatus;
+use crate::domain::reports::{
+    hours, parse_group_by, parse_school_year, school_year_dates, school_year_of, Dimension, Period,
+    Totals,
+};
+use crate::domain::validate::Checks;
+use crate::domain::PlatformDomain;
+use crate::error::{ApiResult, FieldError};
+use crate::usecases::reports::{MemberFigures, RequestFigures, UsageReport};
 
 /// Learner-hours (recorded headcount × hours used) by learner status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -248,7 +261,7 @@ impl IndicatorsView {
         school_year: String,
         from: NaiveDate,
         to: NaiveDate,
-        indicators: &crate::reports::Indicators,
+        indicators: &crate::usecases::reports::Indicators,
     ) -> Self {
         let rank = |(p, t): &(crate::db::reports::PlatformSummary, Totals)| PlatformRankView {
             platform_id: p.id.clone(),
@@ -292,5 +305,243 @@ impl IndicatorsView {
             top_platforms_by_occupancy: by_occupancy.into_iter().take(5).map(rank).collect(),
             top_platforms_by_shared_use: by_shared.into_iter().take(5).map(rank).collect(),
         }
+    }
+}
+
+/// The longest period a usage report covers.
+const MAX_PERIOD_DAYS: i64 = 3 * 366;
+
+fn parse_day(checks: &mut Checks, field: &str, text: &str) -> Option<NaiveDate> {
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    if day.is_none() {
+        checks.fail(
+            field,
+            "invalid_format",
+            "date attendue au format AAAA-MM-JJ",
+        );
+    }
+    day
+}
+
+/// The period of a request: a school year, or `from` and `to` (both days included), or
+/// the school year of `now`.
+fn period(
+    checks: &mut Checks,
+    school_year: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    now: i64,
+    tz: &chrono_tz::Tz,
+) -> Option<Period> {
+    match (school_year, from, to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            checks.fail(
+                "school_year",
+                "conflicting_values",
+                "indiquez soit school_year, soit from et to",
+            );
+            None
+        }
+        (Some(year), None, None) => match parse_school_year(year) {
+            Some(first) => {
+                let (first, end) = school_year_dates(first);
+                Some(Period::new(first, end, tz))
+            }
+            None => {
+                checks.fail(
+                    "school_year",
+                    "invalid_format",
+                    "année scolaire attendue sous la forme 2026-2027",
+                );
+                None
+            }
+        },
+        (None, Some(from), Some(to)) => {
+            let first = parse_day(checks, "from", from)?;
+            let last = parse_day(checks, "to", to)?;
+            if last < first {
+                checks.fail("to", "invalid_range", "la fin précède le début");
+                return None;
+            }
+            if (last - first).num_days() >= MAX_PERIOD_DAYS {
+                checks.fail(
+                    "to",
+                    "period_too_long",
+                    format!("une période couvre au plus {MAX_PERIOD_DAYS} jours"),
+                );
+                return None;
+            }
+            Some(Period::new(first, last + Duration::days(1), tz))
+        }
+        (None, Some(_), None) | (None, None, Some(_)) => {
+            checks.fail(
+                if from.is_some() { "to" } else { "from" },
+                "required",
+                "from et to vont ensemble",
+            );
+            None
+        }
+        (None, None, None) => {
+            let today = crate::domain::time::local(now, tz).date_naive();
+            let (first, end) = school_year_dates(school_year_of(today));
+            Some(Period::new(first, end, tz))
+        }
+    }
+}
+
+/// Comma-separated platform ids.
+fn platform_ids(checks: &mut Checks, text: Option<&str>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for part in text.unwrap_or_default().split(',').map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        match Uuid::parse_str(part) {
+            Ok(id) => ids.push(id.to_string()),
+            Err(_) => checks.fail(
+                "platform_id",
+                "invalid_format",
+                format!("identifiant de plateau invalide : « {part} »"),
+            ),
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// School year, `2026-2027` (1 September to 31 August). Without it nor `from`/`to`,
+    /// the current school year.
+    pub school_year: Option<String>,
+    /// First day of the period, `YYYY-MM-DD` (with `to`, instead of `school_year`).
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Last day of the period, included; at most three years after `from`.
+    #[param(format = Date)]
+    pub to: Option<String>,
+    pub campus_id: Option<Uuid>,
+    /// One platform id, or several separated by commas.
+    pub platform_id: Option<String>,
+    pub equipment_id: Option<Uuid>,
+    pub domain: Option<PlatformDomain>,
+    /// The organisation sessions were booked for.
+    pub organisation_id: Option<Uuid>,
+    /// The organisation that runs the platforms.
+    pub owner_organisation_id: Option<Uuid>,
+    /// Sessions whose booked group includes learners of this status.
+    pub learner_status: Option<LearnerStatus>,
+    /// Up to three of `platform`, `equipment`, `owner_organisation`, `organisation`,
+    /// `learner_status`, `domain` and one of `week`, `month`, `school_year`, separated by
+    /// commas. Learner status groups use the group declared at booking, so a mixed
+    /// session appears in each of its statuses (and once in the total).
+    #[param(example = "platform,month")]
+    pub group_by: Option<String>,
+    /// `json` (default), `csv` (also with `Accept: text/csv`) or `svg`: the chart of
+    /// occupancy by month, one line per platform (the ten most occupied when more are in
+    /// scope), whatever `group_by` says.
+    #[param(pattern = "^(json|csv|svg)$")]
+    pub format: Option<String>,
+}
+
+impl UsageQuery {
+    /// The period, the filter (before the caller's scope narrows it) and the groups asked
+    /// for; `svg` charts occupancy by platform and month whatever `group_by` says.
+    pub fn check(
+        &self,
+        svg: bool,
+        now: i64,
+        tz: &chrono_tz::Tz,
+    ) -> ApiResult<(Period, ReportFilter, Vec<Dimension>)> {
+        let mut checks = Checks::new();
+        let period = period(
+            &mut checks,
+            self.school_year.as_deref(),
+            self.from.as_deref(),
+            self.to.as_deref(),
+            now,
+            tz,
+        );
+        let platform_ids = platform_ids(&mut checks, self.platform_id.as_deref());
+        let dimensions = if svg {
+            vec![Dimension::Platform, Dimension::Month]
+        } else {
+            match parse_group_by(self.group_by.as_deref().unwrap_or_default()) {
+                Ok(d) => d,
+                Err(message) => {
+                    let allowed = Dimension::ALL
+                        .iter()
+                        .map(|d| d.as_str().to_owned())
+                        .collect();
+                    checks.push(
+                        FieldError::new("group_by", "unknown_value", message)
+                            .with_allowed_values(allowed),
+                    );
+                    Vec::new()
+                }
+            }
+        };
+        checks.finish()?;
+        let period = period.expect("checked");
+        let filter = ReportFilter {
+            from: period.span.start,
+            to: period.span.end,
+            now,
+            campus_id: self.campus_id.map(|v| v.to_string()),
+            platform_ids,
+            equipment_id: self.equipment_id.map(|v| v.to_string()),
+            domain: self.domain.map(|v| v.as_str().to_owned()),
+            organisation_id: self.organisation_id.map(|v| v.to_string()),
+            owner_organisation_id: self.owner_organisation_id.map(|v| v.to_string()),
+            learner_status: self.learner_status.map(|v| v.as_str().to_owned()),
+            managed_by: None,
+        };
+        Ok((period, filter, dimensions))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorsQuery {
+    /// `2026-2027`; the current school year by default.
+    pub school_year: Option<String>,
+    /// One campus; every campus by default.
+    pub campus_id: Option<Uuid>,
+    /// `json` (default) or `csv` (also with `Accept: text/csv`).
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+impl IndicatorsQuery {
+    /// The school year asked for (that of `now` by default), its period and the filter.
+    pub fn check(&self, now: i64, tz: &chrono_tz::Tz) -> ApiResult<(i32, Period, ReportFilter)> {
+        let mut checks = Checks::new();
+        let year = match self.school_year.as_deref() {
+            Some(text) => parse_school_year(text).or_else(|| {
+                checks.fail(
+                    "school_year",
+                    "invalid_format",
+                    "année scolaire attendue sous la forme 2026-2027",
+                );
+                None
+            }),
+            None => Some(school_year_of(
+                crate::domain::time::local(now, tz).date_naive(),
+            )),
+        };
+        checks.finish()?;
+        let year = year.expect("checked");
+        let (first, end) = school_year_dates(year);
+        let period = Period::new(first, end, tz);
+        let filter = ReportFilter {
+            from: period.span.start,
+            to: period.span.end,
+            now,
+            campus_id: self.campus_id.map(|v| v.to_string()),
+            ..ReportFilter::default()
+        };
+        Ok((year, period, filter))
     }
 }
