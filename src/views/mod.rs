@@ -128,6 +128,16 @@ mod csv_tests {
             "\"'=HYPERLINK(\"\"http://x\"\")\";'+33;'-x;'@SUM(A1);'\tx;\"'\rx\";Soudure = TIG;-12,50\n"
         );
     }
+
+    #[test]
+    fn money_is_written_in_euros_with_two_decimals() {
+        let written = |cents| Cell::euros(cents).written().into_owned();
+        assert_eq!(written(Some(33_300)), "333,00");
+        assert_eq!(written(Some(45_000)), "450,00");
+        assert_eq!(written(Some(5)), "0,05");
+        assert_eq!(written(Some(-1_250)), "-12,50");
+        assert_eq!(written(None), "");
+    }
 }
 
 /// An RFC 3339 instant with its offset, read into Unix seconds.

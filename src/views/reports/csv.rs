@@ -1,6 +1,6 @@
 //! Reports as CSV for French spreadsheets (see `views::csv_document`): one header row,
 //! numbers with a decimal comma so that LibreOffice and Excel in French read them as
-//! numbers.
+//! numbers, and money as every CSV of the service gives it (`Cell::euros`).
 
 use crate::domain::reports::{french_decimal, round_to};
 use crate::error::ApiResult;
@@ -148,7 +148,6 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         ));
     }
     let r = &view.service_requests;
-    let euros = |cents: i64| number(cents as f64 / 100.0);
     let count = |n: i64| Cell::Number(n.to_string());
     let days = |d: Option<f64>| Cell::Number(d.map(number).unwrap_or_default());
     for (label, value) in [
@@ -166,9 +165,9 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         ),
         (
             "montant devisé HT (€)",
-            Cell::Number(euros(r.quoted_excl_vat_cents)),
+            Cell::euros(Some(r.quoted_excl_vat_cents)),
         ),
-        ("montant facturé (€)", Cell::Number(euros(r.invoiced_cents))),
+        ("montant facturé (€)", Cell::euros(Some(r.invoiced_cents))),
     ] {
         lines.push(("demandes de prestation", "toutes".to_owned(), label, value));
     }
