@@ -906,14 +906,22 @@ pub fn export_scope(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<S
     access::request_scope(conn, actor)
 }
 
-/// One page of the export (a few queries for the whole page).
+/// Requests read from the database at a time by the CSV export.
+const EXPORT_PAGE: i64 = 500;
+
+/// One page of the export, after the request `after` (a few queries for the whole page),
+/// so that memory stays bounded however many requests there are.
 pub fn export_page(
     conn: &mut DbConnection,
     scope: &Scope,
     filter: &RequestFilter,
-    page: &Page,
+    after: Option<String>,
 ) -> ApiResult<Listed<ExportLine>> {
-    store::list(conn, scope, filter, page)?.try_map(|rows| {
+    let page = Page {
+        after,
+        limit: EXPORT_PAGE,
+    };
+    store::list(conn, scope, filter, &page)?.try_map(|rows| {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut reached: std::collections::HashMap<String, std::collections::HashMap<String, i64>> =
             Default::default();

@@ -38,10 +38,7 @@ async fn create_series(
     let (draft, rrule, mode) = body.0.draft()?;
     let tz = state.timezone;
     let details = state
-        .db(move |conn| {
-            let outcome = series::create_series(conn, &user, tz, draft, &rrule, mode)?;
-            series::find(conn, &user, &outcome.series.id)
-        })
+        .db(move |conn| series::create_series(conn, &user, tz, draft, &rrule, mode))
         .await?;
     let view = SeriesView::new(details, &tz)?;
     Ok(created(format!("/api/v1/booking-series/{}", view.id), view))
@@ -81,10 +78,7 @@ async fn update_series(
     let change = body.0.draft()?;
     let tz = state.timezone;
     let details = state
-        .db(move |conn| {
-            series::change_series(conn, &user, tz, &id, change)?;
-            series::find(conn, &user, &id)
-        })
+        .db(move |conn| series::change_series(conn, &user, tz, &id, change))
         .await?;
     Ok(web::Json(SeriesView::new(details, &tz)?))
 }
@@ -105,10 +99,7 @@ async fn cancel_series(
     let id = id.into_inner().to_string();
     let (from, reason) = body.0.draft()?;
     let details = state
-        .db(move |conn| {
-            series::cancel_series(conn, &user, &id, from, &reason)?;
-            series::find(conn, &user, &id)
-        })
+        .db(move |conn| series::cancel_series(conn, &user, &id, from, &reason))
         .await?;
     Ok(web::Json(SeriesView::new(details, &state.timezone)?))
 }

@@ -73,9 +73,6 @@ async fn list_service_requests(
     })?))
 }
 
-/// Requests read from the database at a time by the CSV export.
-const EXPORT_PAGE: i64 = 500;
-
 /// The export of every request in scope that matches the filters (`limit` and `cursor` page
 /// the JSON list only). It is read and sent page by page, each page its own unit of database
 /// work, so that memory stays bounded however many requests there are. The first page is
@@ -90,12 +87,8 @@ async fn export_csv(
     let read = move |after: Option<String>| {
         let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
         async move {
-            let page = crate::db::Page {
-                after,
-                limit: EXPORT_PAGE,
-            };
             let listed = state
-                .db(move |conn| desk::export_page(conn, &scope, &filter, &page))
+                .db(move |conn| desk::export_page(conn, &scope, &filter, after))
                 .await?;
             let lines = listed.rows.into_iter().map(|line| export_record(line, &tz));
             Ok::<_, ApiError>((crate::views::csv_rows(lines)?, listed.next_after))
@@ -401,7 +394,7 @@ async fn list_account_confirmations(
     let rows = state
         .db(move |conn| accounts::pending_confirmations(conn, &user))
         .await?;
-    let now = crate::db::now();
+    let now = state.now();
     let tz = state.timezone;
     Ok(web::Json(
         rows.into_iter()

@@ -18,14 +18,9 @@ use crate::domain::booking::{
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult};
 
-pub struct SeriesOutcome {
-    pub series: db::series::SeriesRow,
-    pub created: Vec<BookingRow>,
-    pub skipped: Vec<Skip>,
-}
-
 /// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
-/// rule refuses the whole series (`all_or_nothing`) or skips that occurrence.
+/// rule refuses the whole series (`all_or_nothing`) or skips that occurrence. Answers the
+/// series as the caller sees it.
 pub fn create_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
@@ -33,7 +28,7 @@ pub fn create_series(
     draft: BookingDraft,
     rule: &str,
     mode: SeriesMode,
-) -> ApiResult<SeriesOutcome> {
+) -> ApiResult<SeriesDetails> {
     let occurrences = crate::domain::recurrence::expand(rule, draft.span, &tz)?;
     let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| {
         ApiError::field(
@@ -42,7 +37,7 @@ pub fn create_series(
             "la règle ne produit aucune occurrence",
         )
     })?;
-    db::write_transaction(conn, |conn| {
+    let id = db::write_transaction(conn, |conn| {
         let (target, grant, mut ctx) = prepare(conn, actor, tz, &draft, window)?;
         let mut accepted = Vec::new();
         let mut skipped = Vec::new();
@@ -134,12 +129,9 @@ pub fn create_series(
                 "rrule": series.rrule, "mode": series.mode, "created": created.len(), "skipped": skipped.len(),
             }),
         )?;
-        Ok(SeriesOutcome {
-            series,
-            created,
-            skipped,
-        })
-    })
+        Ok(series.id)
+    })?;
+    find(conn, actor, &id)
 }
 
 /// The occurrences of a series the caller may act on: still to come, from `from` on.
@@ -174,14 +166,15 @@ fn upcoming(
     Ok((series, rows, is_manager))
 }
 
-/// Cancels the occurrences still to come (from `from` on); returns how many.
+/// Cancels the occurrences still to come (from `from` on); answers the series as the
+/// caller sees it afterwards.
 pub fn cancel_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     series_id: &str,
     from: Option<i64>,
     reason: &str,
-) -> ApiResult<usize> {
+) -> ApiResult<SeriesDetails> {
     db::write_transaction(conn, |conn| {
         let (series, rows, _) = upcoming(conn, actor, series_id, from)?;
         let now = db::now();
@@ -210,20 +203,21 @@ pub fn cancel_series(
             serde_json::json!({
                 "from": from, "reason": reason, "cancelled": rows.len(),
             }),
-        )?;
-        Ok(rows.len())
-    })
+        )
+    })?;
+    find(conn, actor, series_id)
 }
 
 /// Changes the occurrences still to come, all or none: a changed time or supervisor re-runs
-/// every rule on every occurrence, and one refusal refuses the whole change.
+/// every rule on every occurrence, and one refusal refuses the whole change. Answers the
+/// series as the caller sees it afterwards.
 pub fn change_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
     series_id: &str,
     change: SeriesChange,
-) -> ApiResult<usize> {
+) -> ApiResult<SeriesDetails> {
     use crate::domain::time::{date_at_minute, local};
     db::write_transaction(conn, |conn| {
         let (series, rows, _) = upcoming(conn, actor, series_id, change.from)?;
@@ -321,8 +315,9 @@ pub fn change_series(
             )?;
         }
         db::series::touch(conn, &series.id, db::now())?;
-        Ok(changed.len())
-    })
+        Ok(())
+    })?;
+    find(conn, actor, series_id)
 }
 
 fn minute_of(seconds: i64, tz: &Tz) -> i32 {
