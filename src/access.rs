@@ -31,6 +31,15 @@ fn require_role(actor: &CurrentUser, roles: &[Role]) -> ApiResult<()> {
     }
 }
 
+/// `row` if it exists and the caller sees it; 404 otherwise, as if it did not exist, so that
+/// nothing leaks by existence.
+fn seen<T>(row: Option<T>, sees: impl FnOnce(&T) -> ApiResult<bool>) -> ApiResult<T> {
+    match row {
+        Some(row) if sees(&row)? => Ok(row),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
 // Campuses, platforms, equipment, qualifications.
 
 /// Campuses are created and changed, and platforms created, by the director alone.
@@ -170,12 +179,9 @@ pub fn visible_booking(
     actor: &CurrentUser,
     id: &str,
 ) -> ApiResult<BookingRow> {
-    let row = db::bookings::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    if can_see_booking(conn, actor, &row)? {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
+    seen(db::bookings::find(conn, id)?, |row| {
+        can_see_booking(conn, actor, row)
+    })
 }
 
 /// Booking in another organisation's name (or with a supervisor of another organisation)
@@ -336,12 +342,9 @@ pub fn visible_request(
     actor: &CurrentUser,
     id: &str,
 ) -> ApiResult<RequestRow> {
-    let row = requests::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    if can_see_request(conn, actor, &row)? {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
+    seen(requests::find(conn, id)?, |row| {
+        can_see_request(conn, actor, row)
+    })
 }
 
 /// Internal messages and timeline entries are for the campus staff, never the company.
@@ -397,11 +400,11 @@ pub fn can_see_user(viewer: &CurrentUser, user_id: &str, organisation_id: &str) 
     }
 }
 
-/// The account if the caller may see it; 404 otherwise, so that nothing leaks by existence.
+/// The account if the caller may see it; 404 otherwise.
 pub fn visible_user(conn: &mut DbConnection, viewer: &CurrentUser, id: &str) -> ApiResult<UserRow> {
-    db::users::find(conn, id)?
-        .filter(|u| can_see_user(viewer, &u.id, &u.organisation_id))
-        .ok_or_else(ApiError::not_found)
+    seen(db::users::find(conn, id)?, |u| {
+        Ok(can_see_user(viewer, &u.id, &u.organisation_id))
+    })
 }
 
 /// Accounts are listed by everyone but observers, who see no personal data.
@@ -508,12 +511,13 @@ pub fn visible_organisation(
     viewer: &CurrentUser,
     id: &str,
 ) -> ApiResult<OrganisationRow> {
-    let row = db::organisations::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    if can_see_organisation(viewer, &row.id, OrganisationKind::from_db(&row.kind)?) {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
+    seen(db::organisations::find(conn, id)?, |row| {
+        Ok(can_see_organisation(
+            viewer,
+            &row.id,
+            OrganisationKind::from_db(&row.kind)?,
+        ))
+    })
 }
 
 /// Admins create (`creating`) and change any organisation; managers bring in and maintain

@@ -340,6 +340,17 @@ impl<T> Listed<T> {
     }
 }
 
+/// One row completed as the rows of a page are (`platforms::with_details` and the like).
+pub fn completed<T, U>(
+    conn: &mut DbConnection,
+    row: T,
+    complete: impl FnOnce(&mut DbConnection, Vec<T>) -> crate::error::ApiResult<Vec<U>>,
+) -> crate::error::ApiResult<U> {
+    complete(conn, vec![row])?
+        .pop()
+        .ok_or_else(crate::error::ApiError::not_found)
+}
+
 /// Groups `(key, value)` pairs by key: what several rows of a page have each (their opening
 /// hours, their learners...), read in one query and handed out to each row.
 pub fn grouped<V>(

@@ -20,13 +20,7 @@ pub fn list(
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<EquipmentDetails> {
     let row = db::equipment::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    details(conn, row)
-}
-
-fn details(conn: &mut DbConnection, row: EquipmentRow) -> ApiResult<EquipmentDetails> {
-    db::equipment::with_details(conn, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)
+    db::completed(conn, row, db::equipment::with_details)
 }
 
 fn check_qualifications(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String>> {
@@ -113,7 +107,7 @@ pub fn create(
                 "required_qualification_ids": qualifications,
             }),
         )?;
-        details(conn, row)
+        db::completed(conn, row, db::equipment::with_details)
     })
 }
 
@@ -181,6 +175,6 @@ pub fn update(
             "updated",
             audit,
         )?;
-        details(conn, row)
+        db::completed(conn, row, db::equipment::with_details)
     })
 }

@@ -30,13 +30,7 @@ pub fn find(
     id: &str,
 ) -> ApiResult<OrganisationDetails> {
     let row = access::visible_organisation(conn, actor, id)?;
-    details(conn, row)
-}
-
-fn details(conn: &mut DbConnection, row: OrganisationRow) -> ApiResult<OrganisationDetails> {
-    db::organisations::with_details(conn, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)
+    db::completed(conn, row, db::organisations::with_details)
 }
 
 fn check_campuses(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String>> {
@@ -136,6 +130,6 @@ pub fn update(
                 "name": change.name, "town": change.town, "uai": change.uai, "siret": change.siret, "campus_ids": campus_ids,
             }),
         )?;
-        details(conn, row)
+        db::completed(conn, row, db::organisations::with_details)
     })
 }

@@ -19,13 +19,7 @@ pub fn list(
 
 pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<PlatformDetails> {
     let row = db::platforms::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    details(conn, row)
-}
-
-fn details(conn: &mut DbConnection, row: PlatformRow) -> ApiResult<PlatformDetails> {
-    db::platforms::with_details(conn, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)
+    db::completed(conn, row, db::platforms::with_details)
 }
 
 fn apply_policy(row: &mut PlatformRow, policy: &BookingPolicy) {
@@ -112,7 +106,7 @@ pub fn create(
                 "stations": row.stations, "opening_hours": draft.opening_intervals, "booking_policy": draft.policy,
             }),
         )?;
-        details(conn, row)
+        db::completed(conn, row, db::platforms::with_details)
     })
 }
 
@@ -168,6 +162,6 @@ pub fn update(
                 "stations": change.stations, "opening_hours": change.opening_intervals, "booking_policy": change.policy,
             }),
         )?;
-        details(conn, row)
+        db::completed(conn, row, db::platforms::with_details)
     })
 }

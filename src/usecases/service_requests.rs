@@ -83,7 +83,7 @@ pub fn create(
     body: NewServiceRequest,
 ) -> ApiResult<RequestDetails> {
     let row = create_request(conn, actor, body)?;
-    details(conn, row)
+    db::completed(conn, row, store::with_work)
 }
 
 fn create_request(
@@ -269,7 +269,7 @@ pub fn apply_transition(
     today: chrono::NaiveDate,
 ) -> ApiResult<RequestDetails> {
     let row = transition_request(conn, actor, id, body, today)?;
-    details(conn, row)
+    db::completed(conn, row, store::with_work)
 }
 
 fn transition_request(
@@ -840,13 +840,7 @@ pub fn list(
 /// One request the caller may see, with the work booked and used for it.
 pub fn find(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<RequestDetails> {
     let row = visible(conn, actor, id)?;
-    details(conn, row)
-}
-
-fn details(conn: &mut DbConnection, row: RequestRow) -> ApiResult<RequestDetails> {
-    store::with_work(conn, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)
+    db::completed(conn, row, store::with_work)
 }
 
 /// Every quote version of a request the caller may see, each with its lines.

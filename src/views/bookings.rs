@@ -189,11 +189,10 @@ pub struct SeriesChanges {
     pub purpose: Option<String>,
 }
 
-impl BookingView {
-    pub fn new(booking: BookingDetails, tz: &Tz) -> ApiResult<Self> {
-        let r = booking.row;
-        let learners = booking
-            .learners
+impl LearnerCount {
+    /// Headcounts as stored, `(status, headcount)`.
+    pub fn of(learners: Vec<(String, i32)>) -> ApiResult<Vec<LearnerCount>> {
+        learners
             .into_iter()
             .map(|(status, headcount)| {
                 Ok(LearnerCount {
@@ -201,7 +200,14 @@ impl BookingView {
                     headcount,
                 })
             })
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect()
+    }
+}
+
+impl BookingView {
+    pub fn new(booking: BookingDetails, tz: &Tz) -> ApiResult<Self> {
+        let r = booking.row;
+        let learners = LearnerCount::of(booking.learners)?;
         Ok(BookingView {
             status: BookingStatus::from_db(&r.status)?,
             total_headcount: learners.iter().map(|l| l.headcount).sum(),

@@ -6,7 +6,7 @@ use super::bookings::{check_learners, BookingView, LearnerCount};
 use super::{check_instant, instant};
 use crate::db::bookings::BookingDetails;
 use crate::db::usage::UsageDetails;
-use crate::domain::booking::{BookingDraft, LearnerStatus};
+use crate::domain::booking::BookingDraft;
 use crate::domain::time::Span;
 use crate::domain::usage::UsageDraft;
 use crate::domain::validate::Checks;
@@ -252,16 +252,7 @@ impl PastSession {
 impl UsageView {
     pub fn new(usage: UsageDetails, tz: &Tz) -> ApiResult<Self> {
         let row = usage.row;
-        let learners = usage
-            .learners
-            .into_iter()
-            .map(|(status, headcount)| {
-                Ok(LearnerCount {
-                    status: LearnerStatus::from_db(&status)?,
-                    headcount,
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
+        let learners = LearnerCount::of(usage.learners)?;
         let machine_time = usage
             .machine_time
             .into_iter()

@@ -2,7 +2,9 @@
 
 use chrono_tz::Tz;
 
-use super::{authorise, decide_row, learners_rows, load_context, load_target, Decision};
+use super::{
+    authorise, decide_row, learners_rows, load_context, load_target, set_group_texts, Decision,
+};
 use crate::access::{self, BookingAct};
 use crate::auth::CurrentUser;
 use crate::db::{self, bookings::BookingDetails, DbConnection};
@@ -69,7 +71,7 @@ pub fn transition(
         decide_row(conn, &mut row, &decision, serde_json::json!({}))?;
         Ok(row)
     })?;
-    super::details(conn, row)
+    db::completed(conn, row, db::bookings::with_learners)
 }
 
 /// Changes a booking; a new time, equipment item, station count or supervisor re-runs every
@@ -159,15 +161,12 @@ pub fn change_booking(
                 row.decided_at = None;
             }
         }
-        if let Some(v) = &change.group_label {
-            row.group_label = v.clone();
-        }
-        if let Some(v) = &change.level {
-            row.level = v.clone();
-        }
-        if let Some(v) = &change.purpose {
-            row.purpose = v.clone();
-        }
+        set_group_texts(
+            &mut row,
+            &change.group_label,
+            &change.level,
+            &change.purpose,
+        );
         if let Some(learners) = &change.learners {
             db::bookings::set_learners(conn, &row.id, &learners_rows(learners))?;
         }
@@ -192,5 +191,5 @@ pub fn change_booking(
         )?;
         Ok(row)
     })?;
-    super::details(conn, row)
+    db::completed(conn, row, db::bookings::with_learners)
 }

@@ -322,6 +322,25 @@ fn decide_grant(
     })
 }
 
+/// Sets the texts that describe the group (its label, its level, the purpose) where a
+/// change gives them.
+fn set_group_texts(
+    row: &mut BookingRow,
+    group_label: &Option<String>,
+    level: &Option<String>,
+    purpose: &Option<String>,
+) {
+    if let Some(v) = group_label {
+        row.group_label = v.clone();
+    }
+    if let Some(v) = level {
+        row.level = v.clone();
+    }
+    if let Some(v) = purpose {
+        row.purpose = v.clone();
+    }
+}
+
 fn learners_rows(learners: &[(LearnerStatus, i32)]) -> Vec<(String, i32)> {
     learners
         .iter()
@@ -490,14 +509,7 @@ pub fn list(
 /// One booking the caller may see, with its learners.
 pub fn find(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<BookingDetails> {
     let row = access::visible_booking(conn, actor, id)?;
-    details(conn, row)
-}
-
-/// A booking with its learners, read back.
-fn details(conn: &mut DbConnection, row: BookingRow) -> ApiResult<BookingDetails> {
-    db::bookings::with_learners(conn, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)
+    db::completed(conn, row, db::bookings::with_learners)
 }
 
 /// The audit trail of a booking (the platform's managers, the director).

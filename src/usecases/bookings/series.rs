@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::{
     audit_created, authorise, decide_row, learners_rows, load_context, load_target, new_row,
-    prepare, skip_json, Decision, Skip,
+    prepare, set_group_texts, skip_json, Decision, Skip,
 };
 use crate::access::{self, BookingAct};
 use crate::auth::CurrentUser;
@@ -281,15 +281,12 @@ pub fn change_series(
             updated.starts_at = span.start;
             updated.ends_at = span.end;
             updated.supervisor_id = supervisor;
-            if let Some(v) = &change.group_label {
-                updated.group_label = v.clone();
-            }
-            if let Some(v) = &change.level {
-                updated.level = v.clone();
-            }
-            if let Some(v) = &change.purpose {
-                updated.purpose = v.clone();
-            }
+            set_group_texts(
+                &mut updated,
+                &change.group_label,
+                &change.level,
+                &change.purpose,
+            );
             updated.updated_at = db::now();
             changed.push(updated);
         }

@@ -246,7 +246,7 @@ pub fn record_after_the_fact(
 ) -> ApiResult<(BookingDetails, UsageDetails)> {
     let (booking, record) = record_past_session(conn, actor, tz, draft, usage)?;
     Ok((
-        super::details(conn, booking)?,
+        db::completed(conn, booking, db::bookings::with_learners)?,
         db::usage::with_details(conn, record)?,
     ))
 }
