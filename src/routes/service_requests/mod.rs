@@ -10,7 +10,6 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::db::service_requests::{RequestFilter, Scope};
 use crate::domain::service_request::{side_of, Side};
-use crate::domain::validate::Checks;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use crate::usecases::{accounts, service_requests as desk};
@@ -366,10 +365,7 @@ async fn confirm_account(
     state: web::Data<AppState>,
     body: JsonBody<AccountConfirmation>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
-    let AccountConfirmation { token, password } = body.0;
-    let mut checks = Checks::new();
-    crate::domain::accounts::check_password(&mut checks, "password", &password);
-    checks.finish()?;
+    let (token, password) = body.0.checked()?;
     // Hashed outside any connection, before the transaction.
     let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     state
