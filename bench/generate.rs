@@ -26,10 +26,11 @@ use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::connection::SimpleConnection;
 
 use plateaux::db::{self, DbConnection};
+use plateaux::domain::accounts::AccountDraft;
 use plateaux::domain::booking::LearnerStatus;
 use plateaux::domain::time::date_at_minute;
 use plateaux::domain::Role;
-use plateaux::routes::users::{create_account, AccountDraft};
+use plateaux::usecases::accounts::create_account;
 
 const ORGANISATIONS: usize = 12;
 const COMPANIES: usize = 3;
@@ -445,7 +446,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
     let admin_id = match db::users::find_by_email(conn, ADMIN_EMAIL).expect("lookup") {
         Some(admin) => admin.id,
         None => {
-            let (admin, _) = create_account(
+            let admin = create_account(
                 conn,
                 None,
                 AccountDraft {
@@ -458,7 +459,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
                 },
             )
             .expect("bench administrator");
-            admin.id
+            admin.row.id
         }
     };
     db::users::award_qualification(

@@ -1,79 +1,19 @@
 //! Builds the HTTP application: shared state, middleware, routes and the OpenAPI document.
+//! The one place outside `routes/` that names the routes.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpMessage, ResponseError};
-use chrono_tz::Tz;
 use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::TokenKeys;
-use crate::db::{DbConnection, Pool};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::routes;
-
-/// Login attempts per client address and minute, by default.
-pub const LOGINS_PER_ADDRESS_PER_MINUTE: usize = 30;
-
-/// What every handler may reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: Pool,
-    pub timezone: Tz,
-    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
-    /// Limits the public (unauthenticated) submissions per client address.
-    pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
-    /// Limits login attempts per client address.
-    pub login_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
-    /// Locks an account out for a while after failed logins in a row.
-    pub login_throttle: std::sync::Arc<crate::rate_limit::LoginThrottle>,
-    /// Bounds the password checks running and waiting at once (`passwords`).
-    pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
-    /// Writes single bookings in batches (see `booking_writer`).
-    pub booking_writer: crate::booking_writer::BookingWriter,
-}
-
-impl AppState {
-    /// The state of a running service; `writer_pool` holds the booking writer's connections
-    /// (`db::build_booking_writer_pool`), one per writer thread.
-    pub fn new(pool: Pool, writer_pool: Pool, timezone: Tz) -> Self {
-        let metrics: std::sync::Arc<crate::metrics::Metrics> = Default::default();
-        let writers = writer_pool.max_size() as usize;
-        let booking_writer = crate::booking_writer::BookingWriter::start(
-            writer_pool,
-            timezone,
-            writers,
-            metrics.clone(),
-        );
-        AppState {
-            pool,
-            timezone,
-            metrics,
-            public_limiter: Default::default(),
-            login_limiter: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
-                LOGINS_PER_ADDRESS_PER_MINUTE,
-                std::time::Duration::from_secs(60),
-            )),
-            login_throttle: Default::default(),
-            password_gate: Default::default(),
-            booking_writer,
-        }
-    }
-
-    /// Runs one unit of database work on the blocking thread pool; the connection never
-    /// crosses an `.await`.
-    pub async fn db<T, F>(&self, work: F) -> ApiResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || crate::db::with_connection(&pool, work)).await?
-    }
-}
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -194,7 +134,7 @@ impl utoipa::Modify for CommonResponses {
                         });
                 }
                 // A company contact awaiting approval reaches only their account and requests.
-                if needs_token && !crate::auth::open_to_contacts_awaiting_approval(path) {
+                if needs_token && !crate::access::open_to_contacts_awaiting_approval(path) {
                     operation
                         .responses
                         .responses

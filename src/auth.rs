@@ -10,10 +10,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Lifetime of an access token; refresh tokens renew it.
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
@@ -151,18 +151,6 @@ impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
-
-    /// Refuses the action unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "Le rôle « {} » ne permet pas cette action.",
-                crate::labels::Label::label(self.role)
-            )))
-        }
-    }
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
@@ -171,14 +159,6 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
-}
-
-/// What a contact awaiting approval may reach: their own account and service requests (a
-/// request path, or a path template of the OpenAPI document).
-pub(crate) fn open_to_contacts_awaiting_approval(path: &str) -> bool {
-    path == "/api/v1/me"
-        || path == "/api/v1/service-requests"
-        || path.starts_with("/api/v1/service-requests/")
 }
 
 fn session_closed() -> ApiError {
@@ -228,7 +208,7 @@ impl FromRequest for CurrentUser {
             user.role = Role::from_db(&standing.role)?;
             user.organisation_id = standing.organisation_id;
             user.awaiting_approval = standing.awaiting_approval;
-            if user.awaiting_approval && !open_to_contacts_awaiting_approval(&path) {
+            if user.awaiting_approval && !crate::access::open_to_contacts_awaiting_approval(&path) {
                 return Err(ApiError::approval_pending(
                     "Votre compte attend l'accord d'un contact de votre entreprise ou de l'équipe du campus : d'ici là, vous ne voyez que vos propres demandes.",
                 ));

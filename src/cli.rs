@@ -4,13 +4,15 @@
 use actix_web::HttpServer;
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::accounts::AccountDraft;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::ApiError;
-use crate::routes::users::{create_account, AccountDraft};
+use crate::state::AppState;
+use crate::usecases::accounts::create_account;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -134,7 +136,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::User(UserCommand::Add(args)) => {
             let organisation_id = resolve_organisation(&mut conn, &args.organisation)?;
-            let (row, _) = create_account(
+            let row = create_account(
                 &mut conn,
                 None,
                 AccountDraft {
@@ -146,7 +148,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     managed_platform_ids: Vec::new(),
                 },
             )
-            .map_err(describe)?;
+            .map_err(describe)?
+            .row;
             println!(
                 "account {} created ({}, id {})",
                 row.email, row.role, row.id
@@ -276,7 +279,7 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
             include_companies: db::organisations::CompanyVisibility::None,
             ..Default::default()
         };
-        if let Some(org) = db::organisations::list(conn, &filter, &page)?.0.pop() {
+        if let Some(org) = db::organisations::list(conn, &filter, &page)?.rows.pop() {
             return Ok(org.id);
         }
         let now = db::now();

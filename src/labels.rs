@@ -1,13 +1,14 @@
 //! French labels of the API's enumerated values, one table per enum: what messages, feeds
 //! and CSV cells show people. The JSON fields keep the API values.
 
-use crate::booking_engine::Action as BookingAction;
+use crate::domain::booking::Action as BookingAction;
 use crate::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
+use crate::domain::calendar::CalendarFeed;
+use crate::domain::closures::ClosureScope;
 use crate::domain::notifications::{Locale, MessageState, NotificationKind};
 use crate::domain::reports::Dimension;
 use crate::domain::service_request::{QuoteUnit, RequestAction, RequestState};
 use crate::domain::{EquipmentStatus, OrganisationKind, PlatformDomain, Role, Weekday, WhoMayBook};
-use crate::views::closures::{CalendarFeed, ClosureScope};
 use crate::views::service_requests::{MessageVisibility, QuoteStatus};
 
 /// A value with a French label for people.

@@ -1,10 +1,8 @@
 //! Plateaux: the shared technical platforms of a Campus des Métiers et des Qualifications.
 
-pub mod accounts;
+pub mod access;
 pub mod app;
 pub mod auth;
-pub mod booking_engine;
-pub mod booking_writer;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,7 +16,7 @@ pub mod outbox;
 pub mod password_resets;
 pub mod passwords;
 pub mod rate_limit;
-pub mod reports;
 pub mod routes;
-pub mod service_requests;
+pub mod state;
+pub mod usecases;
 pub mod views;

@@ -4,9 +4,8 @@
 //! notifications: their preferences, and the administrators' view of the queue.
 
 use crate::auth::CurrentUser;
-use crate::db::{self, outbox::MessageFilter, outbox::MessageRow, DbConnection, Page};
+use crate::db::{self, outbox::MessageFilter, outbox::MessageRow, DbConnection, Listed, Page};
 use crate::domain::notifications::{Locale, NotificationKind};
-use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::labels::Label;
 use crate::mail::content::Facts;
@@ -114,15 +113,15 @@ pub fn messages(
     actor: &CurrentUser,
     filter: &MessageFilter,
     page: &Page,
-) -> ApiResult<(Vec<MessageRow>, bool)> {
-    actor.require(&[Role::Admin])?;
+) -> ApiResult<Listed<MessageRow>> {
+    crate::access::require_outbox_administrator(actor)?;
     db::outbox::list(conn, filter, page)
 }
 
 /// Puts a dead message back in the queue (administrators only): it is tried again at once,
 /// with its attempts counted afresh.
 pub fn retry(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<MessageRow> {
-    actor.require(&[Role::Admin])?;
+    crate::access::require_outbox_administrator(actor)?;
     db::write_transaction(conn, |conn| {
         let message = db::outbox::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if !db::outbox::requeue_dead(conn, id)? {

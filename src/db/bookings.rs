@@ -7,7 +7,7 @@ use super::schema::{
     booking_learners as bl, bookings, closures, equipment_qualifications as eq,
     maintenance_windows as mw, platform_managers, qualifications, user_qualifications as uq, users,
 };
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
 use crate::domain::time::Span;
 use crate::error::ApiResult;
@@ -135,6 +135,33 @@ pub fn update(conn: &mut DbConnection, row: &BookingRow) -> ApiResult<()> {
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A booking with its group's headcount by learner status, `(status, headcount)`.
+#[derive(Debug, Clone)]
+pub struct BookingDetails {
+    pub row: BookingRow,
+    pub learners: Vec<(String, i32)>,
+}
+
+/// The bookings with their learners (one query for the whole list).
+pub fn with_learners(
+    conn: &mut DbConnection,
+    rows: Vec<BookingRow>,
+) -> ApiResult<Vec<BookingDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut learners = super::grouped(
+        learners_of(conn, &ids)?
+            .into_iter()
+            .map(|(booking, status, headcount)| (booking, (status, headcount))),
+    );
+    Ok(rows
+        .into_iter()
+        .map(|row| BookingDetails {
+            learners: learners.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
 }
 
 pub fn learners_of(
@@ -586,7 +613,7 @@ pub fn list(
     visibility: &Visibility,
     filter: &BookingFilter,
     page: &Page,
-) -> ApiResult<(Vec<BookingRow>, bool)> {
+) -> ApiResult<Listed<BookingRow>> {
     let mut query = bookings::table
         .select(BookingRow::as_select())
         .order(bookings::id)
@@ -659,9 +686,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(bookings::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

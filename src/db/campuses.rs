@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::campuses;
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -37,7 +37,7 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<Cam
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<CampusRow>, bool)> {
+pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<Listed<CampusRow>> {
     let mut query = campuses::table
         .select(CampusRow::as_select())
         .order(campuses::id)
@@ -45,9 +45,10 @@ pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<CampusRow>, 
     if let Some(after) = &page.after {
         query = query.filter(campuses::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

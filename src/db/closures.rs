@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{closures, maintenance_windows as mw};
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -70,7 +70,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &ClosureFilter,
     page: &Page,
-) -> ApiResult<(Vec<ClosureRow>, bool)> {
+) -> ApiResult<Listed<ClosureRow>> {
     let mut query = closures::table
         .select(ClosureRow::as_select())
         .order(closures::id)
@@ -90,9 +90,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(closures::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 
@@ -132,7 +133,7 @@ pub fn list_maintenance(
     from: Option<i64>,
     to: Option<i64>,
     page: &Page,
-) -> ApiResult<(Vec<MaintenanceRow>, bool)> {
+) -> ApiResult<Listed<MaintenanceRow>> {
     let mut query = mw::table
         .select(MaintenanceRow::as_select())
         .order(mw::id)
@@ -149,8 +150,9 @@ pub fn list_maintenance(
     if let Some(after) = &page.after {
         query = query.filter(mw::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{equipment, equipment_qualifications as eq};
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -20,6 +20,29 @@ pub struct EquipmentRow {
     pub notes: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An equipment item with the qualifications it requires.
+#[derive(Debug, Clone)]
+pub struct EquipmentDetails {
+    pub row: EquipmentRow,
+    pub required_qualification_ids: Vec<String>,
+}
+
+/// The items with the qualifications each requires (one query for the whole list).
+pub fn with_details(
+    conn: &mut DbConnection,
+    rows: Vec<EquipmentRow>,
+) -> ApiResult<Vec<EquipmentDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut required = super::grouped(required_qualifications_of(conn, &ids)?);
+    Ok(rows
+        .into_iter()
+        .map(|row| EquipmentDetails {
+            required_qualification_ids: required.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -122,7 +145,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &EquipmentFilter,
     page: &Page,
-) -> ApiResult<(Vec<EquipmentRow>, bool)> {
+) -> ApiResult<Listed<EquipmentRow>> {
     let mut query = equipment::table
         .select(EquipmentRow::as_select())
         .order(equipment::id)
@@ -155,9 +178,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(equipment::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -196,7 +196,7 @@ fn pool_of(manager: ConnectionManager, max_size: u32) -> Result<Pool, String> {
         .map_err(|e| format!("cannot connect to the database: {e}"))
 }
 
-/// The connections of the booking writer (`booking_writer`), one per writer thread. Its
+/// The connections of the booking writer (`usecases::bookings::writer`), one per writer thread. Its
 /// statements are few, short and always served by an index, and they run thousands of times
 /// a second. On PostgreSQL these sessions therefore plan each statement once (generic plans)
 /// and never scan a whole table: the tables a booking reads or refers to (platforms,
@@ -309,11 +309,60 @@ pub struct Page {
     pub limit: i64,
 }
 
-/// The rows of one page plus whether another page follows (one extra row was fetched).
-pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    (rows, more)
+/// The rows of one page of a list, and the id to read the next page after (`None` on the
+/// last page).
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub next_after: Option<String>,
+}
+
+impl<T> Listed<T> {
+    /// A page from the rows read for it: one more than `page.limit` when another page follows.
+    pub fn of(mut rows: Vec<T>, page: &Page, id: impl Fn(&T) -> &str) -> Self {
+        let more = rows.len() as i64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let next_after = if more {
+            rows.last().map(|r| id(r).to_owned())
+        } else {
+            None
+        };
+        Listed { rows, next_after }
+    }
+
+    /// The same page with each row completed (a row and what its view needs besides).
+    pub fn try_map<U>(
+        self,
+        complete: impl FnOnce(Vec<T>) -> crate::error::ApiResult<Vec<U>>,
+    ) -> crate::error::ApiResult<Listed<U>> {
+        Ok(Listed {
+            rows: complete(self.rows)?,
+            next_after: self.next_after,
+        })
+    }
+}
+
+/// One row completed as the rows of a page are (`platforms::with_details` and the like).
+pub fn completed<T, U>(
+    conn: &mut DbConnection,
+    row: T,
+    complete: impl FnOnce(&mut DbConnection, Vec<T>) -> crate::error::ApiResult<Vec<U>>,
+) -> crate::error::ApiResult<U> {
+    complete(conn, vec![row])?
+        .pop()
+        .ok_or_else(crate::error::ApiError::not_found)
+}
+
+/// Groups `(key, value)` pairs by key: what several rows of a page have each (their opening
+/// hours, their learners...), read in one query and handed out to each row.
+pub fn grouped<V>(
+    pairs: impl IntoIterator<Item = (String, V)>,
+) -> std::collections::HashMap<String, Vec<V>> {
+    let mut groups: std::collections::HashMap<String, Vec<V>> = Default::default();
+    for (key, value) in pairs {
+        groups.entry(key).or_default().push(value);
+    }
+    groups
 }
 
 pub fn now() -> i64 {

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{campus_memberships, organisations};
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,6 +15,29 @@ pub struct OrganisationRow {
     pub siret: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An organisation with the campuses it is a member of.
+#[derive(Debug, Clone)]
+pub struct OrganisationDetails {
+    pub row: OrganisationRow,
+    pub campus_ids: Vec<String>,
+}
+
+/// The organisations with their campuses (one query for the whole list).
+pub fn with_details(
+    conn: &mut DbConnection,
+    rows: Vec<OrganisationRow>,
+) -> ApiResult<Vec<OrganisationDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut campuses = super::grouped(campus_ids_of(conn, &ids)?);
+    Ok(rows
+        .into_iter()
+        .map(|row| OrganisationDetails {
+            campus_ids: campuses.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -147,7 +170,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &OrganisationFilter,
     page: &Page,
-) -> ApiResult<(Vec<OrganisationRow>, bool)> {
+) -> ApiResult<Listed<OrganisationRow>> {
     let mut query = organisations::table
         .select(OrganisationRow::as_select())
         .order(organisations::id)
@@ -188,9 +211,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(organisations::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 
 use super::schema::{notification_opt_outs as opt, outbox_messages as om, password_resets as pr};
-use super::{new_id, now, split_page, DbConnection, Page};
+use super::{new_id, now, DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 /// The states a worker claims from.
@@ -205,7 +205,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &MessageFilter,
     page: &Page,
-) -> ApiResult<(Vec<MessageRow>, bool)> {
+) -> ApiResult<Listed<MessageRow>> {
     let mut query = om::table
         .select(MessageRow::as_select())
         .order(om::id.desc())
@@ -229,9 +229,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(om::id.lt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{platform_managers, platform_opening_intervals as poi, platforms};
-use super::{new_id, split_page, DbConnection, Page};
+use super::{new_id, DbConnection, Listed, Page};
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::Weekday;
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +25,32 @@ pub struct PlatformRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub bookers_record_usage: bool,
+}
+
+/// A platform with what its view shows besides its row.
+#[derive(Debug, Clone)]
+pub struct PlatformDetails {
+    pub row: PlatformRow,
+    pub opening_hours: Vec<WeeklyInterval>,
+    pub manager_ids: Vec<String>,
+}
+
+/// The platforms with their opening hours and managers (two queries for the whole list).
+pub fn with_details(
+    conn: &mut DbConnection,
+    rows: Vec<PlatformRow>,
+) -> ApiResult<Vec<PlatformDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut hours = super::grouped(opening_hours_of(conn, &ids)?);
+    let mut managers = super::grouped(managers_of(conn, &ids)?);
+    Ok(rows
+        .into_iter()
+        .map(|row| PlatformDetails {
+            opening_hours: hours.remove(&row.id).unwrap_or_default(),
+            manager_ids: managers.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Clone)]
@@ -193,7 +219,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &PlatformFilter,
     page: &Page,
-) -> ApiResult<(Vec<PlatformRow>, bool)> {
+) -> ApiResult<Listed<PlatformRow>> {
     let mut query = platforms::table
         .select(PlatformRow::as_select())
         .order(platforms::id)
@@ -220,9 +246,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(platforms::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

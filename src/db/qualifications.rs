@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{equipment_qualifications, qualifications, user_qualifications};
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -38,7 +38,7 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> ApiResult<Option<Qua
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<QualificationRow>, bool)> {
+pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<Listed<QualificationRow>> {
     let mut query = qualifications::table
         .select(QualificationRow::as_select())
         .order(qualifications::id)
@@ -46,9 +46,10 @@ pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<(Vec<Qualificatio
     if let Some(after) = &page.after {
         query = query.filter(qualifications::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -31,6 +31,14 @@ pub struct SkipRow {
     pub reason: String,
 }
 
+/// A series with every occurrence (with its learners) and the dates skipped at creation.
+#[derive(Debug, Clone)]
+pub struct SeriesDetails {
+    pub series: SeriesRow,
+    pub occurrences: Vec<super::bookings::BookingDetails>,
+    pub skipped: Vec<SkipRow>,
+}
+
 pub fn insert(conn: &mut DbConnection, row: &SeriesRow) -> ApiResult<()> {
     diesel::insert_into(booking_series::table)
         .values(row)

@@ -6,7 +6,7 @@ use super::schema::{
     quote_lines, quotes, service_request_events as ev, service_request_messages as msg,
     service_requests as sr,
 };
-use super::{new_id, split_page, DbConnection, Page};
+use super::{new_id, DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -57,11 +57,58 @@ pub fn update(conn: &mut DbConnection, row: &RequestRow) -> ApiResult<()> {
     Ok(())
 }
 
+/// Hours booked and used on one platform for a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlatformWork {
+    pub seconds_booked: i64,
+    pub bookings: i64,
+    pub seconds_used: i64,
+}
+
+/// A request with the work linked to it, by platform.
+#[derive(Debug, Clone)]
+pub struct RequestDetails {
+    pub row: RequestRow,
+    pub work: std::collections::BTreeMap<String, PlatformWork>,
+}
+
+/// The requests with the work booked and used for each (two queries for the whole list).
+pub fn with_work(conn: &mut DbConnection, rows: Vec<RequestRow>) -> ApiResult<Vec<RequestDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut work: std::collections::HashMap<
+        String,
+        std::collections::BTreeMap<String, PlatformWork>,
+    > = Default::default();
+    for (request, platform, start, end) in linked_bookings(conn, &ids)? {
+        let entry = work
+            .entry(request)
+            .or_default()
+            .entry(platform)
+            .or_default();
+        entry.seconds_booked += end - start;
+        entry.bookings += 1;
+    }
+    for (request, platform, seconds) in super::usage::used_for_requests(conn, &ids)? {
+        work.entry(request)
+            .or_default()
+            .entry(platform)
+            .or_default()
+            .seconds_used += seconds;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| RequestDetails {
+            work: work.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
 /// Which requests a caller may see.
 #[derive(Debug, Clone)]
 pub enum Scope {
     All,
-    /// A platform manager (see `service_requests::can_see` for the rule this mirrors).
+    /// A platform manager (see `access::can_see_request` for the rule this mirrors).
     Manager {
         user_id: String,
         managed_platform_ids: Vec<String>,
@@ -94,7 +141,7 @@ pub fn list(
     scope: &Scope,
     filter: &RequestFilter,
     page: &Page,
-) -> ApiResult<(Vec<RequestRow>, bool)> {
+) -> ApiResult<Listed<RequestRow>> {
     let mut query = sr::table
         .select(RequestRow::as_select())
         .order(sr::id)
@@ -154,9 +201,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(sr::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -23,6 +23,23 @@ pub struct UsageRow {
     pub updated_at: i64,
 }
 
+/// A usage record with who came, by learner status, and the machine time of each item
+/// (`(equipment_id, minutes)`).
+#[derive(Debug, Clone)]
+pub struct UsageDetails {
+    pub row: UsageRow,
+    pub learners: Vec<(String, i32)>,
+    pub machine_time: Vec<(String, i32)>,
+}
+
+pub fn with_details(conn: &mut DbConnection, row: UsageRow) -> ApiResult<UsageDetails> {
+    Ok(UsageDetails {
+        learners: learners_of(conn, &row.booking_id)?,
+        machine_time: machine_time_of(conn, &row.booking_id)?,
+        row,
+    })
+}
+
 pub fn find(conn: &mut DbConnection, booking_id: &str) -> ApiResult<Option<UsageRow>> {
     Ok(u::table
         .find(booking_id)

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use super::schema::{organisations, platform_managers, qualifications, user_qualifications, users};
-use super::{split_page, DbConnection, Page};
+use super::{DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -19,6 +19,34 @@ pub struct UserRow {
     /// A contact of an existing company who signed up alone: sees only their own requests
     /// until an active contact of the company or the staff approves them.
     pub awaiting_approval: bool,
+}
+
+/// An account with the platforms it manages.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub row: UserRow,
+    pub managed_platform_ids: Vec<String>,
+}
+
+/// The accounts with the platforms each manages (one query for the whole list).
+pub fn with_details(conn: &mut DbConnection, rows: Vec<UserRow>) -> ApiResult<Vec<Account>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut managed = super::grouped(managed_platform_ids_of(conn, &ids)?);
+    Ok(rows
+        .into_iter()
+        .map(|row| Account {
+            managed_platform_ids: managed.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+/// One account with the platforms it manages.
+pub fn account(conn: &mut DbConnection, row: UserRow) -> ApiResult<Account> {
+    Ok(Account {
+        managed_platform_ids: managed_platform_ids(conn, &row.id)?,
+        row,
+    })
 }
 
 #[derive(Debug, Default, Clone)]
@@ -63,7 +91,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &UserFilter,
     page: &Page,
-) -> ApiResult<(Vec<UserRow>, bool)> {
+) -> ApiResult<Listed<UserRow>> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::id)
@@ -87,9 +115,10 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(users::id.gt(after.clone()));
     }
-    Ok(split_page(
+    Ok(Listed::of(
         query.limit(page.limit + 1).load(conn)?,
-        page.limit,
+        page,
+        |r| &r.id,
     ))
 }
 

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::db::{self, DbConnection};
+use crate::domain::accounts::AccountDraft;
+use crate::domain::inventory::BookingPolicy;
 use crate::domain::opening_hours::{check_opening_hours, OpeningInterval};
 use crate::domain::validate::Checks;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::users::{create_account, AccountDraft};
-use crate::views::platforms::BookingPolicy;
+use crate::usecases::accounts::create_account;
 
 const CAMPUS_JSON: &str = include_str!("campus.json");
 
@@ -260,7 +261,7 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                     })
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
-            let (row, _) = create_account(
+            let row = create_account(
                 conn,
                 None,
                 AccountDraft {
@@ -272,7 +273,8 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                         .clone(),
                     managed_platform_ids: managed,
                 },
-            )?;
+            )?
+            .row;
             for held in &u.qualifications {
                 let qualification_id =
                     lookup(&qualifications, &held.qualification, "qualification")?;

@@ -1,9 +1,8 @@
-//! Account rules: who may see which accounts, and what a valid account is.
+//! Account rules: what a valid account is (who may see which is in `access`).
 
 use super::codes::is_plausible_email;
 use super::validate::Checks;
 use super::{OrganisationKind, Role};
-use crate::auth::CurrentUser;
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -54,24 +53,45 @@ pub fn check_role_fits_organisation(checks: &mut Checks, role: Role, kind: Organ
     }
 }
 
-/// Whether `viewer` may see the account `(user_id, organisation_id)`.
-pub fn can_see_user(viewer: &CurrentUser, user_id: &str, organisation_id: &str) -> bool {
-    if viewer.id == user_id {
-        return true;
-    }
-    match viewer.role {
-        Role::Admin | Role::Manager => true,
-        Role::Teacher | Role::Company => viewer.organisation_id == organisation_id,
-        Role::Observer => false,
-    }
+/// Everything needed to create an account, as given: `usecases::accounts::create_account`
+/// checks it.
+pub struct AccountDraft {
+    pub email: String,
+    pub display_name: String,
+    /// `None` for an invitation: the account stays inactive until its owner confirms the
+    /// address and chooses a password, so that nobody else ever knows it.
+    pub password: Option<String>,
+    pub role: Role,
+    pub organisation_id: String,
+    pub managed_platform_ids: Vec<uuid::Uuid>,
 }
 
-/// Which accounts a new account's creator may create.
-pub fn may_create_role(creator: Role, role: Role) -> bool {
-    match creator {
-        Role::Admin => true,
-        // Platform managers bring in company contacts for service requests.
-        Role::Manager => role == Role::Company,
-        _ => false,
-    }
+/// A change to an account by an administrator, checked; `None` leaves a field as it is.
+pub struct AccountChange {
+    pub display_name: Option<String>,
+    /// Hashed by the use case, once the change is known to be allowed.
+    pub password: Option<String>,
+    pub role: Option<Role>,
+    pub organisation_id: Option<String>,
+    pub active: Option<bool>,
+    pub managed_platform_ids: Option<Vec<uuid::Uuid>>,
+}
+
+/// A qualification awarded (or renewed) to an account; without an expiry, the
+/// qualification's validity sets it.
+pub struct QualificationAward {
+    pub qualification_id: String,
+    pub awarded_on: chrono::NaiveDate,
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+/// A change to one's own account, checked; the new password comes with the current one.
+pub struct OwnAccountChange {
+    pub display_name: Option<String>,
+    pub passwords: Option<PasswordChange>,
+}
+
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
 }

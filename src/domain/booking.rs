@@ -495,6 +495,85 @@ pub fn initial_status(
     })
 }
 
+/// Actions on a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Approve,
+    Reject,
+    Cancel,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Cancel => "cancel",
+        }
+    }
+}
+
+/// Actions the state machine allows from a status (whoever asks).
+pub fn allowed_actions(status: BookingStatus) -> &'static [Action] {
+    match status {
+        BookingStatus::Pending => &[Action::Approve, Action::Reject, Action::Cancel],
+        BookingStatus::Confirmed => &[Action::Cancel],
+        BookingStatus::Rejected | BookingStatus::Cancelled => &[],
+    }
+}
+
+/// A checked booking request.
+#[derive(Debug, Clone)]
+pub struct BookingDraft {
+    pub platform_id: Option<String>,
+    pub equipment_id: Option<String>,
+    pub stations: Option<i32>,
+    pub span: Span,
+    pub organisation_id: Option<String>,
+    pub supervisor_id: Option<String>,
+    pub learners: Vec<(LearnerStatus, i32)>,
+    pub group_label: String,
+    pub level: String,
+    pub purpose: String,
+    pub service_request_id: Option<String>,
+}
+
+/// A change to a booking; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct BookingChange {
+    pub span: Option<Span>,
+    pub equipment_id: Option<String>,
+    pub stations: Option<i32>,
+    pub supervisor_id: Option<String>,
+    pub learners: Option<Vec<(LearnerStatus, i32)>>,
+    pub group_label: Option<String>,
+    pub level: Option<String>,
+    pub purpose: Option<String>,
+}
+
+impl BookingChange {
+    /// Changes of time, equipment, stations or supervisor re-run every rule.
+    pub fn needs_rules(&self) -> bool {
+        self.span.is_some()
+            || self.equipment_id.is_some()
+            || self.stations.is_some()
+            || self.supervisor_id.is_some()
+    }
+}
+
+/// A change to the occurrences of a series still to come.
+#[derive(Debug, Default)]
+pub struct SeriesChange {
+    pub from: Option<i64>,
+    /// New local start and end times, in minutes since midnight.
+    pub start_minute: Option<i32>,
+    pub end_minute: Option<i32>,
+    pub supervisor_id: Option<String>,
+    pub group_label: Option<String>,
+    pub level: Option<String>,
+    pub purpose: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,15 @@ use sha2::{Digest, Sha256};
 use super::time::{local_to_instant, Span};
 use crate::error::ApiError;
 
+super::text_enum! {
+    /// What a calendar feed shows.
+    CalendarFeed {
+        User => "user",
+        Platform => "platform",
+        Equipment => "equipment",
+    }
+}
+
 /// An event read from an imported calendar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedEvent {

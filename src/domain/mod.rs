@@ -3,7 +3,9 @@
 pub mod accounts;
 pub mod booking;
 pub mod calendar;
+pub mod closures;
 pub mod codes;
+pub mod inventory;
 pub mod notifications;
 pub mod opening_hours;
 pub mod organisations;

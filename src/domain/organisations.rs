@@ -1,9 +1,9 @@
-//! Rules of member organisations: identifiers, and who sees which.
+//! Rules of member organisations: their identifiers, and the drafts of their requests
+//! (who sees which is in `access`).
 
 use super::codes::{is_valid_siret, is_valid_uai};
 use super::validate::Checks;
-use super::{OrganisationKind, Role};
-use crate::auth::CurrentUser;
+use super::OrganisationKind;
 
 /// Checks a UAI (schools) and a SIRET (required for companies); returns them normalised.
 pub fn check_identifiers(
@@ -41,15 +41,21 @@ pub fn check_identifiers(
     (uai, siret)
 }
 
-/// Companies are visible only to campus staff who work with them and to their own people;
-/// every other member organisation is visible to all accounts.
-pub fn can_see_organisation(viewer: &CurrentUser, id: &str, kind: OrganisationKind) -> bool {
-    kind != OrganisationKind::Company
-        || matches!(viewer.role, Role::Admin | Role::Manager)
-        || viewer.organisation_id == id
+pub struct OrganisationDraft {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub town: Option<String>,
+    pub uai: Option<String>,
+    pub siret: Option<String>,
+    pub campus_ids: Vec<uuid::Uuid>,
 }
 
-/// Admins change any organisation; managers bring in and maintain companies.
-pub fn can_change_organisation(actor: &CurrentUser, kind: OrganisationKind) -> bool {
-    actor.role == Role::Admin || (actor.role == Role::Manager && kind == OrganisationKind::Company)
+/// A change as asked, checked against the organisation it changes; `None` leaves a field
+/// as it is, `Some(None)` clears an optional one.
+pub struct OrganisationChange {
+    pub name: Option<String>,
+    pub town: Option<Option<String>>,
+    pub uai: Option<Option<String>>,
+    pub siret: Option<Option<String>>,
+    pub campus_ids: Option<Vec<uuid::Uuid>>,
 }

@@ -1,5 +1,6 @@
 //! What a usage record may say about the session it reports.
 
+use super::booking::LearnerStatus;
 use super::time::Span;
 use crate::error::FieldError;
 
@@ -27,6 +28,18 @@ pub fn outside_booking(booked: Span, actual: Span) -> Vec<FieldError> {
         ));
     }
     errors
+}
+
+/// A checked usage record.
+#[derive(Debug, Clone)]
+pub struct UsageDraft {
+    pub no_show: bool,
+    pub actual: Option<Span>,
+    pub learners: Vec<(LearnerStatus, i32)>,
+    pub machine_time: Vec<(String, i32)>,
+    pub consumables: String,
+    pub incident: bool,
+    pub incident_note: String,
 }
 
 #[cfg(test)]

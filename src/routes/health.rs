@@ -3,8 +3,8 @@
 use actix_web::{get, web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
 
 /// The committed OpenAPI document (a test keeps it equal to what the code describes).
 pub const OPENAPI_JSON: &str = include_str!("../../openapi/openapi.json");

@@ -9,11 +9,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpResponse};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use super::extract::read_limited;
 use crate::auth::CurrentUser;
 use crate::db::idempotency::{self as store, Claim};
 use crate::error::ApiError;
-use crate::routes::extract::read_limited;
+use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
 /// How long a duplicate waits for the first request with its key: 20 × 50 ms.

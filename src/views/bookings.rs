@@ -1,7 +1,18 @@
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use crate::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
+use super::{check_instant, check_span, check_span_change, instant};
+use crate::db::audit::AuditRow;
+use crate::db::bookings::{BookingDetails, BookingFilter};
+use crate::db::series::SeriesDetails;
+use crate::domain::booking::{
+    BookingChange, BookingDraft, BookingStatus, LearnerStatus, SeriesChange, SeriesMode,
+};
+use crate::domain::opening_hours::parse_minute;
+use crate::domain::validate::Checks;
+use crate::error::{ApiError, ApiResult};
 
 /// Headcount of one learner status in a group.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -176,4 +187,362 @@ pub struct SeriesChanges {
     pub group_label: Option<String>,
     pub level: Option<String>,
     pub purpose: Option<String>,
+}
+
+impl LearnerCount {
+    /// Headcounts as stored, `(status, headcount)`.
+    pub fn of(learners: Vec<(String, i32)>) -> ApiResult<Vec<LearnerCount>> {
+        learners
+            .into_iter()
+            .map(|(status, headcount)| {
+                Ok(LearnerCount {
+                    status: LearnerStatus::from_db(&status)?,
+                    headcount,
+                })
+            })
+            .collect()
+    }
+}
+
+impl BookingView {
+    pub fn new(booking: BookingDetails, tz: &Tz) -> ApiResult<Self> {
+        let r = booking.row;
+        let learners = LearnerCount::of(booking.learners)?;
+        Ok(BookingView {
+            status: BookingStatus::from_db(&r.status)?,
+            total_headcount: learners.iter().map(|l| l.headcount).sum(),
+            learners,
+            starts_at: instant(r.starts_at, tz),
+            ends_at: instant(r.ends_at, tz),
+            decided_at: r.decided_at.map(|t| instant(t, tz)),
+            created_at: instant(r.created_at, tz),
+            updated_at: instant(r.updated_at, tz),
+            id: r.id,
+            platform_id: r.platform_id,
+            equipment_id: r.equipment_id,
+            stations: r.stations,
+            status_reason: r.status_reason,
+            booker_id: r.booker_id,
+            organisation_id: r.organisation_id,
+            supervisor_id: r.supervisor_id,
+            group_label: r.group_label,
+            level: r.level,
+            purpose: r.purpose,
+            service_request_id: r.service_request_id,
+            series_id: r.series_id,
+            decided_by: r.decided_by,
+            recorded_after_the_fact: r.recorded_after_the_fact,
+        })
+    }
+}
+
+/// Headcounts by learner status, each status once.
+pub fn check_learners(checks: &mut Checks, learners: &[LearnerCount]) -> Vec<(LearnerStatus, i32)> {
+    let mut seen = Vec::new();
+    for (i, l) in learners.iter().enumerate() {
+        checks.range(&format!("learners[{i}].headcount"), l.headcount, 1, 1000);
+        if seen.iter().any(|(s, _)| *s == l.status) {
+            checks.fail(
+                format!("learners[{i}].status"),
+                "duplicate",
+                "chaque statut n'apparaît qu'une fois",
+            );
+        }
+        seen.push((l.status, l.headcount));
+    }
+    seen
+}
+
+/// The texts that describe a group (its label, its level, the purpose), each checked when
+/// given.
+fn check_group_texts(
+    checks: &mut Checks,
+    group_label: Option<&str>,
+    level: Option<&str>,
+    purpose: Option<&str>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    (
+        group_label.map(|v| checks.text("group_label", v, 0, 200)),
+        level.map(|v| checks.text("level", v, 0, 200)),
+        purpose.map(|v| checks.text("purpose", v, 0, 2000)),
+    )
+}
+
+impl NewBooking {
+    pub fn draft(self) -> ApiResult<BookingDraft> {
+        let mut checks = Checks::new();
+        let span = check_span(
+            &mut checks,
+            "starts_at",
+            &self.starts_at,
+            "ends_at",
+            &self.ends_at,
+        );
+        if let Some(s) = self.stations {
+            checks.range("stations", s, 1, 1000);
+        }
+        let learners = check_learners(&mut checks, &self.learners);
+        let (group_label, level, purpose) = check_group_texts(
+            &mut checks,
+            Some(&self.group_label),
+            Some(&self.level),
+            Some(&self.purpose),
+        );
+        checks.finish()?;
+        Ok(BookingDraft {
+            platform_id: self.platform_id.map(|u| u.to_string()),
+            equipment_id: self.equipment_id.map(|u| u.to_string()),
+            stations: self.stations,
+            span,
+            organisation_id: self.organisation_id.map(|u| u.to_string()),
+            supervisor_id: self.supervisor_id.map(|u| u.to_string()),
+            learners,
+            group_label: group_label.unwrap_or_default(),
+            level: level.unwrap_or_default(),
+            purpose: purpose.unwrap_or_default(),
+            service_request_id: self.service_request_id.map(|u| u.to_string()),
+        })
+    }
+
+    /// The draft of a booking inside another body: its fields are named from `within`
+    /// (`booking.starts_at`).
+    pub fn draft_within(self, within: &str) -> ApiResult<BookingDraft> {
+        self.draft().map_err(|e| {
+            let errors = e.errors.iter().cloned().map(|mut error| {
+                error.field = format!("{within}.{}", error.field);
+                error
+            });
+            ApiError::validation(errors.collect())
+        })
+    }
+}
+
+impl BookingChanges {
+    pub fn draft(self) -> ApiResult<BookingChange> {
+        let mut checks = Checks::new();
+        let span = check_span_change(
+            &mut checks,
+            "starts_at",
+            self.starts_at.as_deref(),
+            "ends_at",
+            self.ends_at.as_deref(),
+        );
+        if let Some(s) = self.stations {
+            checks.range("stations", s, 1, 1000);
+        }
+        let learners = self
+            .learners
+            .as_ref()
+            .map(|l| check_learners(&mut checks, l));
+        let (group_label, level, purpose) = check_group_texts(
+            &mut checks,
+            self.group_label.as_deref(),
+            self.level.as_deref(),
+            self.purpose.as_deref(),
+        );
+        checks.finish()?;
+        Ok(BookingChange {
+            span,
+            equipment_id: self.equipment_id.map(|u| u.to_string()),
+            stations: self.stations,
+            supervisor_id: self.supervisor_id.map(|u| u.to_string()),
+            learners,
+            group_label,
+            level,
+            purpose,
+        })
+    }
+}
+
+impl NewSeries {
+    /// The first occurrence (its fields named `first_occurrence.…`), the rule and the mode.
+    pub fn draft(self) -> ApiResult<(BookingDraft, String, SeriesMode)> {
+        let draft = self.first_occurrence.draft().map_err(|mut e| {
+            for f in &mut e.errors {
+                f.field = format!("first_occurrence.{}", f.field);
+            }
+            e
+        })?;
+        Ok((draft, self.rrule, self.mode))
+    }
+}
+
+impl SeriesChanges {
+    pub fn draft(self) -> ApiResult<SeriesChange> {
+        let mut checks = Checks::new();
+        let from = self
+            .from
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "from", t));
+        let mut minute = |field: &str, value: &Option<String>| {
+            value.as_deref().and_then(|v| {
+                let m = parse_minute(v);
+                if m.is_none() {
+                    checks.fail(field, "invalid_format", "heure attendue au format HH:MM");
+                }
+                m
+            })
+        };
+        let start_minute = minute("start_time", &self.start_time);
+        let end_minute = minute("end_time", &self.end_time);
+        if let (Some(s), Some(e)) = (start_minute, end_minute) {
+            if s >= e {
+                checks.fail("end_time", "before_start", "la fin doit suivre le début");
+            }
+        }
+        let (group_label, level, purpose) = check_group_texts(
+            &mut checks,
+            self.group_label.as_deref(),
+            self.level.as_deref(),
+            self.purpose.as_deref(),
+        );
+        checks.finish()?;
+        Ok(SeriesChange {
+            from,
+            start_minute,
+            end_minute,
+            supervisor_id: self.supervisor_id.map(|u| u.to_string()),
+            group_label,
+            level,
+            purpose,
+        })
+    }
+}
+
+impl SeriesCancellation {
+    /// From when (`None`: every occurrence still to come), and why.
+    pub fn draft(self) -> ApiResult<(Option<i64>, String)> {
+        let mut checks = Checks::new();
+        let from = self
+            .from
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "from", t));
+        let reason = checks.text("reason", &self.reason, 1, 1000);
+        checks.finish()?;
+        Ok((from, reason))
+    }
+}
+
+impl SeriesView {
+    pub fn new(details: SeriesDetails, tz: &Tz) -> ApiResult<Self> {
+        let series = details.series;
+        Ok(SeriesView {
+            mode: SeriesMode::from_db(&series.mode)?,
+            occurrences: details
+                .occurrences
+                .into_iter()
+                .map(|b| BookingView::new(b, tz))
+                .collect::<ApiResult<_>>()?,
+            skipped: details
+                .skipped
+                .into_iter()
+                .map(|s| SkippedOccurrence {
+                    starts_at: instant(s.starts_at, tz),
+                    ends_at: instant(s.ends_at, tz),
+                    code: s.code,
+                    reason: s.reason,
+                })
+                .collect(),
+            created_at: instant(series.created_at, tz),
+            updated_at: instant(series.updated_at, tz),
+            id: series.id,
+            rrule: series.rrule,
+            platform_id: series.platform_id,
+            equipment_id: series.equipment_id,
+            booker_id: series.booker_id,
+            organisation_id: series.organisation_id,
+        })
+    }
+}
+
+impl AuditEventView {
+    pub fn new(event: AuditRow, tz: &Tz) -> Self {
+        AuditEventView {
+            at: instant(event.at, tz),
+            changes: serde_json::from_str(&event.changes).unwrap_or(serde_json::Value::Null),
+            id: event.id,
+            actor_user_id: event.actor_user_id,
+            action: event.action,
+        }
+    }
+}
+
+super::list_query! {
+    pub struct BookingQuery {
+        pub platform_id: Option<Uuid>,
+        pub equipment_id: Option<Uuid>,
+        pub organisation_id: Option<Uuid>,
+        pub series_id: Option<Uuid>,
+        pub service_request_id: Option<Uuid>,
+        pub status: Option<BookingStatus>,
+        /// Bookings made by this account: `me`, or the id of an account the caller may see.
+        #[param(
+            example = "me",
+            pattern = "^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+        )]
+        pub booked_by: Option<String>,
+        /// Bookings supervised by this staff member: `me`, or the id of an account the caller
+        /// may see.
+        #[param(
+            example = "me",
+            pattern = "^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+        )]
+        pub supervised_by: Option<String>,
+        /// Bookings ending after this instant (RFC 3339).
+        #[param(format = DateTime)]
+        pub from: Option<String>,
+        /// Bookings starting before this instant (RFC 3339).
+        #[param(format = DateTime)]
+        pub to: Option<String>,
+    }
+}
+
+/// `me` or an account id, as `booked_by` and `supervised_by` take it.
+fn check_person(checks: &mut Checks, field: &str, value: &str, me: &str) -> Option<String> {
+    if value == "me" {
+        return Some(me.to_owned());
+    }
+    match Uuid::parse_str(value) {
+        Ok(id) => Some(id.to_string()),
+        Err(_) => {
+            checks.fail(field, "invalid", "« me » ou l'identifiant d'un compte");
+            None
+        }
+    }
+}
+
+impl BookingQuery {
+    /// The filter of the query; `me` is the caller's id.
+    pub fn filter(&self, me: &str) -> ApiResult<BookingFilter> {
+        let mut checks = Checks::new();
+        let from = self
+            .from
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "from", t));
+        let to = self
+            .to
+            .as_deref()
+            .map(|t| check_instant(&mut checks, "to", t));
+        let booker_id = self
+            .booked_by
+            .as_deref()
+            .and_then(|v| check_person(&mut checks, "booked_by", v, me));
+        let supervisor_id = self
+            .supervised_by
+            .as_deref()
+            .and_then(|v| check_person(&mut checks, "supervised_by", v, me));
+        checks.finish()?;
+        Ok(BookingFilter {
+            platform_id: self.platform_id.map(|v| v.to_string()),
+            equipment_id: self.equipment_id.map(|v| v.to_string()),
+            organisation_id: self.organisation_id.map(|v| v.to_string()),
+            series_id: self.series_id.map(|v| v.to_string()),
+            service_request_id: self.service_request_id.map(|v| v.to_string()),
+            status: self.status.map(|s| s.as_str().to_owned()),
+            booker_id,
+            supervisor_id,
+            from,
+            to,
+        })
+    }
 }

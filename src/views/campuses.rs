@@ -1,5 +1,12 @@
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use super::instant;
+use crate::db::campuses::CampusRow;
+use crate::domain::inventory::{CampusChange, CampusDraft};
+use crate::domain::validate::Checks;
+use crate::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampusView {
@@ -25,4 +32,54 @@ pub struct NewCampus {
 pub struct CampusChanges {
     pub name: Option<String>,
     pub timezone: Option<String>,
+}
+
+impl CampusView {
+    pub fn new(row: CampusRow, tz: &Tz) -> Self {
+        CampusView {
+            created_at: instant(row.created_at, tz),
+            updated_at: instant(row.updated_at, tz),
+            id: row.id,
+            name: row.name,
+            timezone: row.timezone,
+        }
+    }
+}
+
+fn check_timezone(checks: &mut Checks, tz: &str) -> String {
+    if tz.parse::<Tz>().is_err() {
+        checks.fail(
+            "timezone",
+            "unknown_value",
+            "fuseau horaire IANA inconnu (par exemple Europe/Paris)",
+        );
+    }
+    tz.to_owned()
+}
+
+impl NewCampus {
+    /// A campus without a time zone gets the service's, `default_timezone`.
+    pub fn draft(self, default_timezone: &Tz) -> ApiResult<CampusDraft> {
+        let mut checks = Checks::new();
+        let name = checks.text("name", &self.name, 1, 200);
+        let timezone = check_timezone(
+            &mut checks,
+            self.timezone.as_deref().unwrap_or(default_timezone.name()),
+        );
+        checks.finish()?;
+        Ok(CampusDraft { name, timezone })
+    }
+}
+
+impl CampusChanges {
+    pub fn draft(self) -> ApiResult<CampusChange> {
+        let mut checks = Checks::new();
+        let name = self.name.as_deref().map(|n| checks.text("name", n, 1, 200));
+        let timezone = self
+            .timezone
+            .as_deref()
+            .map(|t| check_timezone(&mut checks, t));
+        checks.finish()?;
+        Ok(CampusChange { name, timezone })
+    }
 }

@@ -1,7 +1,14 @@
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
+use super::instant;
+use crate::db::equipment::{EquipmentDetails, EquipmentFilter};
+use crate::domain::inventory::{EquipmentChange, EquipmentDraft};
+use crate::domain::validate::Checks;
 use crate::domain::EquipmentStatus;
+use crate::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EquipmentView {
@@ -69,4 +76,134 @@ pub struct EquipmentChanges {
     pub hourly_rate_cents: Option<Option<i64>>,
     pub required_qualification_ids: Option<Vec<uuid::Uuid>>,
     pub notes: Option<String>,
+}
+
+/// The highest hourly rate an item may have, in cents.
+const MAX_RATE_CENTS: i64 = 100_000_000;
+
+impl EquipmentView {
+    pub fn new(item: EquipmentDetails, tz: &Tz) -> ApiResult<Self> {
+        let row = item.row;
+        Ok(EquipmentView {
+            status: EquipmentStatus::from_db(&row.status)?,
+            required_qualification_ids: item.required_qualification_ids,
+            created_at: instant(row.created_at, tz),
+            updated_at: instant(row.updated_at, tz),
+            id: row.id,
+            platform_id: row.platform_id,
+            name: row.name,
+            kind: row.kind,
+            manufacturer: row.manufacturer,
+            model: row.model,
+            serial_number: row.serial_number,
+            inventory_number: row.inventory_number,
+            hourly_rate_cents: row.hourly_rate_cents,
+            notes: row.notes,
+        })
+    }
+}
+
+impl NewEquipment {
+    /// The platform the item is added to, and the checked item: the use case answers its
+    /// refusal only once the caller's right to change that platform is known.
+    pub fn draft(self) -> (String, ApiResult<EquipmentDraft>) {
+        let mut checks = Checks::new();
+        let draft = EquipmentDraft {
+            name: checks.text("name", &self.name, 1, 200),
+            kind: checks.text("kind", &self.kind, 1, 200),
+            manufacturer: checks.optional_text("manufacturer", self.manufacturer.as_deref(), 200),
+            model: checks.optional_text("model", self.model.as_deref(), 200),
+            serial_number: checks.optional_text(
+                "serial_number",
+                self.serial_number.as_deref(),
+                200,
+            ),
+            inventory_number: checks.optional_text(
+                "inventory_number",
+                self.inventory_number.as_deref(),
+                100,
+            ),
+            status: self.status.unwrap_or(EquipmentStatus::Available),
+            hourly_rate_cents: self
+                .hourly_rate_cents
+                .map(|r| checks.range("hourly_rate_cents", r, 0, MAX_RATE_CENTS)),
+            required_qualification_ids: self.required_qualification_ids,
+            notes: checks.text("notes", &self.notes, 0, 4000),
+        };
+        (
+            self.platform_id.to_string(),
+            checks.finish().map(|()| draft),
+        )
+    }
+}
+
+impl EquipmentChanges {
+    pub fn draft(self) -> ApiResult<EquipmentChange> {
+        let as_given = serde_json::json!({
+            "platform_id": self.platform_id, "name": self.name, "kind": self.kind,
+            "manufacturer": self.manufacturer, "model": self.model, "serial_number": self.serial_number,
+            "inventory_number": self.inventory_number, "status": self.status,
+            "hourly_rate_cents": self.hourly_rate_cents, "notes": self.notes,
+        });
+        let mut checks = Checks::new();
+        let change = EquipmentChange {
+            platform_id: self.platform_id.map(|p| p.to_string()),
+            name: self.name.as_deref().map(|v| checks.text("name", v, 1, 200)),
+            kind: self.kind.as_deref().map(|v| checks.text("kind", v, 1, 200)),
+            manufacturer: self
+                .manufacturer
+                .as_ref()
+                .map(|v| checks.optional_text("manufacturer", v.as_deref(), 200)),
+            model: self
+                .model
+                .as_ref()
+                .map(|v| checks.optional_text("model", v.as_deref(), 200)),
+            serial_number: self
+                .serial_number
+                .as_ref()
+                .map(|v| checks.optional_text("serial_number", v.as_deref(), 200)),
+            inventory_number: self
+                .inventory_number
+                .as_ref()
+                .map(|v| checks.optional_text("inventory_number", v.as_deref(), 100)),
+            status: self.status,
+            hourly_rate_cents: self
+                .hourly_rate_cents
+                .map(|rate| rate.map(|r| checks.range("hourly_rate_cents", r, 0, MAX_RATE_CENTS))),
+            required_qualification_ids: self.required_qualification_ids,
+            notes: self
+                .notes
+                .as_deref()
+                .map(|v| checks.text("notes", v, 0, 4000)),
+            as_given,
+        };
+        checks.finish()?;
+        Ok(change)
+    }
+}
+
+super::list_query! {
+    pub struct EquipmentQuery {
+        pub platform_id: Option<Uuid>,
+        pub status: Option<EquipmentStatus>,
+        /// Items that require this qualification.
+        pub qualification_id: Option<Uuid>,
+        /// Part of the name.
+        pub name: Option<String>,
+    }
+}
+
+impl EquipmentQuery {
+    pub fn filter(&self) -> EquipmentFilter {
+        EquipmentFilter {
+            platform_id: self.platform_id.map(|p| p.to_string()),
+            status: self.status.map(|s| s.as_str().to_owned()),
+            requires_qualification_id: self.qualification_id.map(|q| q.to_string()),
+            name_contains: self
+                .name
+                .as_deref()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
+        }
+    }
 }

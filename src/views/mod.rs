@@ -1,4 +1,7 @@
-//! Wire formats of responses (and request bodies): database rows never leave `db`.
+//! Wire types: what requests carry (bodies, query strings) and what responses answer.
+//! Each view is built from what the use cases return by its `new` (rows become views
+//! here and nowhere else), and each body is checked into its draft (`domain`) by its
+//! `draft`, collecting every invalid field before answering.
 
 pub mod auth;
 pub mod bookings;
@@ -19,7 +22,11 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::Listed;
 use crate::domain::pagination::encode_cursor;
+use crate::domain::time::{parse_instant, Span};
+use crate::domain::validate::Checks;
+use crate::error::ApiResult;
 
 /// One cell of a CSV document. Text (names, titles, anything a person typed) is neutralised
 /// so that a spreadsheet never runs it as a formula; numbers the service wrote itself
@@ -43,6 +50,20 @@ impl From<&str> for Cell {
 }
 
 impl Cell {
+    /// An amount of money in euros, with two decimals and a decimal comma (`333,00`,
+    /// `-12,50`): every CSV the service writes gives money so; blank when there is none.
+    pub fn euros(cents: Option<i64>) -> Cell {
+        Cell::Number(
+            cents
+                .map(|c| {
+                    let sign = if c < 0 { "-" } else { "" };
+                    let abs = c.unsigned_abs();
+                    format!("{sign}{},{:02}", abs / 100, abs % 100)
+                })
+                .unwrap_or_default(),
+        )
+    }
+
     /// What is written: text that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`,
     /// tab, carriage return first) gets an apostrophe before it, which Excel and LibreOffice
     /// take as "this is text" and do not show.
@@ -108,6 +129,71 @@ mod csv_tests {
             "\"'=HYPERLINK(\"\"http://x\"\")\";'+33;'-x;'@SUM(A1);'\tx;\"'\rx\";Soudure = TIG;-12,50\n"
         );
     }
+
+    #[test]
+    fn money_is_written_in_euros_with_two_decimals() {
+        let written = |cents| Cell::euros(cents).written().into_owned();
+        assert_eq!(written(Some(33_300)), "333,00");
+        assert_eq!(written(Some(45_000)), "450,00");
+        assert_eq!(written(Some(5)), "0,05");
+        assert_eq!(written(Some(-1_250)), "-12,50");
+        assert_eq!(written(None), "");
+    }
+}
+
+/// An RFC 3339 instant with its offset, read into Unix seconds.
+pub fn check_instant(checks: &mut Checks, field: &str, text: &str) -> i64 {
+    parse_instant(text.trim()).unwrap_or_else(|| {
+        checks.fail(
+            field,
+            "invalid_format",
+            "date-heure RFC 3339 avec décalage attendue, par exemple 2027-03-02T08:00:00+01:00",
+        );
+        0
+    })
+}
+
+/// Two instants that must be in order; the order is checked only when both are readable.
+pub fn check_span(
+    checks: &mut Checks,
+    start_field: &str,
+    start: &str,
+    end_field: &str,
+    end: &str,
+) -> Span {
+    let errors_before = checks.len();
+    let s = check_instant(checks, start_field, start);
+    let e = check_instant(checks, end_field, end);
+    if checks.len() == errors_before && s >= e {
+        checks.fail(end_field, "before_start", "la fin doit suivre le début");
+    }
+    Span::new(s, e)
+}
+
+/// A span that a change may move: both ends together (`check_span`), or neither.
+pub fn check_span_change(
+    checks: &mut Checks,
+    start_field: &str,
+    start: Option<&str>,
+    end_field: &str,
+    end: Option<&str>,
+) -> Option<Span> {
+    let missing = match (start, end) {
+        (Some(start), Some(end)) => {
+            return Some(check_span(checks, start_field, start, end_field, end))
+        }
+        (None, None) => return None,
+        (Some(start), None) => {
+            check_instant(checks, start_field, start);
+            end_field
+        }
+        (None, Some(end)) => {
+            check_instant(checks, end_field, end);
+            start_field
+        }
+    };
+    checks.fail(missing, "required", "changez le début et la fin ensemble");
+    None
 }
 
 /// One page of a list.
@@ -119,14 +205,49 @@ pub struct Paged<T: ToSchema> {
 }
 
 impl<T: ToSchema> Paged<T> {
-    /// `last_id` is the id of the last row of the page when another page follows.
-    pub fn new(items: Vec<T>, last_id: Option<&str>) -> Self {
-        Paged {
-            items,
-            next_cursor: last_id.map(encode_cursor),
-        }
+    /// The answer to a list: each row of the page read, as its view.
+    pub fn of<R>(listed: Listed<R>, view: impl FnMut(R) -> ApiResult<T>) -> ApiResult<Self> {
+        Ok(Paged {
+            items: listed
+                .rows
+                .into_iter()
+                .map(view)
+                .collect::<ApiResult<_>>()?,
+            next_cursor: listed.next_after.as_deref().map(encode_cursor),
+        })
     }
 }
+
+/// Declares the query string of a list: its filters, then the page asked for (`limit` and
+/// `cursor`, read by `page()`), so that every list takes its page alike.
+macro_rules! list_query {
+    ($(#[$meta:meta])* pub struct $name:ident {
+        $($(#[$field_meta:meta])* pub $field:ident : $type:ty,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $type,)*
+            #[param(minimum = 1, maximum = 500)]
+            pub limit: Option<i64>,
+            #[param(pattern = "^([0-9a-fA-F]{32})?$")]
+            pub cursor: Option<String>,
+        }
+
+        impl $name {
+            /// The page asked for.
+            pub fn page(&self) -> crate::error::ApiResult<crate::db::Page> {
+                crate::domain::pagination::PageQuery {
+                    limit: self.limit,
+                    cursor: self.cursor.clone(),
+                }
+                .page()
+            }
+        }
+    };
+}
+pub(crate) use list_query;
 
 /// An instant rendered in RFC 3339 with the campus offset.
 pub fn instant(seconds: i64, tz: &Tz) -> String {

@@ -1,5 +1,12 @@
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use super::instant;
+use crate::db::qualifications::QualificationRow;
+use crate::domain::inventory::{QualificationChange, QualificationDraft};
+use crate::domain::validate::Checks;
+use crate::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QualificationView {
@@ -29,4 +36,54 @@ pub struct QualificationChanges {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub validity_months: Option<Option<i32>>,
+}
+
+impl QualificationView {
+    pub fn new(row: QualificationRow, tz: &Tz) -> Self {
+        QualificationView {
+            created_at: instant(row.created_at, tz),
+            updated_at: instant(row.updated_at, tz),
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            validity_months: row.validity_months,
+        }
+    }
+}
+
+fn check_validity(checks: &mut Checks, months: Option<i32>) -> Option<i32> {
+    months.map(|m| checks.range("validity_months", m, 1, 240))
+}
+
+impl NewQualification {
+    pub fn draft(self) -> ApiResult<QualificationDraft> {
+        let mut checks = Checks::new();
+        let name = checks.text("name", &self.name, 1, 200);
+        let description = checks.text("description", &self.description, 0, 4000);
+        let validity_months = check_validity(&mut checks, self.validity_months);
+        checks.finish()?;
+        Ok(QualificationDraft {
+            name,
+            description,
+            validity_months,
+        })
+    }
+}
+
+impl QualificationChanges {
+    pub fn draft(self) -> ApiResult<QualificationChange> {
+        let mut checks = Checks::new();
+        let name = self.name.as_deref().map(|n| checks.text("name", n, 1, 200));
+        let description = self
+            .description
+            .as_deref()
+            .map(|d| checks.text("description", d, 0, 4000));
+        let validity_months = self.validity_months.map(|v| check_validity(&mut checks, v));
+        checks.finish()?;
+        Ok(QualificationChange {
+            name,
+            description,
+            validity_months,
+        })
+    }
 }

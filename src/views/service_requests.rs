@@ -1,8 +1,22 @@
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use crate::domain::service_request::{QuoteUnit, RequestAction, RequestState};
-use crate::domain::PlatformDomain;
+use super::{check_instant, instant, Cell};
+use crate::db::confirmations::PendingRow;
+use crate::db::service_requests::{
+    EventRow, MessageRow, QuoteLineRow, QuoteRow, RequestDetails, RequestFilter,
+};
+use crate::db::users::UserRow;
+use crate::domain::service_request::{
+    allowed_actions, QuoteUnit, RequestAction, RequestState, Side,
+};
+use crate::domain::validate::Checks;
+use crate::domain::{PlatformDomain, Role};
+use crate::error::ApiResult;
+use crate::labels::label_of;
+use crate::usecases::service_requests::ExportLine;
 
 /// Hours booked on one platform for a request.
 #[derive(Debug, Serialize, ToSchema)]
@@ -287,4 +301,269 @@ pub struct ContactAwaitingApprovalView {
     /// Whether they confirmed their address (only then can they log in).
     pub address_confirmed: bool,
     pub created_at: String,
+}
+
+impl ServiceRequestView {
+    /// The request as one on `side` sees it: with the actions that side may take.
+    pub fn new(request: RequestDetails, side: Side, tz: &Tz) -> ApiResult<Self> {
+        let row = request.row;
+        let state = RequestState::from_db(&row.state)?;
+        Ok(ServiceRequestView {
+            domains: row
+                .domains
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(PlatformDomain::from_db)
+                .collect::<ApiResult<_>>()?,
+            links: row.links.lines().map(str::to_owned).collect(),
+            state,
+            allowed_actions: allowed_actions(state, side),
+            work: request
+                .work
+                .into_iter()
+                .map(|(platform_id, work)| PlatformHours {
+                    platform_id,
+                    hours_booked: work.seconds_booked as f64 / 3600.0,
+                    bookings: work.bookings,
+                    hours_used: work.seconds_used as f64 / 3600.0,
+                })
+                .collect(),
+            created_at: instant(row.created_at, tz),
+            updated_at: instant(row.updated_at, tz),
+            id: row.id,
+            company_id: row.company_id,
+            contact_user_id: row.contact_user_id,
+            title: row.title,
+            description: row.description,
+            requested_platform_id: row.requested_platform_id,
+            assigned_platform_id: row.assigned_platform_id,
+            assignee_id: row.assignee_id,
+            wished_from: row.wished_from,
+            wished_to: row.wished_to,
+            budget_cents: row.budget_cents,
+            confidential: row.confidential,
+            agreement_reference: row.agreement_reference,
+            agreement_signed_on: row.agreement_signed_on,
+            delivery_note: row.delivery_note,
+            invoice_reference: row.invoice_reference,
+            invoice_amount_cents: row.invoice_amount_cents,
+            state_reason: row.state_reason,
+        })
+    }
+}
+
+impl QuoteView {
+    pub fn new(quote: QuoteRow, lines: Vec<QuoteLineRow>, tz: &Tz) -> ApiResult<Self> {
+        Ok(QuoteView {
+            status: QuoteStatus::from_db(&quote.status)?,
+            lines: lines
+                .into_iter()
+                .map(|l| {
+                    Ok(QuoteLineView {
+                        unit: QuoteUnit::from_db(&l.unit)?,
+                        quantity: l.quantity_milli as f64 / 1000.0,
+                        label: l.label,
+                        unit_price_cents: l.unit_price_cents,
+                        vat_rate_bp: l.vat_rate_bp,
+                        total_excl_vat_cents: l.total_excl_vat_cents,
+                        vat_cents: l.vat_cents,
+                    })
+                })
+                .collect::<ApiResult<_>>()?,
+            created_at: instant(quote.created_at, tz),
+            id: quote.id,
+            version: quote.version,
+            valid_until: quote.valid_until,
+            total_excl_vat_cents: quote.total_excl_vat_cents,
+            total_vat_cents: quote.total_vat_cents,
+            total_incl_vat_cents: quote.total_incl_vat_cents,
+            created_by: quote.created_by,
+        })
+    }
+}
+
+impl MessageView {
+    pub fn new(row: MessageRow, tz: &Tz) -> ApiResult<Self> {
+        Ok(MessageView {
+            visibility: MessageVisibility::from_db(&row.visibility)?,
+            created_at: instant(row.created_at, tz),
+            id: row.id,
+            author_id: row.author_id,
+            body: row.body,
+        })
+    }
+}
+
+impl TimelineEntry {
+    pub fn new(event: EventRow, tz: &Tz) -> Self {
+        TimelineEntry {
+            at: instant(event.at, tz),
+            details: serde_json::from_str(&event.details).unwrap_or(serde_json::Value::Null),
+            actor_id: event.actor_id,
+            kind: event.kind,
+            action: event.action,
+            from_state: event.from_state,
+            to_state: event.to_state,
+        }
+    }
+}
+
+impl PendingConfirmationView {
+    /// `now` tells the expired confirmations.
+    pub fn new(p: PendingRow, now: i64, tz: &Tz) -> ApiResult<Self> {
+        Ok(PendingConfirmationView {
+            id: p.confirmation.id,
+            user_id: p.confirmation.user_id,
+            email: p.email,
+            display_name: p.display_name,
+            role: Role::from_db(&p.role)?,
+            organisation_id: p.organisation_id,
+            organisation_name: p.organisation_name,
+            siret: p.siret,
+            awaiting_approval: p.awaiting_approval,
+            created_at: instant(p.confirmation.created_at, tz),
+            expires_at: instant(p.confirmation.expires_at, tz),
+            expired: p.confirmation.expires_at <= now,
+        })
+    }
+}
+
+impl IssuedConfirmationView {
+    pub fn new(
+        confirmation_id: String,
+        account: UserRow,
+        token: String,
+        expires_at: i64,
+        tz: &Tz,
+    ) -> Self {
+        IssuedConfirmationView {
+            confirmation_id,
+            user_id: account.id,
+            email: account.email,
+            token,
+            expires_at: instant(expires_at, tz),
+        }
+    }
+}
+
+impl ContactAwaitingApprovalView {
+    pub fn new(row: UserRow, company_name: String, siret: Option<String>, tz: &Tz) -> Self {
+        ContactAwaitingApprovalView {
+            created_at: instant(row.created_at, tz),
+            address_confirmed: row.active,
+            user_id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            company_id: row.organisation_id,
+            company_name,
+            siret,
+        }
+    }
+}
+
+super::list_query! {
+    pub struct RequestQuery {
+        pub state: Option<RequestState>,
+        /// Assigned or requested platform.
+        pub platform_id: Option<Uuid>,
+        pub domain: Option<PlatformDomain>,
+        pub company_id: Option<Uuid>,
+        /// Submitted at or after this instant (RFC 3339).
+        #[param(format = DateTime)]
+        pub from: Option<String>,
+        /// Submitted before this instant (RFC 3339).
+        #[param(format = DateTime)]
+        pub to: Option<String>,
+        /// `csv` for a spreadsheet export (also with `Accept: text/csv`) of every matching
+        /// request; `limit` and `cursor` page the JSON list only.
+        #[param(pattern = "^(json|csv)$")]
+        pub format: Option<String>,
+    }
+}
+
+impl RequestQuery {
+    pub fn filter(&self) -> ApiResult<RequestFilter> {
+        let mut checks = Checks::new();
+        let filter = RequestFilter {
+            state: self.state.map(|s| s.as_str().to_owned()),
+            platform_id: self.platform_id.map(|p| p.to_string()),
+            domain: self.domain.map(|d| d.as_str().to_owned()),
+            company_id: self.company_id.map(|c| c.to_string()),
+            from: self
+                .from
+                .as_deref()
+                .map(|t| check_instant(&mut checks, "from", t)),
+            to: self
+                .to
+                .as_deref()
+                .map(|t| check_instant(&mut checks, "to", t)),
+        };
+        checks.finish()?;
+        Ok(filter)
+    }
+}
+
+/// The steps whose dates the export gives, in order, with their column headings.
+const EXPORT_STEPS: [(&str, &str); 9] = [
+    ("submitted", "déposée le"),
+    ("in_review", "prise en charge le"),
+    ("quoted", "devisée le"),
+    ("accepted", "acceptée le"),
+    ("agreement_signed", "convention signée le"),
+    ("in_progress", "travaux commencés le"),
+    ("delivered", "livrée le"),
+    ("invoiced", "facturée le"),
+    ("closed", "close le"),
+];
+
+/// The header line of the export.
+pub fn export_header() -> Vec<Cell> {
+    let mut header = vec!["id", "entreprise", "titre", "domaines", "état"];
+    header.extend(EXPORT_STEPS.iter().map(|(_, heading)| *heading));
+    header.extend(["devis TTC (€)", "facturé (€)"]);
+    header.into_iter().map(Cell::from).collect()
+}
+
+/// One line of the export: a request, the date of each step, and the amounts.
+pub fn export_record(line: ExportLine, tz: &Tz) -> Vec<Cell> {
+    let row = line.row;
+    let mut record: Vec<Cell> = vec![
+        row.id.clone().into(),
+        line.company_name.into(),
+        row.title.clone().into(),
+        row.domains
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(|d| label_of(d, PlatformDomain::parse))
+            .collect::<Vec<_>>()
+            .join(", ")
+            .into(),
+        label_of(&row.state, RequestState::parse).into(),
+    ];
+    for (step, _) in EXPORT_STEPS {
+        record.push(
+            line.reached
+                .get(step)
+                .map(|t| {
+                    crate::domain::time::local(*t, tz)
+                        .format("%d/%m/%Y")
+                        .to_string()
+                })
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+    record.push(Cell::euros(line.latest_quote_cents));
+    record.push(Cell::euros(row.invoice_amount_cents));
+    record
+}
+
+impl AccountConfirmation {
+    /// The token and the password chosen, once the password is acceptable.
+    pub fn checked(self) -> ApiResult<(String, String)> {
+        let mut checks = Checks::new();
+        crate::domain::accounts::check_password(&mut checks, "password", &self.password);
+        checks.finish()?;
+        Ok((self.token, self.password))
+    }
 }

@@ -704,10 +704,11 @@ async fn the_database_refuses_double_booking(app: TestApp) {
 /// bookings accepted before it in the same batch.
 async fn one_batch_books_as_one_by_one(app: TestApp) {
     use plateaux::auth::CurrentUser;
-    use plateaux::booking_engine::{create_bookings, BookingDraft, BookingRequest};
+    use plateaux::domain::booking::BookingDraft;
     use plateaux::domain::booking::LearnerStatus;
     use plateaux::domain::time::Span;
     use plateaux::domain::Role;
+    use plateaux::usecases::bookings::single::{create_bookings, BookingRequest};
 
     let c = campus(&app).await;
     qualify(&app, &c, &c.teacher_id).await;

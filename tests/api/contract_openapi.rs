@@ -24,12 +24,13 @@ fn enum_values(doc: &Value, name: &str) -> Vec<String> {
 #[test]
 fn enums_of_the_document_are_the_wire_values() {
     use plateaux::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
+    use plateaux::domain::calendar::CalendarFeed;
+    use plateaux::domain::closures::ClosureScope;
     use plateaux::domain::reports::Dimension;
     use plateaux::domain::service_request::{QuoteUnit, RequestAction, RequestState};
     use plateaux::domain::{
         EquipmentStatus, OrganisationKind, PlatformDomain, Role, Weekday, WhoMayBook,
     };
-    use plateaux::views::closures::{CalendarFeed, ClosureScope};
     use plateaux::views::service_requests::{MessageVisibility, QuoteStatus};
     let doc = document();
     macro_rules! same {

@@ -6,9 +6,9 @@ use std::time::Duration;
 use actix_web::http::Method;
 use serde_json::json;
 
-use plateaux::app::AppState;
 use plateaux::passwords::PasswordGate;
 use plateaux::rate_limit::{LoginThrottle, RateLimiter};
+use plateaux::state::AppState;
 
 use crate::on_both_databases;
 use crate::support::{campus, relaxed_limits, Reply, TestApp, PASSWORD};

@@ -2,15 +2,12 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
-use crate::app::AppState;
-use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
-use crate::db::{self, users::UserRow};
-use crate::domain::accounts::{check_password, normalise_email};
-use crate::domain::validate::Checks;
-use crate::domain::Role;
+use super::extract::JsonBody;
+use crate::auth::{CurrentUser, TokenKeys};
+use crate::domain::accounts::normalise_email;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::extract::JsonBody;
-use crate::routes::users::{account_view, user_view};
+use crate::state::AppState;
+use crate::usecases::auth as sessions;
 use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
 use crate::views::users::{OwnAccountChanges, UserView};
 
@@ -20,61 +17,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(logout)
         .service(show_me)
         .service(update_me);
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "Identifiants incorrects",
-        "Adresse e-mail ou mot de passe incorrect.",
-    )
-}
-
-fn invalid_refresh() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_refresh_token",
-        "Session expirée",
-        "Ce jeton de renouvellement n'est plus valable : reconnectez-vous.",
-    )
-}
-
-/// Issues an access token and a new refresh token of `family_id`.
-fn issue_tokens(
-    conn: &mut db::DbConnection,
-    keys: &TokenKeys,
-    user: &UserRow,
-    family_id: &str,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<TokenView> {
-    let role = Role::from_db(&user.role)?;
-    let caller = CurrentUser {
-        id: user.id.clone(),
-        role,
-        organisation_id: user.organisation_id.clone(),
-        session_id: family_id.to_owned(),
-        awaiting_approval: user.awaiting_approval,
-    };
-    let now = db::now();
-    let access_token = keys.issue(&caller, now)?;
-    let refresh_token = auth::random_token();
-    db::tokens::insert(
-        conn,
-        &user.id,
-        family_id,
-        &auth::token_hash(&refresh_token),
-        now + REFRESH_TOKEN_SECONDS,
-    )?;
-    let managed = db::users::managed_platform_ids(conn, &user.id)?;
-    Ok(TokenView {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: auth::ACCESS_TOKEN_SECONDS,
-        refresh_token,
-        refresh_expires_in: REFRESH_TOKEN_SECONDS,
-        user: user_view(user.clone(), managed, tz)?,
-    })
 }
 
 /// Log in with e-mail and password.
@@ -128,7 +70,7 @@ async fn login(
     let user = {
         let email = email.clone();
         state
-            .db(move |conn| db::users::find_by_email(conn, &email))
+            .db(move |conn| sessions::account_by_email(conn, &email))
             .await?
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -138,23 +80,15 @@ async fn login(
         Some(user) if matches => user,
         _ => {
             state.login_throttle.failed(&email);
-            return Err(invalid_credentials());
+            return Err(sessions::invalid_credentials());
         }
     };
     state.login_throttle.succeeded(&email);
-    if !user.active {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "account_inactive",
-            "Compte inactif",
-            "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
-        ));
-    }
-    let tz = state.timezone;
-    let view = state
-        .db(move |conn| issue_tokens(conn, &keys, &user, &db::new_id(), &tz))
+    sessions::require_active(&user)?;
+    let tokens = state
+        .db(move |conn| sessions::open_session(conn, &keys, user))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(TokenView::new(tokens, &state.timezone)?))
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token.
@@ -170,32 +104,10 @@ async fn refresh(
     keys: web::Data<TokenKeys>,
     body: JsonBody<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenView>> {
-    let hash = auth::token_hash(body.0.refresh_token.trim());
-    let tz = state.timezone;
-    let outcome = state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let token = db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
-                // Used once, atomically: every other use, concurrent or later, is a reuse.
-                if token.revoked_at.is_some() || !db::tokens::consume(conn, &token.id)? {
-                    db::tokens::revoke_family(conn, &token.family_id)?;
-                    return Ok(Err(ApiError::new(
-                        actix_web::http::StatusCode::UNAUTHORIZED,
-                        "session_closed",
-                        "Session fermée",
-                        "Cette session est fermée (déconnexion, ou jeton de renouvellement déjà utilisé, auquel cas elle est fermée par précaution) : reconnectez-vous.",
-                    )));
-                }
-                if token.expires_at <= db::now() {
-                    return Err(invalid_refresh());
-                }
-                let user = db::users::find(conn, &token.user_id)?.filter(|u| u.active).ok_or_else(invalid_refresh)?;
-                issue_tokens(conn, &keys, &user, &token.family_id, &tz).map(Ok)
-            })
-        })
+    let tokens = state
+        .db(move |conn| sessions::refresh(conn, &keys, &body.0.refresh_token))
         .await?;
-    // The family revocation above must be committed, so the refusal is returned afterwards.
-    Ok(web::Json(outcome?))
+    Ok(web::Json(TokenView::new(tokens, &state.timezone)?))
 }
 
 /// Close the session of a refresh token (every token issued since its login).
@@ -206,14 +118,8 @@ async fn logout(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let hash = auth::token_hash(body.0.refresh_token.trim());
     state
-        .db(move |conn| {
-            if let Some(token) = db::tokens::find_by_hash(conn, &hash)? {
-                db::tokens::revoke_family(conn, &token.family_id)?;
-            }
-            Ok(())
-        })
+        .db(move |conn| sessions::logout(conn, &body.0.refresh_token))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -224,15 +130,8 @@ async fn logout(
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/me")]
 async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web::Json<UserView>> {
-    let tz = state.timezone;
-    let view = state
-        .db(move |conn| {
-            let row = db::users::find(conn, &user.id)?
-                .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
-            account_view(conn, row, &tz)
-        })
-        .await?;
-    Ok(web::Json(view))
+    let account = state.db(move |conn| sessions::me(conn, &user)).await?;
+    Ok(web::Json(UserView::new(account, &state.timezone)?))
 }
 
 /// Checks the current password and hashes the new one, through the password gate and
@@ -241,17 +140,16 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
 /// a way around their limit.
 async fn new_password_hash(
     state: &AppState,
-    user_id: &str,
+    user: &CurrentUser,
     current: &str,
     new_password: &str,
 ) -> ApiResult<(String, String)> {
     let turn = state.password_gate.admit().await?;
     let row = {
-        let user_id = user_id.to_owned();
+        let user = user.clone();
         state
-            .db(move |conn| db::users::find(conn, &user_id))
+            .db(move |conn| sessions::own_password_hash(conn, &user))
             .await?
-            .ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?
     };
     state.login_throttle.check(&row.email).map_err(|wait| {
         ApiError::too_many(
@@ -290,55 +188,16 @@ async fn update_me(
     user: CurrentUser,
     body: JsonBody<OwnAccountChanges>,
 ) -> ApiResult<web::Json<UserView>> {
-    let changes = body.0;
-    let mut checks = Checks::new();
-    let display_name = changes
-        .display_name
-        .as_deref()
-        .map(|n| checks.text("display_name", n, 1, 200));
-    if let Some(new_password) = &changes.new_password {
-        check_password(&mut checks, "new_password", new_password);
-        if changes.current_password.is_none() {
-            checks.fail(
-                "current_password",
-                "required",
-                "le mot de passe actuel est nécessaire pour le changer",
-            );
+    let change = body.0.draft()?;
+    let new_password = match &change.passwords {
+        Some(passwords) => {
+            Some(new_password_hash(&state, &user, &passwords.current, &passwords.new).await?)
         }
-    }
-    checks.finish()?;
-    let new_hash = match (&changes.new_password, &changes.current_password) {
-        (Some(new_password), Some(current)) => {
-            Some(new_password_hash(&state, &user.id, current, new_password).await?)
-        }
-        _ => None,
+        None => None,
     };
-    let tz = state.timezone;
-    let view = state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let mut row = db::users::find(conn, &user.id)?.ok_or_else(|| ApiError::unauthenticated("Ce compte n'existe plus."))?;
-                if let Some(name) = display_name.clone() {
-                    row.display_name = name;
-                }
-                if let Some((checked, new_hash)) = &new_hash {
-                    // Changed by another request since it was checked: that check no longer holds.
-                    if &row.password_hash != checked {
-                        return Err(ApiError::conflict("concurrent_update", "Le mot de passe vient d'être changé par une autre requête ; réessayez."));
-                    }
-                    row.password_hash = new_hash.clone();
-                }
-                row.updated_at = db::now();
-                db::users::update(conn, &row)?;
-                if changes.new_password.is_some() {
-                    // Whoever else knew the old password is logged out; this session stays.
-                    db::tokens::revoke_other_sessions(conn, &row.id, &user.session_id)?;
-                }
-                db::audit::record(conn, Some(&user.id), "user", &row.id, "updated",
-                    serde_json::json!({ "display_name": display_name, "password_changed": changes.new_password.is_some() }))?;
-                account_view(conn, row, &tz)
-            })
-        })
+    let display_name = change.display_name;
+    let account = state
+        .db(move |conn| sessions::update_me(conn, &user, display_name, new_password))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(UserView::new(account, &state.timezone)?))
 }

@@ -3,44 +3,22 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::created;
+use super::extract::JsonBody;
+use crate::access;
 use crate::auth::CurrentUser;
-use crate::db::{self, campuses::CampusRow};
 use crate::domain::pagination::PageQuery;
-use crate::domain::validate::Checks;
-use crate::domain::Role;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::created;
-use crate::routes::extract::JsonBody;
+use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
+use crate::usecases::campuses;
 use crate::views::campuses::{CampusChanges, CampusView, NewCampus};
-use crate::views::{instant, Paged};
+use crate::views::Paged;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_campuses)
         .service(create_campus)
         .service(show_campus)
         .service(update_campus);
-}
-
-fn view(row: CampusRow, tz: &chrono_tz::Tz) -> CampusView {
-    CampusView {
-        created_at: instant(row.created_at, tz),
-        updated_at: instant(row.updated_at, tz),
-        id: row.id,
-        name: row.name,
-        timezone: row.timezone,
-    }
-}
-
-fn check_timezone(checks: &mut Checks, tz: &str) -> String {
-    if tz.parse::<chrono_tz::Tz>().is_err() {
-        checks.fail(
-            "timezone",
-            "unknown_value",
-            "fuseau horaire IANA inconnu (par exemple Europe/Paris)",
-        );
-    }
-    tz.to_owned()
 }
 
 /// List campuses.
@@ -54,14 +32,11 @@ async fn list_campuses(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Paged<CampusView>>> {
     let page = query.page()?;
-    let (rows, more) = state
-        .db(move |conn| db::campuses::list(conn, &page))
-        .await?;
-    let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    Ok(web::Json(Paged::new(
-        rows.into_iter().map(|r| view(r, &state.timezone)).collect(),
-        last.as_deref(),
-    )))
+    let listed = state.db(move |conn| campuses::list(conn, &page)).await?;
+    let tz = state.timezone;
+    Ok(web::Json(Paged::of(listed, |r| {
+        Ok(CampusView::new(r, &tz))
+    })?))
 }
 
 /// Create a campus (admin).
@@ -76,42 +51,14 @@ async fn create_campus(
     user: CurrentUser,
     body: JsonBody<NewCampus>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
-    let body = body.0;
-    let mut checks = Checks::new();
-    let name = checks.text("name", &body.name, 1, 200);
-    let timezone = check_timezone(
-        &mut checks,
-        body.timezone.as_deref().unwrap_or(state.timezone.name()),
-    );
-    checks.finish()?;
-    let now = db::now();
-    let row = CampusRow {
-        id: db::new_id(),
-        name,
-        timezone,
-        created_at: now,
-        updated_at: now,
-    };
-    let inserted = row.clone();
-    state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                db::campuses::insert(conn, &inserted)?;
-                db::audit::record(
-                    conn,
-                    Some(&user.id),
-                    "campus",
-                    &inserted.id,
-                    "created",
-                    serde_json::json!({ "name": inserted.name, "timezone": inserted.timezone }),
-                )
-            })
-        })
+    access::require_director(&user)?;
+    let draft = body.0.draft(&state.timezone)?;
+    let row = state
+        .db(move |conn| campuses::create(conn, &user, draft))
         .await?;
     Ok(created(
         format!("/api/v1/campuses/{}", row.id),
-        view(row, &state.timezone),
+        CampusView::new(row, &state.timezone),
     ))
 }
 
@@ -126,11 +73,8 @@ async fn show_campus(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<CampusView>> {
     let id = id.into_inner().to_string();
-    let row = state
-        .db(move |conn| db::campuses::find(conn, &id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(web::Json(view(row, &state.timezone)))
+    let row = state.db(move |conn| campuses::find(conn, &id)).await?;
+    Ok(web::Json(CampusView::new(row, &state.timezone)))
 }
 
 /// Rename a campus or change its time zone (admin).
@@ -147,42 +91,11 @@ async fn update_campus(
     id: web::Path<Uuid>,
     body: JsonBody<CampusChanges>,
 ) -> ApiResult<web::Json<CampusView>> {
-    user.require(&[Role::Admin])?;
+    access::require_director(&user)?;
     let id = id.into_inner().to_string();
-    let changes = body.0;
-    let mut checks = Checks::new();
-    let name = changes
-        .name
-        .as_deref()
-        .map(|n| checks.text("name", n, 1, 200));
-    let timezone = changes
-        .timezone
-        .as_deref()
-        .map(|t| check_timezone(&mut checks, t));
-    checks.finish()?;
+    let change = body.0.draft()?;
     let row = state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let mut row = db::campuses::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
-                if let Some(name) = name.clone() {
-                    row.name = name;
-                }
-                if let Some(tz) = timezone.clone() {
-                    row.timezone = tz;
-                }
-                row.updated_at = db::now();
-                db::campuses::update(conn, &row)?;
-                db::audit::record(
-                    conn,
-                    Some(&user.id),
-                    "campus",
-                    &row.id,
-                    "updated",
-                    serde_json::json!({ "name": name, "timezone": timezone }),
-                )?;
-                Ok(row)
-            })
-        })
+        .db(move |conn| campuses::update(conn, &user, &id, change))
         .await?;
-    Ok(web::Json(view(row, &state.timezone)))
+    Ok(web::Json(CampusView::new(row, &state.timezone)))
 }

@@ -4,7 +4,6 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::outbox::{MessageFilter, MessageRow};
 use crate::domain::accounts::{check_email, check_password};
@@ -15,6 +14,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::labels::Label;
 use crate::outbox::Preferences;
 use crate::routes::extract::JsonBody;
+use crate::state::AppState;
 use crate::views::notifications::{
     ConfirmationSentView, NewPassword, NotificationKindSetting, NotificationPreferencesChanges,
     NotificationPreferencesView, NotificationQuery, NotificationView, PasswordResetRequest,
@@ -132,15 +132,10 @@ async fn list_notifications(
             .filter(|r| !r.is_empty()),
     };
     let tz = state.timezone;
-    let (rows, more) = state
+    let listed = state
         .db(move |conn| crate::outbox::messages(conn, &user, &filter, &page))
         .await?;
-    let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    let views = rows
-        .into_iter()
-        .map(|r| notification_view(r, &tz))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(web::Json(Paged::new(views, last.as_deref())))
+    Ok(web::Json(Paged::of(listed, |r| notification_view(r, &tz))?))
 }
 
 /// Put a dead message back in the queue (administrators): it is tried again at once, its
@@ -180,7 +175,7 @@ async fn send_confirmation_again(
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let (confirmation_id, account, expires_at) = state
-        .db(move |conn| crate::accounts::send_confirmation_again(conn, &user, &id))
+        .db(move |conn| crate::usecases::accounts::send_confirmation_again(conn, &user, &id))
         .await?;
     Ok(HttpResponse::Accepted().json(ConfirmationSentView {
         confirmation_id,

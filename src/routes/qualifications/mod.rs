@@ -3,17 +3,16 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::created;
+use super::extract::JsonBody;
+use crate::access;
 use crate::auth::CurrentUser;
-use crate::db::{self, qualifications::QualificationRow};
 use crate::domain::pagination::PageQuery;
-use crate::domain::validate::Checks;
-use crate::domain::Role;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::created;
-use crate::routes::extract::JsonBody;
+use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
+use crate::usecases::qualifications;
 use crate::views::qualifications::{NewQualification, QualificationChanges, QualificationView};
-use crate::views::{instant, Paged};
+use crate::views::Paged;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_qualifications)
@@ -21,21 +20,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(show_qualification)
         .service(update_qualification)
         .service(delete_qualification);
-}
-
-fn view(row: QualificationRow, tz: &chrono_tz::Tz) -> QualificationView {
-    QualificationView {
-        created_at: instant(row.created_at, tz),
-        updated_at: instant(row.updated_at, tz),
-        id: row.id,
-        name: row.name,
-        description: row.description,
-        validity_months: row.validity_months,
-    }
-}
-
-fn check_validity(checks: &mut Checks, months: Option<i32>) -> Option<i32> {
-    months.map(|m| checks.range("validity_months", m, 1, 240))
 }
 
 /// List qualifications.
@@ -47,14 +31,13 @@ async fn list_qualifications(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Paged<QualificationView>>> {
     let page = query.page()?;
-    let (rows, more) = state
-        .db(move |conn| db::qualifications::list(conn, &page))
+    let listed = state
+        .db(move |conn| qualifications::list(conn, &page))
         .await?;
-    let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    Ok(web::Json(Paged::new(
-        rows.into_iter().map(|r| view(r, &state.timezone)).collect(),
-        last.as_deref(),
-    )))
+    let tz = state.timezone;
+    Ok(web::Json(Paged::of(listed, |r| {
+        Ok(QualificationView::new(r, &tz))
+    })?))
 }
 
 /// Create a qualification (admin, manager).
@@ -69,38 +52,14 @@ async fn create_qualification(
     user: CurrentUser,
     body: JsonBody<NewQualification>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin, Role::Manager])?;
-    let body = body.0;
-    let mut checks = Checks::new();
-    let name = checks.text("name", &body.name, 1, 200);
-    let description = checks.text("description", &body.description, 0, 4000);
-    let validity_months = check_validity(&mut checks, body.validity_months);
-    checks.finish()?;
-    let now = db::now();
-    let row = QualificationRow {
-        id: db::new_id(),
-        name,
-        description,
-        validity_months,
-        created_at: now,
-        updated_at: now,
-    };
-    let inserted = row.clone();
-    state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                if db::qualifications::find_by_name(conn, &inserted.name)?.is_some() {
-                    return Err(ApiError::conflict("already_exists", "Une habilitation porte déjà ce nom."));
-                }
-                db::qualifications::insert(conn, &inserted)?;
-                db::audit::record(conn, Some(&user.id), "qualification", &inserted.id, "created",
-                    serde_json::json!({ "name": inserted.name, "validity_months": inserted.validity_months }))
-            })
-        })
+    access::require_qualification_keeper(&user)?;
+    let draft = body.0.draft()?;
+    let row = state
+        .db(move |conn| qualifications::create(conn, &user, draft))
         .await?;
     Ok(created(
         format!("/api/v1/qualifications/{}", row.id),
-        view(row, &state.timezone),
+        QualificationView::new(row, &state.timezone),
     ))
 }
 
@@ -116,10 +75,9 @@ async fn show_qualification(
 ) -> ApiResult<web::Json<QualificationView>> {
     let id = id.into_inner().to_string();
     let row = state
-        .db(move |conn| db::qualifications::find(conn, &id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(web::Json(view(row, &state.timezone)))
+        .db(move |conn| qualifications::find(conn, &id))
+        .await?;
+    Ok(web::Json(QualificationView::new(row, &state.timezone)))
 }
 
 /// Change a qualification (admin, manager).
@@ -137,47 +95,13 @@ async fn update_qualification(
     id: web::Path<Uuid>,
     body: JsonBody<QualificationChanges>,
 ) -> ApiResult<web::Json<QualificationView>> {
-    user.require(&[Role::Admin, Role::Manager])?;
+    access::require_qualification_keeper(&user)?;
     let id = id.into_inner().to_string();
-    let changes = body.0;
-    let mut checks = Checks::new();
-    let name = changes
-        .name
-        .as_deref()
-        .map(|n| checks.text("name", n, 1, 200));
-    let description = changes
-        .description
-        .as_deref()
-        .map(|d| checks.text("description", d, 0, 4000));
-    let validity = changes
-        .validity_months
-        .map(|v| check_validity(&mut checks, v));
-    checks.finish()?;
+    let change = body.0.draft()?;
     let row = state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let mut row = db::qualifications::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
-                if let Some(name) = name.clone() {
-                    if name != row.name && db::qualifications::find_by_name(conn, &name)?.is_some() {
-                        return Err(ApiError::conflict("already_exists", "Une habilitation porte déjà ce nom."));
-                    }
-                    row.name = name;
-                }
-                if let Some(d) = description.clone() {
-                    row.description = d;
-                }
-                if let Some(v) = validity {
-                    row.validity_months = v;
-                }
-                row.updated_at = db::now();
-                db::qualifications::update(conn, &row)?;
-                db::audit::record(conn, Some(&user.id), "qualification", &row.id, "updated",
-                    serde_json::json!({ "name": name, "description": description, "validity_months": validity }))?;
-                Ok(row)
-            })
-        })
+        .db(move |conn| qualifications::update(conn, &user, &id, change))
         .await?;
-    Ok(web::Json(view(row, &state.timezone)))
+    Ok(web::Json(QualificationView::new(row, &state.timezone)))
 }
 
 /// Delete a qualification that no equipment requires and nobody holds (admin).
@@ -192,22 +116,10 @@ async fn delete_qualification(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    access::require_director(&user)?;
     let id = id.into_inner().to_string();
     state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                db::qualifications::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
-                if db::qualifications::in_use(conn, &id)? {
-                    return Err(ApiError::conflict(
-                        "in_use",
-                        "Cette habilitation est exigée par un équipement ou détenue par un compte : retirez-la d'abord.",
-                    ));
-                }
-                db::qualifications::delete(conn, &id)?;
-                db::audit::record(conn, Some(&user.id), "qualification", &id, "deleted", serde_json::json!({}))
-            })
-        })
+        .db(move |conn| qualifications::delete(conn, &user, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,36 +1,25 @@
 //! `/service-requests`: SME service requests, their transitions, quotes, messages and timeline.
 
-use std::collections::{BTreeMap, HashMap};
-
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::created;
+use super::extract::{negotiate, Format, JsonBody};
+use crate::access;
 use crate::auth::CurrentUser;
-use crate::db::service_requests::{
-    self as store, QuoteLineRow, QuoteRow, RequestFilter, RequestRow, Scope,
-};
-use crate::db::{self, DbConnection};
-use crate::domain::pagination::PageQuery;
-use crate::domain::service_request::{allowed_actions, side_of, QuoteUnit, RequestState, Side};
-use crate::domain::validate::Checks;
-use crate::domain::{PlatformDomain, Role};
+use crate::db::service_requests::{RequestFilter, Scope};
+use crate::domain::service_request::{side_of, Side};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::labels::label_of;
-use crate::routes::bookings::check_instant;
-use crate::routes::created;
-use crate::routes::extract::{negotiate, Format, JsonBody};
-use crate::service_requests::{self as desk, side};
+use crate::state::AppState;
+use crate::usecases::{accounts, service_requests as desk};
 use crate::views::service_requests::{
-    AccountConfirmation, IssuedConfirmationView, MessageView, MessageVisibility, NewMessage,
-    NewQuote, NewServiceRequest, PendingConfirmationView, PlatformHours, PublicReceipt,
-    PublicServiceRequest, QuoteLineView, QuoteStatus, QuoteView, ServiceRequestView, TimelineEntry,
+    export_header, export_record, AccountConfirmation, IssuedConfirmationView, MessageView,
+    NewMessage, NewQuote, NewServiceRequest, PendingConfirmationView, PublicReceipt,
+    PublicServiceRequest, QuoteView, RequestQuery, ServiceRequestView, TimelineEntry,
     TransitionRequest,
 };
-use crate::views::{instant, Cell, Paged};
+use crate::views::Paged;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_service_requests)
@@ -46,162 +35,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(confirm_account)
         .service(list_account_confirmations)
         .service(issue_confirmation_token);
-}
-
-fn today(state: &AppState) -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&state.timezone)
-        .date_naive()
-}
-
-/// Views of requests, with the work booked and used (two queries for the whole list).
-fn request_views(
-    conn: &mut DbConnection,
-    rows: Vec<RequestRow>,
-    side: Side,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<Vec<ServiceRequestView>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    // (seconds booked, bookings, seconds used) by request and platform.
-    let mut work: HashMap<String, BTreeMap<String, (i64, i64, i64)>> = HashMap::new();
-    for (request, platform, start, end) in store::linked_bookings(conn, &ids)? {
-        let entry = work
-            .entry(request)
-            .or_default()
-            .entry(platform)
-            .or_default();
-        entry.0 += end - start;
-        entry.1 += 1;
-    }
-    for (request, platform, seconds) in db::usage::used_for_requests(conn, &ids)? {
-        work.entry(request)
-            .or_default()
-            .entry(platform)
-            .or_default()
-            .2 += seconds;
-    }
-    rows.into_iter()
-        .map(|row| {
-            let work = work.remove(&row.id).unwrap_or_default();
-            request_view(row, work, side, tz)
-        })
-        .collect()
-}
-
-fn one_view(
-    conn: &mut DbConnection,
-    row: RequestRow,
-    side: Side,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<ServiceRequestView> {
-    request_views(conn, vec![row], side, tz)?
-        .pop()
-        .ok_or_else(ApiError::not_found)
-}
-
-fn request_view(
-    row: RequestRow,
-    work: BTreeMap<String, (i64, i64, i64)>,
-    side: Side,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<ServiceRequestView> {
-    let state = RequestState::from_db(&row.state)?;
-    Ok(ServiceRequestView {
-        domains: row
-            .domains
-            .split(',')
-            .filter(|d| !d.is_empty())
-            .map(PlatformDomain::from_db)
-            .collect::<ApiResult<_>>()?,
-        links: row.links.lines().map(str::to_owned).collect(),
-        state,
-        allowed_actions: allowed_actions(state, side),
-        work: work
-            .into_iter()
-            .map(|(platform_id, (booked, bookings, used))| PlatformHours {
-                platform_id,
-                hours_booked: booked as f64 / 3600.0,
-                bookings,
-                hours_used: used as f64 / 3600.0,
-            })
-            .collect(),
-        created_at: instant(row.created_at, tz),
-        updated_at: instant(row.updated_at, tz),
-        id: row.id,
-        company_id: row.company_id,
-        contact_user_id: row.contact_user_id,
-        title: row.title,
-        description: row.description,
-        requested_platform_id: row.requested_platform_id,
-        assigned_platform_id: row.assigned_platform_id,
-        assignee_id: row.assignee_id,
-        wished_from: row.wished_from,
-        wished_to: row.wished_to,
-        budget_cents: row.budget_cents,
-        confidential: row.confidential,
-        agreement_reference: row.agreement_reference,
-        agreement_signed_on: row.agreement_signed_on,
-        delivery_note: row.delivery_note,
-        invoice_reference: row.invoice_reference,
-        invoice_amount_cents: row.invoice_amount_cents,
-        state_reason: row.state_reason,
-    })
-}
-
-fn quote_view(
-    quote: QuoteRow,
-    lines: Vec<QuoteLineRow>,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<QuoteView> {
-    Ok(QuoteView {
-        status: QuoteStatus::from_db(&quote.status)?,
-        lines: lines
-            .into_iter()
-            .map(|l| {
-                Ok(QuoteLineView {
-                    unit: QuoteUnit::from_db(&l.unit)?,
-                    quantity: l.quantity_milli as f64 / 1000.0,
-                    label: l.label,
-                    unit_price_cents: l.unit_price_cents,
-                    vat_rate_bp: l.vat_rate_bp,
-                    total_excl_vat_cents: l.total_excl_vat_cents,
-                    vat_cents: l.vat_cents,
-                })
-            })
-            .collect::<ApiResult<_>>()?,
-        created_at: instant(quote.created_at, tz),
-        id: quote.id,
-        version: quote.version,
-        valid_until: quote.valid_until,
-        total_excl_vat_cents: quote.total_excl_vat_cents,
-        total_vat_cents: quote.total_vat_cents,
-        total_incl_vat_cents: quote.total_incl_vat_cents,
-        created_by: quote.created_by,
-    })
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RequestQuery {
-    pub state: Option<RequestState>,
-    /// Assigned or requested platform.
-    pub platform_id: Option<Uuid>,
-    pub domain: Option<PlatformDomain>,
-    pub company_id: Option<Uuid>,
-    /// Submitted at or after this instant (RFC 3339).
-    #[param(format = DateTime)]
-    pub from: Option<String>,
-    /// Submitted before this instant (RFC 3339).
-    #[param(format = DateTime)]
-    pub to: Option<String>,
-    /// `csv` for a spreadsheet export (also with `Accept: text/csv`) of every matching
-    /// request; `limit` and `cursor` page the JSON list only.
-    #[param(pattern = "^(json|csv)$")]
-    pub format: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    pub limit: Option<i64>,
-    #[param(pattern = "^([0-9a-fA-F]{32})?$")]
-    pub cursor: Option<String>,
 }
 
 /// List the requests the caller may see; `format=csv` (or `Accept: text/csv`) exports them
@@ -221,61 +54,23 @@ async fn list_service_requests(
 ) -> ApiResult<HttpResponse> {
     // Teachers and observers see no request: an empty list, as other lists answer.
     let side = side_of(user.role).unwrap_or(Side::Company);
-    let q = query.into_inner();
-    let csv = negotiate(&req, q.format.as_deref(), &["json", "csv"])? == Format::Csv;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .page()?;
-    let mut checks = Checks::new();
-    let filter = RequestFilter {
-        state: q.state.map(|s| s.as_str().to_owned()),
-        platform_id: q.platform_id.map(|p| p.to_string()),
-        domain: q.domain.map(|d| d.as_str().to_owned()),
-        company_id: q.company_id.map(|c| c.to_string()),
-        from: q
-            .from
-            .as_deref()
-            .map(|t| check_instant(&mut checks, "from", t)),
-        to: q.to.as_deref().map(|t| check_instant(&mut checks, "to", t)),
-    };
-    checks.finish()?;
+    let csv = negotiate(&req, query.format.as_deref(), &["json", "csv"])? == Format::Csv;
+    let page = query.page()?;
+    let filter = query.filter()?;
     let tz = state.timezone;
     if csv {
-        let scope = {
-            let user = user.clone();
-            state.db(move |conn| desk::scope_of(conn, &user)).await?
-        };
+        let scope = state
+            .db(move |conn| desk::export_scope(conn, &user))
+            .await?;
         return export_csv(state, scope, filter, tz).await;
     }
-    let (items, last) = state
-        .db(move |conn| {
-            let scope = desk::scope_of(conn, &user)?;
-            let (rows, more) = store::list(conn, &scope, &filter, &page)?;
-            let last = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-            let items = request_views(conn, rows, side, &tz)?;
-            Ok((items, last))
-        })
+    let listed = state
+        .db(move |conn| desk::list(conn, &user, &filter, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, last.as_deref())))
+    Ok(HttpResponse::Ok().json(Paged::of(listed, |r| {
+        ServiceRequestView::new(r, side, &tz)
+    })?))
 }
-
-fn euros(cents: Option<i64>) -> String {
-    cents
-        .map(|c| {
-            format!(
-                "{}{},{:02}",
-                if c < 0 { "-" } else { "" },
-                c.abs() / 100,
-                c.abs() % 100
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// Requests read from the database at a time by the CSV export.
-const EXPORT_PAGE: i64 = 500;
 
 /// The export of every request in scope that matches the filters (`limit` and `cursor` page
 /// the JSON list only). It is read and sent page by page, each page its own unit of database
@@ -291,13 +86,11 @@ async fn export_csv(
     let read = move |after: Option<String>| {
         let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
         async move {
-            let page = crate::db::Page {
-                after,
-                limit: EXPORT_PAGE,
-            };
-            state
-                .db(move |conn| export_page(conn, &scope, &filter, &page, &tz))
-                .await
+            let listed = state
+                .db(move |conn| desk::export_page(conn, &scope, &filter, after))
+                .await?;
+            let lines = listed.rows.into_iter().map(|line| export_record(line, &tz));
+            Ok::<_, ApiError>((crate::views::csv_rows(lines)?, listed.next_after))
         }
     };
     let (first, mut next) = read(None).await?;
@@ -328,105 +121,6 @@ async fn export_csv(
         .streaming(body))
 }
 
-fn export_header() -> Vec<Cell> {
-    let mut header = vec!["id", "entreprise", "titre", "domaines", "état"];
-    header.extend(EXPORT_STEPS.iter().map(|s| match *s {
-        "submitted" => "déposée le",
-        "in_review" => "prise en charge le",
-        "quoted" => "devisée le",
-        "accepted" => "acceptée le",
-        "agreement_signed" => "convention signée le",
-        "in_progress" => "travaux commencés le",
-        "delivered" => "livrée le",
-        "invoiced" => "facturée le",
-        _ => "close le",
-    }));
-    header.extend(["devis TTC (€)", "facturé (€)"]);
-    header.into_iter().map(Cell::from).collect()
-}
-
-/// The steps whose dates the export gives, in order.
-const EXPORT_STEPS: [&str; 9] = [
-    "submitted",
-    "in_review",
-    "quoted",
-    "accepted",
-    "agreement_signed",
-    "in_progress",
-    "delivered",
-    "invoiced",
-    "closed",
-];
-
-/// One page of the export as CSV lines, and the id to read the next page after, if any.
-fn export_page(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    filter: &RequestFilter,
-    page: &crate::db::Page,
-    tz: &chrono_tz::Tz,
-) -> ApiResult<(String, Option<String>)> {
-    let (rows, more) = store::list(conn, scope, filter, page)?;
-    let next = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut reached: HashMap<(String, String), i64> = HashMap::new();
-    for event in store::transitions_of(conn, &ids)? {
-        if let Some(to) = event.to_state {
-            reached.entry((event.request_id, to)).or_insert(event.at);
-        }
-    }
-    let mut company_ids: Vec<String> = rows.iter().map(|r| r.company_id.clone()).collect();
-    company_ids.sort();
-    company_ids.dedup();
-    let companies: HashMap<String, String> = db::organisations::names_of(conn, &company_ids)?
-        .into_iter()
-        .collect();
-    // The latest quote of each request that has one (versions come in order).
-    let mut latest_quote: HashMap<String, i64> = HashMap::new();
-    for quote in store::quotes_of_requests(conn, &ids)? {
-        if quote.status != "superseded" {
-            latest_quote.insert(quote.request_id, quote.total_incl_vat_cents);
-        }
-    }
-    let mut lines = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut record: Vec<Cell> = vec![
-            row.id.clone().into(),
-            companies
-                .get(&row.company_id)
-                .cloned()
-                .unwrap_or_default()
-                .into(),
-            row.title.clone().into(),
-            row.domains
-                .split(',')
-                .filter(|d| !d.is_empty())
-                .map(|d| label_of(d, PlatformDomain::parse))
-                .collect::<Vec<_>>()
-                .join(", ")
-                .into(),
-            label_of(&row.state, RequestState::parse).into(),
-        ];
-        for step in EXPORT_STEPS {
-            record.push(
-                reached
-                    .get(&(row.id.clone(), step.to_owned()))
-                    .map(|t| {
-                        crate::domain::time::local(*t, tz)
-                            .format("%d/%m/%Y")
-                            .to_string()
-                    })
-                    .unwrap_or_default()
-                    .into(),
-            );
-        }
-        record.push(Cell::Number(euros(latest_quote.get(&row.id).copied())));
-        record.push(Cell::Number(euros(row.invoice_amount_cents)));
-        lines.push(record);
-    }
-    Ok((crate::views::csv_rows(lines)?, next))
-}
-
 /// Submit a service request (company contacts for their company; staff for a company).
 #[utoipa::path(tag = "service_requests", request_body = NewServiceRequest, responses(
     (status = 201, body = ServiceRequestView),
@@ -439,12 +133,13 @@ async fn create_service_request(
     body: JsonBody<NewServiceRequest>,
 ) -> ApiResult<HttpResponse> {
     let tz = state.timezone;
-    let view = state
+    let (request, side) = state
         .db(move |conn| {
-            let row = desk::create(conn, &user, body.0)?;
-            one_view(conn, row, side(&user)?, &tz)
+            let request = desk::create(conn, &user, body.0)?;
+            Ok((request, access::request_side(&user)?))
         })
         .await?;
+    let view = ServiceRequestView::new(request, side, &tz)?;
     Ok(created(
         format!("/api/v1/service-requests/{}", view.id),
         view,
@@ -462,14 +157,14 @@ async fn show_service_request(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ServiceRequestView>> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
-    let view = state
-        .db(move |conn| {
-            let row = desk::visible(conn, &user, &id)?;
-            one_view(conn, row, side(&user)?, &tz)
-        })
+    let (request, side) = state
+        .db(move |conn| Ok((desk::find(conn, &user, &id)?, access::request_side(&user)?)))
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(ServiceRequestView::new(
+        request,
+        side,
+        &state.timezone,
+    )?))
 }
 
 /// Move a request along its life cycle: `take` (staff: platform and person in charge),
@@ -491,15 +186,18 @@ async fn transition_service_request(
     body: JsonBody<TransitionRequest>,
 ) -> ApiResult<web::Json<ServiceRequestView>> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
-    let today = today(&state);
-    let view = state
+    let today = state.today();
+    let (request, side) = state
         .db(move |conn| {
-            let row = desk::apply_transition(conn, &user, &id, body.0, today)?;
-            one_view(conn, row, side(&user)?, &tz)
+            let request = desk::apply_transition(conn, &user, &id, body.0, today)?;
+            Ok((request, access::request_side(&user)?))
         })
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(ServiceRequestView::new(
+        request,
+        side,
+        &state.timezone,
+    )?))
 }
 
 /// Every quote version of a request.
@@ -513,28 +211,14 @@ async fn list_quotes(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<QuoteView>>> {
     let id = id.into_inner().to_string();
+    let quotes = state.db(move |conn| desk::quotes(conn, &user, &id)).await?;
     let tz = state.timezone;
-    let views = state
-        .db(move |conn| {
-            let row = desk::visible(conn, &user, &id)?;
-            let quotes = store::quotes_of(conn, &row.id)?;
-            let mut lines: HashMap<String, Vec<QuoteLineRow>> = HashMap::new();
-            for line in store::lines_of(
-                conn,
-                &quotes.iter().map(|q| q.id.clone()).collect::<Vec<_>>(),
-            )? {
-                lines.entry(line.quote_id.clone()).or_default().push(line);
-            }
-            quotes
-                .into_iter()
-                .map(|q| {
-                    let l = lines.remove(&q.id).unwrap_or_default();
-                    quote_view(q, l, &tz)
-                })
-                .collect::<ApiResult<Vec<_>>>()
-        })
-        .await?;
-    Ok(web::Json(views))
+    Ok(web::Json(
+        quotes
+            .into_iter()
+            .map(|(quote, lines)| QuoteView::new(quote, lines, &tz))
+            .collect::<ApiResult<Vec<_>>>()?,
+    ))
 }
 
 /// Issue a quote, or a revised version while the request is quoted (staff). Totals are
@@ -553,25 +237,11 @@ async fn issue_quote(
     body: JsonBody<NewQuote>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
-    let today = today(&state);
-    let view = state
-        .db(move |conn| {
-            let (quote, lines) = desk::issue_quote(conn, &user, &id, body.0, today)?;
-            quote_view(quote, lines, &tz)
-        })
+    let today = state.today();
+    let (quote, lines) = state
+        .db(move |conn| desk::issue_quote(conn, &user, &id, body.0, today))
         .await?;
-    Ok(HttpResponse::Created().json(view))
-}
-
-fn message_view(row: store::MessageRow, tz: &chrono_tz::Tz) -> ApiResult<MessageView> {
-    Ok(MessageView {
-        visibility: MessageVisibility::from_db(&row.visibility)?,
-        created_at: instant(row.created_at, tz),
-        id: row.id,
-        author_id: row.author_id,
-        body: row.body,
-    })
+    Ok(HttpResponse::Created().json(QuoteView::new(quote, lines, &state.timezone)?))
 }
 
 /// The conversation of a request; companies never receive internal messages.
@@ -585,16 +255,13 @@ async fn list_messages(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<MessageView>>> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
     let rows = state
-        .db(move |conn| {
-            let row = desk::visible(conn, &user, &id)?;
-            store::messages_of(conn, &row.id, side(&user)? == Side::Campus)
-        })
+        .db(move |conn| desk::messages(conn, &user, &id))
         .await?;
+    let tz = state.timezone;
     Ok(web::Json(
         rows.into_iter()
-            .map(|r| message_view(r, &tz))
+            .map(|r| MessageView::new(r, &tz))
             .collect::<ApiResult<_>>()?,
     ))
 }
@@ -612,11 +279,10 @@ async fn post_message(
     body: JsonBody<NewMessage>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
     let row = state
         .db(move |conn| desk::post_message(conn, &user, &id, body.0))
         .await?;
-    Ok(HttpResponse::Created().json(message_view(row, &tz)?))
+    Ok(HttpResponse::Created().json(MessageView::new(row, &state.timezone)?))
 }
 
 /// Every step of a request in order: transitions, quote versions, messages, with who and
@@ -631,25 +297,14 @@ async fn show_timeline(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<TimelineEntry>>> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
     let events = state
-        .db(move |conn| {
-            let row = desk::visible(conn, &user, &id)?;
-            store::timeline(conn, &row.id, side(&user)? == Side::Campus)
-        })
+        .db(move |conn| desk::timeline(conn, &user, &id))
         .await?;
+    let tz = state.timezone;
     Ok(web::Json(
         events
             .into_iter()
-            .map(|e| TimelineEntry {
-                at: instant(e.at, &tz),
-                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
-                actor_id: e.actor_id,
-                kind: e.kind,
-                action: e.action,
-                from_state: e.from_state,
-                to_state: e.to_state,
-            })
+            .map(|e| TimelineEntry::new(e, &tz))
             .collect(),
     ))
 }
@@ -709,13 +364,11 @@ async fn confirm_account(
     state: web::Data<AppState>,
     body: JsonBody<AccountConfirmation>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
-    let AccountConfirmation { token, password } = body.0;
-    let mut checks = Checks::new();
-    crate::domain::accounts::check_password(&mut checks, "password", &password);
-    checks.finish()?;
+    let (token, password) = body.0.checked()?;
+    // Hashed outside any connection, before the transaction.
     let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     state
-        .db(move |conn| desk::confirm_account(conn, &token, hash))
+        .db(move |conn| accounts::confirm_account(conn, &token, hash))
         .await?;
     Ok(web::Json(PublicReceipt {
         message: "Adresse confirmée : vous pouvez vous connecter.".into(),
@@ -733,29 +386,14 @@ async fn list_account_confirmations(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> ApiResult<web::Json<Vec<PendingConfirmationView>>> {
-    let tz = state.timezone;
     let rows = state
-        .db(move |conn| crate::accounts::pending_confirmations(conn, &user))
+        .db(move |conn| accounts::pending_confirmations(conn, &user))
         .await?;
-    let now = db::now();
+    let now = state.now();
+    let tz = state.timezone;
     Ok(web::Json(
         rows.into_iter()
-            .map(|p| {
-                Ok(PendingConfirmationView {
-                    id: p.confirmation.id,
-                    user_id: p.confirmation.user_id,
-                    email: p.email,
-                    display_name: p.display_name,
-                    role: Role::from_db(&p.role)?,
-                    organisation_id: p.organisation_id,
-                    organisation_name: p.organisation_name,
-                    siret: p.siret,
-                    awaiting_approval: p.awaiting_approval,
-                    created_at: instant(p.confirmation.created_at, &tz),
-                    expires_at: instant(p.confirmation.expires_at, &tz),
-                    expired: p.confirmation.expires_at <= now,
-                })
-            })
+            .map(|p| PendingConfirmationView::new(p, now, &tz))
             .collect::<ApiResult<Vec<_>>>()?,
     ))
 }
@@ -774,17 +412,16 @@ async fn issue_confirmation_token(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let tz = state.timezone;
     let (confirmation_id, account, token, expires_at) = state
-        .db(move |conn| crate::accounts::issue_confirmation_token(conn, &user, &id))
+        .db(move |conn| accounts::issue_confirmation_token(conn, &user, &id))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(IssuedConfirmationView {
+        .json(IssuedConfirmationView::new(
             confirmation_id,
-            user_id: account.id,
-            email: account.email,
+            account,
             token,
-            expires_at: instant(expires_at, &tz),
-        }))
+            expires_at,
+            &state.timezone,
+        )))
 }

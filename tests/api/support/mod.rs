@@ -15,9 +15,10 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use serde_json::{json, Value};
 
-use plateaux::app::{self, AppState};
+use plateaux::app;
 use plateaux::auth::TokenKeys;
 use plateaux::domain::Role;
+use plateaux::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -431,10 +432,10 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
         };
         db::organisations::insert(&mut conn, &org, std::slice::from_ref(&campus.id))
             .expect("organisation");
-        plateaux::routes::users::create_account(
+        plateaux::usecases::accounts::create_account(
             &mut conn,
             None,
-            plateaux::routes::users::AccountDraft {
+            plateaux::domain::accounts::AccountDraft {
                 email: "admin@campus.test".into(),
                 display_name: "Direction du campus".into(),
                 password: Some(PASSWORD.into()),

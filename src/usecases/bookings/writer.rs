@@ -1,6 +1,6 @@
 //! The booking writer: requests for single bookings queue here and a few dedicated threads
 //! write them. Each thread takes every request waiting at that moment (up to
-//! [`MAX_BATCH`]) into one transaction (`booking_engine::create_bookings`), so that under
+//! [`MAX_BATCH`]) into one transaction (`single::create_bookings`), so that under
 //! load the round trips, the commits and the INSERT statements are shared by many
 //! bookings; a lone request is a batch of one and waits for nothing.
 //!
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono_tz::Tz;
 use tokio::sync::oneshot;
 
-use crate::booking_engine::{create_bookings, BookingRequest};
+use super::single::{create_bookings, BookingRequest};
 use crate::db::bookings::BookingRow;
 use crate::db::{with_connection, Pool};
 use crate::error::{ApiError, ApiResult};

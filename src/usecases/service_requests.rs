@@ -1,14 +1,16 @@
 //! Service requests through their life: each change is one transaction that checks the
 //! state machine (`domain::service_request`) and the caller's side, writes the change and
-//! appends it to the request's timeline.
+//! appends it to the request's timeline. Who sees which request is `access::can_see_request`.
 
+use crate::access::{self, request_side as side, visible_request as visible};
 use crate::auth::CurrentUser;
 use crate::db::service_requests::{
-    self as store, Event, MessageRow, QuoteLineRow, QuoteRow, RequestRow,
+    self as store, Event, EventRow, MessageRow, QuoteLineRow, QuoteRow, RequestDetails,
+    RequestFilter, RequestRow, Scope,
 };
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::service_request::{
-    allowed_actions, line_amounts, may_quote, quote_totals, side_of, transition, RequestAction,
+    allowed_actions, line_amounts, may_quote, quote_totals, transition, RequestAction,
     RequestState, Side, MAX_AMOUNT_CENTS, MAX_QUANTITY_MILLI, MAX_UNIT_PRICE_CENTS,
     MAX_VAT_RATE_BP,
 };
@@ -19,74 +21,6 @@ use crate::labels::Label;
 use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
 };
-
-/// Whether the caller may see a request. A company sees its own (a contact awaiting
-/// approval only those they submitted); the director everything. A manager sees a request
-/// nobody has taken yet (a confidential one only when it asks for a platform they manage,
-/// or for no platform and they manage one of a PFT), and once taken, the requests they are
-/// in charge of or that a platform of theirs handles. `store::Scope` mirrors this in SQL.
-pub fn can_see(conn: &mut DbConnection, actor: &CurrentUser, row: &RequestRow) -> ApiResult<bool> {
-    Ok(match actor.role {
-        Role::Admin => true,
-        Role::Company if actor.awaiting_approval => {
-            row.contact_user_id.as_deref() == Some(actor.id.as_str())
-        }
-        Role::Company => row.company_id == actor.organisation_id,
-        Role::Manager => {
-            if row.assignee_id.as_deref() == Some(actor.id.as_str()) {
-                return Ok(true);
-            }
-            let managed = db::platforms::managed_with_pft_flag(conn, &actor.id)?;
-            let manages = |p: &str| managed.iter().any(|(id, _)| id == p);
-            match (&row.assigned_platform_id, &row.requested_platform_id) {
-                (Some(assigned), _) => manages(assigned),
-                (None, _) if !row.confidential => true,
-                (None, Some(requested)) => manages(requested),
-                (None, None) => managed.iter().any(|(_, pft)| *pft),
-            }
-        }
-        Role::Teacher | Role::Observer => false,
-    })
-}
-
-/// The requests a caller may list: `can_see` as a query scope.
-pub fn scope_of(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<store::Scope> {
-    Ok(match actor.role {
-        Role::Admin => store::Scope::All,
-        Role::Manager => {
-            let managed = db::platforms::managed_with_pft_flag(conn, &actor.id)?;
-            store::Scope::Manager {
-                user_id: actor.id.clone(),
-                pft_manager: managed.iter().any(|(_, pft)| *pft),
-                managed_platform_ids: managed.into_iter().map(|(id, _)| id).collect(),
-            }
-        }
-        Role::Company if actor.awaiting_approval => store::Scope::Contact {
-            user_id: actor.id.clone(),
-        },
-        Role::Company => store::Scope::Company {
-            organisation_id: actor.organisation_id.clone(),
-        },
-        Role::Teacher | Role::Observer => store::Scope::Nothing,
-    })
-}
-
-pub fn visible(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<RequestRow> {
-    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    if can_see(conn, actor, &row)? {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
-}
-
-pub fn side(actor: &CurrentUser) -> ApiResult<Side> {
-    side_of(actor.role).ok_or_else(|| {
-        ApiError::forbidden(
-            "Les demandes de prestation concernent les entreprises et les équipes des plateaux.",
-        )
-    })
-}
 
 fn state_of(row: &RequestRow) -> ApiResult<RequestState> {
     RequestState::from_db(&row.state)
@@ -142,7 +76,17 @@ fn requested_platform(
         })
 }
 
+/// Submits a request: a company contact for their company, the staff for a company.
 pub fn create(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    body: NewServiceRequest,
+) -> ApiResult<RequestDetails> {
+    let row = create_request(conn, actor, body)?;
+    db::completed(conn, row, store::with_work)
+}
+
+fn create_request(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     body: NewServiceRequest,
@@ -315,7 +259,20 @@ fn quote_answered(
     Ok(quote)
 }
 
+/// Moves a request along its life cycle; `today` bounds the dates given and the quotes
+/// answered.
 pub fn apply_transition(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+    body: TransitionRequest,
+    today: chrono::NaiveDate,
+) -> ApiResult<RequestDetails> {
+    let row = transition_request(conn, actor, id, body, today)?;
+    db::completed(conn, row, store::with_work)
+}
+
+fn transition_request(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     id: &str,
@@ -351,11 +308,7 @@ pub fn apply_transition(
                         "plateau technique inconnu",
                     ));
                 }
-                if !crate::routes::platforms::can_manage_platform(conn, actor, &platform_id)? {
-                    return Err(ApiError::forbidden(
-                        "Vous ne pouvez confier une demande qu'à un plateau que vous gérez.",
-                    ));
-                }
+                access::require_hand_to_platform(conn, actor, &platform_id)?;
                 let assignee = body
                     .assignee_id
                     .map(|a| a.to_string())
@@ -368,11 +321,7 @@ pub fn apply_transition(
                 details = serde_json::json!({ "platform_id": platform_id, "assignee_id": user.id });
             }
             RequestAction::Accept | RequestAction::Decline => {
-                if actor.awaiting_approval {
-                    return Err(ApiError::approval_pending(
-                        "Seul un contact approuvé de l'entreprise engage celle-ci sur un devis : demandez à un contact de votre entreprise ou à l'équipe du campus d'approuver votre compte.",
-                    ));
-                }
+                access::require_approved_contact(actor)?;
                 let quote = quote_answered(conn, &row, body.quote_version, today, state, side)?;
                 let status = if action == RequestAction::Accept {
                     "accepted"
@@ -678,7 +627,7 @@ pub fn check_bookable(
             "demande de prestation inconnue",
         )
     })?;
-    if !can_see(conn, actor, &row)? {
+    if !access::can_see_request(conn, actor, &row)? {
         return Err(ApiError::field(
             "service_request_id",
             "unknown_reference",
@@ -794,7 +743,7 @@ pub fn submit_public(
                 session_id: String::new(),
                 awaiting_approval: known.awaiting_approval,
             };
-            create(conn, &contact, request)?;
+            create_request(conn, &contact, request)?;
             return Ok(PublicOutcome::AddedToPendingContact);
         }
         let now = db::now();
@@ -812,7 +761,7 @@ pub fn submit_public(
                                 limit: 1,
                             },
                         )?
-                        .0
+                        .rows
                         .pop()
                         .ok_or_else(|| ApiError::unavailable("no campus configured"))?
                         .id
@@ -862,7 +811,7 @@ pub fn submit_public(
             serde_json::json!({ "email": user.email, "role": "company", "active": false, "awaiting_approval": awaiting_approval, "source": "public_service_request" }),
         )?;
         // The token goes out by e-mail only, queued in this transaction.
-        crate::accounts::open_confirmation(conn, &user.id)?;
+        super::accounts::open_confirmation(conn, &user.id)?;
         let contact = CurrentUser {
             id: user.id.clone(),
             role: Role::Company,
@@ -870,48 +819,136 @@ pub fn submit_public(
             session_id: String::new(),
             awaiting_approval,
         };
-        create(conn, &contact, request)?;
+        create_request(conn, &contact, request)?;
         Ok(PublicOutcome::SignedUp)
     })
 }
 
-/// Confirms an address: the account becomes active with the password chosen now
-/// (`password_hash`, computed by the caller outside any transaction).
-pub fn confirm_account(
+/// The requests the caller may see (`access::request_scope`) that match `filter`, with the
+/// work booked and used for each.
+pub fn list(
     conn: &mut DbConnection,
-    token: &str,
-    password_hash: String,
-) -> ApiResult<()> {
-    db::write_transaction(conn, |conn| {
-        let invalid = || {
-            ApiError::field(
-                "token",
-                "invalid_token",
-                "lien de confirmation inconnu, déjà utilisé ou expiré",
-            )
-        };
-        let confirmation =
-            db::confirmations::find_by_hash(conn, &crate::auth::token_hash(token.trim()))?
-                .ok_or_else(invalid)?;
-        if confirmation.consumed_at.is_some() || confirmation.expires_at <= db::now() {
-            return Err(invalid());
+    actor: &CurrentUser,
+    filter: &RequestFilter,
+    page: &Page,
+) -> ApiResult<Listed<RequestDetails>> {
+    let scope = access::request_scope(conn, actor)?;
+    store::list(conn, &scope, filter, page)?.try_map(|rows| store::with_work(conn, rows))
+}
+
+/// One request the caller may see, with the work booked and used for it.
+pub fn find(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<RequestDetails> {
+    let row = visible(conn, actor, id)?;
+    db::completed(conn, row, store::with_work)
+}
+
+/// Every quote version of a request the caller may see, each with its lines.
+pub fn quotes(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+) -> ApiResult<Vec<(QuoteRow, Vec<QuoteLineRow>)>> {
+    let row = visible(conn, actor, id)?;
+    let quotes = store::quotes_of(conn, &row.id)?;
+    let ids: Vec<String> = quotes.iter().map(|q| q.id.clone()).collect();
+    let mut lines = db::grouped(
+        store::lines_of(conn, &ids)?
+            .into_iter()
+            .map(|line| (line.quote_id.clone(), line)),
+    );
+    Ok(quotes
+        .into_iter()
+        .map(|q| {
+            let l = lines.remove(&q.id).unwrap_or_default();
+            (q, l)
+        })
+        .collect())
+}
+
+/// The conversation of a request; internal messages only for the campus staff.
+pub fn messages(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+) -> ApiResult<Vec<MessageRow>> {
+    let row = visible(conn, actor, id)?;
+    store::messages_of(conn, &row.id, access::sees_internal_messages(actor)?)
+}
+
+/// Every step of a request; internal ones only for the campus staff.
+pub fn timeline(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    id: &str,
+) -> ApiResult<Vec<EventRow>> {
+    let row = visible(conn, actor, id)?;
+    store::timeline(conn, &row.id, access::sees_internal_messages(actor)?)
+}
+
+/// What the export writes of a request: the request, its company's name, when it reached
+/// each state, and its latest quote's total including VAT.
+pub struct ExportLine {
+    pub row: RequestRow,
+    pub company_name: String,
+    pub reached: std::collections::HashMap<String, i64>,
+    pub latest_quote_cents: Option<i64>,
+}
+
+/// The scope the export reads in, decided once for every page.
+pub fn export_scope(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<Scope> {
+    access::request_scope(conn, actor)
+}
+
+/// Requests read from the database at a time by the CSV export.
+const EXPORT_PAGE: i64 = 500;
+
+/// One page of the export, after the request `after` (a few queries for the whole page),
+/// so that memory stays bounded however many requests there are.
+pub fn export_page(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &RequestFilter,
+    after: Option<String>,
+) -> ApiResult<Listed<ExportLine>> {
+    let page = Page {
+        after,
+        limit: EXPORT_PAGE,
+    };
+    store::list(conn, scope, filter, &page)?.try_map(|rows| {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut reached: std::collections::HashMap<String, std::collections::HashMap<String, i64>> =
+            Default::default();
+        for event in store::transitions_of(conn, &ids)? {
+            if let Some(to) = event.to_state {
+                reached
+                    .entry(event.request_id)
+                    .or_default()
+                    .entry(to)
+                    .or_insert(event.at);
+            }
         }
-        // Used once, atomically: a concurrent use of the same token loses here.
-        if !db::confirmations::consume(conn, &confirmation.id)? {
-            return Err(invalid());
+        let mut company_ids: Vec<String> = rows.iter().map(|r| r.company_id.clone()).collect();
+        company_ids.sort();
+        company_ids.dedup();
+        let companies: std::collections::HashMap<String, String> =
+            db::organisations::names_of(conn, &company_ids)?
+                .into_iter()
+                .collect();
+        // The latest quote of each request that has one (versions come in order).
+        let mut latest_quote: std::collections::HashMap<String, i64> = Default::default();
+        for quote in store::quotes_of_requests(conn, &ids)? {
+            if quote.status != "superseded" {
+                latest_quote.insert(quote.request_id, quote.total_incl_vat_cents);
+            }
         }
-        let mut user = db::users::find(conn, &confirmation.user_id)?.ok_or_else(invalid)?;
-        user.active = true;
-        user.password_hash = password_hash.clone();
-        user.updated_at = db::now();
-        db::users::update(conn, &user)?;
-        db::audit::record(
-            conn,
-            Some(&user.id),
-            "user",
-            &user.id,
-            "confirmed",
-            serde_json::json!({}),
-        )
+        Ok(rows
+            .into_iter()
+            .map(|row| ExportLine {
+                company_name: companies.get(&row.company_id).cloned().unwrap_or_default(),
+                reached: reached.remove(&row.id).unwrap_or_default(),
+                latest_quote_cents: latest_quote.get(&row.id).copied(),
+                row,
+            })
+            .collect())
     })
 }

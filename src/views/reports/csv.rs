@@ -1,6 +1,6 @@
 //! Reports as CSV for French spreadsheets (see `views::csv_document`): one header row,
 //! numbers with a decimal comma so that LibreOffice and Excel in French read them as
-//! numbers.
+//! numbers, and money as every CSV of the service gives it (`Cell::euros`).
 
 use crate::domain::reports::{french_decimal, round_to};
 use crate::error::ApiResult;
@@ -148,13 +148,13 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
         ));
     }
     let r = &view.service_requests;
-    let euros = |cents: i64| number(cents as f64 / 100.0);
-    let days = |d: Option<f64>| d.map(number).unwrap_or_default();
+    let count = |n: i64| Cell::Number(n.to_string());
+    let days = |d: Option<f64>| Cell::Number(d.map(number).unwrap_or_default());
     for (label, value) in [
-        ("reçues", r.received.to_string()),
-        ("devisées", r.quoted.to_string()),
-        ("acceptées", r.accepted.to_string()),
-        ("livrées", r.delivered.to_string()),
+        ("reçues", count(r.received)),
+        ("devisées", count(r.quoted)),
+        ("acceptées", count(r.accepted)),
+        ("livrées", count(r.delivered)),
         (
             "délai médian jusqu'au devis (jours)",
             days(r.median_days_to_quote),
@@ -163,15 +163,13 @@ pub fn indicators(view: &IndicatorsView) -> ApiResult<String> {
             "délai médian jusqu'à la livraison (jours)",
             days(r.median_days_to_delivery),
         ),
-        ("montant devisé HT (€)", euros(r.quoted_excl_vat_cents)),
-        ("montant facturé (€)", euros(r.invoiced_cents)),
+        (
+            "montant devisé HT (€)",
+            Cell::euros(Some(r.quoted_excl_vat_cents)),
+        ),
+        ("montant facturé (€)", Cell::euros(Some(r.invoiced_cents))),
     ] {
-        lines.push((
-            "demandes de prestation",
-            "toutes".to_owned(),
-            label,
-            Cell::Number(value),
-        ));
+        lines.push(("demandes de prestation", "toutes".to_owned(), label, value));
     }
     let header = [
         "année scolaire",

@@ -2,13 +2,12 @@
 //! time (opening hours minus closures and maintenance) is computed here from the few rows
 //! that describe the platforms; the two meet in `Totals`.
 
-pub mod chart;
-pub mod csv;
-
 use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
 
+use crate::access;
+use crate::auth::CurrentUser;
 use crate::db::reports::{self as store, PlatformSummary, ReportFilter, STATIONS};
 use crate::db::{self, DbConnection};
 use crate::domain::booking::LearnerStatus;
@@ -263,7 +262,7 @@ fn offers(
 }
 
 /// The usage report of a period, grouped by `dimensions`.
-pub fn usage_report(
+fn usage_report(
     conn: &mut DbConnection,
     tz: &Tz,
     period: &Period,
@@ -395,7 +394,7 @@ pub struct Indicators {
     pub requests: RequestFigures,
 }
 
-pub fn indicators(
+fn indicators(
     conn: &mut DbConnection,
     tz: &Tz,
     period: &Period,
@@ -500,4 +499,64 @@ fn request_figures(
         quoted_cents: total_cents(milestones.iter().filter_map(|m| m.quoted_cents))?,
         invoiced_cents: total_cents(milestones.iter().filter_map(|m| m.invoiced_cents))?,
     })
+}
+
+/// Every named campus, platform, equipment item and organisation exists and is within the
+/// caller's reach; otherwise 404, as for any resource out of scope.
+fn check_references(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &ReportFilter,
+) -> ApiResult<()> {
+    if let Some(id) = &filter.campus_id {
+        db::campuses::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    }
+    let mut platforms = filter.platform_ids.clone();
+    if let Some(id) = &filter.equipment_id {
+        platforms.push(
+            db::equipment::find(conn, id)?
+                .ok_or_else(ApiError::not_found)?
+                .platform_id,
+        );
+    }
+    for id in &platforms {
+        db::platforms::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        if !access::may_report_on_platform(conn, user, id)? {
+            return Err(ApiError::not_found());
+        }
+    }
+    for id in [&filter.organisation_id, &filter.owner_organisation_id]
+        .into_iter()
+        .flatten()
+    {
+        db::organisations::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    }
+    Ok(())
+}
+
+/// The usage report of a period for the caller, whose scope already narrows `filter`
+/// (`access::report_scope`), grouped by `dimensions`.
+pub fn usage(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: &Tz,
+    period: &Period,
+    filter: &ReportFilter,
+    dimensions: &[Dimension],
+) -> ApiResult<UsageReport> {
+    check_references(conn, actor, filter)?;
+    usage_report(conn, tz, period, filter, dimensions)
+}
+
+/// The steering committee's indicators of a period (the director and observers).
+pub fn campus_indicators(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: &Tz,
+    period: &Period,
+    filter: &ReportFilter,
+) -> ApiResult<Indicators> {
+    access::require_indicators_reader(actor)?;
+    check_references(conn, actor, filter)?;
+    indicators(conn, tz, period, filter)
 }

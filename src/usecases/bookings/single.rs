@@ -1,4 +1,4 @@
-//! Single bookings created together: the requests of a batch share one write transaction,
+//! Single bookings, created together in batches (see `writer`): the requests of a batch share one write transaction,
 //! one query for each kind of fact the rules read and one INSERT per table, and each still
 //! gets its own answer. Requests are checked in order, each against the bookings accepted
 //! before it in the batch as well as those in the database, so a batch books exactly what
@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 use super::{
     check_shape, created_changes, decide_grant, new_row, platform_of, rules_context,
-    unknown_equipment, unknown_platform, BookingDraft, GrantFacts, RuleFacts, Target,
+    unknown_equipment, unknown_platform, GrantFacts, RuleFacts, Target,
 };
 use crate::auth::CurrentUser;
 use crate::db::bookings::{BookingRow, LiveTarget};
@@ -18,7 +18,7 @@ use crate::db::equipment::EquipmentRow;
 use crate::db::organisations::OrganisationRow;
 use crate::db::platforms::PlatformRow;
 use crate::db::{self, DbConnection};
-use crate::domain::booking::{check, Ask, LiveBooking, Refusal};
+use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking, Refusal};
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::Role;
@@ -320,7 +320,7 @@ fn grant_all<'a>(
         )
         .and_then(|grant| {
             if let Some(request_id) = &draft.service_request_id {
-                crate::service_requests::check_bookable(conn, actor, request_id)?;
+                crate::usecases::service_requests::check_bookable(conn, actor, request_id)?;
             }
             Ok(grant)
         });

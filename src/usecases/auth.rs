@@ -1,0 +1,188 @@
+//! Sessions: opening one at login, refreshing it, closing it, and one's own account. The
+//! password checks themselves run outside any connection (`passwords`), before these.
+
+use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
+use crate::db::{self, users::Account, users::UserRow, DbConnection};
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult};
+
+/// The tokens of a session just opened or refreshed, and whose they are.
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub account: Account,
+}
+
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "Identifiants incorrects",
+        "Adresse e-mail ou mot de passe incorrect.",
+    )
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "Session expirée",
+        "Ce jeton de renouvellement n'est plus valable : reconnectez-vous.",
+    )
+}
+
+fn account_gone() -> ApiError {
+    ApiError::unauthenticated("Ce compte n'existe plus.")
+}
+
+/// The account of an e-mail address, if any (its password is checked by the caller).
+pub fn account_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<UserRow>> {
+    db::users::find_by_email(conn, email)
+}
+
+/// Refuses an account that may not log in.
+pub fn require_active(user: &UserRow) -> ApiResult<()> {
+    if user.active {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "account_inactive",
+            "Compte inactif",
+            "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
+        ))
+    }
+}
+
+/// Opens a session for an account whose password was just checked.
+pub fn open_session(
+    conn: &mut DbConnection,
+    keys: &TokenKeys,
+    user: UserRow,
+) -> ApiResult<IssuedTokens> {
+    issue_tokens(conn, keys, user, &db::new_id())
+}
+
+/// Issues an access token and a new refresh token of `family_id`.
+fn issue_tokens(
+    conn: &mut DbConnection,
+    keys: &TokenKeys,
+    user: UserRow,
+    family_id: &str,
+) -> ApiResult<IssuedTokens> {
+    let role = Role::from_db(&user.role)?;
+    let caller = CurrentUser {
+        id: user.id.clone(),
+        role,
+        organisation_id: user.organisation_id.clone(),
+        session_id: family_id.to_owned(),
+        awaiting_approval: user.awaiting_approval,
+    };
+    let now = db::now();
+    let access_token = keys.issue(&caller, now)?;
+    let refresh_token = auth::random_token();
+    db::tokens::insert(
+        conn,
+        &user.id,
+        family_id,
+        &auth::token_hash(&refresh_token),
+        now + REFRESH_TOKEN_SECONDS,
+    )?;
+    Ok(IssuedTokens {
+        access_token,
+        refresh_token,
+        account: db::users::account(conn, user)?,
+    })
+}
+
+/// Exchanges a refresh token for new tokens. A token works once: presenting one already
+/// used closes its whole session, which stays closed even though the answer is a refusal.
+pub fn refresh(conn: &mut DbConnection, keys: &TokenKeys, token: &str) -> ApiResult<IssuedTokens> {
+    let hash = auth::token_hash(token.trim());
+    // A reuse commits the closing of the session, then answers its refusal.
+    db::write_transaction(conn, |conn| {
+        let token = db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
+        // Used once, atomically: every other use, concurrent or later, is a reuse.
+        if token.revoked_at.is_some() || !db::tokens::consume(conn, &token.id)? {
+            db::tokens::revoke_family(conn, &token.family_id)?;
+            return Ok(Err(ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "session_closed",
+                "Session fermée",
+                "Cette session est fermée (déconnexion, ou jeton de renouvellement déjà utilisé, auquel cas elle est fermée par précaution) : reconnectez-vous.",
+            )));
+        }
+        if token.expires_at <= db::now() {
+            return Err(invalid_refresh());
+        }
+        let user = db::users::find(conn, &token.user_id)?
+            .filter(|u| u.active)
+            .ok_or_else(invalid_refresh)?;
+        issue_tokens(conn, keys, user, &token.family_id).map(Ok)
+    })?
+}
+
+/// Closes the session of a refresh token (every token issued since its login); an unknown
+/// token closes nothing.
+pub fn logout(conn: &mut DbConnection, token: &str) -> ApiResult<()> {
+    let hash = auth::token_hash(token.trim());
+    if let Some(token) = db::tokens::find_by_hash(conn, &hash)? {
+        db::tokens::revoke_family(conn, &token.family_id)?;
+    }
+    Ok(())
+}
+
+/// The caller's own account.
+pub fn me(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<Account> {
+    let row = db::users::find(conn, &actor.id)?.ok_or_else(account_gone)?;
+    db::users::account(conn, row)
+}
+
+/// The caller's account for a password change: the hash to check the current password
+/// against.
+pub fn own_password_hash(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<UserRow> {
+    db::users::find(conn, &actor.id)?.ok_or_else(account_gone)
+}
+
+/// Changes one's display name or password. `new_password` holds the hash the current
+/// password was checked against and the new hash, both computed outside any connection; a
+/// password changed meanwhile by another request refuses the change. A new password closes
+/// every other session of the account.
+pub fn update_me(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    display_name: Option<String>,
+    new_password: Option<(String, String)>,
+) -> ApiResult<Account> {
+    db::write_transaction(conn, |conn| {
+        let mut row = db::users::find(conn, &actor.id)?.ok_or_else(account_gone)?;
+        if let Some(name) = display_name.clone() {
+            row.display_name = name;
+        }
+        if let Some((checked, new_hash)) = &new_password {
+            // Changed by another request since it was checked: that check no longer holds.
+            if &row.password_hash != checked {
+                return Err(ApiError::conflict(
+                    "concurrent_update",
+                    "Le mot de passe vient d'être changé par une autre requête ; réessayez.",
+                ));
+            }
+            row.password_hash = new_hash.clone();
+        }
+        row.updated_at = db::now();
+        db::users::update(conn, &row)?;
+        if new_password.is_some() {
+            // Whoever else knew the old password is logged out; this session stays.
+            db::tokens::revoke_other_sessions(conn, &row.id, &actor.session_id)?;
+        }
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "user",
+            &row.id,
+            "updated",
+            serde_json::json!({ "display_name": display_name, "password_changed": new_password.is_some() }),
+        )?;
+        db::users::account(conn, row)
+    })
+}

@@ -1,0 +1,339 @@
+//! Recurring series: created from a first occurrence and an RFC 5545 rule, then changed or
+//! cancelled from an occurrence on, all or nothing.
+
+use chrono_tz::Tz;
+
+use super::{
+    audit_created, authorise, decide_row, learners_rows, load_context, load_target, new_row,
+    prepare, set_group_texts, skip_json, Decision, Skip,
+};
+use crate::access::{self, BookingAct};
+use crate::auth::CurrentUser;
+use crate::db::bookings::BookingRow;
+use crate::db::series::SeriesDetails;
+use crate::db::{self, DbConnection};
+use crate::domain::booking::{
+    check, check_closure, Ask, BookingDraft, BookingStatus, LiveBooking, SeriesChange, SeriesMode,
+};
+use crate::domain::time::Span;
+use crate::error::{ApiError, ApiResult};
+
+/// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
+/// rule refuses the whole series (`all_or_nothing`) or skips that occurrence. Answers the
+/// series as the caller sees it.
+pub fn create_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    draft: BookingDraft,
+    rule: &str,
+    mode: SeriesMode,
+) -> ApiResult<SeriesDetails> {
+    let occurrences = crate::domain::recurrence::expand(rule, draft.span, &tz)?;
+    let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| {
+        ApiError::field(
+            "rrule",
+            "invalid_rrule",
+            "la règle ne produit aucune occurrence",
+        )
+    })?;
+    let id = db::write_transaction(conn, |conn| {
+        let (target, grant, mut ctx) = prepare(conn, actor, tz, &draft, window)?;
+        let mut accepted = Vec::new();
+        let mut skipped = Vec::new();
+        let mut conflicts = Vec::new();
+        for span in occurrences {
+            if let Err(refusal) = check_closure(&ctx, span) {
+                skipped.push(Skip { span, refusal });
+                continue;
+            }
+            match check(
+                &ctx,
+                &Ask {
+                    span,
+                    stations: draft.stations,
+                    ignore_booking_id: None,
+                },
+            ) {
+                Ok(()) => {
+                    ctx.live.push(LiveBooking {
+                        id: format!("occurrence-{}", span.start),
+                        span,
+                        equipment_id: target.equipment.as_ref().map(|e| e.id.clone()),
+                        stations: draft.stations,
+                    });
+                    accepted.push(span);
+                }
+                Err(refusal) if mode == SeriesMode::AllOrNothing => {
+                    conflicts.push(Skip { span, refusal })
+                }
+                Err(refusal) => skipped.push(Skip { span, refusal }),
+            }
+        }
+        if !conflicts.is_empty() {
+            let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
+            return Err(ApiError::conflict(
+                "series_conflicts",
+                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", conflicts.len()),
+            )
+            .with_extra(serde_json::json!({ "conflicts": listed, "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
+        }
+        if accepted.is_empty() {
+            return Err(ApiError::conflict("series_empty", "Aucune occurrence de la série n'est réservable ; rien n'a été créé. Voir « extra.skipped ».")
+                .with_extra(serde_json::json!({ "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
+        }
+        let now = db::now();
+        let series = db::series::SeriesRow {
+            id: db::new_id(),
+            rrule: rule.trim().trim_start_matches("RRULE:").to_owned(),
+            mode: mode.as_str().to_owned(),
+            platform_id: target.platform.id.clone(),
+            equipment_id: target.equipment.as_ref().map(|e| e.id.clone()),
+            booker_id: actor.id.clone(),
+            organisation_id: grant.organisation_id.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        db::series::insert(conn, &series)?;
+        let mut created = Vec::with_capacity(accepted.len());
+        for span in accepted {
+            let row = new_row(
+                &draft,
+                &target,
+                actor,
+                &grant,
+                span,
+                Some(series.id.clone()),
+            );
+            db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
+            audit_created(conn, actor, &row, &draft)?;
+            created.push(row);
+        }
+        for skip in &skipped {
+            db::series::insert_skip(
+                conn,
+                &series.id,
+                skip.span.start,
+                skip.span.end,
+                skip.refusal.code,
+                &skip.refusal.message,
+            )?;
+        }
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking_series",
+            &series.id,
+            "created",
+            serde_json::json!({
+                "rrule": series.rrule, "mode": series.mode, "created": created.len(), "skipped": skipped.len(),
+            }),
+        )?;
+        Ok(series.id)
+    })?;
+    find(conn, actor, &id)
+}
+
+/// The occurrences of a series the caller may act on: still to come, from `from` on.
+fn upcoming(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    series_id: &str,
+    from: Option<i64>,
+) -> ApiResult<(db::series::SeriesRow, Vec<BookingRow>, bool)> {
+    let series = db::series::find(conn, series_id)?.ok_or_else(ApiError::not_found)?;
+    let all = db::bookings::in_series(conn, series_id)?;
+    let Some(first) = all.first() else {
+        return Err(ApiError::not_found());
+    };
+    if !access::can_see_booking(conn, actor, first)? {
+        return Err(ApiError::not_found());
+    }
+    let is_manager = access::manages_platform(conn, actor, &series.platform_id)?;
+    access::require_booking_act(
+        BookingAct::ChangeSeries,
+        is_manager,
+        series.booker_id == actor.id,
+    )?;
+    let from = from.unwrap_or(i64::MIN).max(db::now());
+    let rows = all
+        .into_iter()
+        .filter(|b| {
+            b.starts_at >= from
+                && BookingStatus::parse(&b.status).is_some_and(BookingStatus::is_live)
+        })
+        .collect();
+    Ok((series, rows, is_manager))
+}
+
+/// Cancels the occurrences still to come (from `from` on); answers the series as the
+/// caller sees it afterwards.
+pub fn cancel_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    series_id: &str,
+    from: Option<i64>,
+    reason: &str,
+) -> ApiResult<SeriesDetails> {
+    db::write_transaction(conn, |conn| {
+        let (series, rows, _) = upcoming(conn, actor, series_id, from)?;
+        let now = db::now();
+        let decision = Decision {
+            actor,
+            action: "cancel",
+            to: BookingStatus::Cancelled,
+            reason: Some(reason.to_owned()),
+            now,
+        };
+        for mut row in rows.iter().cloned() {
+            decide_row(
+                conn,
+                &mut row,
+                &decision,
+                serde_json::json!({ "series_id": series.id }),
+            )?;
+        }
+        db::series::touch(conn, &series.id, now)?;
+        db::audit::record(
+            conn,
+            Some(&actor.id),
+            "booking_series",
+            &series.id,
+            "cancelled",
+            serde_json::json!({
+                "from": from, "reason": reason, "cancelled": rows.len(),
+            }),
+        )
+    })?;
+    find(conn, actor, series_id)
+}
+
+/// Changes the occurrences still to come, all or none: a changed time or supervisor re-runs
+/// every rule on every occurrence, and one refusal refuses the whole change. Answers the
+/// series as the caller sees it afterwards.
+pub fn change_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    series_id: &str,
+    change: SeriesChange,
+) -> ApiResult<SeriesDetails> {
+    use crate::domain::time::{date_at_minute, local};
+    db::write_transaction(conn, |conn| {
+        let (series, rows, _) = upcoming(conn, actor, series_id, change.from)?;
+        let mut conflicts = Vec::new();
+        let mut changed = Vec::with_capacity(rows.len());
+        let rules = change.start_minute.is_some()
+            || change.end_minute.is_some()
+            || change.supervisor_id.is_some();
+        let target = if rules {
+            Some(load_target(
+                conn,
+                Some(&series.platform_id),
+                series.equipment_id.as_deref(),
+                rows.first()
+                    .and_then(|r| r.stations)
+                    .or(series.equipment_id.is_none().then_some(1)),
+            )?)
+        } else {
+            None
+        };
+        if let (Some(target), Some(supervisor)) = (&target, &change.supervisor_id) {
+            authorise(
+                conn,
+                actor,
+                &target.platform,
+                Some(&series.organisation_id),
+                Some(supervisor),
+            )?;
+        }
+        for row in &rows {
+            let day = local(row.starts_at, &tz).date_naive();
+            let start_minute = change
+                .start_minute
+                .unwrap_or_else(|| minute_of(row.starts_at, &tz));
+            let end_minute = change
+                .end_minute
+                .unwrap_or_else(|| minute_of(row.ends_at, &tz));
+            let span = Span::new(
+                date_at_minute(day, start_minute, &tz),
+                date_at_minute(day, end_minute, &tz),
+            );
+            let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
+            if let Some(target) = &target {
+                let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
+                let mut ctx = load_context(conn, tz, target, Some(&holder), span)?;
+                // The series' own occurrences move together.
+                ctx.live.retain(|b| !rows.iter().any(|r| r.id == b.id));
+                if let Err(refusal) = check(
+                    &ctx,
+                    &Ask {
+                        span,
+                        stations: row.stations,
+                        ignore_booking_id: Some(row.id.clone()),
+                    },
+                ) {
+                    conflicts.push(skip_json(&Skip { span, refusal }, &tz));
+                    continue;
+                }
+            }
+            let mut updated = row.clone();
+            updated.starts_at = span.start;
+            updated.ends_at = span.end;
+            updated.supervisor_id = supervisor;
+            set_group_texts(
+                &mut updated,
+                &change.group_label,
+                &change.level,
+                &change.purpose,
+            );
+            updated.updated_at = db::now();
+            changed.push(updated);
+        }
+        if !conflicts.is_empty() {
+            return Err(ApiError::conflict(
+                "series_conflicts",
+                format!("{} occurrence(s) ne peuvent pas être modifiées ainsi ; rien n'a été changé. Voir « extra.conflicts ».", conflicts.len()),
+            )
+            .with_extra(serde_json::json!({ "conflicts": conflicts })));
+        }
+        for row in &changed {
+            db::bookings::update(conn, row)?;
+            db::audit::record(
+                conn,
+                Some(&actor.id),
+                "booking",
+                &row.id,
+                "updated",
+                serde_json::json!({
+                    "starts_at": row.starts_at, "ends_at": row.ends_at, "supervisor_id": change.supervisor_id,
+                    "group_label": change.group_label, "level": change.level, "purpose": change.purpose, "series_id": series.id,
+                }),
+            )?;
+        }
+        db::series::touch(conn, &series.id, db::now())?;
+        Ok(())
+    })?;
+    find(conn, actor, series_id)
+}
+
+fn minute_of(seconds: i64, tz: &Tz) -> i32 {
+    use chrono::Timelike;
+    let t = crate::domain::time::local(seconds, tz);
+    (t.hour() * 60 + t.minute()) as i32
+}
+
+/// A series the caller may see: one whose first occurrence they may see.
+pub fn find(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<SeriesDetails> {
+    let series = db::series::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let rows = db::bookings::in_series(conn, id)?;
+    match rows.first() {
+        Some(first) if access::can_see_booking(conn, actor, first)? => {}
+        _ => return Err(ApiError::not_found()),
+    }
+    Ok(SeriesDetails {
+        skipped: db::series::skips_of(conn, id)?,
+        occurrences: db::bookings::with_learners(conn, rows)?,
+        series,
+    })
+}
