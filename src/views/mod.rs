@@ -242,6 +242,7 @@ macro_rules! list_query {
                     cursor: self.cursor.clone(),
                 }
                 .page()
+                .map_err(crate::error::ApiError::from)
             }
         }
     };

@@ -18,7 +18,7 @@ use crate::db::equipment::EquipmentRow;
 use crate::db::organisations::OrganisationRow;
 use crate::db::platforms::PlatformRow;
 use crate::db::{self, DbConnection};
-use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking, Refusal};
+use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking};
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::Role;
@@ -97,7 +97,7 @@ pub fn create_bookings(
                         ignore_booking_id: None,
                     },
                 )
-                .map_err(Refusal::into_error)
+                .map_err(ApiError::from)
             });
             answers[s.index] = Some(outcome.map(|()| {
                 let row = new_row(draft, &target, &s.request.actor, grant, draft.span, None);
