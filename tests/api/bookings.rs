@@ -893,7 +893,8 @@ async fn weekly_term_skips_zone_c_holidays(app: TestApp) {
             "cancelled"
         ]
     );
-    // Move the rest to the afternoon, all or nothing.
+    // Move the rest to the afternoon, all or nothing: every live occurrence moves on its
+    // own day, the cancelled ones stay as they were.
     let moved = app
         .patch(
             &format!("/api/v1/booking-series/{id}"),
@@ -903,7 +904,33 @@ async fn weekly_term_skips_zone_c_holidays(app: TestApp) {
         .await
         .expect(200)
         .json();
-    assert_eq!(moved["occurrences"][0]["starts_at"], at(first, "13:30"));
+    let times = |series: &Value| -> Vec<(String, String, String)> {
+        series["occurrences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["starts_at"].as_str().unwrap().to_owned(),
+                    o["ends_at"].as_str().unwrap().to_owned(),
+                    o["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, String, String)> = [0, 1, 2, 3, 4, 7, 8, 9]
+        .into_iter()
+        .enumerate()
+        .map(|(i, week)| {
+            let day = first + Duration::days(7 * week);
+            if i < 6 {
+                (at(day, "13:30"), at(day, "17:30"), "confirmed".to_owned())
+            } else {
+                (at(day, "08:00"), at(day, "12:00"), "cancelled".to_owned())
+            }
+        })
+        .collect();
+    assert_eq!(times(&moved), expected);
     app.patch(
         &format!("/api/v1/booking-series/{id}"),
         &c.teacher,
@@ -911,6 +938,12 @@ async fn weekly_term_skips_zone_c_holidays(app: TestApp) {
     )
     .await
     .problem(409, "series_conflicts");
+    let unchanged = app
+        .get(&format!("/api/v1/booking-series/{id}"), &c.teacher)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(times(&unchanged), expected);
     // Another company cannot see the series.
     app.get(&format!("/api/v1/booking-series/{id}"), &c.company)
         .await
