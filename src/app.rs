@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::TokenKeys;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::routes;
 use crate::state::AppState;
 
@@ -302,17 +302,13 @@ fn problem_for_bare_errors<B>(
             ApiError::method_not_allowed("Cette méthode HTTP n'existe pas pour cette ressource.")
         }
         413 => ApiError::new(
-            status,
-            "payload_too_large",
-            "Corps trop volumineux",
+            ErrorCode::PayloadTooLarge,
             "Le corps de la requête est trop volumineux.",
         ),
-        400..=499 => ApiError::new(
-            status,
-            "bad_request",
-            "Requête incorrecte",
-            "La requête est mal formée.",
-        ),
+        // The framework has chosen the status (404, 406...): keep it.
+        400..=499 => {
+            ApiError::new(ErrorCode::BadRequest, "La requête est mal formée.").with_status(status)
+        }
         _ => ApiError::internal(format!("framework error {status}")),
     };
     let (req, _) = res.into_parts();

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db;
 use crate::domain::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Lifetime of an access token; refresh tokens renew it.
@@ -162,10 +162,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 }
 
 fn session_closed() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "session_closed",
-        "Session fermée",
+    ApiError::new(ErrorCode::SessionClosed,
         "Cette session est fermée (déconnexion, mot de passe changé, compte désactivé ou modifié) : reconnectez-vous.",
     )
 }

@@ -5,36 +5,12 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct FieldError {
-    /// Path of the field in the request, e.g. `opening_hours[2].opens`.
-    pub field: String,
-    /// Stable machine code, e.g. `required`, `invalid_format`, `out_of_range`.
-    pub code: String,
-    /// Human-readable explanation (French).
-    pub message: String,
-    /// For `unknown_value`: the values the field accepts (the message gives their French
-    /// labels).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_values: Option<Vec<String>>,
-}
+mod codes;
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.to_owned(),
-            message: message.into(),
-            allowed_values: None,
-        }
-    }
-
-    pub fn with_allowed_values(mut self, values: Vec<String>) -> Self {
-        self.allowed_values = Some(values);
-        self
-    }
-}
+use crate::domain::booking::{Refusal, RefusalKind};
+use crate::domain::error::DomainError;
+pub use crate::domain::error::FieldError;
+pub use codes::ErrorCode;
 
 /// A problem document (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,9 +42,9 @@ pub struct ApiError(Box<ApiErrorBody>);
 
 #[derive(Debug)]
 pub struct ApiErrorBody {
+    /// The code's status, except for the errors the framework answers by itself.
     pub status: StatusCode,
-    pub code: &'static str,
-    pub title: &'static str,
+    pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub extra: Option<serde_json::Value>,
@@ -96,16 +72,12 @@ impl std::ops::DerefMut for ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    /// A problem of kind `code` (which gives the status and the title), with what went wrong
+    /// in this request.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError(Box::new(ApiErrorBody {
-            status,
+            status: code.status(),
             code,
-            title,
             detail: detail.into(),
             errors: Vec::new(),
             extra: None,
@@ -113,6 +85,13 @@ impl ApiError {
             retry_after: None,
             allow: None,
         }))
+    }
+
+    /// The same problem under another status: only for the errors the framework answers by
+    /// itself, whose status it has already chosen.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     pub fn with_extra(mut self, extra: serde_json::Value) -> Self {
@@ -125,12 +104,7 @@ impl ApiError {
             [one] => format!("Le champ « {} » est invalide : {}", one.field, one.message),
             many => format!("{} champs sont invalides ; voir « errors ».", many.len()),
         };
-        let mut error = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "Données invalides",
-            detail,
-        );
+        let mut error = ApiError::new(ErrorCode::ValidationFailed, detail);
         error.errors = errors;
         error
     }
@@ -139,68 +113,36 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, code, message)])
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, "Requête incorrecte", detail)
-    }
-
     pub fn not_found() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Ressource introuvable",
+            ErrorCode::NotFound,
             "Cette ressource n'existe pas ou n'est pas accessible avec ce compte.",
         )
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Authentification requise",
-            detail,
-        )
+        Self::new(ErrorCode::Unauthenticated, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Action non autorisée",
-            detail,
-        )
+        Self::new(ErrorCode::Forbidden, detail)
     }
 
     /// A company contact not yet approved tried what needs an approved contact.
     pub fn approval_pending(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "approval_pending",
-            "Compte en attente d'accord",
-            detail,
-        )
-    }
-
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, "Conflit", detail)
+        Self::new(ErrorCode::ApprovalPending, detail)
     }
 
     /// 429 with `Retry-After`: come back in `seconds` (at least one).
-    pub fn too_many(code: &'static str, detail: impl Into<String>, seconds: u64) -> Self {
-        let mut error = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            code,
-            "Trop de demandes",
-            detail,
-        );
+    pub fn too_many(code: ErrorCode, detail: impl Into<String>, seconds: u64) -> Self {
+        let mut error = Self::new(code, detail);
         error.retry_after = Some(seconds.max(1));
         error
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
         let mut error = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Erreur interne",
+            ErrorCode::InternalError,
             "Une erreur inattendue s'est produite ; rien n'a été modifié. Réessayez plus tard.",
         );
         error.internal = Some(message.into());
@@ -208,12 +150,7 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Méthode non permise",
-            detail,
-        )
+        Self::new(ErrorCode::MethodNotAllowed, detail)
     }
 
     /// A failure of the service or of the database rather than of the request.
@@ -223,9 +160,7 @@ impl ApiError {
 
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut error = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "Service indisponible",
+            ErrorCode::DatabaseUnavailable,
             "La base de données ne répond pas ; réessayez dans un instant.",
         );
         error.internal = Some(message.into());
@@ -235,10 +170,10 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         Problem {
             type_uri: format!("urn:plateaux:problem:{}", self.code),
-            title: self.title.to_owned(),
+            title: self.code.title().to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
             extra: self.extra.clone(),
         }
@@ -258,7 +193,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let Some(internal) = &self.internal {
-            tracing::error!(code = self.code, error = %internal, "request failed");
+            tracing::error!(code = self.code.as_str(), error = %internal, "request failed");
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
@@ -286,27 +221,21 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, info)
                 if info.constraint_name() == Some("bookings_no_double_booking") || info.message().starts_with("booking_conflict") =>
             {
-                ApiError::conflict("booking_conflict", "Cet équipement vient d'être réservé sur ce créneau par une autre demande : choisissez un autre créneau.")
+                ApiError::new(ErrorCode::BookingConflict, "Cet équipement vient d'être réservé sur ce créneau par une autre demande : choisissez un autre créneau.")
             }
             Error::NotFound => ApiError::not_found(),
             // Messages never name a table, column or constraint: they are the schema's words,
             // not the reader's.
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
-                "already_exists",
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::new(ErrorCode::AlreadyExists,
                 format!("Un enregistrement avec {} existe déjà.", duplicated_value(info.as_ref())),
             ),
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::conflict(
-                "reference_conflict",
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::new(ErrorCode::ReferenceConflict,
                 "Cette opération contredit un lien avec un autre enregistrement (référence absente ou encore utilisée).",
             ),
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::conflict(
-                "concurrent_update",
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::new(ErrorCode::ConcurrentUpdate,
                 "Une autre modification simultanée a eu lieu ; réessayez.",
             ),
-            Error::DatabaseError(DatabaseErrorKind::CheckViolation, _) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Données invalides",
+            Error::DatabaseError(DatabaseErrorKind::CheckViolation, _) => ApiError::new(ErrorCode::ValidationFailed,
                 "Une règle de la base de données refuse ces valeurs.",
             ),
             // The database went away (restarted, or the connection was cut).
@@ -339,6 +268,42 @@ fn duplicated_value(info: &dyn diesel::result::DatabaseErrorInformation) -> &'st
     .into_iter()
     .find(|(word, _)| names.contains(word))
     .map_or("ces valeurs", |(_, words)| words)
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Fields(errors) => ApiError::validation(errors),
+            DomainError::Calendar(message) => ApiError::new(ErrorCode::InvalidCalendar, message),
+            DomainError::Corrupt(message) => ApiError::internal(message),
+        }
+    }
+}
+
+impl From<RefusalKind> for ErrorCode {
+    fn from(kind: RefusalKind) -> Self {
+        match kind {
+            RefusalKind::BookingConflict => ErrorCode::BookingConflict,
+            RefusalKind::NotEnoughStations => ErrorCode::NotEnoughStations,
+            RefusalKind::Closed => ErrorCode::Closed,
+            RefusalKind::EquipmentUnavailable => ErrorCode::EquipmentUnavailable,
+            RefusalKind::EquipmentInMaintenance => ErrorCode::EquipmentInMaintenance,
+            RefusalKind::InvalidTimeRange => ErrorCode::InvalidTimeRange,
+            RefusalKind::InThePast => ErrorCode::InThePast,
+            RefusalKind::NoticeTooShort => ErrorCode::NoticeTooShort,
+            RefusalKind::BeyondHorizon => ErrorCode::BeyondHorizon,
+            RefusalKind::DurationTooLong => ErrorCode::DurationTooLong,
+            RefusalKind::OutsideOpeningHours => ErrorCode::OutsideOpeningHours,
+            RefusalKind::QualificationMissing => ErrorCode::QualificationMissing,
+            RefusalKind::BookingNotAllowed => ErrorCode::BookingNotAllowed,
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::new(refusal.code.into(), refusal.message)
+    }
 }
 
 impl From<r2d2::Error> for ApiError {

@@ -6,7 +6,7 @@
 use crate::auth::CurrentUser;
 use crate::db::{self, outbox::MessageFilter, outbox::MessageRow, DbConnection, Listed, Page};
 use crate::domain::notifications::{Locale, NotificationKind};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
 use crate::mail::content::Facts;
 
@@ -129,8 +129,8 @@ pub fn retry(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResul
                 &message.state,
                 crate::domain::notifications::MessageState::parse,
             );
-            return Err(ApiError::conflict(
-                "not_dead",
+            return Err(ApiError::new(
+                ErrorCode::NotDead,
                 format!("Seul un message abandonné peut être relancé ; celui-ci est « {state} »."),
             )
             .with_extra(serde_json::json!({ "state": message.state })));

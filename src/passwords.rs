@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -114,7 +114,7 @@ impl Default for PasswordGate {
 
 fn busy() -> ApiError {
     ApiError::too_many(
-        "too_many_logins",
+        ErrorCode::TooManyLogins,
         "Trop de connexions en cours : réessayez dans un instant.",
         1,
     )

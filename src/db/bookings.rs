@@ -481,11 +481,19 @@ pub fn maintenance_of(
         .collect())
 }
 
-/// `(equipment_id, qualification_id, name)` of what these items require.
-pub fn required_qualifications_of(
+/// A qualification an equipment item requires, with its name for the refusal's message.
+#[derive(Debug, Clone, Queryable)]
+pub struct Requirement {
+    pub equipment_id: String,
+    pub qualification_id: String,
+    pub qualification_name: String,
+}
+
+/// What these items require, for the booking rules.
+pub fn requirements_of(
     conn: &mut DbConnection,
     equipment_ids: &[String],
-) -> ApiResult<Vec<(String, String, String)>> {
+) -> ApiResult<Vec<Requirement>> {
     Ok(eq::table
         .inner_join(qualifications::table)
         .filter(eq::equipment_id.eq_any(equipment_ids))

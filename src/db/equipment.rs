@@ -35,7 +35,7 @@ pub fn with_details(
     rows: Vec<EquipmentRow>,
 ) -> ApiResult<Vec<EquipmentDetails>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut required = super::grouped(required_qualifications_of(conn, &ids)?);
+    let mut required = super::grouped(required_qualification_ids_of(conn, &ids)?);
     Ok(rows
         .into_iter()
         .map(|row| EquipmentDetails {
@@ -204,7 +204,8 @@ pub fn update(conn: &mut DbConnection, row: &EquipmentRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn required_qualifications_of(
+/// `(equipment_id, qualification_id)` of what these items require, for their views.
+pub fn required_qualification_ids_of(
     conn: &mut DbConnection,
     equipment_ids: &[String],
 ) -> ApiResult<Vec<(String, String)>> {

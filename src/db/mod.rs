@@ -303,11 +303,7 @@ diesel::define_sql_function! {
 }
 
 /// Keyset pagination: rows are ordered by their UUIDv7 id, which grows with creation time.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub after: Option<String>,
-    pub limit: i64,
-}
+pub use crate::domain::pagination::Page;
 
 /// The rows of one page of a list, and the id to read the next page after (`None` on the
 /// last page).

@@ -354,12 +354,21 @@ pub fn equipment_in_service(
         .load(conn)?)
 }
 
-/// `(scope, scope id, start, end)` of the closures overlapping `[from, to)`.
+/// A closure of a campus, an organisation or a platform (`scope`, `scope_id`).
+#[derive(Debug, Clone, Queryable)]
+pub struct ClosureWindow {
+    pub scope: String,
+    pub scope_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// The closures overlapping `[from, to)`.
 pub fn closures_between(
     conn: &mut DbConnection,
     from: i64,
     to: i64,
-) -> ApiResult<Vec<(String, String, i64, i64)>> {
+) -> ApiResult<Vec<ClosureWindow>> {
     Ok(closures::table
         .filter(closures::starts_at.lt(to).and(closures::ends_at.gt(from)))
         .select((

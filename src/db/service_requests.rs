@@ -79,13 +79,13 @@ pub fn with_work(conn: &mut DbConnection, rows: Vec<RequestRow>) -> ApiResult<Ve
         String,
         std::collections::BTreeMap<String, PlatformWork>,
     > = Default::default();
-    for (request, platform, start, end) in linked_bookings(conn, &ids)? {
+    for booking in linked_bookings(conn, &ids)? {
         let entry = work
-            .entry(request)
+            .entry(booking.request_id)
             .or_default()
-            .entry(platform)
+            .entry(booking.platform_id)
             .or_default();
-        entry.seconds_booked += end - start;
+        entry.seconds_booked += booking.ends_at - booking.starts_at;
         entry.bookings += 1;
     }
     for (request, platform, seconds) in super::usage::used_for_requests(conn, &ids)? {
@@ -386,11 +386,19 @@ pub fn timeline(
     Ok(query.load(conn)?)
 }
 
-/// `(request_id, platform_id, starts_at, ends_at)` of the live bookings linked to requests.
+/// A live booking made for a service request.
+pub struct LinkedBooking {
+    pub request_id: String,
+    pub platform_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// The live bookings linked to these requests.
 pub fn linked_bookings(
     conn: &mut DbConnection,
     request_ids: &[String],
-) -> ApiResult<Vec<(String, String, i64, i64)>> {
+) -> ApiResult<Vec<LinkedBooking>> {
     use super::schema::bookings;
     let rows: Vec<(Option<String>, String, i64, i64)> = bookings::table
         .filter(bookings::service_request_id.eq_any(request_ids))
@@ -405,7 +413,14 @@ pub fn linked_bookings(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(r, p, s, e)| Some((r?, p, s, e)))
+        .filter_map(|(request_id, platform_id, starts_at, ends_at)| {
+            Some(LinkedBooking {
+                request_id: request_id?,
+                platform_id,
+                starts_at,
+                ends_at,
+            })
+        })
         .collect())
 }
 

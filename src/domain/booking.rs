@@ -1,7 +1,6 @@
 //! Booking rules: what may be booked when, by whom, and in which initial state. Plain
 //! functions over a `BookingContext` that the database layer fills.
 
-use actix_web::http::StatusCode;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -10,7 +9,6 @@ use utoipa::ToSchema;
 use super::opening_hours::WeeklyInterval;
 use super::time::{local, opening_spans, subtract, Span};
 use super::{EquipmentStatus, Role, WhoMayBook};
-use crate::error::ApiError;
 
 super::text_enum! {
     /// Who a session serves.
@@ -48,34 +46,47 @@ impl BookingStatus {
     }
 }
 
+super::text_enum! {
+    /// Which rule refuses a booking (or one occurrence of a series): the `code` of the
+    /// refusal; `src/error.rs` gives each its HTTP status.
+    RefusalKind {
+        BookingConflict => "booking_conflict",
+        NotEnoughStations => "not_enough_stations",
+        Closed => "closed",
+        EquipmentUnavailable => "equipment_unavailable",
+        EquipmentInMaintenance => "equipment_in_maintenance",
+        InvalidTimeRange => "invalid_time_range",
+        InThePast => "in_the_past",
+        NoticeTooShort => "notice_too_short",
+        BeyondHorizon => "beyond_horizon",
+        DurationTooLong => "duration_too_long",
+        OutsideOpeningHours => "outside_opening_hours",
+        QualificationMissing => "qualification_missing",
+        BookingNotAllowed => "booking_not_allowed",
+    }
+}
+
+impl PartialEq<&str> for RefusalKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Why a booking (or one occurrence of a series) cannot be made.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Refusal {
     /// Stable machine code, e.g. `booking_conflict`.
-    pub code: &'static str,
+    pub code: RefusalKind,
     /// What is wrong and what to change (French).
     pub message: String,
-    #[serde(skip)]
-    pub status: u16,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(code: RefusalKind, message: impl Into<String>) -> Self {
         Refusal {
             code,
             message: message.into(),
-            status: status.as_u16(),
         }
-    }
-
-    pub fn into_error(self) -> ApiError {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::CONFLICT);
-        let title = match status {
-            StatusCode::CONFLICT => "Réservation impossible",
-            StatusCode::FORBIDDEN => "Réservation non autorisée",
-            _ => "Réservation refusée",
-        };
-        ApiError::new(status, self.code, title, self.message)
     }
 }
 
@@ -145,8 +156,7 @@ fn fmt_local(seconds: i64, tz: &Tz) -> String {
 pub fn check_closure(ctx: &BookingContext, span: Span) -> Result<(), Refusal> {
     if let Some(c) = ctx.closures.iter().find(|c| c.span.overlaps(&span)) {
         return Err(Refusal::new(
-            StatusCode::CONFLICT,
-            "closed",
+            RefusalKind::Closed,
             format!(
                 "Le plateau est fermé du {} au {} ({}).",
                 fmt_local(c.span.start, &ctx.tz),
@@ -164,8 +174,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     let tz = &ctx.tz;
     if span.start >= span.end {
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_time_range",
+            RefusalKind::InvalidTimeRange,
             "Le début doit précéder la fin.",
         ));
     }
@@ -173,8 +182,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     let minutes = span.seconds() / 60;
     if minutes > i64::from(p.max_duration_minutes) {
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "duration_too_long",
+            RefusalKind::DurationTooLong,
             format!(
                 "Une réservation de « {} » dure au plus {} minutes ; celle-ci en dure {minutes}.",
                 p.name, p.max_duration_minutes
@@ -183,8 +191,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     }
     if span.start < ctx.now {
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "in_the_past",
+            RefusalKind::InThePast,
             format!(
                 "Le créneau du {} est déjà passé : choisissez un début après le {}.",
                 fmt_local(span.start, tz),
@@ -194,8 +201,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     }
     if span.start < ctx.now + i64::from(p.min_notice_hours) * 3600 {
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "notice_too_short",
+            RefusalKind::NoticeTooShort,
             format!(
                 "« {} » se réserve au moins {} h à l'avance : choisissez un début après le {}.",
                 p.name,
@@ -206,8 +212,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     }
     if span.start > ctx.now + i64::from(p.max_horizon_days) * 86_400 {
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "beyond_horizon",
+            RefusalKind::BeyondHorizon,
             format!(
                 "« {} » se réserve au plus {} jours à l'avance.",
                 p.name, p.max_horizon_days
@@ -234,8 +239,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             format!("ouvert {}", day.join(", "))
         };
         return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "outside_opening_hours",
+            RefusalKind::OutsideOpeningHours,
             format!(
                 "Le créneau du {} au {} sort des heures d'ouverture de « {} » ({hours}).",
                 fmt_local(span.start, tz),
@@ -248,8 +252,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
     if let Some((_, equipment)) = &ctx.equipment {
         if equipment.status != EquipmentStatus::Available {
             return Err(Refusal::new(
-                StatusCode::CONFLICT,
-                "equipment_unavailable",
+                RefusalKind::EquipmentUnavailable,
                 format!(
                     "« {} » n'est pas disponible (état : {}).",
                     equipment.name,
@@ -259,8 +262,7 @@ pub fn check(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
         }
         if let Some((window, reason)) = ctx.maintenance.iter().find(|(m, _)| m.overlaps(&span)) {
             return Err(Refusal::new(
-                StatusCode::CONFLICT,
-                "equipment_in_maintenance",
+                RefusalKind::EquipmentInMaintenance,
                 format!(
                     "« {} » est en maintenance du {} au {} ({reason}).",
                     equipment.name,
@@ -291,8 +293,7 @@ pub fn check_conflicts(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
                 .find(|b| b.equipment_id.as_ref() == Some(equipment_id))
             {
                 return Err(Refusal::new(
-                    StatusCode::CONFLICT,
-                    "booking_conflict",
+                    RefusalKind::BookingConflict,
                     format!(
                         "« {} » est déjà réservé du {} au {} : choisissez un autre créneau.",
                         equipment.name,
@@ -307,8 +308,7 @@ pub fn check_conflicts(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             let free = p.stations - used;
             if wanted > free {
                 return Err(Refusal::new(
-                    StatusCode::CONFLICT,
-                    "not_enough_stations",
+                    RefusalKind::NotEnoughStations,
                     format!(
                         "Il reste {} poste(s) libre(s) sur {} à ce créneau ; {wanted} demandé(s).",
                         free.max(0),
@@ -352,8 +352,7 @@ fn check_qualifications(
         return Ok(());
     }
     Err(Refusal::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "qualification_missing",
+            RefusalKind::QualificationMissing,
         format!(
             "« {} » exige l'habilitation {} : {holder_name} n'en a pas de valide le {}. Choisissez un encadrant habilité ou faites renouveler l'habilitation.",
             equipment.name,
@@ -463,8 +462,7 @@ pub fn initial_status(
     }
     if booker.role == Role::Observer {
         return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            "booking_not_allowed",
+            RefusalKind::BookingNotAllowed,
             "Le comité de pilotage consulte les indicateurs mais ne réserve pas.",
         ));
     }
@@ -483,8 +481,7 @@ pub fn initial_status(
             WhoMayBook::Anyone => "à tous",
         };
         return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            "booking_not_allowed",
+            RefusalKind::BookingNotAllowed,
             format!("Ce plateau n'est ouvert à la réservation qu'{who}."),
         ));
     }

@@ -9,8 +9,8 @@ use ical::parser::ical::component::{
 };
 use sha2::{Digest, Sha256};
 
+use super::error::DomainError;
 use super::time::{local_to_instant, Span};
-use crate::error::ApiError;
 
 super::text_enum! {
     /// What a calendar feed shows.
@@ -32,13 +32,8 @@ pub struct ImportedEvent {
 /// Most events one import may hold.
 pub const MAX_IMPORTED_EVENTS: usize = 2000;
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_calendar",
-        "Calendrier invalide",
-        message,
-    )
+fn invalid(message: impl Into<String>) -> DomainError {
+    DomainError::Calendar(message.into())
 }
 
 fn param<'a>(property: &'a Property, name: &str) -> Option<&'a str> {
@@ -185,7 +180,7 @@ pub fn parse_events(
     text: &str,
     tz: &Tz,
     only_matching: Option<&str>,
-) -> Result<ParsedCalendar, ApiError> {
+) -> Result<ParsedCalendar, DomainError> {
     if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
         return Err(invalid(
             "Le corps doit être un fichier iCalendar (commençant par BEGIN:VCALENDAR).",

@@ -5,6 +5,7 @@ pub mod booking;
 pub mod calendar;
 pub mod closures;
 pub mod codes;
+pub mod error;
 pub mod inventory;
 pub mod notifications;
 pub mod opening_hours;
@@ -39,8 +40,8 @@ macro_rules! text_enum {
             }
 
             /// Reads a value the database holds; its CHECK constraint keeps it in the set.
-            pub fn from_db(text: &str) -> Result<Self, crate::error::ApiError> {
-                Self::parse(text).ok_or_else(|| crate::error::ApiError::internal(
+            pub fn from_db(text: &str) -> Result<Self, $crate::domain::error::DomainError> {
+                Self::parse(text).ok_or_else(|| $crate::domain::error::DomainError::Corrupt(
                     format!("unexpected {} value in the database: {text}", stringify!($name))))
             }
         }

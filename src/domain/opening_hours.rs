@@ -178,7 +178,7 @@ mod tests {
                 iv(Weekday::Friday, "12:00", "11:00"),
             ],
         );
-        let errors = format!("{:?}", checks.finish().unwrap_err().errors);
+        let errors = format!("{:?}", checks.finish().unwrap_err());
         assert!(
             errors.contains("h[0].opens") && errors.contains("h[1].closes"),
             "{errors}"

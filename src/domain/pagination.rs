@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::db::Page;
-use crate::error::ApiError;
+use super::error::DomainError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -19,11 +18,18 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// Where a page of a list starts (after the id `after`, or at the start) and how long it is.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
 impl PageQuery {
-    pub fn page(&self) -> Result<Page, ApiError> {
+    pub fn page(&self) -> Result<Page, DomainError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field(
+            return Err(DomainError::field(
                 "limit",
                 "out_of_range",
                 format!("doit être compris entre 1 et {MAX_LIMIT}"),
@@ -32,7 +38,7 @@ impl PageQuery {
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
-                ApiError::field(
+                DomainError::field(
                     "cursor",
                     "invalid_format",
                     "curseur inconnu : reprenez la valeur « next_cursor » d'une page précédente",

@@ -5,19 +5,19 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rrule::{RRuleError, RRuleSet};
 
+use super::error::DomainError;
 use super::time::{local, local_to_instant, Span};
-use crate::error::ApiError;
 
 /// Most occurrences one series may hold (a school year of weekly sessions is about 36).
 pub const MAX_OCCURRENCES: usize = 200;
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::field("rrule", "invalid_rrule", message)
+fn invalid(message: impl Into<String>) -> DomainError {
+    DomainError::field("rrule", "invalid_rrule", message)
 }
 
 /// The occurrences of `rule` (an RRULE value such as `FREQ=WEEKLY;UNTIL=20270701T000000Z`)
 /// whose first occurrence is `first`.
-pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
+pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, DomainError> {
     let rule = rule.trim();
     let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
     if rule.is_empty() || rule.len() > 500 || rule.contains(['\n', '\r']) {
@@ -68,7 +68,7 @@ pub fn expand(rule: &str, first: Span, tz: &Tz) -> Result<Vec<Span>, ApiError> {
 /// The rule with its UNTIL in UTC, as the recurrence library needs it beside a DTSTART in a
 /// time zone. A date (`UNTIL=20270629`, as a teacher writes it) means up to the end of that
 /// day, and a time without `Z` a local time, both in the campus time zone.
-fn until_in_utc(rule: &str, tz: &Tz) -> Result<String, ApiError> {
+fn until_in_utc(rule: &str, tz: &Tz) -> Result<String, DomainError> {
     let parts = rule
         .split(';')
         .map(|part| {
@@ -99,7 +99,7 @@ fn until_in_utc(rule: &str, tz: &Tz) -> Result<String, ApiError> {
                 .unwrap_or_default();
             Ok(format!("UNTIL={}", utc.format("%Y%m%dT%H%M%SZ")))
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect::<Result<Vec<_>, DomainError>>()?;
     Ok(parts.join(";"))
 }
 

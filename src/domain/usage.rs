@@ -1,8 +1,8 @@
 //! What a usage record may say about the session it reports.
 
 use super::booking::LearnerStatus;
+use super::error::FieldError;
 use super::time::Span;
-use crate::error::FieldError;
 
 /// How far the actual times may stray from the booked ones: a session that started early or
 /// ran late, not a different session (which would inflate occupancy).

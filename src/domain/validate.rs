@@ -1,7 +1,7 @@
 //! Collects every invalid field of a request before answering, so that one round trip
 //! tells the client everything to fix.
 
-use crate::error::{ApiError, FieldError};
+use super::error::{DomainError, FieldError};
 
 #[derive(Default, Debug)]
 pub struct Checks {
@@ -83,11 +83,11 @@ impl Checks {
         self.errors.is_empty()
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), DomainError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(self.errors))
+            Err(DomainError::Fields(self.errors))
         }
     }
 }

@@ -6,7 +6,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ErrorCode, FieldError};
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -26,24 +26,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Type de contenu non pris en charge",
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType,
                     "Le corps doit être du JSON, avec l'en-tête « Content-Type: application/json ».",
                 ));
             }
             let bytes = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "Corps trop volumineux",
+                        ErrorCode::PayloadTooLarge,
                         format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
                     )
                 } else {
-                    ApiError::bad_request(
-                        "unreadable_body",
+                    ApiError::new(
+                        ErrorCode::UnreadableBody,
                         format!("Le corps de la requête n'a pas pu être lu : {e}"),
                     )
                 }
@@ -77,8 +72,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Syntax
             | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => ApiError::bad_request(
-                "malformed_json",
+            | serde_json::error::Category::Io => ApiError::new(
+                ErrorCode::MalformedJson,
                 format!(
                     "Le corps n'est pas du JSON valide (ligne {}, colonne {}).",
                     inner.line(),
@@ -91,8 +86,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     deserializer.end().map_err(|e| {
-        ApiError::bad_request(
-            "malformed_json",
+        ApiError::new(
+            ErrorCode::MalformedJson,
             format!(
                 "Le corps contient autre chose après l'objet JSON (ligne {}, colonne {}).",
                 e.line(),
@@ -296,8 +291,8 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
     if let Some(refusal) = super::literal_path_refused(req) {
         return refusal.into();
     }
-    ApiError::bad_request(
-        "invalid_path_parameter",
+    ApiError::new(
+        ErrorCode::InvalidPathParameter,
         format!("Identifiant invalide dans le chemin : un UUID est attendu ({err})."),
     )
     .into()
@@ -314,15 +309,15 @@ pub fn query_error(
         .to_owned();
     if message.starts_with("unknown variant") {
         let (text, allowed) = unknown_value(&message);
-        return ApiError::bad_request(
-            "invalid_query",
+        return ApiError::new(
+            ErrorCode::InvalidQuery,
             format!("Paramètres de requête invalides : {text}."),
         )
         .with_extra(serde_json::json!({ "allowed_values": allowed }))
         .into();
     }
-    ApiError::bad_request(
-        "invalid_query",
+    ApiError::new(
+        ErrorCode::InvalidQuery,
         format!("Paramètres de requête invalides : {message}."),
     )
     .into()
@@ -334,16 +329,14 @@ pub async fn read_limited(mut payload: actix_web::dev::Payload) -> Result<web::B
     let mut buffer = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
-                "unreadable_body",
+            ApiError::new(
+                ErrorCode::UnreadableBody,
                 format!("Le corps de la requête n'a pas pu être lu : {e}"),
             )
         })?;
         if buffer.len() + chunk.len() > JSON_LIMIT {
             return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Corps trop volumineux",
+                ErrorCode::PayloadTooLarge,
                 format!("Le corps de la requête dépasse {} Kio.", JSON_LIMIT / 1024),
             ));
         }
@@ -469,8 +462,8 @@ pub async fn refuse_unknown_query_parameters(
     };
     match unknown {
         Some(name) => {
-            let error = ApiError::bad_request(
-                "unknown_query_parameter",
+            let error = ApiError::new(
+                ErrorCode::UnknownQueryParameter,
                 format!("Paramètre de requête inconnu : « {name} »."),
             )
             .with_extra(serde_json::json!({ "parameter": name }));

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::extract::read_limited;
 use crate::auth::CurrentUser;
 use crate::db::idempotency::{self as store, Claim};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
@@ -56,8 +56,8 @@ pub async fn middleware(
             k.to_owned()
         }
         _ => {
-            return Err(ApiError::bad_request(
-                "invalid_idempotency_key",
+            return Err(ApiError::new(
+                ErrorCode::InvalidIdempotencyKey,
                 "L'en-tête Idempotency-Key doit compter de 1 à 200 caractères ASCII visibles.",
             )
             .into())
@@ -110,15 +110,11 @@ pub async fn middleware(
             let (http_req, _) = req.into_parts();
             Ok(ServiceResponse::new(http_req, response.body(record.body)))
         }
-        Claim::Mismatch => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "Clé d'idempotence réutilisée",
+        Claim::Mismatch => Err(ApiError::new(ErrorCode::IdempotencyKeyReused,
             "Cette clé Idempotency-Key a déjà servi pour une autre requête : utilisez une nouvelle clé.",
         )
         .into()),
-        Claim::InProgress => Err(ApiError::conflict(
-            "idempotency_in_progress",
+        Claim::InProgress => Err(ApiError::new(ErrorCode::IdempotencyInProgress,
             "Une requête avec cette clé Idempotency-Key est encore en cours : réessayez dans un instant.",
         )
         .into()),

@@ -22,7 +22,7 @@ pub mod users;
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Everything under `/api/v1`.
 pub fn configure_api(cfg: &mut ServiceConfig) {
@@ -57,9 +57,7 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         return Err(error);
     }
     Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "not_found",
-        "Ressource introuvable",
+        ErrorCode::NotFound,
         format!(
             "Aucune ressource à {} {} : voir /api/v1/openapi.json.",
             req.method(),

@@ -13,7 +13,7 @@ use crate::domain::accounts::{
 };
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::{AccountConfirmationFacts, Facts};
 
 /// Checks that the platforms exist; returns their ids as text.
@@ -39,7 +39,7 @@ pub(super) fn organisation_kind(conn: &mut DbConnection, id: &str) -> ApiResult<
             "organisation inconnue",
         )
     })?;
-    OrganisationKind::from_db(&kind)
+    Ok(OrganisationKind::from_db(&kind)?)
 }
 
 /// Creates an account: an invitation (no password) or, for the command line, the demo and
@@ -75,8 +75,8 @@ pub fn create_account(
         check_role_fits_organisation(&mut checks, draft.role, kind);
         checks.finish()?;
         if db::users::find_by_email(conn, &email)?.is_some() {
-            return Err(ApiError::conflict(
-                "email_taken",
+            return Err(ApiError::new(
+                ErrorCode::EmailTaken,
                 "Un compte existe déjà avec cette adresse e-mail.",
             ));
         }
@@ -275,8 +275,8 @@ pub fn approve_contact(
     db::write_transaction(conn, |conn| {
         let mut user = access::visible_user(conn, actor, user_id)?;
         if !user.awaiting_approval {
-            return Err(ApiError::conflict(
-                "not_awaiting_approval",
+            return Err(ApiError::new(
+                ErrorCode::NotAwaitingApproval,
                 "Ce compte n'attend pas d'accord.",
             ));
         }

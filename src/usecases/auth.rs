@@ -4,7 +4,7 @@
 use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
 use crate::db::{self, users::Account, users::UserRow, DbConnection};
 use crate::domain::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// The tokens of a session just opened or refreshed, and whose they are.
 pub struct IssuedTokens {
@@ -15,18 +15,14 @@ pub struct IssuedTokens {
 
 pub fn invalid_credentials() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "Identifiants incorrects",
+        ErrorCode::InvalidCredentials,
         "Adresse e-mail ou mot de passe incorrect.",
     )
 }
 
 fn invalid_refresh() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_refresh_token",
-        "Session expirée",
+        ErrorCode::InvalidRefreshToken,
         "Ce jeton de renouvellement n'est plus valable : reconnectez-vous.",
     )
 }
@@ -46,9 +42,7 @@ pub fn require_active(user: &UserRow) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "account_inactive",
-            "Compte inactif",
+            ErrorCode::AccountInactive,
             "Ce compte n'est pas (ou plus) actif : contactez la direction du campus.",
         ))
     }
@@ -105,10 +99,7 @@ pub fn refresh(conn: &mut DbConnection, keys: &TokenKeys, token: &str) -> ApiRes
         // Used once, atomically: every other use, concurrent or later, is a reuse.
         if token.revoked_at.is_some() || !db::tokens::consume(conn, &token.id)? {
             db::tokens::revoke_family(conn, &token.family_id)?;
-            return Ok(Err(ApiError::new(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "session_closed",
-                "Session fermée",
+            return Ok(Err(ApiError::new(ErrorCode::SessionClosed,
                 "Cette session est fermée (déconnexion, ou jeton de renouvellement déjà utilisé, auquel cas elle est fermée par précaution) : reconnectez-vous.",
             )));
         }
@@ -162,8 +153,8 @@ pub fn update_me(
         if let Some((checked, new_hash)) = &new_password {
             // Changed by another request since it was checked: that check no longer holds.
             if &row.password_hash != checked {
-                return Err(ApiError::conflict(
-                    "concurrent_update",
+                return Err(ApiError::new(
+                    ErrorCode::ConcurrentUpdate,
                     "Le mot de passe vient d'être changé par une autre requête ; réessayez.",
                 ));
             }

@@ -10,7 +10,7 @@ use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::booking::BookingStatus;
 use crate::domain::calendar::ImportedEvent;
 use crate::domain::closures::{ClosureDraft, ClosureScope, MaintenanceDraft};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::usecases::bookings::{decide_row, Decision};
 
 pub fn list(
@@ -178,8 +178,7 @@ pub fn create_maintenance(
                     "starts_at": crate::views::instant(b.starts_at, &tz), "ends_at": crate::views::instant(b.ends_at, &tz),
                 }))
                 .collect();
-            return Err(ApiError::conflict(
-                "maintenance_conflicts",
+            return Err(ApiError::new(ErrorCode::MaintenanceConflicts,
                 format!("{} réservation(s) tombent dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour les annuler.", overlapping.len()),
             )
             .with_extra(serde_json::json!({ "bookings": listed })));

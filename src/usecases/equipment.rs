@@ -8,7 +8,7 @@ use crate::auth::CurrentUser;
 use crate::db::equipment::{EquipmentDetails, EquipmentFilter, EquipmentRow};
 use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::inventory::{EquipmentChange, EquipmentDraft};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub fn list(
     conn: &mut DbConnection,
@@ -44,8 +44,8 @@ fn check_inventory_number_free(
 ) -> ApiResult<()> {
     if let Some(number) = number {
         if db::equipment::find_by_inventory_number(conn, number)?.is_some_and(|e| e.id != own_id) {
-            return Err(ApiError::conflict(
-                "already_exists",
+            return Err(ApiError::new(
+                ErrorCode::AlreadyExists,
                 format!("Le numéro d'inventaire « {number} » est déjà attribué."),
             ));
         }

@@ -7,7 +7,7 @@ use crate::db::platforms::{PlatformDetails, PlatformFilter, PlatformRow};
 use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::inventory::{BookingPolicy, PlatformChange, PlatformDraft};
 use crate::domain::OrganisationKind;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub fn list(
     conn: &mut DbConnection,
@@ -32,8 +32,8 @@ fn apply_policy(row: &mut PlatformRow, policy: &BookingPolicy) {
 }
 
 fn name_taken() -> ApiError {
-    ApiError::conflict(
-        "already_exists",
+    ApiError::new(
+        ErrorCode::AlreadyExists,
         "Cette organisation a déjà un plateau de ce nom.",
     )
 }

@@ -5,7 +5,7 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::db::{self, qualifications::QualificationRow, DbConnection, Listed, Page};
 use crate::domain::inventory::{QualificationChange, QualificationDraft};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 pub fn list(conn: &mut DbConnection, page: &Page) -> ApiResult<Listed<QualificationRow>> {
     db::qualifications::list(conn, page)
@@ -16,7 +16,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<QualificationRow> {
 }
 
 fn name_taken() -> ApiError {
-    ApiError::conflict("already_exists", "Une habilitation porte déjà ce nom.")
+    ApiError::new(
+        ErrorCode::AlreadyExists,
+        "Une habilitation porte déjà ce nom.",
+    )
 }
 
 pub fn create(
@@ -94,8 +97,7 @@ pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResu
     db::write_transaction(conn, |conn| {
         db::qualifications::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if db::qualifications::in_use(conn, id)? {
-            return Err(ApiError::conflict(
-                "in_use",
+            return Err(ApiError::new(ErrorCode::InUse,
                 "Cette habilitation est exigée par un équipement ou détenue par un compte : retirez-la d'abord.",
             ));
         }

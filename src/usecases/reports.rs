@@ -245,12 +245,12 @@ fn offers(
             },
             closures: closures
                 .iter()
-                .filter(|(scope, scope_id, _, _)| match scope.as_str() {
-                    "campus" => *scope_id == p.campus_id,
-                    "organisation" => *scope_id == p.owner_organisation_id,
-                    _ => *scope_id == p.id,
+                .filter(|c| match c.scope.as_str() {
+                    "campus" => c.scope_id == p.campus_id,
+                    "organisation" => c.scope_id == p.owner_organisation_id,
+                    _ => c.scope_id == p.id,
                 })
-                .map(|(_, _, start, end)| Span::new(*start, *end))
+                .map(|c| Span::new(c.starts_at, c.ends_at))
                 .collect(),
             equipment: equipment
                 .iter()

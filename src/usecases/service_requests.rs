@@ -16,14 +16,14 @@ use crate::domain::service_request::{
 };
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
 use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
 };
 
 fn state_of(row: &RequestRow) -> ApiResult<RequestState> {
-    RequestState::from_db(&row.state)
+    Ok(RequestState::from_db(&row.state)?)
 }
 
 /// The checked free-text fields of a request: title, description, links.
@@ -180,8 +180,7 @@ fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
         .iter()
         .map(|a| a.as_str())
         .collect();
-    ApiError::conflict(
-        "invalid_transition",
+    ApiError::new(ErrorCode::InvalidTransition,
         format!(
             "L'action « {} » n'est pas possible pour vous sur une demande « {} » ; actions possibles : {}.",
             action.label(),
@@ -233,8 +232,7 @@ fn quote_answered(
             .iter()
             .find(|q| q.status == "issued")
             .map(|q| q.version);
-        return Err(ApiError::conflict(
-            "quote_not_current",
+        return Err(ApiError::new(ErrorCode::QuoteNotCurrent,
             format!(
                 "La version {version} du devis n'est plus d'actualité ({}){} ; actions possibles : {}.",
                 crate::labels::label_of(
@@ -248,8 +246,8 @@ fn quote_answered(
         .with_extra(serde_json::json!({ "allowed_actions": allowed, "current_quote_version": current })));
     }
     if quote.valid_until < today {
-        return Err(ApiError::conflict(
-            "quote_expired",
+        return Err(ApiError::new(
+            ErrorCode::QuoteExpired,
             format!(
                 "Le devis était valable jusqu'au {} : demandez-en une nouvelle version.",
                 quote.valid_until.format("%d/%m/%Y")
@@ -498,8 +496,8 @@ pub fn issue_quote(
                 .iter()
                 .map(|a| a.as_str())
                 .collect();
-            return Err(ApiError::conflict(
-                "invalid_transition",
+            return Err(ApiError::new(
+                ErrorCode::InvalidTransition,
                 format!(
                     "Une demande « {} » ne reçoit plus de devis ; actions possibles : {}.",
                     state.label(),

@@ -132,7 +132,10 @@ impl NewEquipment {
         };
         (
             self.platform_id.to_string(),
-            checks.finish().map(|()| draft),
+            checks
+                .finish()
+                .map(|()| draft)
+                .map_err(crate::error::ApiError::from),
         )
     }
 }

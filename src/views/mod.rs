@@ -243,6 +243,7 @@ macro_rules! list_query {
                     cursor: self.cursor.clone(),
                 }
                 .page()
+                .map_err(crate::error::ApiError::from)
             }
         }
     };

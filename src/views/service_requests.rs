@@ -314,7 +314,7 @@ impl ServiceRequestView {
                 .split(',')
                 .filter(|d| !d.is_empty())
                 .map(PlatformDomain::from_db)
-                .collect::<ApiResult<_>>()?,
+                .collect::<Result<_, _>>()?,
             links: row.links.lines().map(str::to_owned).collect(),
             state,
             allowed_actions: allowed_actions(state, side),

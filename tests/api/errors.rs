@@ -1029,3 +1029,43 @@ on_both_databases!(
     an_array_is_not_an_object,
     paths_queries_and_routes_are_checked,
 );
+
+/// The README's list of error codes is the code's table: the same codes in the same order,
+/// each with its status and title.
+#[test]
+fn the_readme_lists_every_error_code_with_its_status_and_title() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("### Error codes")
+        .nth(1)
+        .expect("the README has an « Error codes » section");
+    let listed: Vec<(String, u16, String)> = section
+        .lines()
+        .skip_while(|line| !line.starts_with("|---"))
+        .skip(1)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "three cells expected: {line}");
+            (
+                cells[0].trim_matches('`').to_owned(),
+                cells[1]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("status: {line}")),
+                cells[2].to_owned(),
+            )
+        })
+        .collect();
+    let table: Vec<(String, u16, String)> = plateaux::error::ErrorCode::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.as_str().to_owned(),
+                c.status().as_u16(),
+                c.title().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, table);
+}

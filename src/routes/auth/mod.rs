@@ -5,7 +5,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use super::extract::JsonBody;
 use crate::auth::{CurrentUser, TokenKeys};
 use crate::domain::accounts::normalise_email;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::usecases::auth as sessions;
 use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
@@ -49,15 +49,14 @@ async fn login(
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned());
     state.login_limiter.hit(&client).map_err(|wait| {
-        ApiError::too_many(
-            "rate_limited",
+        ApiError::too_many(ErrorCode::RateLimited,
             format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
             wait,
         )
     })?;
     let locked = |wait| {
         ApiError::too_many(
-            "too_many_failures",
+            ErrorCode::TooManyFailures,
             format!("Trop d'échecs de connexion pour ce compte : réessayez dans {wait} secondes."),
             wait,
         )
@@ -153,7 +152,7 @@ async fn new_password_hash(
     };
     state.login_throttle.check(&row.email).map_err(|wait| {
         ApiError::too_many(
-            "too_many_failures",
+            ErrorCode::TooManyFailures,
             format!(
                 "Trop d'échecs de mot de passe pour ce compte : réessayez dans {wait} secondes."
             ),

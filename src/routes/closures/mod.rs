@@ -7,7 +7,7 @@ use super::created;
 use super::extract::{read_limited, refuse_nul_in_text, JsonBody};
 use crate::auth::CurrentUser;
 use crate::domain::calendar::parse_events;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::usecases::bookings::availability;
 use crate::usecases::closures;
@@ -89,16 +89,17 @@ async fn import_closures(
         .is_some_and(|m| m.type_() == "text" && m.subtype() == "calendar");
     if !is_calendar {
         return Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Type de contenu non pris en charge",
+            ErrorCode::UnsupportedMediaType,
             "Envoyez le fichier iCalendar avec l'en-tête « Content-Type: text/calendar ».",
         ));
     }
     let body = read_limited(payload.into_inner()).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| {
-            ApiError::bad_request("invalid_encoding", "Le fichier doit être encodé en UTF-8.")
+            ApiError::new(
+                ErrorCode::InvalidEncoding,
+                "Le fichier doit être encodé en UTF-8.",
+            )
         })?
         .to_owned();
     refuse_nul_in_text(&text)?;

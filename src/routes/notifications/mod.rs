@@ -10,7 +10,7 @@ use crate::domain::accounts::{check_email, check_password};
 use crate::domain::notifications::{Locale, MessageState, NotificationKind};
 use crate::domain::pagination::PageQuery;
 use crate::domain::validate::Checks;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::labels::Label;
 use crate::outbox::Preferences;
 use crate::routes::extract::JsonBody;
@@ -214,7 +214,7 @@ async fn request_password_reset(
         .hit(&format!("password-reset {client}"))
         .map_err(|wait| {
             ApiError::too_many(
-                "rate_limited",
+                ErrorCode::RateLimited,
                 format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
                 wait,
             )

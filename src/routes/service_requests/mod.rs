@@ -10,7 +10,7 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::db::service_requests::{RequestFilter, Scope};
 use crate::domain::service_request::{side_of, Side};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::usecases::{accounts, service_requests as desk};
 use crate::views::service_requests::{
@@ -333,9 +333,7 @@ async fn submit_public_request(
         .unwrap_or_else(|| "unknown".to_owned());
     if let Err(wait) = state.public_limiter.hit(&client) {
         let error = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Trop de demandes",
+            ErrorCode::RateLimited,
             format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
         );
         let mut response = actix_web::ResponseError::error_response(&error);

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use super::{load_context, Target};
 use crate::db::{self, platforms::PlatformRow, DbConnection};
 use crate::domain::time::Span;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Free time of a platform or equipment item.
 pub fn availability(
@@ -23,8 +23,8 @@ pub fn availability(
         (Some(e), _) => e.platform_id.clone(),
         (None, Some(p)) => p.to_owned(),
         (None, None) => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
                 "Indiquez platform_id ou equipment_id.",
             ))
         }

@@ -8,11 +8,9 @@ use super::{
 use crate::access::{self, BookingAct};
 use crate::auth::CurrentUser;
 use crate::db::{self, bookings::BookingDetails, DbConnection};
-use crate::domain::booking::{
-    allowed_actions, check, Action, Ask, BookingChange, BookingStatus, Refusal,
-};
+use crate::domain::booking::{allowed_actions, check, Action, Ask, BookingChange, BookingStatus};
 use crate::domain::time::Span;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
 
 /// Approves, rejects or cancels a booking (with a reason to reject or cancel).
@@ -36,8 +34,7 @@ pub fn transition(
         let allowed = allowed_actions(status);
         if !allowed.contains(&action) {
             let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
-            return Err(ApiError::conflict(
-                "invalid_transition",
+            return Err(ApiError::new(ErrorCode::InvalidTransition,
                 format!("L'action « {} » n'est pas possible sur une réservation « {} » ; actions possibles : {}.", action.label(), status.label(),
                     crate::labels::join(allowed)),
             )
@@ -90,8 +87,8 @@ pub fn change_booking(
         access::require_booking_act(BookingAct::Change, is_manager, row.booker_id == actor.id)?;
         let status = BookingStatus::from_db(&row.status)?;
         if !status.is_live() {
-            return Err(ApiError::conflict(
-                "booking_not_live",
+            return Err(ApiError::new(
+                ErrorCode::BookingNotLive,
                 format!(
                     "Une réservation « {} » ne peut plus être modifiée.",
                     status.label()
@@ -143,7 +140,7 @@ pub fn change_booking(
                     ignore_booking_id: Some(row.id.clone()),
                 },
             )
-            .map_err(Refusal::into_error)?;
+            .map_err(ApiError::from)?;
             row.starts_at = span.start;
             row.ends_at = span.end;
             row.equipment_id = equipment_id;

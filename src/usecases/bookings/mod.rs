@@ -314,7 +314,7 @@ fn decide_grant(
         WhoMayBook::from_db(&platform.who_may_book)?,
         platform.outside_requires_approval,
     )
-    .map_err(Refusal::into_error)?;
+    .map_err(ApiError::from)?;
     Ok(Grant {
         organisation_id: organisation_id.to_owned(),
         supervisor_id: supervisor_id.map(str::to_owned),

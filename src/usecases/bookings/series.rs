@@ -16,7 +16,7 @@ use crate::domain::booking::{
     check, check_closure, Ask, BookingDraft, BookingStatus, LiveBooking, SeriesChange, SeriesMode,
 };
 use crate::domain::time::Span;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
 /// rule refuses the whole series (`all_or_nothing`) or skips that occurrence. Answers the
@@ -72,14 +72,13 @@ pub fn create_series(
         }
         if !conflicts.is_empty() {
             let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
-            return Err(ApiError::conflict(
-                "series_conflicts",
+            return Err(ApiError::new(ErrorCode::SeriesConflicts,
                 format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", conflicts.len()),
             )
             .with_extra(serde_json::json!({ "conflicts": listed, "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
         if accepted.is_empty() {
-            return Err(ApiError::conflict("series_empty", "Aucune occurrence de la série n'est réservable ; rien n'a été créé. Voir « extra.skipped ».")
+            return Err(ApiError::new(ErrorCode::SeriesEmpty, "Aucune occurrence de la série n'est réservable ; rien n'a été créé. Voir « extra.skipped ».")
                 .with_extra(serde_json::json!({ "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
         let now = db::now();
@@ -115,7 +114,7 @@ pub fn create_series(
                 &series.id,
                 skip.span.start,
                 skip.span.end,
-                skip.refusal.code,
+                skip.refusal.code.as_str(),
                 &skip.refusal.message,
             )?;
         }
@@ -291,8 +290,7 @@ pub fn change_series(
             changed.push(updated);
         }
         if !conflicts.is_empty() {
-            return Err(ApiError::conflict(
-                "series_conflicts",
+            return Err(ApiError::new(ErrorCode::SeriesConflicts,
                 format!("{} occurrence(s) ne peuvent pas être modifiées ainsi ; rien n'a été changé. Voir « extra.conflicts ».", conflicts.len()),
             )
             .with_extra(serde_json::json!({ "conflicts": conflicts })));

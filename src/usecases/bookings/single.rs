@@ -18,7 +18,7 @@ use crate::db::equipment::EquipmentRow;
 use crate::db::organisations::OrganisationRow;
 use crate::db::platforms::PlatformRow;
 use crate::db::{self, DbConnection};
-use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking, Refusal};
+use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking};
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::Role;
@@ -97,7 +97,7 @@ pub fn create_bookings(
                         ignore_booking_id: None,
                     },
                 )
-                .map_err(Refusal::into_error)
+                .map_err(ApiError::from)
             });
             answers[s.index] = Some(outcome.map(|()| {
                 let row = new_row(draft, &target, &s.request.actor, grant, draft.span, None);
@@ -334,8 +334,7 @@ fn grant_all<'a>(
 
 /// What the rules read, for every request of a batch: one query per kind of fact.
 struct BatchFacts {
-    /// `(equipment_id, qualification_id, name)`.
-    required: Vec<(String, String, String)>,
+    required: Vec<db::bookings::Requirement>,
     holders: HashMap<String, (String, Vec<crate::domain::booking::HeldQualification>)>,
     /// `(scope, scope_id, closure)`.
     closures: Vec<(String, String, crate::domain::booking::ClosureSpan)>,
@@ -371,7 +370,7 @@ impl BatchFacts {
                 .filter_map(|(s, _)| s.equipment.as_ref().map(|e| e.id.clone())),
         );
         if !equipment_ids.is_empty() {
-            facts.required = db::bookings::required_qualifications_of(conn, &equipment_ids)?;
+            facts.required = db::bookings::requirements_of(conn, &equipment_ids)?;
             facts.maintenance = db::bookings::maintenance_of(conn, &equipment_ids, envelope)?;
         }
         // Only equipment that requires qualifications needs the holder's.
@@ -381,7 +380,7 @@ impl BatchFacts {
                 .filter(|(s, _)| {
                     s.equipment
                         .as_ref()
-                        .is_some_and(|e| facts.required.iter().any(|(id, ..)| *id == e.id))
+                        .is_some_and(|e| facts.required.iter().any(|r| r.equipment_id == e.id))
                 })
                 .map(|(s, grant)| grant.holder(&s.request.actor)),
         );
@@ -419,8 +418,8 @@ impl BatchFacts {
             Some(e) => self
                 .required
                 .iter()
-                .filter(|(id, ..)| *id == e.id)
-                .map(|(_, q, name)| (q.clone(), name.clone()))
+                .filter(|r| r.equipment_id == e.id)
+                .map(|r| (r.qualification_id.clone(), r.qualification_name.clone()))
                 .collect(),
             None => Vec::new(),
         }

@@ -9,10 +9,10 @@ use crate::auth::CurrentUser;
 use crate::db::bookings::{BookingDetails, BookingRow};
 use crate::db::usage::UsageDetails;
 use crate::db::{self, DbConnection};
-use crate::domain::booking::{Ask, BookingDraft, BookingStatus, Refusal};
+use crate::domain::booking::{Ask, BookingDraft, BookingStatus};
 use crate::domain::time::Span;
 use crate::domain::usage::UsageDraft;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Records a session that happened without a booking (a walk-in, a booking forgotten): its
 /// confirmed booking, marked as recorded after the fact, and its usage record, in one
@@ -49,7 +49,7 @@ fn record_past_session(
             stations: draft.stations,
             ignore_booking_id: None,
         };
-        crate::domain::booking::check_conflicts(&ctx, &ask).map_err(Refusal::into_error)?;
+        crate::domain::booking::check_conflicts(&ctx, &ask).map_err(ApiError::from)?;
         let grant = Grant {
             status: BookingStatus::Confirmed,
             ..grant
@@ -96,8 +96,8 @@ fn record_usage(
             booking.booker_id == actor.id,
         )?;
         if BookingStatus::from_db(&booking.status)? != BookingStatus::Confirmed {
-            return Err(ApiError::conflict(
-                "not_reportable",
+            return Err(ApiError::new(
+                ErrorCode::NotReportable,
                 format!(
                     "Une réservation « {} » n'a pas d'usage à renseigner.",
                     crate::labels::label_of(&booking.status, BookingStatus::parse)
@@ -105,8 +105,8 @@ fn record_usage(
             ));
         }
         if booking.ends_at > db::now() {
-            return Err(ApiError::conflict(
-                "not_yet_past",
+            return Err(ApiError::new(
+                ErrorCode::NotYetPast,
                 "L'usage se renseigne une fois la séance terminée.",
             ));
         }

@@ -120,10 +120,12 @@ impl Reply {
         assert_eq!(body["code"], code, "body: {body}");
         assert_eq!(body["status"], status, "body: {body}");
         assert_eq!(body["type"], format!("urn:plateaux:problem:{code}"));
-        assert!(
-            body["title"].as_str().is_some_and(|t| !t.is_empty()),
-            "body: {body}"
-        );
+        // Every code is in the table, and its title is the same at every occurrence.
+        let listed = plateaux::error::ErrorCode::ALL
+            .iter()
+            .find(|c| c.as_str() == code)
+            .unwrap_or_else(|| panic!("code {code} is not in the table; body: {body}"));
+        assert_eq!(body["title"], listed.title(), "body: {body}");
         assert!(
             body["detail"].as_str().is_some_and(|t| !t.is_empty()),
             "body: {body}"
