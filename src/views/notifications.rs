@@ -76,8 +76,7 @@ pub struct NotificationQuery {
     pub kind: Option<NotificationKind>,
     /// The account the messages are for.
     pub user_id: Option<uuid::Uuid>,
-    /// Part of the recipient's address.
-    #[param(max_length = 320)]
+    /// Part of the recipient's address (a text longer than any address matches nothing).
     pub recipient: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
