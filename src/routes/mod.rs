@@ -143,6 +143,13 @@ fn path_fits(template: &str, path: &str) -> bool {
 }
 
 /// 201 with a `Location` header.
+/// The client's address, the key of the per-client limits (logins, public forms).
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 pub fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, location))

@@ -44,10 +44,7 @@ async fn login(
     let LoginRequest { email, password } = body.0;
     let email = normalise_email(&email);
     // The cheap refusals come first, before any database work or hashing.
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let client = super::client_address(&req);
     state.login_limiter.hit(&client).map_err(|wait| {
         ApiError::too_many(ErrorCode::RateLimited,
             format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),

@@ -205,10 +205,7 @@ async fn request_password_reset(
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", &body.0.email);
     checks.finish()?;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let client = super::client_address(&req);
     state
         .public_limiter
         .hit(&format!("password-reset {client}"))

@@ -327,10 +327,7 @@ async fn submit_public_request(
     req: HttpRequest,
     body: JsonBody<PublicServiceRequest>,
 ) -> ApiResult<HttpResponse> {
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let client = super::client_address(&req);
     if let Err(wait) = state.public_limiter.hit(&client) {
         let error = ApiError::new(
             ErrorCode::RateLimited,
