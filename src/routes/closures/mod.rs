@@ -234,8 +234,8 @@ async fn show_availability(
                     conn,
                     tz,
                     now,
-                    equipment_id.as_deref(),
                     platform_id.as_deref(),
+                    equipment_id.as_deref(),
                     window,
                 )
             })
