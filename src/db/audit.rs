@@ -71,19 +71,7 @@ pub fn record_many(conn: &mut DbConnection, now: i64, events: &[NewEvent<'_>]) -
             )
         })
         .collect();
-    // Multi-row INSERTs exist on each backend but not through MultiConnection.
-    match conn {
-        DbConnection::Postgresql(pg) => {
-            diesel::insert_into(audit_events::table)
-                .values(&rows)
-                .execute(pg)?;
-        }
-        DbConnection::Sqlite(lite) => {
-            diesel::insert_into(audit_events::table)
-                .values(&rows)
-                .execute(lite)?;
-        }
-    }
+    crate::db::insert_many!(conn, audit_events::table, &rows)?;
     Ok(())
 }
 

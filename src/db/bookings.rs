@@ -93,15 +93,17 @@ fn insert_learners(
     booking_id: &str,
     learners: &[(String, i32)],
 ) -> ApiResult<()> {
-    for (status, headcount) in learners {
-        diesel::insert_into(bl::table)
-            .values((
+    let rows: Vec<_> = learners
+        .iter()
+        .map(|(status, headcount)| {
+            (
                 bl::booking_id.eq(booking_id),
                 bl::learner_status.eq(status),
                 bl::headcount.eq(headcount),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    crate::db::insert_many!(conn, bl::table, &rows)?;
     Ok(())
 }
 
@@ -286,10 +288,7 @@ where
         + diesel::query_dsl::LoadQuery<'query, diesel::PgConnection, T>
         + diesel::query_dsl::LoadQuery<'query, diesel::SqliteConnection, T>,
 {
-    match conn {
-        DbConnection::Postgresql(pg) => RunQueryDsl::<diesel::PgConnection>::load(query, pg),
-        DbConnection::Sqlite(lite) => RunQueryDsl::<diesel::SqliteConnection>::load(query, lite),
-    }
+    crate::db::db_run!(conn, c => query.load(c))
 }
 
 /// Live bookings of an equipment item overlapping `window` (for maintenance windows).
@@ -556,29 +555,8 @@ pub fn insert_many(
             )
         })
         .collect();
-    // Multi-row INSERTs exist on each backend but not through MultiConnection.
-    match conn {
-        DbConnection::Postgresql(pg) => {
-            diesel::insert_into(bookings::table)
-                .values(rows)
-                .execute(pg)?;
-            if !learner_rows.is_empty() {
-                diesel::insert_into(bl::table)
-                    .values(&learner_rows)
-                    .execute(pg)?;
-            }
-        }
-        DbConnection::Sqlite(lite) => {
-            diesel::insert_into(bookings::table)
-                .values(rows)
-                .execute(lite)?;
-            if !learner_rows.is_empty() {
-                diesel::insert_into(bl::table)
-                    .values(&learner_rows)
-                    .execute(lite)?;
-            }
-        }
-    }
+    crate::db::insert_many!(conn, bookings::table, rows)?;
+    crate::db::insert_many!(conn, bl::table, &learner_rows)?;
     Ok(())
 }
 

@@ -79,10 +79,7 @@ pub fn set_required_qualifications(
             )
         })
         .collect();
-    // MultiConnection has no multi-row INSERT; these lists are short.
-    for row in rows {
-        diesel::insert_into(eq::table).values(row).execute(conn)?;
-    }
+    crate::db::insert_many!(conn, eq::table, &rows)?;
     Ok(())
 }
 

@@ -3,6 +3,38 @@
 //! Query functions take `&mut DbConnection`; the pool stays in the route layer, which runs
 //! each unit of work in one `web::block` closure.
 
+/// Runs one statement on the concrete backend behind a `DbConnection`, for what diesel's
+/// `MultiConnection` cannot say itself (multi-row inserts, some loads); both arms are the
+/// same code (after vaultwarden's `db_run!`). Statements whose SQL differs by backend
+/// (row locks) keep their own `match`.
+macro_rules! db_run {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// The one way to insert several rows: a single multi-row `INSERT` of `rows` (a slice or a
+/// `Vec` of insertable values) into `table`, nothing when there are none. Answers the
+/// number of rows as a `QueryResult`.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        if rows.is_empty() {
+            Ok(0)
+        } else {
+            $crate::db::db_run!($conn, c => diesel::RunQueryDsl::execute(
+                diesel::insert_into($table).values(rows),
+                c
+            ))
+        }
+    }};
+}
+
+pub(crate) use {db_run, insert_many};
+
 pub mod audit;
 pub mod backup;
 pub mod bookings;

@@ -86,12 +86,7 @@ pub fn set_campuses(
             )
         })
         .collect();
-    // MultiConnection has no multi-row INSERT; these lists are short.
-    for row in rows {
-        diesel::insert_into(campus_memberships::table)
-            .values(row)
-            .execute(conn)?;
-    }
+    crate::db::insert_many!(conn, campus_memberships::table, &rows)?;
     Ok(())
 }
 

@@ -90,10 +90,7 @@ pub fn set_opening_hours(
             )
         })
         .collect();
-    // MultiConnection has no multi-row INSERT; these lists are short.
-    for row in rows {
-        diesel::insert_into(poi::table).values(row).execute(conn)?;
-    }
+    crate::db::insert_many!(conn, poi::table, &rows)?;
     Ok(())
 }
 

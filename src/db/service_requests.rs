@@ -274,11 +274,7 @@ pub fn insert_quote(
     diesel::insert_into(quotes::table)
         .values(quote)
         .execute(conn)?;
-    for line in lines {
-        diesel::insert_into(quote_lines::table)
-            .values(line)
-            .execute(conn)?;
-    }
+    crate::db::insert_many!(conn, quote_lines::table, lines)?;
     Ok(())
 }
 

@@ -84,24 +84,28 @@ pub fn save(
             .values((row, headcounts))
             .execute(conn)?;
     }
-    for (status, headcount) in learners {
-        diesel::insert_into(ul::table)
-            .values((
+    let learner_rows: Vec<_> = learners
+        .iter()
+        .map(|(status, headcount)| {
+            (
                 ul::booking_id.eq(&row.booking_id),
                 ul::learner_status.eq(status),
                 ul::headcount.eq(headcount),
-            ))
-            .execute(conn)?;
-    }
-    for (equipment_id, minutes) in machine {
-        diesel::insert_into(ue::table)
-            .values((
+            )
+        })
+        .collect();
+    crate::db::insert_many!(conn, ul::table, &learner_rows)?;
+    let machine_rows: Vec<_> = machine
+        .iter()
+        .map(|(equipment_id, minutes)| {
+            (
                 ue::booking_id.eq(&row.booking_id),
                 ue::equipment_id.eq(equipment_id),
                 ue::machine_minutes.eq(minutes),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    crate::db::insert_many!(conn, ue::table, &machine_rows)?;
     Ok(())
 }
 

@@ -246,12 +246,7 @@ pub fn set_managed_platforms(
             )
         })
         .collect();
-    // MultiConnection has no multi-row INSERT; these lists are short.
-    for row in rows {
-        diesel::insert_into(platform_managers::table)
-            .values(row)
-            .execute(conn)?;
-    }
+    crate::db::insert_many!(conn, platform_managers::table, &rows)?;
     Ok(())
 }
 
