@@ -15,6 +15,7 @@ mod edits;
 mod errors;
 mod idempotency;
 mod inventory;
+mod mail_events;
 mod openapi;
 mod outbox;
 mod races;
