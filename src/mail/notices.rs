@@ -55,7 +55,6 @@ pub struct SeriesFacts {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceRequestFacts {
     pub request_id: String,
-    pub reference: String,
     pub title: String,
     /// The requesting company.
     pub organisation: String,
@@ -363,7 +362,7 @@ pub fn service_request_words(
     locale: Locale,
 ) -> (String, String) {
     let fr = locale == Locale::French;
-    let name = format!("{} « {} »", f.reference, f.title);
+    let name = format!("« {} »", f.title);
     match (kind, fr) {
         (NotificationKind::ServiceRequestReceived, true) => (
             format!("Demande de prestation reçue : {name}"),
@@ -454,7 +453,7 @@ pub fn service_request_notice(
     context: &Context,
 ) -> Notice {
     let fr = locale == Locale::French;
-    let name = format!("{} « {} »", f.reference, f.title);
+    let name = format!("« {} »", f.title);
     let (subject, paragraph) = service_request_words(kind, f, locale);
     let mut details = vec![(
         if fr { "Demande" } else { "Request" }.to_owned(),

@@ -491,8 +491,95 @@ async fn a_teacher_who_turned_approvals_off_gets_none(backend: Backend) {
     );
 }
 
+/// A service request through its first steps: the contact and the platform's manager hear
+/// of its arrival, the contact of its taking, of a shared message (never of an internal
+/// one) and of the quote; the manager of the quote's acceptance.
+async fn service_request_messages(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let id = crate::support::id_of(
+        app.post(
+            "/api/v1/service-requests",
+            &c.company,
+            json!({
+                "title": "Essais de traction", "description": "Vingt éprouvettes en acier S355.",
+                "domains": ["welding"], "platform_id": c.platform_id,
+            }),
+        )
+        .await
+        .expect(201),
+    );
+    let link = format!("{PUBLIC_URL}/demandes/{id}");
+    for person in ["contact@cele.test", "manager@campus.test"] {
+        let received = wait_for(&sink, person, "Demande de prestation reçue", 1);
+        assert_eq!(
+            received.subject,
+            "Demande de prestation reçue : « Essais de traction »"
+        );
+        assert!(
+            received.text.contains(&link) && received.text.contains("Usinages du Célé"),
+            "{}",
+            received.text
+        );
+        assert!(received.calendar.is_none());
+        links_are_public(&received);
+    }
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    wait_for(
+        &sink,
+        "contact@cele.test",
+        "Demande de prestation prise en charge",
+        1,
+    );
+    for (body, visibility) in [
+        ("Tarif à valider avec la direction", "internal"),
+        ("Pouvez-vous préciser la nuance d'acier ?", "shared"),
+    ] {
+        app.post(
+            &format!("/api/v1/service-requests/{id}/messages"),
+            &c.manager,
+            json!({ "body": body, "visibility": visibility }),
+        )
+        .await
+        .expect(201);
+    }
+    let message = wait_for(&sink, "contact@cele.test", "Nouveau message", 1);
+    assert!(message.text.contains("nuance d'acier"), "{}", message.text);
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+        "valid_until": (today() + chrono::Duration::days(30)).to_string(),
+        "lines": [{ "label": "Essai de traction", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    let quoted = wait_for(&sink, "contact@cele.test", "Devis disponible", 1);
+    assert!(quoted.text.contains("204,00 € TTC"), "{}", quoted.text);
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.company,
+        json!({ "action": "accept", "quote_version": 1 }),
+    )
+    .await
+    .expect(200);
+    wait_for(&sink, "manager@campus.test", "Devis accepté", 1);
+    // The internal message reached nobody at the company; nobody heard of their own acts.
+    assert!(sink
+        .messages()
+        .iter()
+        .all(|m| !m.text.contains("direction") && !m.html.contains("direction")));
+    assert!(received(&sink, "manager@campus.test", "Nouveau message").is_empty());
+    assert!(received(&sink, "contact@cele.test", "Devis accepté").is_empty());
+}
+
 on_both_backends!(
     booking_messages_carry_an_invitation,
     maintenance_and_series_messages,
     a_teacher_who_turned_approvals_off_gets_none,
+    service_request_messages,
 );
