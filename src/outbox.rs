@@ -43,6 +43,77 @@ pub fn enqueue(
     Ok(Some(id))
 }
 
+/// The key, beside the facts of a queued message, of its recipient's name (the greeting,
+/// the invitation's attendee).
+pub const RECIPIENT_NAME: &str = "recipient_name";
+
+/// Queues messages to several accounts inside the caller's transaction: two reads for all
+/// of them (addresses and languages, kinds turned off) and one insert. Inactive accounts,
+/// and kinds turned off, get nothing; the same message to the same account (a booker who
+/// supervises) is queued once. Returns how many were queued.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    now: i64,
+    messages: &[(&str, Facts)],
+) -> ApiResult<usize> {
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let mut ids: Vec<&str> = messages.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let db::outbox::Recipients {
+        accounts,
+        turned_off: off,
+    } = db::outbox::recipients(conn, &ids)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut prepared = Vec::new();
+    for (user_id, facts) in messages {
+        let kind = facts.kind();
+        let Some(account) = accounts.iter().find(|a| a.id == *user_id && a.active) else {
+            continue;
+        };
+        if kind.can_be_turned_off() && off.iter().any(|(u, k)| u == user_id && k == kind.as_str()) {
+            continue;
+        }
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&facts.to_json()).expect("facts are JSON");
+        if !seen.insert((*user_id, kind, payload.to_string())) {
+            continue;
+        }
+        if let serde_json::Value::Object(map) = &mut payload {
+            map.insert(RECIPIENT_NAME.into(), account.display_name.clone().into());
+        }
+        let locale = Locale::parse(&account.locale).unwrap_or(Locale::French);
+        prepared.push((
+            kind,
+            *user_id,
+            account.email.clone(),
+            locale,
+            facts.subject(locale),
+            payload.to_string(),
+        ));
+    }
+    let rows: Vec<db::outbox::NewMessage> = prepared
+        .iter()
+        .map(
+            |(kind, user_id, email, locale, subject, payload)| db::outbox::NewMessage {
+                kind: kind.as_str(),
+                user_id: Some(user_id),
+                recipient: email,
+                locale: locale.as_str(),
+                subject,
+                payload,
+            },
+        )
+        .collect();
+    let queued = db::outbox::insert_many(conn, now, &rows)?.len();
+    if queued > 0 {
+        crate::mail::nudge();
+    }
+    Ok(queued)
+}
+
 /// An account's e-mail settings: the language, and whether each kind is on.
 pub struct Preferences {
     pub locale: Locale,

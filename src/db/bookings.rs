@@ -39,6 +39,8 @@ pub struct BookingRow {
     pub updated_at: i64,
     /// A session that happened without a booking, recorded afterwards.
     pub recorded_after_the_fact: bool,
+    /// The SEQUENCE of its calendar invitation: raised by each change and decision.
+    pub sequence: i32,
 }
 
 #[derive(Queryable, Selectable)]
@@ -134,6 +136,7 @@ pub fn update(conn: &mut DbConnection, row: &BookingRow) -> ApiResult<()> {
             bookings::decided_by.eq(&row.decided_by),
             bookings::decided_at.eq(row.decided_at),
             bookings::updated_at.eq(row.updated_at),
+            bookings::sequence.eq(row.sequence),
         ))
         .execute(conn)?;
     Ok(())
@@ -716,4 +719,62 @@ pub fn in_series(conn: &mut DbConnection, series_id: &str) -> ApiResult<Vec<Book
         .select(BookingRow::as_select())
         .order(bookings::starts_at)
         .load(conn)?)
+}
+
+/// The names messages about bookings show, by id: platforms, equipment items,
+/// organisations and people.
+#[derive(Debug, Default)]
+pub struct BookingNames {
+    pub platforms: std::collections::HashMap<String, String>,
+    pub equipment: std::collections::HashMap<String, String>,
+    pub organisations: std::collections::HashMap<String, String>,
+    pub people: std::collections::HashMap<String, String>,
+}
+
+/// The names of what `rows` refer to, one query for each kind of name.
+pub fn names_for(conn: &mut DbConnection, rows: &[BookingRow]) -> ApiResult<BookingNames> {
+    use super::schema::{equipment, organisations, platforms};
+    fn ids<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        let mut ids: Vec<&str> = values.collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+    if rows.is_empty() {
+        return Ok(BookingNames::default());
+    }
+    let platform_ids = ids(rows.iter().map(|r| r.platform_id.as_str()));
+    let equipment_ids = ids(rows.iter().filter_map(|r| r.equipment_id.as_deref()));
+    let organisation_ids = ids(rows.iter().map(|r| r.organisation_id.as_str()));
+    let people_ids = ids(rows.iter().map(|r| r.booker_id.as_str()));
+    Ok(BookingNames {
+        platforms: platforms::table
+            .filter(platforms::id.eq_any(&platform_ids))
+            .select((platforms::id, platforms::name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect(),
+        equipment: if equipment_ids.is_empty() {
+            Default::default()
+        } else {
+            equipment::table
+                .filter(equipment::id.eq_any(&equipment_ids))
+                .select((equipment::id, equipment::name))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect()
+        },
+        organisations: organisations::table
+            .filter(organisations::id.eq_any(&organisation_ids))
+            .select((organisations::id, organisations::name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect(),
+        people: users::table
+            .filter(users::id.eq_any(&people_ids))
+            .select((users::id, users::display_name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect(),
+    })
 }

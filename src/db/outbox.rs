@@ -7,7 +7,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{notification_opt_outs as opt, outbox_messages as om, password_resets as pr};
+use super::schema::{
+    notification_opt_outs as opt, outbox_messages as om, password_resets as pr, users,
+};
 use super::{new_id, DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
@@ -66,6 +68,87 @@ pub fn insert(conn: &mut DbConnection, now: i64, message: &NewMessage) -> ApiRes
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// An account as messages address it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct RecipientRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub locale: String,
+    pub active: bool,
+}
+
+/// Accounts as messages address them.
+#[derive(Debug, Default)]
+pub struct Recipients {
+    pub accounts: Vec<RecipientRow>,
+    /// The kinds each turned off, `(user, kind)`.
+    pub turned_off: Vec<(String, String)>,
+}
+
+/// The accounts `ids` as messages address them: two queries for any number of them.
+pub fn recipients(conn: &mut DbConnection, ids: &[&str]) -> ApiResult<Recipients> {
+    if ids.is_empty() {
+        return Ok(Recipients::default());
+    }
+    let accounts = users::table
+        .filter(users::id.eq_any(ids))
+        .select(RecipientRow::as_select())
+        .load(conn)?;
+    let off = opt::table
+        .filter(opt::user_id.eq_any(ids))
+        .select((opt::user_id, opt::kind))
+        .load(conn)?;
+    Ok(Recipients {
+        accounts,
+        turned_off: off,
+    })
+}
+
+/// Queues messages, due at once, in one statement; returns their ids.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    now: i64,
+    messages: &[NewMessage],
+) -> ApiResult<Vec<String>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = now;
+    let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
+    let rows: Vec<_> = messages
+        .iter()
+        .zip(&ids)
+        .map(|(message, id)| {
+            (
+                om::id.eq(id),
+                om::kind.eq(message.kind),
+                om::user_id.eq(message.user_id),
+                om::recipient.eq(message.recipient),
+                om::locale.eq(message.locale),
+                om::subject.eq(message.subject),
+                om::payload.eq(message.payload),
+                om::state.eq("queued"),
+                om::attempts.eq(0),
+                om::next_attempt_at_ms.eq(at * 1000),
+                om::created_at.eq(at),
+                om::updated_at.eq(at),
+            )
+        })
+        .collect();
+    // Multi-row INSERTs exist on each backend but not through MultiConnection.
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::insert_into(om::table).values(&rows).execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            diesel::insert_into(om::table).values(&rows).execute(lite)?;
+        }
+    }
+    Ok(ids)
 }
 
 /// Claims up to `limit` messages due at `now_ms` that no live lease holds: they are leased

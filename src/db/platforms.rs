@@ -312,6 +312,16 @@ pub fn managers_of(
         .load(conn)?)
 }
 
+/// Every platform manager, once each: who hears of a service request with no platform
+/// chosen.
+pub fn all_managers(conn: &mut DbConnection) -> ApiResult<Vec<String>> {
+    Ok(platform_managers::table
+        .select(platform_managers::user_id)
+        .distinct()
+        .order(platform_managers::user_id)
+        .load(conn)?)
+}
+
 pub fn is_manager(conn: &mut DbConnection, user_id: &str, platform_id: &str) -> ApiResult<bool> {
     let n: i64 = platform_managers::table
         .filter(

@@ -242,6 +242,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         recorded_after_the_fact -> Bool,
+        sequence -> Integer,
     }
 }
 

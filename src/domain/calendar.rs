@@ -465,6 +465,107 @@ pub fn feed(name: &str, tz: &Tz, window: Span, events: &[FeedEvent], now: i64) -
     fold_lines(&calendar.build().generate())
 }
 
+/// A calendar invitation sent with a booking's e-mail (RFC 5546): the organiser is a
+/// campus mailbox, the recipient its one attendee.
+pub struct Invitation<'a> {
+    /// Stable for the booking, so that each new invitation replaces the event.
+    pub uid: &'a str,
+    /// Raised by each change: calendar programs ignore an invitation older than theirs.
+    pub sequence: i32,
+    /// A cancellation (`METHOD:CANCEL`) rather than a request.
+    pub cancelled: bool,
+    /// Still waiting for approval.
+    pub tentative: bool,
+    pub span: Span,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub location: &'a str,
+    /// (name, address) of the campus mailbox that sends it.
+    pub organizer: (&'a str, &'a str),
+    /// (name, address) of the recipient.
+    pub attendee: (&'a str, &'a str),
+    pub now: i64,
+}
+
+impl Invitation<'_> {
+    /// The iTIP method, the same in the ICS and in the MIME part's `method` parameter.
+    pub fn method(&self) -> &'static str {
+        if self.cancelled {
+            "CANCEL"
+        } else {
+            "REQUEST"
+        }
+    }
+}
+
+/// A parameter value quoted, as names with a comma or a colon must be (RFC 5545, 3.2); a
+/// quoted value cannot hold a double quote.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "'"))
+}
+
+/// A property name with its parameters written out: the `ical` generator escapes parameter
+/// values by character index, which mangles a quoted value holding accents ("Léa").
+fn with_params(name: &str, params: &[(&str, &str)]) -> String {
+    params.iter().fold(name.to_owned(), |text, (key, value)| {
+        format!("{text};{key}={value}")
+    })
+}
+
+/// The iCalendar text of an invitation, times in `tz` with its VTIMEZONE, folded like the
+/// feeds.
+pub fn invitation(invitation: &Invitation, tz: &Tz) -> String {
+    let local = |t: i64| {
+        super::time::local(t, tz)
+            .format("%Y%m%dT%H%M%S")
+            .to_string()
+    };
+    let status = match (invitation.cancelled, invitation.tentative) {
+        (true, _) => "CANCELLED",
+        (false, true) => "TENTATIVE",
+        (false, false) => "CONFIRMED",
+    };
+    let (organizer_name, organizer_address) = invitation.organizer;
+    let (attendee_name, attendee_address) = invitation.attendee;
+    let event: IcalEvent = IcalEventBuilder::tzid(tz.name())
+        .uid(invitation.uid)
+        .changed_utc(utc_stamp(invitation.now))
+        .start(local(invitation.span.start))
+        .end(local(invitation.span.end))
+        .set(prop("SEQUENCE", invitation.sequence.to_string(), vec![]))
+        .set(prop("SUMMARY", escape(invitation.summary), vec![]))
+        .set(prop("DESCRIPTION", escape(invitation.description), vec![]))
+        .set(prop("LOCATION", escape(invitation.location), vec![]))
+        .set(prop("STATUS", status, vec![]))
+        .set(prop("TRANSP", "OPAQUE", vec![]))
+        .set(prop(
+            &with_params("ORGANIZER", &[("CN", &quoted(organizer_name))]),
+            format!("mailto:{organizer_address}"),
+            vec![],
+        ))
+        .set(prop(
+            &with_params(
+                "ATTENDEE",
+                &[
+                    ("CN", &quoted(attendee_name)),
+                    ("ROLE", "REQ-PARTICIPANT"),
+                    ("PARTSTAT", "ACCEPTED"),
+                    ("RSVP", "FALSE"),
+                ],
+            ),
+            format!("mailto:{attendee_address}"),
+            vec![],
+        ))
+        .build();
+    let calendar = IcalCalendarBuilder::version("2.0")
+        .gregorian()
+        .prodid("-//Plateaux//Plateaux techniques partagés//FR")
+        .set(prop("METHOD", invitation.method(), vec![]))
+        .add_tz(vtimezone(tz, invitation.span))
+        .add_event(event);
+    fold_lines(&calendar.build().generate())
+}
+
 /// Folds content lines at 75 octets, never inside a UTF-8 sequence (RFC 5545, 3.1). The
 /// `ical` generator folds at 75 characters, too long for strict clients once accents are
 /// in: its folds are undone and the lines folded again.
@@ -553,6 +654,53 @@ mod tests {
         );
         let skipped: Vec<&str> = parsed.skipped.iter().map(|s| s.uid.as_str()).collect();
         assert_eq!(skipped, ["rentree-2027", "point"]);
+    }
+
+    #[test]
+    fn an_invitation_names_its_method_sequence_and_people_and_parses() {
+        let tz = chrono_tz::Europe::Paris;
+        let start = parse_instant("2027-03-02T08:00:00+01:00").unwrap();
+        let mut invitation = Invitation {
+            uid: "b1@plateaux.campus.example",
+            sequence: 2,
+            cancelled: false,
+            tentative: false,
+            span: Span::new(start, start + 2 * 3600),
+            summary: "Atelier soudage, 4 postes",
+            description: "Réservation confirmée",
+            location: "Atelier soudage",
+            organizer: ("Plateaux, campus", "plateaux@campus.example"),
+            attendee: ("Léa Martin", "lea@lycee.example"),
+            now: start,
+        };
+        let text = super::invitation(&invitation, &tz);
+        assert!(text.contains("METHOD:REQUEST\r\n"), "{text}");
+        assert!(text.contains("SEQUENCE:2\r\n"), "{text}");
+        assert!(text.contains("STATUS:CONFIRMED\r\n"), "{text}");
+        assert!(text.contains("BEGIN:VTIMEZONE"), "{text}");
+        let unfolded = text.replace("\r\n ", "");
+        assert!(
+            unfolded.contains("ORGANIZER;CN=\"Plateaux, campus\":mailto:plateaux@campus.example"),
+            "{text}"
+        );
+        assert!(
+            unfolded.contains("ATTENDEE;CN=\"Léa Martin\";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:lea@lycee.example"),
+            "{text}"
+        );
+        assert!(
+            text.contains("DTSTART;TZID=Europe/Paris:20270302T080000"),
+            "{text}"
+        );
+        // The crate's parser reads it back.
+        let parsed = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()))
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.timezones.len(), 1);
+        invitation.cancelled = true;
+        let cancel = super::invitation(&invitation, &tz);
+        assert!(cancel.contains("METHOD:CANCEL\r\n") && cancel.contains("STATUS:CANCELLED\r\n"));
     }
 
     #[test]

@@ -8,6 +8,11 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::notices::{
+    booking_invitation, booking_notice, booking_words, series_notice, series_subject,
+    service_request_notice, service_request_words, BookingFacts, CalendarPart, Notice, SeriesFacts,
+    ServiceRequestFacts,
+};
 use crate::domain::notifications::{Locale, NotificationKind};
 
 /// What a message needs besides its facts.
@@ -16,6 +21,8 @@ pub struct Context {
     /// Without a trailing slash.
     pub public_url: String,
     pub timezone: Tz,
+    /// (name, address) of the campus mailbox that sends: the ORGANIZER of invitations.
+    pub organizer: (String, String),
 }
 
 /// The facts of an account confirmation: whom it greets and the token to confirm with.
@@ -40,13 +47,42 @@ pub struct PasswordResetFacts {
 pub enum Facts {
     AccountConfirmation(AccountConfirmationFacts),
     PasswordReset(PasswordResetFacts),
+    /// One of the booking kinds (`NotificationKind::is_about_a_booking`).
+    Booking(NotificationKind, BookingFacts),
+    SeriesSkippedDates(SeriesFacts),
+    /// One of the service-request kinds.
+    ServiceRequest(NotificationKind, ServiceRequestFacts),
 }
+
+/// The booking kinds: the facts of one booking, with an invitation for its attendees.
+const BOOKING_KINDS: [NotificationKind; 6] = [
+    NotificationKind::BookingPending,
+    NotificationKind::BookingApproved,
+    NotificationKind::BookingRejected,
+    NotificationKind::BookingCancelled,
+    NotificationKind::BookingChanged,
+    NotificationKind::BookingCancelledByUnavailability,
+];
+
+/// The service-request kinds.
+const SERVICE_REQUEST_KINDS: [NotificationKind; 8] = [
+    NotificationKind::ServiceRequestReceived,
+    NotificationKind::ServiceRequestTaken,
+    NotificationKind::QuoteIssued,
+    NotificationKind::QuoteAnswered,
+    NotificationKind::AgreementSigned,
+    NotificationKind::WorkDelivered,
+    NotificationKind::ServiceRequestInvoiced,
+    NotificationKind::ServiceRequestMessage,
+];
 
 impl Facts {
     pub fn kind(&self) -> NotificationKind {
         match self {
             Facts::AccountConfirmation(_) => NotificationKind::AccountConfirmation,
             Facts::PasswordReset(_) => NotificationKind::PasswordReset,
+            Facts::Booking(kind, _) | Facts::ServiceRequest(kind, _) => *kind,
+            Facts::SeriesSkippedDates(_) => NotificationKind::SeriesSkippedDates,
         }
     }
 
@@ -54,6 +90,9 @@ impl Facts {
         match self {
             Facts::AccountConfirmation(f) => serde_json::to_string(f),
             Facts::PasswordReset(f) => serde_json::to_string(f),
+            Facts::Booking(_, f) => serde_json::to_string(f),
+            Facts::SeriesSkippedDates(f) => serde_json::to_string(f),
+            Facts::ServiceRequest(_, f) => serde_json::to_string(f),
         }
         .expect("facts serialise")
     }
@@ -67,6 +106,15 @@ impl Facts {
                 .map_err(bad),
             NotificationKind::PasswordReset => serde_json::from_str(json)
                 .map(Facts::PasswordReset)
+                .map_err(bad),
+            NotificationKind::SeriesSkippedDates => serde_json::from_str(json)
+                .map(Facts::SeriesSkippedDates)
+                .map_err(bad),
+            k if BOOKING_KINDS.contains(&k) => serde_json::from_str(json)
+                .map(|f| Facts::Booking(k, f))
+                .map_err(bad),
+            k if SERVICE_REQUEST_KINDS.contains(&k) => serde_json::from_str(json)
+                .map(|f| Facts::ServiceRequest(k, f))
                 .map_err(bad),
             other => Err(format!("no content for {other} messages yet")),
         }
@@ -87,6 +135,9 @@ impl Facts {
             (Facts::PasswordReset(_), Locale::English) => {
                 "Changing the password of your Plateaux account".into()
             }
+            (Facts::Booking(kind, f), _) => booking_words(*kind, f, locale).0,
+            (Facts::SeriesSkippedDates(f), _) => series_subject(f, locale),
+            (Facts::ServiceRequest(kind, f), _) => service_request_words(*kind, f, locale).0,
         }
     }
 }
@@ -97,6 +148,8 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The calendar invitation of a booking message.
+    pub calendar: Option<CalendarPart>,
 }
 
 fn local_time(at: i64, locale: Locale, tz: &Tz) -> String {
@@ -152,6 +205,75 @@ macro_rules! mail_templates {
     )+};
 }
 
+/// The templates of event messages: a notice's parts laid out.
+macro_rules! notice_templates {
+    ($($name:ident => $path:literal),+ $(,)?) => {$(
+        // The plain text shows no title.
+        #[allow(dead_code)]
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            subject: &'a str,
+            display_name: &'a str,
+            paragraphs: &'a [String],
+            details: &'a [(String, String)],
+            items: &'a [String],
+            link: &'a str,
+            link_label: &'a str,
+            public_url: &'a str,
+        }
+
+        impl<'a> $name<'a> {
+            fn of(notice: &'a Notice, display_name: &'a str, public_url: &'a str) -> Self {
+                $name {
+                    subject: &notice.subject,
+                    display_name,
+                    paragraphs: &notice.paragraphs,
+                    details: &notice.details,
+                    items: &notice.items,
+                    link: &notice.link,
+                    link_label: &notice.link_label,
+                    public_url,
+                }
+            }
+        }
+    )+};
+}
+
+notice_templates! {
+    NoticeFrText => "mail/notice.fr.txt",
+    NoticeFrHtml => "mail/notice.fr.html",
+    NoticeEnText => "mail/notice.en.txt",
+    NoticeEnHtml => "mail/notice.en.html",
+}
+
+fn render_notice(
+    notice: &Notice,
+    locale: Locale,
+    display_name: &str,
+    public_url: &str,
+) -> Result<(String, String), String> {
+    let failed = |e: askama::Error| format!("template failed: {e}");
+    Ok(match locale {
+        Locale::French => (
+            NoticeFrText::of(notice, display_name, public_url)
+                .render()
+                .map_err(failed)?,
+            NoticeFrHtml::of(notice, display_name, public_url)
+                .render()
+                .map_err(failed)?,
+        ),
+        Locale::English => (
+            NoticeEnText::of(notice, display_name, public_url)
+                .render()
+                .map_err(failed)?,
+            NoticeEnHtml::of(notice, display_name, public_url)
+                .render()
+                .map_err(failed)?,
+        ),
+    })
+}
+
 mail_templates! {
     ConfirmationFrText => "mail/account_confirmation.fr.txt",
     ConfirmationFrHtml => "mail/account_confirmation.fr.html",
@@ -176,11 +298,41 @@ where
     ))
 }
 
-/// Renders one message.
-pub fn render(facts: &Facts, locale: Locale, context: &Context) -> Result<Rendered, String> {
+/// The person a message is for: their address, and their name when known.
+pub struct Recipient<'a> {
+    pub address: &'a str,
+    pub name: &'a str,
+}
+
+/// Renders one message for `recipient`.
+pub fn render(
+    facts: &Facts,
+    locale: Locale,
+    context: &Context,
+    recipient: &Recipient,
+) -> Result<Rendered, String> {
     let subject = facts.subject(locale);
     let public_url = context.public_url.as_str();
+    let mut calendar = None;
     let (text, html) = match facts {
+        Facts::Booking(kind, f) => {
+            let notice = booking_notice(*kind, f, locale, context);
+            calendar =
+                booking_invitation(*kind, f, recipient, context, chrono::Utc::now().timestamp());
+            render_notice(&notice, locale, recipient.name, public_url)?
+        }
+        Facts::SeriesSkippedDates(f) => render_notice(
+            &series_notice(f, locale, context),
+            locale,
+            recipient.name,
+            public_url,
+        )?,
+        Facts::ServiceRequest(kind, f) => render_notice(
+            &service_request_notice(*kind, f, locale, context),
+            locale,
+            recipient.name,
+            public_url,
+        )?,
         Facts::AccountConfirmation(f) => {
             let link = format!("{public_url}/confirmation/{}", f.token);
             let expires = local_time(f.expires_at, locale, &context.timezone);
@@ -220,6 +372,7 @@ pub fn render(facts: &Facts, locale: Locale, context: &Context) -> Result<Render
         subject,
         text,
         html,
+        calendar,
     })
 }
 
@@ -231,8 +384,14 @@ mod tests {
         Context {
             public_url: "https://plateaux.campus.example".into(),
             timezone: chrono_tz::Europe::Paris,
+            organizer: ("Plateaux".into(), "plateaux@campus.example".into()),
         }
     }
+
+    const TO: Recipient = Recipient {
+        address: "lea@lycee.example",
+        name: "Léa",
+    };
 
     #[test]
     fn a_confirmation_links_to_the_public_url_in_both_languages_and_escapes_html() {
@@ -248,7 +407,7 @@ mod tests {
             Facts::from_json(NotificationKind::AccountConfirmation, &json).unwrap(),
             facts
         );
-        let fr = render(&facts, Locale::French, &context()).unwrap();
+        let fr = render(&facts, Locale::French, &context(), &TO).unwrap();
         assert!(fr.subject.starts_with("Confirmez"));
         let link = "https://plateaux.campus.example/confirmation/abc123";
         assert!(fr.text.contains(link), "{}", fr.text);
@@ -260,7 +419,7 @@ mod tests {
             fr.html
         );
         assert!(fr.html.contains("<html lang=\"fr\">"));
-        let en = render(&facts, Locale::English, &context()).unwrap();
+        let en = render(&facts, Locale::English, &context(), &TO).unwrap();
         assert!(en.subject.starts_with("Confirm your"));
         assert!(en.text.contains("Hello Léa"));
         assert!(en.html.contains("<html lang=\"en\">"));
@@ -273,7 +432,7 @@ mod tests {
             token: "t0k3n".into(),
             expires_at: 1_800_001_800,
         });
-        let fr = render(&facts, Locale::French, &context()).unwrap();
+        let fr = render(&facts, Locale::French, &context(), &TO).unwrap();
         assert!(fr.text.contains("/mot-de-passe-oublie/t0k3n"));
         assert!(fr.text.contains("une heure"));
         assert!(Facts::from_json(NotificationKind::BookingApproved, "{}").is_err());

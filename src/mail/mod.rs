@@ -2,6 +2,7 @@
 //! that sends the outbox (`worker`). Messages are queued by `crate::outbox::enqueue`.
 
 pub mod content;
+pub mod notices;
 pub mod transport;
 pub mod worker;
 

@@ -18,11 +18,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use rand::Rng;
 
-use super::content::{render, Context, Facts};
+use super::content::{render, Context, Facts, Recipient};
 use super::transport::{SendError, Transport};
 use crate::config::MailConfig;
 use crate::db::outbox::MessageRow;
@@ -100,6 +101,10 @@ impl MailWorker {
             .parse()
             .map_err(|e| format!("PLATEAUX_MAIL_FROM: {e}"))?;
         let domain = from.email.domain().to_owned();
+        let organizer = (
+            from.name.clone().unwrap_or_else(|| "Plateaux".to_owned()),
+            from.email.to_string(),
+        );
         let shared = Arc::new(Shared {
             pool,
             transport,
@@ -108,6 +113,7 @@ impl MailWorker {
             context: Context {
                 public_url: config.public_url.clone(),
                 timezone,
+                organizer,
             },
             retry: config.retry,
             lease_ms: config.lease_ms,
@@ -302,11 +308,36 @@ fn compose(shared: &Shared, row: &MessageRow) -> Result<Message, SendError> {
         .ok_or_else(|| permanent(format!("unknown kind {}", row.kind)))?;
     let locale = Locale::parse(&row.locale).unwrap_or(Locale::French);
     let facts = Facts::from_json(kind, &row.payload).map_err(permanent)?;
-    let rendered = render(&facts, locale, &shared.context).map_err(permanent)?;
+    let recipient = Recipient {
+        address: &row.recipient,
+        name: &recipient_name(&row.payload),
+    };
+    let rendered = render(&facts, locale, &shared.context, &recipient).map_err(permanent)?;
     let to: Mailbox = row
         .recipient
         .parse()
         .map_err(|e| permanent(format!("recipient {}: {e}", row.recipient)))?;
+    let body = match rendered.calendar {
+        // Text, HTML and the invitation as alternatives of one another, the way calendar
+        // programs send invitations (and recognise them): the METHOD is repeated in the
+        // part's content type.
+        Some(calendar) => {
+            let content_type = ContentType::parse(&format!(
+                "text/calendar; method={}; charset=UTF-8",
+                calendar.method
+            ))
+            .map_err(|e| permanent(format!("calendar content type: {e}")))?;
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(rendered.text))
+                .singlepart(SinglePart::html(rendered.html))
+                .singlepart(
+                    SinglePart::builder()
+                        .header(content_type)
+                        .body(calendar.ics),
+                )
+        }
+        None => MultiPart::alternative_plain_html(rendered.text, rendered.html),
+    };
     Message::builder()
         .from(shared.from.clone())
         .to(to)
@@ -314,9 +345,19 @@ fn compose(shared: &Shared, row: &MessageRow) -> Result<Message, SendError> {
         // One Message-ID per outbox message: a copy sent again after a crash is recognised
         // as the same message by mail programs that look.
         .message_id(Some(format!("<{}@{}>", row.id, shared.domain)))
-        .multipart(MultiPart::alternative_plain_html(
-            rendered.text,
-            rendered.html,
-        ))
+        .multipart(body)
         .map_err(|e| permanent(format!("cannot build the message: {e}")))
+}
+
+/// The recipient's name kept beside the facts when the message was queued (none for the
+/// older messages).
+fn recipient_name(payload: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| {
+            v.get(crate::outbox::RECIPIENT_NAME)?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }

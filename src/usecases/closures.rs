@@ -10,7 +10,9 @@ use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::booking::BookingStatus;
 use crate::domain::calendar::ImportedEvent;
 use crate::domain::closures::{ClosureDraft, ClosureScope, MaintenanceDraft};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::usecases::bookings::notify::notify;
 use crate::usecases::bookings::{decide_row, Decision};
 
 pub fn list(
@@ -206,6 +208,7 @@ pub fn create_maintenance(
             now,
         };
         let mut cancelled = Vec::new();
+        let mut cancelled_rows = Vec::new();
         for mut booking in overlapping {
             decide_row(
                 conn,
@@ -213,8 +216,15 @@ pub fn create_maintenance(
                 &decision,
                 serde_json::json!({ "maintenance_window_id": row.id }),
             )?;
-            cancelled.push(booking.id);
+            cancelled.push(booking.id.clone());
+            cancelled_rows.push(booking);
         }
+        notify(
+            conn,
+            now,
+            NotificationKind::BookingCancelledByUnavailability,
+            &cancelled_rows,
+        )?;
         db::closures::insert_maintenance(conn, &row)?;
         db::audit::record(
             conn,

@@ -9,6 +9,7 @@ use crate::db::service_requests::{
     RequestFilter, RequestRow, Scope,
 };
 use crate::db::{self, DbConnection, Listed, Page};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::service_request::{
     allowed_actions, line_amounts, may_quote, quote_totals, transition, RequestAction,
     RequestState, Side, MAX_AMOUNT_CENTS, MAX_QUANTITY_MILLI, MAX_UNIT_PRICE_CENTS,
@@ -18,6 +19,8 @@ use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
+use crate::mail::content::Facts;
+use crate::mail::notices::ServiceRequestFacts;
 use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewServiceRequest, TransitionRequest,
 };
@@ -173,8 +176,92 @@ fn create_request(
                 details: serde_json::json!({ "title": row.title }),
             },
         )?;
+        notify(
+            conn,
+            now,
+            &row,
+            NotificationKind::ServiceRequestReceived,
+            Audience::Both,
+            &actor.id,
+            None,
+            None,
+        )?;
         Ok(row)
     })
+}
+
+/// Who hears of an event on a request.
+#[derive(Clone, Copy, PartialEq)]
+enum Audience {
+    /// The company's contact.
+    Contact,
+    /// The campus: the managers of the platform (chosen or asked for; all platform managers
+    /// when none is), and the request's assignee.
+    Campus,
+    Both,
+}
+
+/// Queues the `kind` messages of an event on `row`, in the caller's transaction. The
+/// author of the event is not told of it, except of a request they submitted (their
+/// acknowledgement).
+fn notify(
+    conn: &mut DbConnection,
+    now: i64,
+    row: &RequestRow,
+    kind: NotificationKind,
+    audience: Audience,
+    author_id: &str,
+    detail: Option<String>,
+    accepted: Option<bool>,
+) -> ApiResult<()> {
+    let mut to: Vec<String> = Vec::new();
+    if audience != Audience::Campus {
+        to.extend(row.contact_user_id.clone());
+    }
+    let platform_id = row
+        .assigned_platform_id
+        .clone()
+        .or(row.requested_platform_id.clone());
+    if audience != Audience::Contact {
+        match &platform_id {
+            Some(p) => to.extend(
+                db::platforms::managers_of(conn, std::slice::from_ref(p))?
+                    .into_iter()
+                    .map(|(_, user)| user),
+            ),
+            None => to.extend(db::platforms::all_managers(conn)?),
+        }
+        to.extend(row.assignee_id.clone());
+    }
+    if kind != NotificationKind::ServiceRequestReceived {
+        to.retain(|user| user != author_id);
+    }
+    if to.is_empty() {
+        return Ok(());
+    }
+    let facts = ServiceRequestFacts {
+        request_id: row.id.clone(),
+        title: row.title.clone(),
+        organisation: db::organisations::find(conn, &row.company_id)?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        platform: match &platform_id {
+            Some(p) => db::platforms::find(conn, p)?.map(|p| p.name),
+            None => None,
+        },
+        detail,
+        accepted,
+    };
+    let messages: Vec<(&str, Facts)> = to
+        .iter()
+        .map(|user| (user.as_str(), Facts::ServiceRequest(kind, facts.clone())))
+        .collect();
+    crate::outbox::enqueue_many(conn, now, &messages)?;
+    Ok(())
+}
+
+fn euros(cents: i64) -> String {
+    format!("{},{:02} €", cents / 100, cents % 100)
 }
 
 fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
@@ -402,6 +489,45 @@ fn transition_request(
                 details,
             },
         )?;
+        let (kind, audience, detail) = match action {
+            RequestAction::Take => (
+                Some(NotificationKind::ServiceRequestTaken),
+                Audience::Contact,
+                None,
+            ),
+            RequestAction::Accept | RequestAction::Decline => (
+                Some(NotificationKind::QuoteAnswered),
+                Audience::Campus,
+                row.state_reason.clone(),
+            ),
+            RequestAction::SignAgreement => (
+                Some(NotificationKind::AgreementSigned),
+                Audience::Both,
+                row.agreement_reference.clone(),
+            ),
+            RequestAction::Deliver => (
+                Some(NotificationKind::WorkDelivered),
+                Audience::Contact,
+                row.delivery_note.clone(),
+            ),
+            RequestAction::Invoice => (
+                Some(NotificationKind::ServiceRequestInvoiced),
+                Audience::Contact,
+                row.invoice_amount_cents.map(|cents| {
+                    format!(
+                        "{} ({})",
+                        row.invoice_reference.clone().unwrap_or_default(),
+                        euros(cents)
+                    )
+                }),
+            ),
+            _ => (None, Audience::Contact, None),
+        };
+        if let Some(kind) = kind {
+            let accepted = (kind == NotificationKind::QuoteAnswered)
+                .then_some(action == RequestAction::Accept);
+            notify(conn, now, &row, kind, audience, &actor.id, detail, accepted)?;
+        }
         Ok(row)
     })
 }
@@ -569,6 +695,20 @@ pub fn issue_quote(
                 details: serde_json::json!({ "version": version, "total_incl_vat_cents": quote.total_incl_vat_cents, "valid_until": quote.valid_until }),
             },
         )?;
+        let detail = format!(
+            "version {version}, {} TTC",
+            euros(quote.total_incl_vat_cents)
+        );
+        notify(
+            conn,
+            now,
+            &row,
+            NotificationKind::QuoteIssued,
+            Audience::Contact,
+            &actor.id,
+            Some(detail),
+            None,
+        )?;
         Ok((quote, lines))
     })
 }
@@ -616,6 +756,20 @@ pub fn post_message(
                 details: serde_json::json!({ "message_id": message.id, "visibility": message.visibility }),
             },
         )?;
+        // Internal messages stay with the campus: the company is never told of them.
+        if visibility == MessageVisibility::Shared {
+            let excerpt: String = message.body.chars().take(300).collect();
+            notify(
+                conn,
+                now,
+                &row,
+                NotificationKind::ServiceRequestMessage,
+                Audience::Both,
+                &actor.id,
+                Some(excerpt),
+                None,
+            )?;
+        }
         Ok(message)
     })
 }

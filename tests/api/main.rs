@@ -16,6 +16,7 @@ mod edits;
 mod errors;
 mod idempotency;
 mod inventory;
+mod mail_events;
 mod openapi;
 mod outbox;
 mod races;

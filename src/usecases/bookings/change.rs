@@ -2,6 +2,7 @@
 
 use chrono_tz::Tz;
 
+use super::notify::notify;
 use super::{
     authorise, decide_row, learners_rows, load_context, load_target, set_group_texts, Decision,
 };
@@ -9,6 +10,7 @@ use crate::access::{self, BookingAct};
 use crate::auth::CurrentUser;
 use crate::db::{self, bookings::BookingDetails, DbConnection};
 use crate::domain::booking::{allowed_actions, check, Action, Ask, BookingChange, BookingStatus};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
@@ -67,6 +69,12 @@ pub fn transition(
             now,
         };
         decide_row(conn, &mut row, &decision, serde_json::json!({}))?;
+        let kind = match action {
+            Action::Approve => NotificationKind::BookingApproved,
+            Action::Reject => NotificationKind::BookingRejected,
+            Action::Cancel => NotificationKind::BookingCancelled,
+        };
+        notify(conn, now, kind, std::slice::from_ref(&row))?;
         Ok(row)
     })?;
     db::completed(conn, row, db::bookings::with_learners)
@@ -170,7 +178,23 @@ pub fn change_booking(
             db::bookings::set_learners(conn, &row.id, &learners_rows(learners))?;
         }
         row.updated_at = now;
+        row.sequence += 1;
         db::bookings::update(conn, &row)?;
+        notify(
+            conn,
+            now,
+            NotificationKind::BookingChanged,
+            std::slice::from_ref(&row),
+        )?;
+        if row.status == BookingStatus::Pending.as_str() && before.status != row.status {
+            // Approval asked again: the managers hear of it as of a new request.
+            notify(
+                conn,
+                now,
+                NotificationKind::BookingPending,
+                std::slice::from_ref(&row),
+            )?;
+        }
         db::audit::record(
             conn,
             now,

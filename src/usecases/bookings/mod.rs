@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub mod availability;
 pub mod change;
+pub(crate) mod notify;
 pub mod series;
 pub mod single;
 pub mod usage;
@@ -382,6 +383,7 @@ fn new_row(
         created_at: now,
         updated_at: now,
         recorded_after_the_fact: false,
+        sequence: 0,
     }
 }
 
@@ -483,6 +485,7 @@ pub(super) fn decide_row(
     row.decided_by = Some(decision.actor.id.clone());
     row.decided_at = Some(decision.now);
     row.updated_at = decision.now;
+    row.sequence += 1;
     db::bookings::update(conn, row)?;
     let mut changes = serde_json::json!({ "from": before, "to": decision.to.as_str(), "reason": decision.reason });
     if let (Some(changes), serde_json::Value::Object(extra)) = (changes.as_object_mut(), context) {

@@ -17,6 +17,8 @@ use crate::domain::booking::{
 };
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::mail::content::Facts;
+use crate::mail::notices::{SeriesFacts, SkippedDate};
 
 /// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
 /// rule refuses the whole series (`all_or_nothing`) or skips that occurrence. Answers the
@@ -118,6 +120,25 @@ pub fn create_series(
                 skip.refusal.code.as_str(),
                 &skip.refusal.message,
             )?;
+        }
+        if !skipped.is_empty() {
+            // The booker learns which dates were left out, and why.
+            let facts = Facts::SeriesSkippedDates(SeriesFacts {
+                series_id: series.id.clone(),
+                platform: target.platform.name.clone(),
+                equipment: target.equipment.as_ref().map(|e| e.name.clone()),
+                group_label: draft.group_label.clone(),
+                created: created.len(),
+                skipped: skipped
+                    .iter()
+                    .map(|s| SkippedDate {
+                        starts_at: s.span.start,
+                        ends_at: s.span.end,
+                        reason: s.refusal.message.clone(),
+                    })
+                    .collect(),
+            });
+            crate::outbox::enqueue_many(conn, now, &[(actor.id.as_str(), facts)])?;
         }
         db::audit::record(
             conn,

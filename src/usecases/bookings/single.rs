@@ -18,7 +18,8 @@ use crate::db::equipment::EquipmentRow;
 use crate::db::organisations::OrganisationRow;
 use crate::db::platforms::PlatformRow;
 use crate::db::{self, DbConnection};
-use crate::domain::booking::{check, Ask, BookingDraft, LiveBooking};
+use crate::domain::booking::{check, Ask, BookingDraft, BookingStatus, LiveBooking};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::opening_hours::WeeklyInterval;
 use crate::domain::time::Span;
 use crate::domain::Role;
@@ -145,6 +146,13 @@ pub fn create_bookings(
             })
             .collect();
         db::audit::record_many(conn, now, &events)?;
+        // The bookings to approve: their managers hear of them, in this transaction.
+        let pending: Vec<BookingRow> = rows
+            .iter()
+            .filter(|r| r.status == BookingStatus::Pending.as_str())
+            .cloned()
+            .collect();
+        super::notify::notify(conn, now, NotificationKind::BookingPending, &pending)?;
         Ok(answers
             .into_iter()
             .map(|a| {

@@ -54,6 +54,17 @@ pub struct Received {
     pub html: String,
     /// The content types of the message's parts, in order.
     pub content_types: Vec<String>,
+    /// The calendar invitation: the `method` parameter of its `text/calendar` part, with
+    /// its charset, and its text.
+    pub calendar: Option<Calendar>,
+}
+
+/// A `text/calendar` part.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub method: String,
+    pub charset: String,
+    pub ics: String,
 }
 
 impl Received {
@@ -281,6 +292,14 @@ pub fn parse(bytes: &[u8]) -> Received {
                     .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
             })
             .collect(),
+        calendar: message.parts.iter().find_map(|p| {
+            let c = p.content_type()?;
+            (c.ctype() == "text" && c.subtype() == Some("calendar")).then(|| Calendar {
+                method: c.attribute("method").unwrap_or_default().to_owned(),
+                charset: c.attribute("charset").unwrap_or_default().to_owned(),
+                ics: p.text_contents().unwrap_or_default().to_owned(),
+            })
+        }),
     }
 }
 

@@ -1,0 +1,505 @@
+//! What the event messages say: bookings (with their calendar invitation), series with
+//! skipped dates and service requests. Each is a notice (a greeting, paragraphs, details, a
+//! list, a link) written in the recipient's language and shown by the `notice` templates.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::content::{Context, Recipient};
+use crate::domain::calendar::{invitation, Invitation};
+use crate::domain::notifications::{Locale, NotificationKind};
+use crate::domain::time::{local, Span};
+
+/// The facts of a message about one booking, as they stand after the event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BookingFacts {
+    pub booking_id: String,
+    /// The SEQUENCE of the invitation.
+    pub sequence: i32,
+    /// `pending`, `confirmed`, `rejected` or `cancelled`.
+    pub status: String,
+    pub platform: String,
+    pub equipment: Option<String>,
+    pub stations: Option<i32>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The group's label (a class, a team): never the names of pupils.
+    pub group_label: String,
+    pub organisation: String,
+    /// Who booked.
+    pub booker: String,
+    /// Why it was rejected or cancelled.
+    pub reason: Option<String>,
+}
+
+/// One date of a series that was not booked, and why (in French, as the rules say it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SkippedDate {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub reason: String,
+}
+
+/// The facts of a series created with dates left out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesFacts {
+    pub series_id: String,
+    pub platform: String,
+    pub equipment: Option<String>,
+    pub group_label: String,
+    pub created: usize,
+    pub skipped: Vec<SkippedDate>,
+}
+
+/// The facts of a message about a service request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceRequestFacts {
+    pub request_id: String,
+    pub title: String,
+    /// The requesting company.
+    pub organisation: String,
+    /// The platform chosen, if any.
+    pub platform: Option<String>,
+    /// A quote's number and amount, a decision, the first lines of a message...
+    pub detail: Option<String>,
+    /// For a quote answered: accepted (true) or declined.
+    pub accepted: Option<bool>,
+}
+
+/// A message made of parts the `notice` templates lay out.
+pub struct Notice {
+    pub subject: String,
+    pub paragraphs: Vec<String>,
+    pub details: Vec<(String, String)>,
+    pub items: Vec<String>,
+    pub link: String,
+    pub link_label: String,
+}
+
+/// The invitation part of a message: its METHOD and its iCalendar text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarPart {
+    pub method: &'static str,
+    pub ics: String,
+}
+
+fn day_and_hours(span: Span, locale: Locale, tz: &Tz) -> String {
+    let (start, end) = (local(span.start, tz), local(span.end, tz));
+    match locale {
+        Locale::French => format!(
+            "{} de {} à {}",
+            start.format("%d/%m/%Y"),
+            start.format("%H:%M"),
+            end.format("%H:%M")
+        ),
+        Locale::English => format!(
+            "{}, {} to {}",
+            start.format("%-d %B %Y"),
+            start.format("%H:%M"),
+            end.format("%H:%M")
+        ),
+    }
+}
+
+fn what(f: &BookingFacts, locale: Locale) -> String {
+    match (&f.equipment, f.stations, locale) {
+        (Some(e), _, _) => e.clone(),
+        (None, Some(n), Locale::French) => format!("{n} poste(s)"),
+        (None, Some(n), Locale::English) => format!("{n} station(s)"),
+        (None, None, _) => String::new(),
+    }
+}
+
+fn status_words(status: &str, locale: Locale) -> &'static str {
+    match (status, locale) {
+        ("pending", Locale::French) => "en attente d'approbation",
+        ("pending", Locale::English) => "waiting for approval",
+        ("confirmed", Locale::French) => "confirmée",
+        ("confirmed", Locale::English) => "confirmed",
+        ("rejected", Locale::French) => "refusée",
+        ("rejected", Locale::English) => "rejected",
+        (_, Locale::French) => "annulée",
+        (_, Locale::English) => "cancelled",
+    }
+}
+
+/// The subject and first paragraph of a booking message: no date in the subject, which is
+/// written when the message is queued (the date is in the body and the invitation).
+pub fn booking_words(kind: NotificationKind, f: &BookingFacts, locale: Locale) -> (String, String) {
+    let fr = locale == Locale::French;
+    let place = format!("{} ({})", f.platform, f.group_label);
+    let reason = f.reason.clone().unwrap_or_default();
+    match kind {
+        NotificationKind::BookingPending if fr => (
+            format!("Réservation à approuver : {place}"),
+            format!("{} ({}) demande une réservation qui attend votre approbation.", f.booker, f.organisation),
+        ),
+        NotificationKind::BookingPending => (
+            format!("Booking to approve: {place}"),
+            format!("{} ({}) asks for a booking that waits for your approval.", f.booker, f.organisation),
+        ),
+        NotificationKind::BookingApproved if fr => (
+            format!("Réservation confirmée : {place}"),
+            "Votre réservation est confirmée. L'invitation jointe la place dans votre agenda.".to_owned(),
+        ),
+        NotificationKind::BookingApproved => (
+            format!("Booking confirmed: {place}"),
+            "Your booking is confirmed. The attached invitation puts it in your calendar.".to_owned(),
+        ),
+        NotificationKind::BookingRejected if fr => (
+            format!("Réservation refusée : {place}"),
+            format!("La réservation a été refusée. Motif : {reason}"),
+        ),
+        NotificationKind::BookingRejected => (
+            format!("Booking rejected: {place}"),
+            format!("The booking was rejected. Reason: {reason}"),
+        ),
+        NotificationKind::BookingCancelledByUnavailability if fr => (
+            format!("Réservation annulée : {place}"),
+            format!("La réservation a été annulée : l'équipement est indisponible sur cette période. Motif : {reason}"),
+        ),
+        NotificationKind::BookingCancelledByUnavailability => (
+            format!("Booking cancelled: {place}"),
+            format!("The booking was cancelled: the equipment is unavailable over that period. Reason: {reason}"),
+        ),
+        NotificationKind::BookingChanged if fr => (
+            format!("Réservation modifiée : {place}"),
+            format!("La réservation a été modifiée ; elle est {}.", status_words(&f.status, locale)),
+        ),
+        NotificationKind::BookingChanged => (
+            format!("Booking changed: {place}"),
+            format!("The booking was changed; it is {}.", status_words(&f.status, locale)),
+        ),
+        _ if fr => (
+            format!("Réservation annulée : {place}"),
+            format!("La réservation a été annulée. Motif : {reason}"),
+        ),
+        _ => (
+            format!("Booking cancelled: {place}"),
+            format!("The booking was cancelled. Reason: {reason}"),
+        ),
+    }
+}
+
+/// The notice of a booking message.
+pub fn booking_notice(
+    kind: NotificationKind,
+    f: &BookingFacts,
+    locale: Locale,
+    context: &Context,
+) -> Notice {
+    let fr = locale == Locale::French;
+    let span = Span::new(f.starts_at, f.ends_at);
+    let when = day_and_hours(span, locale, &context.timezone);
+    let (subject, paragraph) = booking_words(kind, f, locale);
+    let labels: [&str; 6] = if fr {
+        [
+            "Plateau",
+            "Équipement ou postes",
+            "Date",
+            "Groupe",
+            "Organisation",
+            "État",
+        ]
+    } else {
+        [
+            "Platform",
+            "Equipment or stations",
+            "Date",
+            "Group",
+            "Organisation",
+            "Status",
+        ]
+    };
+    let values = [
+        f.platform.clone(),
+        what(f, locale),
+        when,
+        f.group_label.clone(),
+        f.organisation.clone(),
+        status_words(&f.status, locale).to_owned(),
+    ];
+    Notice {
+        subject,
+        paragraphs: vec![paragraph],
+        details: labels
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(l, v)| ((*l).to_owned(), v))
+            .collect(),
+        items: Vec::new(),
+        link: format!("{}/reservations/{}", context.public_url, f.booking_id),
+        link_label: if fr {
+            "Voir la réservation"
+        } else {
+            "See the booking"
+        }
+        .to_owned(),
+    }
+}
+
+/// The host of the public URL: the domain of invitation UIDs.
+fn public_host(public_url: &str) -> &str {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.split(':').next().unwrap_or(host)
+}
+
+/// The invitation of a booking message for `recipient`: none for the managers' request to
+/// approve (they do not attend), a cancellation for a booking rejected or cancelled, a
+/// request otherwise.
+pub fn booking_invitation(
+    kind: NotificationKind,
+    f: &BookingFacts,
+    recipient: &Recipient,
+    context: &Context,
+    now: i64,
+) -> Option<CalendarPart> {
+    if kind == NotificationKind::BookingPending {
+        return None;
+    }
+    let uid = format!("{}@{}", f.booking_id, public_host(&context.public_url));
+    let summary = match &f.equipment {
+        Some(e) => format!("{} : {} ({})", f.platform, e, f.group_label),
+        None => format!("{} ({})", f.platform, f.group_label),
+    };
+    let cancelled = matches!(f.status.as_str(), "rejected" | "cancelled");
+    let invitation_of = Invitation {
+        uid: &uid,
+        sequence: f.sequence,
+        cancelled,
+        tentative: f.status == "pending",
+        span: Span::new(f.starts_at, f.ends_at),
+        summary: &summary,
+        description: &format!(
+            "{} : {}",
+            f.organisation,
+            status_words(&f.status, Locale::French)
+        ),
+        location: &f.platform,
+        organizer: (&context.organizer.0, &context.organizer.1),
+        attendee: (
+            if recipient.name.is_empty() {
+                recipient.address
+            } else {
+                recipient.name
+            },
+            recipient.address,
+        ),
+        now,
+    };
+    Some(CalendarPart {
+        method: invitation_of.method(),
+        ics: invitation(&invitation_of, &context.timezone),
+    })
+}
+
+/// The subject of a series message.
+pub fn series_subject(f: &SeriesFacts, locale: Locale) -> String {
+    let place = match &f.equipment {
+        Some(e) => format!("{}, {e}", f.platform),
+        None => f.platform.clone(),
+    };
+    match locale {
+        Locale::French => format!(
+            "Série réservée, {} date(s) non réservée(s) : {place}",
+            f.skipped.len()
+        ),
+        Locale::English => format!(
+            "Series booked, {} date(s) not booked: {place}",
+            f.skipped.len()
+        ),
+    }
+}
+
+/// The notice of a series created with dates left out.
+pub fn series_notice(f: &SeriesFacts, locale: Locale, context: &Context) -> Notice {
+    let fr = locale == Locale::French;
+    let items = f
+        .skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "{} : {}",
+                day_and_hours(Span::new(s.starts_at, s.ends_at), locale, &context.timezone),
+                s.reason
+            )
+        })
+        .collect();
+    Notice {
+        subject: series_subject(f, locale),
+        paragraphs: vec![if fr {
+            format!(
+                "Votre série pour « {} » compte {} séance(s) réservée(s). Ces dates n'ont pas été réservées, pour la raison indiquée :",
+                f.group_label, f.created
+            )
+        } else {
+            format!(
+                "Your series for \"{}\" holds {} booked session(s). These dates were not booked, for the reason given (in French):",
+                f.group_label, f.created
+            )
+        }],
+        details: Vec::new(),
+        items,
+        link: format!("{}/series/{}", context.public_url, f.series_id),
+        link_label: if fr {
+            "Voir la série"
+        } else {
+            "See the series"
+        }
+        .to_owned(),
+    }
+}
+
+/// The subject and first paragraph of a service-request message.
+pub fn service_request_words(
+    kind: NotificationKind,
+    f: &ServiceRequestFacts,
+    locale: Locale,
+) -> (String, String) {
+    let fr = locale == Locale::French;
+    let name = format!("« {} »", f.title);
+    match (kind, fr) {
+        (NotificationKind::ServiceRequestReceived, true) => (
+            format!("Demande de prestation reçue : {name}"),
+            format!("La demande de prestation de {} a été reçue ; l'équipe du campus y répond sous peu.", f.organisation),
+        ),
+        (NotificationKind::ServiceRequestReceived, false) => (
+            format!("Service request received: {name}"),
+            format!("The service request of {} was received; the campus team will answer it shortly.", f.organisation),
+        ),
+        (NotificationKind::ServiceRequestTaken, true) => (
+            format!("Demande de prestation prise en charge : {name}"),
+            "Votre demande est prise en charge par un responsable de plateau.".to_owned(),
+        ),
+        (NotificationKind::ServiceRequestTaken, false) => (
+            format!("Service request taken: {name}"),
+            "Your request is being handled by a platform manager.".to_owned(),
+        ),
+        (NotificationKind::QuoteIssued, true) => (
+            format!("Devis disponible : {name}"),
+            "Un devis vous attend : vous pouvez l'accepter ou le refuser en ligne.".to_owned(),
+        ),
+        (NotificationKind::QuoteIssued, false) => (
+            format!("Quote available: {name}"),
+            "A quote is waiting for you: you can accept or decline it online.".to_owned(),
+        ),
+        (NotificationKind::QuoteAnswered, true) => (
+            format!(
+                "Devis {} : {name}",
+                if f.accepted == Some(true) { "accepté" } else { "refusé" }
+            ),
+            format!(
+                "{} a {} le devis.",
+                f.organisation,
+                if f.accepted == Some(true) { "accepté" } else { "refusé" }
+            ),
+        ),
+        (NotificationKind::QuoteAnswered, false) => (
+            format!(
+                "Quote {}: {name}",
+                if f.accepted == Some(true) { "accepted" } else { "declined" }
+            ),
+            format!(
+                "{} {} the quote.",
+                f.organisation,
+                if f.accepted == Some(true) { "accepted" } else { "declined" }
+            ),
+        ),
+        (NotificationKind::AgreementSigned, true) => (
+            format!("Convention signée : {name}"),
+            "La convention de la prestation est signée : les travaux peuvent être planifiés.".to_owned(),
+        ),
+        (NotificationKind::AgreementSigned, false) => (
+            format!("Agreement signed: {name}"),
+            "The agreement of the service is signed: the work can be planned.".to_owned(),
+        ),
+        (NotificationKind::WorkDelivered, true) => (
+            format!("Prestation livrée : {name}"),
+            "La prestation est livrée.".to_owned(),
+        ),
+        (NotificationKind::WorkDelivered, false) => (
+            format!("Work delivered: {name}"),
+            "The work is delivered.".to_owned(),
+        ),
+        (NotificationKind::ServiceRequestInvoiced, true) => (
+            format!("Prestation facturée : {name}"),
+            "La facture de la prestation est émise.".to_owned(),
+        ),
+        (NotificationKind::ServiceRequestInvoiced, false) => (
+            format!("Service invoiced: {name}"),
+            "The invoice of the service is issued.".to_owned(),
+        ),
+        (_, true) => (
+            format!("Nouveau message : {name}"),
+            "Un nouveau message a été écrit sur la demande de prestation.".to_owned(),
+        ),
+        (_, false) => (
+            format!("New message: {name}"),
+            "A new message was written on the service request.".to_owned(),
+        ),
+    }
+}
+
+/// The notice of a service-request message.
+pub fn service_request_notice(
+    kind: NotificationKind,
+    f: &ServiceRequestFacts,
+    locale: Locale,
+    context: &Context,
+) -> Notice {
+    let fr = locale == Locale::French;
+    let name = format!("« {} »", f.title);
+    let (subject, paragraph) = service_request_words(kind, f, locale);
+    let mut details = vec![(
+        if fr { "Demande" } else { "Request" }.to_owned(),
+        name.clone(),
+    )];
+    details.push((
+        if fr { "Entreprise" } else { "Company" }.to_owned(),
+        f.organisation.clone(),
+    ));
+    if let Some(platform) = &f.platform {
+        details.push((
+            if fr { "Plateau" } else { "Platform" }.to_owned(),
+            platform.clone(),
+        ));
+    }
+    if let Some(detail) = &f.detail {
+        details.push((
+            if fr { "Détail" } else { "Detail" }.to_owned(),
+            detail.clone(),
+        ));
+    }
+    Notice {
+        subject,
+        paragraphs: vec![paragraph],
+        details,
+        items: Vec::new(),
+        link: format!("{}/demandes/{}", context.public_url, f.request_id),
+        link_label: if fr {
+            "Voir la demande"
+        } else {
+            "See the request"
+        }
+        .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_uid_domain_is_the_public_host() {
+        assert_eq!(
+            public_host("https://plateaux.campus.example"),
+            "plateaux.campus.example"
+        );
+        assert_eq!(public_host("http://127.0.0.1:8080/app"), "127.0.0.1");
+    }
+}

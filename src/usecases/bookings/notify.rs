@@ -1,0 +1,75 @@
+//! The messages bookings cause, queued in the transaction of the change that causes them
+//! (`crate::outbox`): a booking to approve goes to the platform's managers, every other
+//! event to the booker and the supervisor, with the booking's calendar invitation.
+
+use crate::db::bookings::{BookingNames, BookingRow};
+use crate::db::{self, DbConnection};
+use crate::domain::notifications::NotificationKind;
+use crate::error::ApiResult;
+use crate::mail::content::Facts;
+use crate::mail::notices::BookingFacts;
+
+fn name(names: &std::collections::HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_default()
+}
+
+/// What a message says of `row`, as it stands.
+fn facts(row: &BookingRow, names: &BookingNames) -> BookingFacts {
+    BookingFacts {
+        booking_id: row.id.clone(),
+        sequence: row.sequence,
+        status: row.status.clone(),
+        platform: name(&names.platforms, &row.platform_id),
+        equipment: row
+            .equipment_id
+            .as_deref()
+            .map(|id| name(&names.equipment, id)),
+        stations: row.stations,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        group_label: row.group_label.clone(),
+        organisation: name(&names.organisations, &row.organisation_id),
+        booker: name(&names.people, &row.booker_id),
+        reason: row.status_reason.clone(),
+    }
+}
+
+/// Queues the `kind` messages of `rows`: a few reads for all of them (names, managers,
+/// recipients) and one insert.
+pub(crate) fn notify(
+    conn: &mut DbConnection,
+    now: i64,
+    kind: NotificationKind,
+    rows: &[BookingRow],
+) -> ApiResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let names = db::bookings::names_for(conn, rows)?;
+    let managers = if kind == NotificationKind::BookingPending {
+        let mut platform_ids: Vec<String> = rows.iter().map(|r| r.platform_id.clone()).collect();
+        platform_ids.sort_unstable();
+        platform_ids.dedup();
+        db::platforms::managers_of(conn, &platform_ids)?
+    } else {
+        Vec::new()
+    };
+    let mut messages: Vec<(&str, Facts)> = Vec::new();
+    for row in rows {
+        let recipients: Vec<&str> = if kind == NotificationKind::BookingPending {
+            managers
+                .iter()
+                .filter(|(platform, _)| *platform == row.platform_id)
+                .map(|(_, user)| user.as_str())
+                .collect()
+        } else {
+            std::iter::once(row.booker_id.as_str())
+                .chain(row.supervisor_id.as_deref())
+                .collect()
+        };
+        for user in recipients {
+            messages.push((user, Facts::Booking(kind, facts(row, &names))));
+        }
+    }
+    crate::outbox::enqueue_many(conn, now, &messages)
+}

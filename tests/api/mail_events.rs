@@ -1,0 +1,585 @@
+//! The messages of booking events, through the outbox to a real SMTP server on loopback
+//! (aiosmtpd): who receives what, both alternatives, and the calendar invitation, read
+//! back by the `ical` crate and by an outside parser (Python's `icalendar`, Debian's
+//! `python3-icalendar`, which `.ci/run` installs).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Weekday;
+use serde_json::{json, Value};
+
+use crate::support::dates::{at, next, today};
+use crate::support::smtp::{Calendar, Received, SmtpSink};
+use crate::support::{campus, Backend, TestApp};
+
+const PUBLIC_URL: &str = "https://plateaux.campus.test";
+const WAIT: Duration = Duration::from_secs(30);
+
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// The messages received for `address` whose subject starts with `subject`.
+fn received(sink: &SmtpSink, address: &str, subject: &str) -> Vec<Received> {
+    sink.messages()
+        .into_iter()
+        .filter(|m| m.rcpt_to == address && m.subject.starts_with(subject))
+        .collect()
+}
+
+/// Waits until `count` messages for `address` whose subject starts with `subject` arrived;
+/// answers the last.
+#[track_caller]
+fn wait_for(sink: &SmtpSink, address: &str, subject: &str, count: usize) -> Received {
+    let started = Instant::now();
+    loop {
+        let mut found = received(sink, address, subject);
+        if found.len() >= count {
+            assert_eq!(found.len(), count, "{address}: {found:#?}");
+            return found.pop().unwrap();
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "no message « {subject} » for {address}: {:#?}",
+            sink.messages()
+                .iter()
+                .map(|m| (&m.rcpt_to, &m.subject))
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A Python that has `icalendar`.
+fn python() -> String {
+    for candidate in std::env::var("PLATEAUX_TEST_PYTHON")
+        .into_iter()
+        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()])
+    {
+        let has_it = Command::new(&candidate)
+            .args(["-c", "import icalendar"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if has_it {
+            return candidate;
+        }
+    }
+    panic!("no Python with icalendar: install Debian's python3-icalendar (bash .ci/run does)");
+}
+
+/// What Python's `icalendar` reads of an invitation.
+fn outside_reading(ics: &str) -> Value {
+    const SCRIPT: &str = r#"
+import json, sys, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+events = list(cal.walk("VEVENT"))
+zones = list(cal.walk("VTIMEZONE"))
+event = events[0]
+print(json.dumps({
+    "events": len(events),
+    "method": str(cal["METHOD"]),
+    "uid": str(event["UID"]),
+    "sequence": int(event["SEQUENCE"]),
+    "status": str(event["STATUS"]),
+    "start": event.decoded("DTSTART").isoformat(),
+    "end": event.decoded("DTEND").isoformat(),
+    "start_tzid": event["DTSTART"].params.get("TZID"),
+    "zone": str(zones[0]["TZID"]),
+    "organizer": str(event["ORGANIZER"]),
+    "attendee": str(event["ATTENDEE"]),
+}))
+"#;
+    let mut child = Command::new(python())
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "icalendar refused:\n{ics}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the script")
+}
+
+/// Checks an invitation with both parsers: its METHOD (the same in the MIME part and in the
+/// ICS), UID, SEQUENCE, times in the campus zone, organiser and attendee. Answers the
+/// outside reading.
+#[track_caller]
+fn check_invitation(
+    calendar: &Calendar,
+    method: &str,
+    uid: &str,
+    sequence: i64,
+    attendee: &str,
+) -> Value {
+    assert_eq!(calendar.method, method);
+    assert!(
+        calendar.charset.eq_ignore_ascii_case("utf-8"),
+        "{calendar:?}"
+    );
+    let parsed = ical::IcalParser::new(std::io::BufReader::new(calendar.ics.as_bytes()))
+        .next()
+        .expect("a calendar")
+        .expect("read by the ical crate");
+    assert_eq!((parsed.events.len(), parsed.timezones.len()), (1, 1));
+    let property = |name: &str| {
+        parsed.events[0]
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(property("UID"), uid);
+    assert_eq!(property("SEQUENCE"), sequence.to_string());
+    let reading = outside_reading(&calendar.ics);
+    assert_eq!(reading["events"], 1, "{reading}");
+    assert_eq!(reading["method"], method, "{reading}");
+    assert_eq!(reading["uid"], uid, "{reading}");
+    assert_eq!(reading["sequence"], sequence, "{reading}");
+    assert_eq!(reading["start_tzid"], "Europe/Paris", "{reading}");
+    assert_eq!(reading["zone"], "Europe/Paris", "{reading}");
+    // The campus mailbox organises; the recipient attends.
+    assert_eq!(
+        reading["organizer"], "mailto:plateaux@localhost",
+        "{reading}"
+    );
+    assert_eq!(
+        reading["attendee"],
+        format!("mailto:{attendee}"),
+        "{reading}"
+    );
+    reading
+}
+
+/// Every link of a message points to the public URL.
+#[track_caller]
+fn links_are_public(message: &Received) {
+    for word in message
+        .text
+        .split_whitespace()
+        .filter(|w| w.starts_with("http"))
+    {
+        assert!(word.starts_with(PUBLIC_URL), "{word}");
+    }
+}
+
+/// An outside booking: the manager is asked to approve it (no invitation: managers do not
+/// attend); the approval reaches the booker with an invitation a calendar accepts; a change
+/// raises its SEQUENCE and asks the manager again; the rejection cancels the event (same
+/// UID, METHOD:CANCEL) and gives the reason.
+async fn booking_messages_carry_an_invitation(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let friday = next(Weekday::Fri, 7);
+    let body = json!({ "platform_id": c.platform_id, "stations": 4, "starts_at": at(friday, "08:00"), "ends_at": at(friday, "10:00"), "group_label": "1re Bac Pro" });
+    let booking = app
+        .post("/api/v1/bookings", &c.other_teacher, body)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(booking["status"], "pending");
+    let id = booking["id"].as_str().unwrap();
+    let link = format!("{PUBLIC_URL}/reservations/{id}");
+    let uid = format!("{id}@plateaux.campus.test");
+
+    let asked = wait_for(&sink, "manager@campus.test", "Réservation à approuver", 1);
+    assert_eq!(
+        asked.subject,
+        "Réservation à approuver : Atelier soudage (1re Bac Pro)"
+    );
+    assert!(asked.text.contains(&link), "{}", asked.text);
+    assert!(
+        asked.html.contains(&format!("href=\"{link}\"")),
+        "{}",
+        asked.html
+    );
+    assert!(
+        asked.text.contains("Lycée Alexis Monteil") && asked.text.contains("4 poste(s)"),
+        "{}",
+        asked.text
+    );
+    assert!(asked.calendar.is_none(), "{:?}", asked.calendar);
+    links_are_public(&asked);
+
+    app.post(
+        &format!("/api/v1/bookings/{id}/approve"),
+        &c.manager,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let approved = wait_for(&sink, "teacher@monteil.test", "Réservation confirmée", 1);
+    for part in [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ] {
+        assert!(
+            approved.content_types.iter().any(|c| c == part),
+            "{part}: {:?}",
+            approved.content_types
+        );
+    }
+    assert!(
+        approved.text.contains("Votre réservation est confirmée"),
+        "{}",
+        approved.text
+    );
+    assert!(approved.html.contains("<html lang=\"fr\">"));
+    links_are_public(&approved);
+    let first = check_invitation(
+        approved.calendar.as_ref().expect("an invitation"),
+        "REQUEST",
+        &uid,
+        1,
+        "teacher@monteil.test",
+    );
+    assert_eq!(first["status"], "CONFIRMED");
+    assert_eq!(first["start"], at(friday, "08:00"), "{first}");
+    assert_eq!(first["end"], at(friday, "10:00"), "{first}");
+
+    // A change by the outside booker: a new SEQUENCE, and the manager asked again.
+    app.patch(
+        &format!("/api/v1/bookings/{id}"),
+        &c.other_teacher,
+        json!({ "starts_at": at(friday, "13:30"), "ends_at": at(friday, "15:30") }),
+    )
+    .await
+    .expect(200);
+    let changed = wait_for(&sink, "teacher@monteil.test", "Réservation modifiée", 1);
+    let second = check_invitation(
+        changed.calendar.as_ref().expect("an invitation"),
+        "REQUEST",
+        &uid,
+        2,
+        "teacher@monteil.test",
+    );
+    assert_eq!(second["start"], at(friday, "13:30"), "{second}");
+    assert_eq!(second["status"], "TENTATIVE");
+    wait_for(&sink, "manager@campus.test", "Réservation à approuver", 2);
+
+    app.post(
+        &format!("/api/v1/bookings/{id}/reject"),
+        &c.manager,
+        json!({ "reason": "Atelier réservé aux examens" }),
+    )
+    .await
+    .expect(200);
+    let rejected = wait_for(&sink, "teacher@monteil.test", "Réservation refusée", 1);
+    assert!(
+        rejected
+            .text
+            .contains("Motif : Atelier réservé aux examens"),
+        "{}",
+        rejected.text
+    );
+    let third = check_invitation(
+        rejected.calendar.as_ref().expect("an invitation"),
+        "CANCEL",
+        &uid,
+        3,
+        "teacher@monteil.test",
+    );
+    assert_eq!(third["status"], "CANCELLED");
+    // The manager who decided is not told of it; each event was sent once.
+    assert!(received(&sink, "manager@campus.test", "Réservation refusée").is_empty());
+    assert_eq!(
+        received(&sink, "teacher@monteil.test", "Réservation").len(),
+        3
+    );
+}
+
+/// A maintenance window forced over a booking cancels it: the booker and the supervisor
+/// each receive the cancellation of their event. A series created with a date in a
+/// closure tells its booker which date was left out, and why.
+async fn maintenance_and_series_messages(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    app.post(
+        &format!("/api/v1/users/{}/qualifications", c.manager_id),
+        &c.manager,
+        json!({ "qualification_id": c.qualification_id, "awarded_on": today().to_string() }),
+    )
+    .await
+    .expect(200);
+    let wednesday = next(Weekday::Wed, 7);
+    let booked = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            json!({
+                "equipment_id": c.equipment_id, "supervisor_id": c.manager_id,
+                "starts_at": at(wednesday, "08:00"), "ends_at": at(wednesday, "10:00"),
+                "group_label": "BTS CPRP 1", "learners": [{ "status": "school", "headcount": 1 }],
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    // Confirmed at once: nobody is asked anything.
+    assert_eq!(booked["status"], "confirmed");
+    let id = booked["id"].as_str().unwrap();
+    app.post(
+        "/api/v1/maintenance-windows",
+        &c.manager,
+        json!({
+            "equipment_id": c.equipment_id, "starts_at": at(wednesday, "07:00"), "ends_at": at(wednesday, "18:00"),
+            "reason": "Changement de torche", "force": true,
+        }),
+    )
+    .await
+    .expect(201);
+    let uid = format!("{id}@plateaux.campus.test");
+    for person in ["teacher@campus.test", "manager@campus.test"] {
+        let cancelled = wait_for(&sink, person, "Réservation annulée", 1);
+        assert_eq!(
+            cancelled.subject,
+            "Réservation annulée : Atelier soudage (BTS CPRP 1)"
+        );
+        assert!(
+            cancelled.text.contains("Changement de torche")
+                && cancelled.text.contains("Cabine TIG 1"),
+            "{}",
+            cancelled.text
+        );
+        check_invitation(
+            cancelled.calendar.as_ref().expect("an invitation"),
+            "CANCEL",
+            &uid,
+            1,
+            person,
+        );
+    }
+
+    // A series over a closed day.
+    let monday = next(Weekday::Mon, 14);
+    let closed = monday + chrono::Duration::days(7);
+    app.post(
+        "/api/v1/closures",
+        &c.admin,
+        json!({
+            "scope": "campus", "scope_id": c.campus_id, "name": "Journée pédagogique",
+            "starts_at": at(closed, "00:00"), "ends_at": at(closed + chrono::Duration::days(1), "00:00"),
+        }),
+    )
+    .await
+    .expect(201);
+    let series = app
+        .post("/api/v1/booking-series", &c.teacher, json!({
+            "first_occurrence": {
+                "platform_id": c.platform_id, "stations": 2, "starts_at": at(monday, "08:00"), "ends_at": at(monday, "10:00"),
+                "group_label": "CAP RICS 1", "learners": [{ "status": "school", "headcount": 2 }],
+            },
+            "rrule": "FREQ=WEEKLY;COUNT=3",
+            "mode": "skip_conflicts",
+        }))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(series["skipped"].as_array().unwrap().len(), 1, "{series}");
+    let told = wait_for(&sink, "teacher@campus.test", "Série réservée", 1);
+    assert_eq!(
+        told.subject,
+        "Série réservée, 1 date(s) non réservée(s) : Atelier soudage"
+    );
+    let date = closed.format("%d/%m/%Y").to_string();
+    let line = told
+        .text
+        .lines()
+        .find(|l| l.starts_with(&format!("- {date} de 08:00 à 10:00 : ")))
+        .unwrap_or_else(|| panic!("no line for {date}:\n{}", told.text));
+    assert!(line.contains("Journée pédagogique"), "{line}");
+    assert!(
+        told.html
+            .contains(&format!("<li>{date} de 08:00 à 10:00 : ")),
+        "{}",
+        told.html
+    );
+    assert!(told.calendar.is_none());
+}
+
+/// A teacher who turned approvals off gets none (nothing is even queued), and still gets
+/// the other booking messages, in the language they chose.
+async fn a_teacher_who_turned_approvals_off_gets_none(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    app.patch(
+        "/api/v1/me/notifications",
+        &c.other_teacher,
+        json!({ "locale": "en", "kinds": [{ "kind": "booking_approved", "enabled": false }] }),
+    )
+    .await
+    .expect(200);
+    let friday = next(Weekday::Fri, 7);
+    let id = crate::support::id_of(
+        app.post("/api/v1/bookings", &c.other_teacher, json!({
+            "platform_id": c.platform_id, "stations": 4, "starts_at": at(friday, "08:00"), "ends_at": at(friday, "10:00"), "group_label": "1re Bac Pro",
+        }))
+        .await
+        .expect(201),
+    );
+    app.post(
+        &format!("/api/v1/bookings/{id}/approve"),
+        &c.manager,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/bookings/{id}/cancel"),
+        &c.other_teacher,
+        json!({ "reason": "Sortie annulée" }),
+    )
+    .await
+    .expect(200);
+    let cancelled = wait_for(&sink, "teacher@monteil.test", "Booking cancelled", 1);
+    assert_eq!(
+        cancelled.subject,
+        "Booking cancelled: Atelier soudage (1re Bac Pro)"
+    );
+    assert!(
+        cancelled.text.contains("Reason: Sortie annulée"),
+        "{}",
+        cancelled.text
+    );
+    assert!(cancelled.html.contains("<html lang=\"en\">"));
+    check_invitation(
+        cancelled.calendar.as_ref().expect("an invitation"),
+        "CANCEL",
+        &format!("{id}@plateaux.campus.test"),
+        2,
+        "teacher@monteil.test",
+    );
+    assert!(received(&sink, "teacher@monteil.test", "Booking confirmed").is_empty());
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM outbox_messages WHERE kind = 'booking_approved' AND user_id = '{}'",
+            c.other_teacher_id
+        ))
+        .await,
+        0
+    );
+}
+
+/// A service request through its first steps: the contact and the platform's manager hear
+/// of its arrival, the contact of its taking, of a shared message (never of an internal
+/// one) and of the quote; the manager of the quote's acceptance.
+async fn service_request_messages(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let id = crate::support::id_of(
+        app.post(
+            "/api/v1/service-requests",
+            &c.company,
+            json!({
+                "title": "Essais de traction", "description": "Vingt éprouvettes en acier S355.",
+                "domains": ["welding"], "platform_id": c.platform_id,
+            }),
+        )
+        .await
+        .expect(201),
+    );
+    let link = format!("{PUBLIC_URL}/demandes/{id}");
+    for person in ["contact@cele.test", "manager@campus.test"] {
+        let received = wait_for(&sink, person, "Demande de prestation reçue", 1);
+        assert_eq!(
+            received.subject,
+            "Demande de prestation reçue : « Essais de traction »"
+        );
+        assert!(
+            received.text.contains(&link) && received.text.contains("Usinages du Célé"),
+            "{}",
+            received.text
+        );
+        assert!(received.calendar.is_none());
+        links_are_public(&received);
+    }
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    wait_for(
+        &sink,
+        "contact@cele.test",
+        "Demande de prestation prise en charge",
+        1,
+    );
+    for (body, visibility) in [
+        ("Tarif à valider avec la direction", "internal"),
+        ("Pouvez-vous préciser la nuance d'acier ?", "shared"),
+    ] {
+        app.post(
+            &format!("/api/v1/service-requests/{id}/messages"),
+            &c.manager,
+            json!({ "body": body, "visibility": visibility }),
+        )
+        .await
+        .expect(201);
+    }
+    let message = wait_for(&sink, "contact@cele.test", "Nouveau message", 1);
+    assert!(message.text.contains("nuance d'acier"), "{}", message.text);
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+        "valid_until": (today() + chrono::Duration::days(30)).to_string(),
+        "lines": [{ "label": "Essai de traction", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    let quoted = wait_for(&sink, "contact@cele.test", "Devis disponible", 1);
+    assert!(quoted.text.contains("204,00 € TTC"), "{}", quoted.text);
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.company,
+        json!({ "action": "accept", "quote_version": 1 }),
+    )
+    .await
+    .expect(200);
+    wait_for(&sink, "manager@campus.test", "Devis accepté", 1);
+    // The internal message reached nobody at the company; nobody heard of their own acts.
+    assert!(sink
+        .messages()
+        .iter()
+        .all(|m| !m.text.contains("direction") && !m.html.contains("direction")));
+    assert!(received(&sink, "manager@campus.test", "Nouveau message").is_empty());
+    assert!(received(&sink, "contact@cele.test", "Devis accepté").is_empty());
+}
+
+on_both_backends!(
+    booking_messages_carry_an_invitation,
+    maintenance_and_series_messages,
+    a_teacher_who_turned_approvals_off_gets_none,
+    service_request_messages,
+);
