@@ -233,6 +233,26 @@ pub fn build(
             .instrument(span)
         })
         .wrap(actix_web::middleware::from_fn(security_headers))
+        .wrap(actix_web::middleware::from_fn(close_while_stopping))
+}
+
+/// Once the service is stopping, every answer closes its connection, so that a client or
+/// proxy holding one open sends its next request elsewhere rather than into the stop.
+async fn close_while_stopping(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    let stopping = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.is_stopping());
+    let mut response = next.call(req).await?;
+    if stopping {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(response)
 }
 
 /// Whether a response to this request may carry tokens (access, refresh, calendar or

@@ -25,7 +25,15 @@ pub struct Config {
     pub password_hashers: u32,
     /// Where e-mail goes and how the mail worker retries.
     pub mail: MailConfig,
+    /// How long, once asked to stop, the service keeps accepting connections while its
+    /// readiness answers 503 (so that a proxy stops sending it requests).
+    pub shutdown_drain: std::time::Duration,
 }
+
+/// The drain of a stop by default: long enough for the connections the kernel queued before
+/// the signal to be accepted and answered; behind a proxy, set it above the proxy's health
+/// check interval.
+pub const DEFAULT_SHUTDOWN_DRAIN_MS: u64 = 250;
 
 /// The e-mail settings (`PLATEAUX_SMTP_*`, `PLATEAUX_MAIL_*`, `PLATEAUX_PUBLIC_URL`).
 #[derive(Clone, Debug)]
@@ -324,6 +332,16 @@ impl Config {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
         let password_hashers = whole_number(&lookup, "PLATEAUX_PASSWORD_HASHERS", cores, 64)?;
         let mail = MailConfig::from_lookup(&lookup, &database_url)?;
+        let shutdown_drain =
+            match lookup("PLATEAUX_SHUTDOWN_DRAIN_MS") {
+                None => DEFAULT_SHUTDOWN_DRAIN_MS,
+                Some(v) => v.parse::<u64>().ok().filter(|ms| *ms <= 600_000).ok_or(
+                    ConfigError::Invalid {
+                        variable: "PLATEAUX_SHUTDOWN_DRAIN_MS",
+                        message: "expected milliseconds, from 0 to 600000".into(),
+                    },
+                )?,
+            };
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -345,6 +363,7 @@ impl Config {
             login_attempts_per_minute,
             password_hashers,
             mail,
+            shutdown_drain: std::time::Duration::from_millis(shutdown_drain),
         })
     }
 
@@ -537,6 +556,25 @@ mod tests {
                 .to_string();
             assert!(
                 error.starts_with("PLATEAUX_BOOKING_WRITERS:"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_drain_of_a_stop_is_read_in_milliseconds() {
+        let drain =
+            |v: &'static str| with("PLATEAUX_SHUTDOWN_DRAIN_MS", v).map(|c| c.shutdown_drain);
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap().shutdown_drain,
+            std::time::Duration::from_millis(DEFAULT_SHUTDOWN_DRAIN_MS)
+        );
+        assert_eq!(drain("0").unwrap(), std::time::Duration::ZERO);
+        assert_eq!(drain("5000").unwrap(), std::time::Duration::from_secs(5));
+        for bad in ["600001", "cinq", "-1", "1.5"] {
+            let error = drain(bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with("PLATEAUX_SHUTDOWN_DRAIN_MS:"),
                 "{bad}: {error}"
             );
         }

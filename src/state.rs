@@ -26,6 +26,9 @@ pub struct AppState {
     pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `usecases::bookings::writer`).
     pub booking_writer: crate::usecases::bookings::writer::BookingWriter,
+    /// Set once the service was asked to stop: readiness answers 503 so that a proxy sends
+    /// no more, and every answer closes its connection.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             login_throttle: Default::default(),
             password_gate: Default::default(),
             booking_writer,
+            stopping: Default::default(),
         }
     }
 
@@ -64,6 +68,11 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || crate::db::with_connection(&pool, work)).await?
+    }
+
+    /// Whether the service was asked to stop (see `stopping`).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The instant of the request, in Unix seconds (the current school year of reports).

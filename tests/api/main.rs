@@ -16,6 +16,7 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod operations;
 mod outbox;
 mod races;
 mod reports;

@@ -208,6 +208,17 @@ impl TestApp {
                 None,
             ),
         };
+        Self::on_database(backend, database_url, dir, change).await
+    }
+
+    /// The application on the database at `database_url` (migrated here), with its state
+    /// changed by `change`; `dir` is kept as long as the application (a SQLite file's).
+    pub async fn on_database(
+        backend: Backend,
+        database_url: String,
+        dir: Option<tempfile::TempDir>,
+        change: impl FnOnce(&mut AppState),
+    ) -> TestApp {
         let pool = plateaux::db::build_pool(&database_url, 8).expect("pool");
         {
             let pool = pool.clone();
