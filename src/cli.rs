@@ -372,6 +372,8 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         config.login_attempts_per_minute as usize,
         std::time::Duration::from_secs(60),
     ));
+    state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies.clone());
+    state.strict_transport_security = config.mail.public_url.starts_with("https://");
     state.password_gate = std::sync::Arc::new(crate::passwords::PasswordGate::production(Some(
         config.password_hashers as usize,
     )));

@@ -28,6 +28,8 @@ pub struct Config {
     /// How long, once asked to stop, the service keeps accepting connections while its
     /// readiness answers 503 (so that a proxy stops sending it requests).
     pub shutdown_drain: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<crate::domain::network::Cidr>,
 }
 
 /// The drain of a stop by default: long enough for the connections the kernel queued before
@@ -342,6 +344,13 @@ impl Config {
                     },
                 )?,
             };
+        let trusted_proxies = crate::domain::network::Cidr::parse_list(
+            &lookup("PLATEAUX_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|message| ConfigError::Invalid {
+            variable: "PLATEAUX_TRUSTED_PROXIES",
+            message: format!("expected addresses or CIDR blocks separated by commas ({message})"),
+        })?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -364,6 +373,7 @@ impl Config {
             password_hashers,
             mail,
             shutdown_drain: std::time::Duration::from_millis(shutdown_drain),
+            trusted_proxies,
         })
     }
 
@@ -578,5 +588,22 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_none_by_default_and_checked() {
+        assert!(Config::from_lookup(|_| None)
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
+        let proxies = with("PLATEAUX_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")
+            .unwrap()
+            .trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        assert!(proxies[0].contains("10.1.2.3".parse().unwrap()));
+        let error = with("PLATEAUX_TRUSTED_PROXIES", "10.0.0.0/40")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("PLATEAUX_TRUSTED_PROXIES:"), "{error}");
     }
 }

@@ -29,6 +29,10 @@ pub struct AppState {
     /// Set once the service was asked to stop: readiness answers 503 so that a proxy sends
     /// no more, and every answer closes its connection.
     pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `domain::network`).
+    pub trusted_proxies: std::sync::Arc<Vec<crate::domain::network::Cidr>>,
+    /// Whether responses carry `Strict-Transport-Security` (the public URL is https).
+    pub strict_transport_security: bool,
 }
 
 impl AppState {
@@ -56,6 +60,8 @@ impl AppState {
             password_gate: Default::default(),
             booking_writer,
             stopping: Default::default(),
+            trusted_proxies: Default::default(),
+            strict_transport_security: false,
         }
     }
 

@@ -391,3 +391,131 @@ async fn a_database_restart_under_load_answers_503_never_500() {
         "every booking answered 201 is in the database ({unavailable} answered 503)"
     );
 }
+
+/// Every response, success or refusal, carries the security headers: no type sniffing,
+/// the referrer kept to this origin, the content security policy of the web pages; and
+/// `Strict-Transport-Security` only when the public URL is https.
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    use actix_web::http::Method;
+    let header = |reply: &crate::support::Reply, name: &str| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let replies = [
+        app.call(Method::GET, "/healthz", None, None, &[])
+            .await
+            .expect(200),
+        app.call(Method::GET, "/api/v1/platforms", None, None, &[])
+            .await,
+        app.call(Method::GET, "/api/v1/inexistant", None, None, &[])
+            .await,
+        app.send(
+            actix_web::test::TestRequest::post()
+                .uri("/api/v1/auth/login")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload("{")
+                .to_request(),
+        )
+        .await,
+    ];
+    for reply in &replies {
+        assert_eq!(
+            header(reply, "x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            header(reply, "referrer-policy").as_deref(),
+            Some("same-origin")
+        );
+        assert_eq!(
+            header(reply, "content-security-policy").as_deref(),
+            Some("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        );
+        assert_eq!(
+            header(reply, "strict-transport-security"),
+            None,
+            "{reply:?}"
+        );
+    }
+    assert_eq!(
+        replies
+            .iter()
+            .map(|r| r.status.as_u16())
+            .collect::<Vec<_>>(),
+        [200, 401, 404, 400]
+    );
+    let https = TestApp::with_state(app.backend, |state| {
+        state.strict_transport_security = true;
+    })
+    .await;
+    for path in ["/healthz", "/api/v1/inexistant"] {
+        let reply = https.call(Method::GET, path, None, None, &[]).await;
+        assert_eq!(
+            header(&reply, "strict-transport-security").as_deref(),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
+}
+
+crate::on_both_databases!(every_response_carries_the_security_headers);
+
+/// A password-reset request from `peer` with `X-Forwarded-For: forwarded` (5 per client
+/// address every 10 minutes).
+async fn reset_from(app: &TestApp, peer: &str, forwarded: &str) -> u16 {
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/public/password-resets")
+        .peer_addr(format!("{peer}:40000").parse().unwrap())
+        .insert_header(("X-Forwarded-For", forwarded))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(serde_json::json!({ "email": "personne@exemple.fr" }).to_string())
+        .to_request();
+    let reply = app.send(req).await;
+    if reply.status.as_u16() == 429 {
+        reply.problem(429, "rate_limited");
+        return 429;
+    }
+    reply.expect(202).status.as_u16()
+}
+
+/// The per-client limits read `X-Forwarded-For` only from a trusted proxy
+/// (`PLATEAUX_TRUSTED_PROXIES`, here 10.0.0.0/8): from any other peer the header is the
+/// client's own word and the peer is counted; through a trusted proxy each client is
+/// counted on its own, and an address the client wrote before the proxy's does not help it
+/// escape its count.
+async fn forwarded_for_counts_only_from_trusted_proxies(app: TestApp) {
+    let app = TestApp::with_state(app.backend, |state| {
+        state.trusted_proxies =
+            Arc::new(plateaux::domain::network::Cidr::parse_list("10.0.0.0/8").unwrap());
+    })
+    .await;
+    for i in 0..5 {
+        assert_eq!(
+            reset_from(&app, "203.0.113.7", &format!("198.51.100.{i}")).await,
+            202
+        );
+    }
+    assert_eq!(reset_from(&app, "203.0.113.7", "198.51.100.99").await, 429);
+
+    for i in 10..17 {
+        assert_eq!(
+            reset_from(&app, "10.0.0.2", &format!("198.51.100.{i}")).await,
+            202
+        );
+    }
+    for _ in 0..5 {
+        assert_eq!(reset_from(&app, "10.0.0.3", "198.51.100.50").await, 202);
+    }
+    assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.50").await, 429);
+    assert_eq!(
+        reset_from(&app, "10.0.0.2", "192.0.2.1, 198.51.100.50").await,
+        429
+    );
+    assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.51").await, 202);
+}
+
+crate::on_both_databases!(forwarded_for_counts_only_from_trusted_proxies);
+
