@@ -88,6 +88,9 @@ struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key signing tokens before a rotation: its tokens are still accepted until they
+    /// expire (`PLATEAUX_JWT_PREVIOUS_SECRET`), none is signed with it.
+    previous: Option<DecodingKey>,
 }
 
 impl TokenKeys {
@@ -95,7 +98,14 @@ impl TokenKeys {
         TokenKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
+            previous: None,
         }
+    }
+
+    /// These keys, also accepting the tokens signed with `secret`.
+    pub fn with_previous(mut self, secret: &str) -> Self {
+        self.previous = Some(DecodingKey::from_secret(secret.as_bytes()));
+        self
     }
 
     pub fn issue(&self, user: &CurrentUser, now: i64) -> Result<String, ApiError> {
@@ -116,14 +126,23 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<CurrentUser, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::unauthenticated(
-                    "Le jeton d'accès a expiré : renouvelez-le avec /api/v1/auth/refresh.",
-                ),
-                _ => ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous."),
-            },
-        )?;
+        let decoded = match (
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation),
+            &self.previous,
+        ) {
+            (Err(e), Some(previous))
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+            {
+                jsonwebtoken::decode::<Claims>(token, previous, &validation)
+            }
+            (decoded, _) => decoded,
+        };
+        let data = decoded.map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::unauthenticated(
+                "Le jeton d'accès a expiré : renouvelez-le avec /api/v1/auth/refresh.",
+            ),
+            _ => ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous."),
+        })?;
         Ok(CurrentUser {
             id: data.claims.sub,
             role: data.claims.role,

@@ -365,7 +365,10 @@ async fn stop_on_signal(
 
 fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
-    let keys = TokenKeys::new(&secret);
+    let mut keys = TokenKeys::new(&secret);
+    if let Some(previous) = &config.jwt_previous_secret {
+        keys = keys.with_previous(previous);
+    }
     let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
     let mut state = AppState::new(pool, writer_pool, config.timezone);
     state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(

@@ -13,6 +13,8 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub jwt_secret: Option<String>,
+    /// The signing key before a rotation, still accepted for verification.
+    pub jwt_previous_secret: Option<String>,
     pub timezone: Tz,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
@@ -360,7 +362,15 @@ impl Config {
                 });
             }
         }
+        let jwt_previous_secret = lookup("PLATEAUX_JWT_PREVIOUS_SECRET");
+        if jwt_previous_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid {
+                variable: "PLATEAUX_JWT_PREVIOUS_SECRET",
+                message: "must be at least 32 characters long".into(),
+            });
+        }
         Ok(Config {
+            jwt_previous_secret,
             database_url,
             bind,
             jwt_secret,

@@ -315,6 +315,7 @@ async fn a_database_restart_under_load_answers_503_never_500() {
         cluster.url(),
         None,
         crate::support::relaxed_limits,
+        plateaux::auth::TokenKeys::new(TEST_SECRET),
     )
     .await;
     let c = campus(&app).await;
@@ -519,3 +520,37 @@ async fn forwarded_for_counts_only_from_trusted_proxies(app: TestApp) {
 
 crate::on_both_databases!(forwarded_for_counts_only_from_trusted_proxies);
 
+/// The signing key changes without logging anybody out: with the old key given as
+/// `PLATEAUX_JWT_PREVIOUS_SECRET`, tokens signed with it are still accepted while new
+/// ones are signed with the new key; without it, they are refused.
+async fn tokens_of_the_previous_key_are_accepted_during_a_rotation(app: TestApp) {
+    use plateaux::auth::TokenKeys;
+    const NEW_SECRET: &str = "the-new-secret-the-new-secret-the-new-secret";
+    let c = campus(&app).await;
+    let on_keys = |keys: TokenKeys| {
+        TestApp::on_database(
+            app.backend,
+            app.database_url.clone(),
+            None,
+            crate::support::relaxed_limits,
+            keys,
+        )
+    };
+    let rotated = on_keys(TokenKeys::new(NEW_SECRET).with_previous(TEST_SECRET)).await;
+    let new_only = on_keys(TokenKeys::new(NEW_SECRET)).await;
+    rotated.get("/api/v1/me", &c.teacher).await.expect(200);
+    new_only
+        .get("/api/v1/me", &c.teacher)
+        .await
+        .problem(401, "unauthenticated");
+    let fresh = rotated
+        .login("teacher@campus.test", crate::support::PASSWORD)
+        .await;
+    let fresh = fresh["access_token"].as_str().unwrap();
+    new_only.get("/api/v1/me", fresh).await.expect(200);
+    app.get("/api/v1/me", fresh)
+        .await
+        .problem(401, "unauthenticated");
+}
+
+crate::on_both_databases!(tokens_of_the_previous_key_are_accepted_during_a_rotation);

@@ -208,16 +208,25 @@ impl TestApp {
                 None,
             ),
         };
-        Self::on_database(backend, database_url, dir, change).await
+        Self::on_database(
+            backend,
+            database_url,
+            dir,
+            change,
+            TokenKeys::new(TEST_SECRET),
+        )
+        .await
     }
 
     /// The application on the database at `database_url` (migrated here), with its state
-    /// changed by `change`; `dir` is kept as long as the application (a SQLite file's).
+    /// changed by `change` and tokens signed and checked with `keys`; `dir` is kept as long
+    /// as the application (a SQLite file's).
     pub async fn on_database(
         backend: Backend,
         database_url: String,
         dir: Option<tempfile::TempDir>,
         change: impl FnOnce(&mut AppState),
+        keys: TokenKeys,
     ) -> TestApp {
         let pool = plateaux::db::build_pool(&database_url, 8).expect("pool");
         {
@@ -236,7 +245,7 @@ impl TestApp {
         );
         change(&mut state);
         let metrics = state.metrics.clone();
-        let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
+        let service = test::init_service(app::build(state, keys)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         let mail_dir = tempfile::tempdir().expect("temporary directory");
         TestApp {
