@@ -329,6 +329,26 @@ pub fn build(
             .instrument(span)
         })
         .wrap(actix_web::middleware::from_fn(security_headers))
+        .wrap(actix_web::middleware::from_fn(close_while_stopping))
+}
+
+/// Once the service is stopping, every answer closes its connection, so that a client or
+/// proxy holding one open sends its next request elsewhere rather than into the stop.
+async fn close_while_stopping(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    let stopping = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.is_stopping());
+    let mut response = next.call(req).await?;
+    if stopping {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(response)
 }
 
 /// Whether a response to this request may carry tokens (access, refresh, calendar or
@@ -344,19 +364,45 @@ fn carries_tokens(method: &actix_web::http::Method, path: &str) -> bool {
             && matches!(path, "calendar-tokens" | "public/account-confirmations"))
 }
 
-/// Outermost layer: every response, error or not, tells browsers not to guess its type;
-/// those that may carry tokens forbid caching.
+/// What pages of this service may load and who may frame them: only this origin, no inline
+/// script or style, no framing at all (the web pages are built to fit it).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Browsers that reached the service over https keep to https for a year.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Outermost layer, the one place of the security headers, for the API and the web pages
+/// alike: every response, error or not, tells browsers not to guess its type, to send
+/// the referrer only to this origin, and what its pages may load (and, when the public URL
+/// is https, to keep to https); those that may carry tokens forbid caching.
 async fn security_headers(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> actix_web::Result<ServiceResponse<actix_web::body::BoxBody>> {
     use actix_web::http::header;
     let no_store = carries_tokens(req.method(), req.path());
+    let strict_transport = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.strict_transport_security);
     let add = move |headers: &mut actix_web::http::header::HeaderMap| {
         headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        if strict_transport {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+            );
+        }
         if no_store {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }

@@ -90,6 +90,9 @@ struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key signing tokens before a rotation: its tokens are still accepted until they
+    /// expire (`PLATEAUX_JWT_PREVIOUS_SECRET`), none is signed with it.
+    previous: Option<DecodingKey>,
 }
 
 impl TokenKeys {
@@ -97,7 +100,14 @@ impl TokenKeys {
         TokenKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
+            previous: None,
         }
+    }
+
+    /// These keys, also accepting the tokens signed with `secret`.
+    pub fn with_previous(mut self, secret: &str) -> Self {
+        self.previous = Some(DecodingKey::from_secret(secret.as_bytes()));
+        self
     }
 
     pub fn issue(&self, user: &CurrentUser, now: i64) -> Result<String, ApiError> {
@@ -119,10 +129,20 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         // The expiry is checked below against the service's clock, not the library's.
         validation.validate_exp = false;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|_| {
-                ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous.")
-            })?;
+        let decoded = match (
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation),
+            &self.previous,
+        ) {
+            (Err(e), Some(previous))
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+            {
+                jsonwebtoken::decode::<Claims>(token, previous, &validation)
+            }
+            (decoded, _) => decoded,
+        };
+        let data = decoded.map_err(|_| {
+            ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous.")
+        })?;
         if data.claims.exp + TOKEN_LEEWAY_SECONDS < now {
             return Err(ApiError::unauthenticated(
                 "Le jeton d'accès a expiré : renouvelez-le avec /api/v1/auth/refresh.",

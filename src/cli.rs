@@ -326,9 +326,53 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
     Ok(())
 }
 
+/// How long a stop waits for the requests already accepted before closing their connections.
+const SHUTDOWN_TIMEOUT_SECONDS: u64 = 20;
+
+/// How long the workers are given to take up the connections the acceptor handed them just
+/// before it paused; a stop would drop those still waiting.
+const HANDOVER: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// On SIGTERM or SIGINT, stops the server without losing a request: readiness answers 503
+/// and connections keep being accepted and served for `drain` (a proxy notices and sends
+/// elsewhere; what the kernel had already queued is taken), then the server stops
+/// accepting, lets the workers take up what was handed to them, and finishes every
+/// accepted connection (each answer closes its connection from the signal on).
+async fn stop_on_signal(
+    server: actix_web::dev::ServerHandle,
+    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    drain: std::time::Duration,
+) {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let (mut terminate, mut interrupt) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM and SIGINT");
+            return;
+        }
+    };
+    futures_util::future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(
+        drain_ms = drain.as_millis() as u64,
+        "stopping: readiness answers 503, connections still accepted during the drain"
+    );
+    actix_web::rt::time::sleep(drain).await;
+    server.pause().await;
+    actix_web::rt::time::sleep(HANDOVER).await;
+    tracing::info!("stopping: no more connections accepted; finishing those accepted");
+    server.stop(true).await;
+}
+
 fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
-    let keys = TokenKeys::new(&secret);
+    let mut keys = TokenKeys::new(&secret);
+    if let Some(previous) = &config.jwt_previous_secret {
+        keys = keys.with_previous(previous);
+    }
     let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
     let mut state = AppState::new(
         pool,
@@ -340,6 +384,8 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         config.login_attempts_per_minute as usize,
         std::time::Duration::from_secs(60),
     ));
+    state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies.clone());
+    state.strict_transport_security = config.mail.public_url.starts_with("https://");
     state.password_gate = std::sync::Arc::new(crate::passwords::PasswordGate::production(Some(
         config.password_hashers as usize,
     )));
@@ -357,12 +403,18 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         "mail worker started"
     );
     let bind = config.bind;
+    let drain = config.shutdown_drain;
+    let stopping = state.stopping.clone();
     let served = actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone(), keys.clone()))
             .bind(bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
-            .shutdown_timeout(20)
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS)
+            // The server's own handling of SIGTERM drops the connections it accepted but
+            // had not yet handed to a worker: `stop_on_signal` stops it in order instead.
+            .disable_signals()
             .run();
+        actix_web::rt::spawn(stop_on_signal(server.handle(), stopping, drain));
         println!("Plateaux écoute sur http://{bind}/api/v1");
         server.await.map_err(|e| e.to_string())
     });

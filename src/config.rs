@@ -13,6 +13,8 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub jwt_secret: Option<String>,
+    /// The signing key before a rotation, still accepted for verification.
+    pub jwt_previous_secret: Option<String>,
     pub timezone: Tz,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
@@ -25,7 +27,17 @@ pub struct Config {
     pub password_hashers: u32,
     /// Where e-mail goes and how the mail worker retries.
     pub mail: MailConfig,
+    /// How long, once asked to stop, the service keeps accepting connections while its
+    /// readiness answers 503 (so that a proxy stops sending it requests).
+    pub shutdown_drain: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<crate::domain::network::Cidr>,
 }
+
+/// The drain of a stop by default: long enough for the connections the kernel queued before
+/// the signal to be accepted and answered; behind a proxy, set it above the proxy's health
+/// check interval.
+pub const DEFAULT_SHUTDOWN_DRAIN_MS: u64 = 250;
 
 /// The e-mail settings (`PLATEAUX_SMTP_*`, `PLATEAUX_MAIL_*`, `PLATEAUX_PUBLIC_URL`).
 #[derive(Clone, Debug)]
@@ -324,6 +336,23 @@ impl Config {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
         let password_hashers = whole_number(&lookup, "PLATEAUX_PASSWORD_HASHERS", cores, 64)?;
         let mail = MailConfig::from_lookup(&lookup, &database_url)?;
+        let shutdown_drain =
+            match lookup("PLATEAUX_SHUTDOWN_DRAIN_MS") {
+                None => DEFAULT_SHUTDOWN_DRAIN_MS,
+                Some(v) => v.parse::<u64>().ok().filter(|ms| *ms <= 600_000).ok_or(
+                    ConfigError::Invalid {
+                        variable: "PLATEAUX_SHUTDOWN_DRAIN_MS",
+                        message: "expected milliseconds, from 0 to 600000".into(),
+                    },
+                )?,
+            };
+        let trusted_proxies = crate::domain::network::Cidr::parse_list(
+            &lookup("PLATEAUX_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|message| ConfigError::Invalid {
+            variable: "PLATEAUX_TRUSTED_PROXIES",
+            message: format!("expected addresses or CIDR blocks separated by commas ({message})"),
+        })?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -333,7 +362,15 @@ impl Config {
                 });
             }
         }
+        let jwt_previous_secret = lookup("PLATEAUX_JWT_PREVIOUS_SECRET");
+        if jwt_previous_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid {
+                variable: "PLATEAUX_JWT_PREVIOUS_SECRET",
+                message: "must be at least 32 characters long".into(),
+            });
+        }
         Ok(Config {
+            jwt_previous_secret,
             database_url,
             bind,
             jwt_secret,
@@ -345,6 +382,8 @@ impl Config {
             login_attempts_per_minute,
             password_hashers,
             mail,
+            shutdown_drain: std::time::Duration::from_millis(shutdown_drain),
+            trusted_proxies,
         })
     }
 
@@ -540,5 +579,41 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_drain_of_a_stop_is_read_in_milliseconds() {
+        let drain =
+            |v: &'static str| with("PLATEAUX_SHUTDOWN_DRAIN_MS", v).map(|c| c.shutdown_drain);
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap().shutdown_drain,
+            std::time::Duration::from_millis(DEFAULT_SHUTDOWN_DRAIN_MS)
+        );
+        assert_eq!(drain("0").unwrap(), std::time::Duration::ZERO);
+        assert_eq!(drain("5000").unwrap(), std::time::Duration::from_secs(5));
+        for bad in ["600001", "cinq", "-1", "1.5"] {
+            let error = drain(bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with("PLATEAUX_SHUTDOWN_DRAIN_MS:"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_none_by_default_and_checked() {
+        assert!(Config::from_lookup(|_| None)
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
+        let proxies = with("PLATEAUX_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")
+            .unwrap()
+            .trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        assert!(proxies[0].contains("10.1.2.3".parse().unwrap()));
+        let error = with("PLATEAUX_TRUSTED_PROXIES", "10.0.0.0/40")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("PLATEAUX_TRUSTED_PROXIES:"), "{error}");
     }
 }

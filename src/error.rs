@@ -238,10 +238,13 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::CheckViolation, _) => ApiError::new(ErrorCode::ValidationFailed,
                 "Une règle de la base de données refuse ces valeurs.",
             ),
-            // The database went away (restarted, or the connection was cut).
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                ApiError::unavailable(error.to_string())
-            }
+            // The database went away (restarted, or the connection was cut), or the
+            // connection lost track of its transaction: its outcome is unknown.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | Error::BrokenTransactionManager => ApiError::unavailable(error.to_string()),
             _ => ApiError::internal(error.to_string()),
         }
     }

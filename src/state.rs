@@ -28,6 +28,13 @@ pub struct AppState {
     pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `usecases::bookings::writer`).
     pub booking_writer: crate::usecases::bookings::writer::BookingWriter,
+    /// Set once the service was asked to stop: readiness answers 503 so that a proxy sends
+    /// no more, and every answer closes its connection.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `domain::network`).
+    pub trusted_proxies: std::sync::Arc<Vec<crate::domain::network::Cidr>>,
+    /// Whether responses carry `Strict-Transport-Security` (the public URL is https).
+    pub strict_transport_security: bool,
 }
 
 impl AppState {
@@ -61,6 +68,9 @@ impl AppState {
             login_throttle: Default::default(),
             password_gate: Default::default(),
             booking_writer,
+            stopping: Default::default(),
+            trusted_proxies: Default::default(),
+            strict_transport_security: false,
         }
     }
 
@@ -73,6 +83,11 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || crate::db::with_connection(&pool, work)).await?
+    }
+
+    /// Whether the service was asked to stop (see `stopping`).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The instant of the request, in Unix seconds.

@@ -195,19 +195,35 @@ impl ManageConnection for ConnectionManager {
 
 /// Runs `work` on a connection of `pool`. A server error may have left the connection
 /// unusable (the database restarted, say): that connection is then closed, not reused.
+/// When the connection itself failed, what became of its transaction is unknown: the
+/// request answers 503 (`database_unavailable`, to be tried again), never 500.
 pub fn with_connection<T>(
     pool: &Pool,
     work: impl FnOnce(&mut DbConnection) -> crate::error::ApiResult<T>,
 ) -> crate::error::ApiResult<T> {
     let mut conn = pool.get()?;
-    let result = work(&mut conn);
-    if result
-        .as_ref()
-        .is_err_and(crate::error::ApiError::is_server_error)
-    {
-        conn.discard();
+    match work(&mut conn) {
+        Err(error) if error.is_server_error() => {
+            conn.discard();
+            if error.status == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+                && connection_lost(&mut conn)
+            {
+                return Err(crate::error::ApiError::unavailable(format!(
+                    "the database connection failed: {}",
+                    error.internal.as_deref().unwrap_or(&error.detail)
+                )));
+            }
+            Err(error)
+        }
+        result => result,
     }
-    result
+}
+
+/// Whether a connection whose work failed is itself unusable: its transaction manager lost
+/// track of the transaction, or the server no longer answers it.
+fn connection_lost(conn: &mut DbConnection) -> bool {
+    <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        || conn.batch_execute("SELECT 1").is_err()
 }
 
 pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, String> {

@@ -93,6 +93,7 @@ error_codes! {
     // Failures of the service itself.
     InternalError => "internal_error", INTERNAL_SERVER_ERROR, "Erreur interne";
     DatabaseUnavailable => "database_unavailable", SERVICE_UNAVAILABLE, "Service indisponible";
+    ShuttingDown => "shutting_down", SERVICE_UNAVAILABLE, "Service indisponible";
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -18,12 +18,18 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and the service is not stopping.
 #[utoipa::path(tag = "operations", security(()), responses(
     (status = 200, description = "ready", body = String),
-    (status = 503, body = Problem, content_type = "application/problem+json")))]
+    (status = 503, description = "database unreachable (`database_unavailable`) or service stopping (`shutting_down`)", body = Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if state.is_stopping() {
+        return Err(crate::error::ApiError::new(
+            crate::error::ErrorCode::ShuttingDown,
+            "Le service s'arrête : adressez vos requêtes à une autre instance.",
+        ));
+    }
     state
         .db(|conn| {
             conn.batch_execute("SELECT 1")

@@ -143,11 +143,22 @@ fn path_fits(template: &str, path: &str) -> bool {
 }
 
 /// 201 with a `Location` header.
-/// The client's address, the key of the per-client limits (logins, public forms).
+/// The client's address, the key of the per-client limits (logins, public forms): the
+/// peer's, or behind a trusted proxy the one its `X-Forwarded-For` names.
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    let Some(peer) = req.peer_addr() else {
+        return "unknown".to_owned();
+    };
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|state| state.trusted_proxies.clone())
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    crate::domain::network::client_address(peer.ip(), &forwarded, &trusted).to_string()
 }
 
 pub fn created(location: String, body: impl serde::Serialize) -> HttpResponse {

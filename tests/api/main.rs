@@ -18,6 +18,7 @@ mod idempotency;
 mod inventory;
 mod mail_events;
 mod openapi;
+mod operations;
 mod outbox;
 mod races;
 mod reports;

@@ -277,6 +277,39 @@ impl TestApp {
                 None,
             ),
         };
+        Self::on_database_with_clock(
+            backend,
+            database_url,
+            dir,
+            clock,
+            change,
+            TokenKeys::new(TEST_SECRET),
+        )
+        .await
+    }
+
+    /// The application on the database at `database_url` (migrated here), with its state
+    /// changed by `change` and tokens signed and checked with `keys`; `dir` is kept as long
+    /// as the application (a SQLite file's).
+    pub async fn on_database(
+        backend: Backend,
+        database_url: String,
+        dir: Option<tempfile::TempDir>,
+        change: impl FnOnce(&mut AppState),
+        keys: TokenKeys,
+    ) -> TestApp {
+        let clock = std::sync::Arc::new(TestClock::new(chrono::Utc::now(), false));
+        Self::on_database_with_clock(backend, database_url, dir, clock, change, keys).await
+    }
+
+    async fn on_database_with_clock(
+        backend: Backend,
+        database_url: String,
+        dir: Option<tempfile::TempDir>,
+        clock: std::sync::Arc<TestClock>,
+        change: impl FnOnce(&mut AppState),
+        keys: TokenKeys,
+    ) -> TestApp {
         let pool = plateaux::db::build_pool(&database_url, 8).expect("pool");
         {
             let pool = pool.clone();
@@ -295,7 +328,7 @@ impl TestApp {
         );
         change(&mut state);
         let metrics = state.metrics.clone();
-        let service = test::init_service(app::build(state, TokenKeys::new(TEST_SECRET))).await;
+        let service = test::init_service(app::build(state, keys)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         let mail_dir = tempfile::tempdir().expect("temporary directory");
         TestApp {

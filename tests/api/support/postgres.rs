@@ -141,23 +141,31 @@ fn run(mut command: Command, account: Option<(u32, u32)>, what: &str) -> Result<
     }
 }
 
+const MISSING: &str = "PostgreSQL tests need a server: install Debian's `postgresql` package \
+    (apt-get install -y postgresql, which provides initdb and pg_ctl) or set \
+    PLATEAUX_TEST_DATABASE_URL to a server where the user may create databases";
+
 fn start_cluster() -> Result<String, String> {
-    const MISSING: &str = "PostgreSQL tests need a server: install Debian's `postgresql` package \
-        (apt-get install -y postgresql, which provides initdb and pg_ctl) or set \
-        PLATEAUX_TEST_DATABASE_URL to a server where the user may create databases";
+    let dir = std::env::temp_dir().join(format!("plateaux-test-pg-{}", std::process::id()));
+    CLUSTER_DIR.set(dir.clone()).ok();
+    unsafe { libc::atexit(stop_cluster) };
+    let port = create_cluster(&dir)?;
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+}
+
+/// Creates a cluster in `dir` (emptied first) and starts it on a free loopback port.
+fn create_cluster(dir: &Path) -> Result<u16, String> {
     let initdb = find_tool("initdb").ok_or(MISSING)?;
-    let pg_ctl = find_tool("pg_ctl").ok_or(MISSING)?;
     let account = postgres_account();
     if unsafe { libc::geteuid() } == 0 && account.is_none() {
         return Err(format!(
             "running as root without a `postgres` account: {MISSING}"
         ));
     }
-    let dir = std::env::temp_dir().join(format!("plateaux-test-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     if let Some((uid, gid)) = account {
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
             .map_err(|e| format!("chown {}: {e}", dir.display()))?;
     }
     let data = dir.join("data");
@@ -173,8 +181,14 @@ fn start_cluster() -> Result<String, String> {
         "--no-sync",
     ]);
     run(init, account, "initdb")?;
-
     let port = free_port()?;
+    start_server(dir, port)?;
+    Ok(port)
+}
+
+/// `pg_ctl start` of the cluster in `dir` on `port`, waiting until it accepts connections.
+fn start_server(dir: &Path, port: u16) -> Result<(), String> {
+    let pg_ctl = find_tool("pg_ctl").ok_or(MISSING)?;
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
          -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB",
@@ -183,15 +197,60 @@ fn start_cluster() -> Result<String, String> {
     let mut start = Command::new(&pg_ctl);
     start
         .arg("-D")
-        .arg(&data)
+        .arg(dir.join("data"))
         .arg("-l")
         .arg(dir.join("server.log"))
         .args(["-w", "-t", "60", "-o", &options, "start"]);
-    CLUSTER_DIR.set(dir.clone()).ok();
-    unsafe { libc::atexit(stop_cluster) };
-    run(start, account, "pg_ctl start")
-        .map_err(|e| format!("{e}\nserver log: {}", read_log(&dir)))?;
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    run(start, postgres_account(), "pg_ctl start")
+        .map_err(|e| format!("{e}\nserver log: {}", read_log(dir)))
+}
+
+/// `pg_ctl stop` of the cluster in `dir` with `mode` (`fast`, `immediate`).
+fn stop_server(dir: &Path, mode: &str) -> Result<(), String> {
+    let pg_ctl = find_tool("pg_ctl").ok_or(MISSING)?;
+    let mut stop = Command::new(pg_ctl);
+    stop.arg("-D")
+        .arg(dir.join("data"))
+        .args(["-m", mode, "-w", "stop"]);
+    run(stop, postgres_account(), "pg_ctl stop")
+}
+
+/// A cluster of one test's own, which it may stop and start again; removed when dropped.
+/// Always started here (never `PLATEAUX_TEST_DATABASE_URL`): a test restarts it.
+pub struct Cluster {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    pub fn start() -> Cluster {
+        let dir = std::env::temp_dir().join(format!(
+            "plateaux-test-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        let port = create_cluster(&dir).unwrap_or_else(|e| panic!("{e}"));
+        Cluster { dir, port }
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server as an operator's restart does (`pg_ctl stop -m fast`: sessions are
+    /// ended, running transactions rolled back) and starts it again on the same port.
+    pub fn restart(&self) {
+        stop_server(&self.dir, "fast").unwrap_or_else(|e| panic!("{e}"));
+        start_server(&self.dir, self.port).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = stop_server(&self.dir, "immediate");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn read_log(dir: &Path) -> String {
@@ -208,12 +267,8 @@ fn free_port() -> Result<u16, String> {
 }
 
 extern "C" fn stop_cluster() {
-    if let (Some(dir), Some(pg_ctl)) = (CLUSTER_DIR.get(), find_tool("pg_ctl")) {
-        let mut stop = Command::new(pg_ctl);
-        stop.arg("-D")
-            .arg(dir.join("data"))
-            .args(["-m", "immediate", "-w", "stop"]);
-        let _ = run(stop, postgres_account(), "pg_ctl stop");
+    if let Some(dir) = CLUSTER_DIR.get() {
+        let _ = stop_server(dir, "immediate");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -1,0 +1,556 @@
+//! Operations under load: a stop loses no request, and a restart of the database answers
+//! 503 and never 500. Both drive a stream of bookings; the stop is a real SIGTERM to the
+//! real binary.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Weekday;
+use serde_json::Value;
+
+use crate::support::dates::next;
+use crate::support::postgres::Cluster;
+use crate::support::{campus, contract, station_booking, Backend, Campus, TestApp, TEST_SECRET};
+
+/// The `n`th booking of a stream: one station of one of four slots on one of forty working
+/// days, so that most are booked and the rest refused (409) once a slot's 14 are taken.
+fn booking(c: &Campus, n: usize) -> Value {
+    const SLOTS: [(&str, &str); 4] = [
+        ("08:00", "10:00"),
+        ("10:00", "12:00"),
+        ("13:30", "15:30"),
+        ("15:30", "17:30"),
+    ];
+    let (from, to) = SLOTS[n % 4];
+    let working_day = (n / 4) % 40;
+    let day = next(Weekday::Mon, 7)
+        + chrono::Duration::days((working_day / 5 * 7 + working_day % 5) as i64);
+    let mut body = station_booking(&c.platform_id, day, from, to);
+    body["stations"] = 1.into();
+    body["learners"][0]["headcount"] = 1.into();
+    body
+}
+
+/// How many of `ids` the database holds.
+async fn bookings_held(app: &TestApp, ids: &[String]) -> usize {
+    if ids.is_empty() {
+        return 0;
+    }
+    let list = ids
+        .iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    app.count_sql(format!(
+        "SELECT COUNT(*) AS n FROM bookings WHERE id IN ({list})"
+    ))
+    .await as usize
+}
+
+/// What became of one request sent to the real service.
+#[derive(Debug)]
+enum Outcome {
+    /// An HTTP answer: its status, headers and body.
+    Answered(u16, actix_web::http::header::HeaderMap, String),
+    /// The connection was refused: nothing was sent, the client knows to go elsewhere.
+    Refused,
+    /// Sent, or half sent, and lost: reset, broken pipe or end of stream without an answer.
+    Lost(String),
+}
+
+/// One request on its own connection (`Connection: close`), as a client or proxy opening
+/// a connection per request does.
+fn exchange(port: u16, method: &str, path: &str, token: &str, body: Option<&Value>) -> Outcome {
+    let mut stream = match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Outcome::Refused,
+        Err(e) => return Outcome::Lost(format!("connect: {e}")),
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        return Outcome::Lost(format!("write: {e}"));
+    }
+    let mut reply = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut reply) {
+        return Outcome::Lost(format!("read: {e}"));
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let Some((head, body)) = reply.split_once("\r\n\r\n") else {
+        return Outcome::Lost(format!("no answer: {reply:?}"));
+    };
+    let mut lines = head.lines();
+    let Some(status) = lines
+        .next()
+        .and_then(|l| l.strip_prefix("HTTP/1.1 "))
+        .and_then(|l| l.get(..3))
+        .and_then(|s| s.parse().ok())
+    else {
+        return Outcome::Lost(format!("no status line: {reply:?}"));
+    };
+    let mut headers = actix_web::http::header::HeaderMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            if let (Ok(name), Ok(value)) = (
+                actix_web::http::header::HeaderName::try_from(name.trim()),
+                actix_web::http::header::HeaderValue::from_str(value.trim()),
+            ) {
+                headers.append(name, value);
+            }
+        }
+    }
+    Outcome::Answered(status, headers, body.to_owned())
+}
+
+/// The real binary on the test's database, killed when the test ends however it ends.
+struct Service {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Service {
+    fn start(database_url: &str, drain_ms: u64) -> Service {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let port = crate::support::smtp::free_port();
+        let log = std::fs::File::create(dir.path().join("service.log")).expect("log file");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_plateaux"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("PLATEAUX_DATABASE_URL", database_url)
+            .env("PLATEAUX_BIND", format!("127.0.0.1:{port}"))
+            .env("PLATEAUX_JWT_SECRET", TEST_SECRET)
+            .env("PLATEAUX_SHUTDOWN_DRAIN_MS", drain_ms.to_string())
+            .env("PLATEAUX_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the service");
+        let service = Service {
+            child,
+            port,
+            _dir: dir,
+        };
+        for _ in 0..600 {
+            if let Outcome::Answered(200, ..) = exchange(port, "GET", "/readyz", "", None) {
+                return service;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the service did not start on {database_url}");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("service.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A request of the stream: when it was begun, and what became of it.
+struct Sent {
+    begun: Instant,
+    outcome: Outcome,
+}
+
+/// SIGTERM in the middle of a stream of bookings from six clients, each opening a
+/// connection per request: every request begun before the signal is answered (201 or
+/// 409) or refused, none is cut off; readiness answers 503 during the drain while
+/// bookings are still served; the process ends by itself, and every 201 is in the database.
+async fn a_stop_answers_every_request_sent_before_it(app: TestApp) {
+    let c = campus(&app).await;
+    let service = Service::start(&app.database_url, 500);
+    let port = service.port;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let sent: Arc<Mutex<Vec<Sent>>> = Default::default();
+    let clients: Vec<_> = (0..6)
+        .map(|_| {
+            let (counter, sent) = (counter.clone(), sent.clone());
+            let token = c.teacher.clone();
+            let bodies: Vec<Value> = (0..4_000).map(|n| booking(&c, n)).collect();
+            std::thread::spawn(move || {
+                let until = Instant::now() + Duration::from_secs(60);
+                while Instant::now() < until {
+                    let n = counter.fetch_add(1, Ordering::Relaxed) % bodies.len();
+                    let begun = Instant::now();
+                    let outcome =
+                        exchange(port, "POST", "/api/v1/bookings", &token, Some(&bodies[n]));
+                    let refused = matches!(outcome, Outcome::Refused);
+                    sent.lock().unwrap().push(Sent { begun, outcome });
+                    if refused {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1_500));
+    let signal = Instant::now();
+    // SAFETY: a signal to the child process this test started and still owns.
+    let signalled = unsafe { libc::kill(service.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(signalled, 0, "SIGTERM");
+
+    // Readiness turns 503 as soon as the signal is handled, while the drain lasts.
+    let mut ready = None;
+    while signal.elapsed() < Duration::from_millis(400) {
+        match exchange(port, "GET", "/readyz", "", None) {
+            Outcome::Answered(503, headers, body) => {
+                ready = Some((headers, body));
+                break;
+            }
+            Outcome::Answered(200, ..) => std::thread::sleep(Duration::from_millis(10)),
+            other => panic!("readiness during the drain: {other:?}"),
+        }
+    }
+    let (headers, body) = ready.expect("readiness answered 503 during the drain");
+    contract::check(
+        &actix_web::http::Method::GET,
+        "/readyz",
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        &headers,
+        &body,
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "shutting_down"
+    );
+
+    for client in clients {
+        client.join().expect("client thread");
+    }
+    let mut service = service;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = service.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the service did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        status.success(),
+        "the service ended with {status}: {}",
+        service.log()
+    );
+
+    let sent = std::mem::take(&mut *sent.lock().unwrap());
+    let before: Vec<&Sent> = sent.iter().filter(|s| s.begun < signal).collect();
+    let lost: Vec<String> = before
+        .iter()
+        .filter_map(|s| match &s.outcome {
+            Outcome::Lost(why) => Some(format!(
+                "{why} ({} ms before the signal)",
+                (signal - s.begun).as_millis()
+            )),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} requests sent before the signal got no answer: {lost:#?}",
+        lost.len(),
+        before.len()
+    );
+    let mut created = Vec::new();
+    for s in &sent {
+        if let Outcome::Answered(status, headers, body) = &s.outcome {
+            contract::check(
+                &actix_web::http::Method::POST,
+                "/api/v1/bookings",
+                actix_web::http::StatusCode::from_u16(*status).unwrap(),
+                headers,
+                body,
+            );
+            assert!(matches!(status, 201 | 409), "{status}: {body}");
+            if *status == 201 {
+                let booking: Value = serde_json::from_str(body).unwrap();
+                created.push(booking["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(
+        before.len() >= 20,
+        "only {} requests before the signal",
+        before.len()
+    );
+    let served_after = sent
+        .iter()
+        .filter(|s| s.begun > signal && matches!(s.outcome, Outcome::Answered(..)))
+        .count();
+    assert!(served_after > 0, "no request was served during the drain");
+    assert!(sent.iter().any(|s| matches!(s.outcome, Outcome::Refused)));
+    assert_eq!(bookings_held(&app, &created).await, created.len());
+}
+
+crate::on_both_databases!(a_stop_answers_every_request_sent_before_it);
+
+/// A restart of PostgreSQL (`pg_ctl stop -m fast`, then start) during a stream of bookings
+/// from eight clients at once: every answer is 201, 409 or 503 with `Retry-After`, never
+/// 500; bookings are answered 201 again after the restart without any help; and every
+/// booking answered 201 is in the database. PostgreSQL only: SQLite has no server.
+#[actix_web::test]
+async fn a_database_restart_under_load_answers_503_never_500() {
+    let cluster = Arc::new(
+        actix_web::web::block(Cluster::start)
+            .await
+            .expect("cluster"),
+    );
+    let app = TestApp::on_database(
+        Backend::Postgres,
+        cluster.url(),
+        None,
+        crate::support::relaxed_limits,
+        plateaux::auth::TokenKeys::new(TEST_SECRET),
+    )
+    .await;
+    let c = campus(&app).await;
+    let counter = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let restarted: Mutex<Option<Instant>> = Mutex::new(None);
+    let answers: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
+    let client = || async {
+        while !done.load(Ordering::Relaxed) {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let reply = app
+                .post("/api/v1/bookings", &c.teacher, booking(&c, n))
+                .await;
+            let status = reply.status.as_u16();
+            let detail = match status {
+                201 => reply.json()["id"].as_str().unwrap().to_owned(),
+                503 => {
+                    assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
+                    reply.problem(503, "database_unavailable");
+                    String::new()
+                }
+                409 => String::new(),
+                _ => panic!(
+                    "a booking answered {status} during the restart: {}",
+                    reply.text
+                ),
+            };
+            answers
+                .lock()
+                .unwrap()
+                .push((Instant::now(), status, detail));
+        }
+    };
+    let control = async {
+        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+        let cluster = cluster.clone();
+        actix_web::web::block(move || cluster.restart())
+            .await
+            .expect("restart");
+        *restarted.lock().unwrap() = Some(Instant::now());
+        // Long enough for the pools to replace their connections and book again.
+        actix_web::rt::time::sleep(Duration::from_millis(3_000)).await;
+        done.store(true, Ordering::Relaxed);
+    };
+    futures_util::future::join(
+        futures_util::future::join_all((0..8).map(|_| client())),
+        control,
+    )
+    .await;
+
+    let answers = answers.into_inner().unwrap();
+    let restarted = restarted.into_inner().unwrap().expect("restarted");
+    let created: Vec<String> = answers
+        .iter()
+        .filter(|(_, status, _)| *status == 201)
+        .map(|(_, _, id)| id.clone())
+        .collect();
+    let unavailable = answers.iter().filter(|(_, s, _)| *s == 503).count();
+    assert!(
+        answers
+            .iter()
+            .any(|(at, status, _)| *at < restarted && *status == 201),
+        "bookings were made before the restart"
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|(at, status, _)| *at > restarted && *status == 201),
+        "bookings are made again after the restart ({unavailable} answered 503)"
+    );
+    assert_eq!(
+        bookings_held(&app, &created).await,
+        created.len(),
+        "every booking answered 201 is in the database ({unavailable} answered 503)"
+    );
+}
+
+/// Every response, success or refusal, carries the security headers: no type sniffing,
+/// the referrer kept to this origin, the content security policy of the web pages; and
+/// `Strict-Transport-Security` only when the public URL is https.
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    use actix_web::http::Method;
+    let header = |reply: &crate::support::Reply, name: &str| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let replies = [
+        app.call(Method::GET, "/healthz", None, None, &[])
+            .await
+            .expect(200),
+        app.call(Method::GET, "/api/v1/platforms", None, None, &[])
+            .await,
+        app.call(Method::GET, "/api/v1/inexistant", None, None, &[])
+            .await,
+        app.send(
+            actix_web::test::TestRequest::post()
+                .uri("/api/v1/auth/login")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload("{")
+                .to_request(),
+        )
+        .await,
+    ];
+    for reply in &replies {
+        assert_eq!(
+            header(reply, "x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            header(reply, "referrer-policy").as_deref(),
+            Some("same-origin")
+        );
+        assert_eq!(
+            header(reply, "content-security-policy").as_deref(),
+            Some("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        );
+        assert_eq!(
+            header(reply, "strict-transport-security"),
+            None,
+            "{reply:?}"
+        );
+    }
+    assert_eq!(
+        replies
+            .iter()
+            .map(|r| r.status.as_u16())
+            .collect::<Vec<_>>(),
+        [200, 401, 404, 400]
+    );
+    let https = TestApp::with_state(app.backend, |state| {
+        state.strict_transport_security = true;
+    })
+    .await;
+    for path in ["/healthz", "/api/v1/inexistant"] {
+        let reply = https.call(Method::GET, path, None, None, &[]).await;
+        assert_eq!(
+            header(&reply, "strict-transport-security").as_deref(),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
+}
+
+crate::on_both_databases!(every_response_carries_the_security_headers);
+
+/// A password-reset request from `peer` with `X-Forwarded-For: forwarded` (5 per client
+/// address every 10 minutes).
+async fn reset_from(app: &TestApp, peer: &str, forwarded: &str) -> u16 {
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/public/password-resets")
+        .peer_addr(format!("{peer}:40000").parse().unwrap())
+        .insert_header(("X-Forwarded-For", forwarded))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(serde_json::json!({ "email": "personne@exemple.fr" }).to_string())
+        .to_request();
+    let reply = app.send(req).await;
+    if reply.status.as_u16() == 429 {
+        reply.problem(429, "rate_limited");
+        return 429;
+    }
+    reply.expect(202).status.as_u16()
+}
+
+/// The per-client limits read `X-Forwarded-For` only from a trusted proxy
+/// (`PLATEAUX_TRUSTED_PROXIES`, here 10.0.0.0/8): from any other peer the header is the
+/// client's own word and the peer is counted; through a trusted proxy each client is
+/// counted on its own, and an address the client wrote before the proxy's does not help it
+/// escape its count.
+async fn forwarded_for_counts_only_from_trusted_proxies(app: TestApp) {
+    let app = TestApp::with_state(app.backend, |state| {
+        state.trusted_proxies =
+            Arc::new(plateaux::domain::network::Cidr::parse_list("10.0.0.0/8").unwrap());
+    })
+    .await;
+    for i in 0..5 {
+        assert_eq!(
+            reset_from(&app, "203.0.113.7", &format!("198.51.100.{i}")).await,
+            202
+        );
+    }
+    assert_eq!(reset_from(&app, "203.0.113.7", "198.51.100.99").await, 429);
+
+    for i in 10..17 {
+        assert_eq!(
+            reset_from(&app, "10.0.0.2", &format!("198.51.100.{i}")).await,
+            202
+        );
+    }
+    for _ in 0..5 {
+        assert_eq!(reset_from(&app, "10.0.0.3", "198.51.100.50").await, 202);
+    }
+    assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.50").await, 429);
+    assert_eq!(
+        reset_from(&app, "10.0.0.2", "192.0.2.1, 198.51.100.50").await,
+        429
+    );
+    assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.51").await, 202);
+}
+
+crate::on_both_databases!(forwarded_for_counts_only_from_trusted_proxies);
+
+/// The signing key changes without logging anybody out: with the old key given as
+/// `PLATEAUX_JWT_PREVIOUS_SECRET`, tokens signed with it are still accepted while new
+/// ones are signed with the new key; without it, they are refused.
+async fn tokens_of_the_previous_key_are_accepted_during_a_rotation(app: TestApp) {
+    use plateaux::auth::TokenKeys;
+    const NEW_SECRET: &str = "the-new-secret-the-new-secret-the-new-secret";
+    let c = campus(&app).await;
+    let on_keys = |keys: TokenKeys| {
+        TestApp::on_database(
+            app.backend,
+            app.database_url.clone(),
+            None,
+            crate::support::relaxed_limits,
+            keys,
+        )
+    };
+    let rotated = on_keys(TokenKeys::new(NEW_SECRET).with_previous(TEST_SECRET)).await;
+    let new_only = on_keys(TokenKeys::new(NEW_SECRET)).await;
+    rotated.get("/api/v1/me", &c.teacher).await.expect(200);
+    new_only
+        .get("/api/v1/me", &c.teacher)
+        .await
+        .problem(401, "unauthenticated");
+    let fresh = rotated
+        .login("teacher@campus.test", crate::support::PASSWORD)
+        .await;
+    let fresh = fresh["access_token"].as_str().unwrap();
+    new_only.get("/api/v1/me", fresh).await.expect(200);
+    app.get("/api/v1/me", fresh)
+        .await
+        .problem(401, "unauthenticated");
+}
+
+crate::on_both_databases!(tokens_of_the_previous_key_are_accepted_during_a_rotation);
