@@ -88,6 +88,8 @@ struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Keys the web forms' CSRF tokens (`csrf_token`), derived from the same secret.
+    csrf_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -95,7 +97,26 @@ impl TokenKeys {
         TokenKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
+            csrf_key: Sha256::new()
+                .chain_update(b"plateaux-csrf\0")
+                .chain_update(secret.as_bytes())
+                .finalize()
+                .into(),
         }
+    }
+
+    /// The CSRF token of the web forms of a browser: bound to its session cookie (or, before
+    /// logging in, to its pre-session cookie), both HttpOnly, and keyed by the service's
+    /// secret, so that another site can neither read nor compute it. The key has a fixed
+    /// length and cookie values are hexadecimal, so that no length extension of the hash
+    /// yields another cookie's token.
+    pub fn csrf_token(&self, cookie_value: &str) -> String {
+        hex::encode(
+            Sha256::new()
+                .chain_update(self.csrf_key)
+                .chain_update(cookie_value.as_bytes())
+                .finalize(),
+        )
     }
 
     pub fn issue(&self, user: &CurrentUser, now: i64) -> Result<String, ApiError> {

@@ -327,6 +327,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let keys = TokenKeys::new(&secret);
     let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
     let mut state = AppState::new(pool, writer_pool, config.timezone);
+    state.secure_cookies = config.mail.public_url.starts_with("https://");
     state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
         config.login_attempts_per_minute as usize,
         std::time::Duration::from_secs(60),
@@ -353,7 +354,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
             .shutdown_timeout(20)
             .run();
-        println!("Plateaux écoute sur http://{bind}/api/v1");
+        println!("Plateaux écoute sur http://{bind}/ (API : http://{bind}/api/v1)");
         server.await.map_err(|e| e.to_string())
     });
     // The message being sent is marked before the process ends; the others wait in the

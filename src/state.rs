@@ -26,6 +26,8 @@ pub struct AppState {
     pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `usecases::bookings::writer`).
     pub booking_writer: crate::usecases::bookings::writer::BookingWriter,
+    /// Browser cookies are marked `Secure` (`PLATEAUX_PUBLIC_URL` is https).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             login_throttle: Default::default(),
             password_gate: Default::default(),
             booking_writer,
+            secure_cookies: false,
         }
     }
 

@@ -271,3 +271,4 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+pub mod web;
