@@ -386,6 +386,17 @@ pub fn open_to_contacts_awaiting_approval(path: &str) -> bool {
         || path.starts_with("/api/v1/service-requests/")
 }
 
+/// The inventory (platforms, equipment) is read by every account but a company contact
+/// awaiting approval, as `open_to_contacts_awaiting_approval` says of the API; out of
+/// scope, the web pages answer 404 like any other.
+pub fn require_inventory_reader(actor: &CurrentUser) -> ApiResult<()> {
+    if actor.awaiting_approval && !open_to_contacts_awaiting_approval("/api/v1/platforms") {
+        Err(ApiError::not_found())
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether `viewer` may see the account `(user_id, organisation_id)`: one's own; the staff
 /// every account; teachers and companies those of their organisation; observers none.
 /// `user_list_scope` mirrors this for lists.

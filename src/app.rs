@@ -293,6 +293,7 @@ pub fn build(
     let metrics = state.metrics.clone();
     utoipa_app()
         .into_app()
+        .configure(routes::web::configure)
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(keys))
         .app_data(web::PathConfig::default().error_handler(routes::extract::path_error))
@@ -435,7 +436,12 @@ fn problem_for_bare_errors<B>(
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // Web pages answer their refusals as pages.
+    let is_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

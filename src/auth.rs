@@ -93,6 +93,8 @@ pub struct TokenKeys {
     /// The key signing tokens before a rotation: its tokens are still accepted until they
     /// expire (`PLATEAUX_JWT_PREVIOUS_SECRET`), none is signed with it.
     previous: Option<DecodingKey>,
+    /// Keys the web forms' CSRF tokens (`csrf_token`), derived from the same secret.
+    csrf_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -101,6 +103,11 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             previous: None,
+            csrf_key: Sha256::new()
+                .chain_update(b"plateaux-csrf\0")
+                .chain_update(secret.as_bytes())
+                .finalize()
+                .into(),
         }
     }
 
@@ -108,6 +115,20 @@ impl TokenKeys {
     pub fn with_previous(mut self, secret: &str) -> Self {
         self.previous = Some(DecodingKey::from_secret(secret.as_bytes()));
         self
+    }
+
+    /// The CSRF token of the web forms of a browser: bound to its session cookie (or, before
+    /// logging in, to its pre-session cookie), both HttpOnly, and keyed by the service's
+    /// secret, so that another site can neither read nor compute it. The key has a fixed
+    /// length and cookie values are hexadecimal, so that no length extension of the hash
+    /// yields another cookie's token.
+    pub fn csrf_token(&self, cookie_value: &str) -> String {
+        hex::encode(
+            Sha256::new()
+                .chain_update(self.csrf_key)
+                .chain_update(cookie_value.as_bytes())
+                .finalize(),
+        )
     }
 
     pub fn issue(&self, user: &CurrentUser, now: i64) -> Result<String, ApiError> {

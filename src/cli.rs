@@ -380,6 +380,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         config.timezone,
         std::sync::Arc::new(crate::clock::SystemClock),
     );
+    state.secure_cookies = config.mail.public_url.starts_with("https://");
     state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
         config.login_attempts_per_minute as usize,
         std::time::Duration::from_secs(60),
@@ -415,7 +416,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
             .disable_signals()
             .run();
         actix_web::rt::spawn(stop_on_signal(server.handle(), stopping, drain));
-        println!("Plateaux écoute sur http://{bind}/api/v1");
+        println!("Plateaux écoute sur http://{bind}/ (API : http://{bind}/api/v1)");
         server.await.map_err(|e| e.to_string())
     });
     // The message being sent is marked before the process ends; the others wait in the

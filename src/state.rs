@@ -35,6 +35,8 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<Vec<crate::domain::network::Cidr>>,
     /// Whether responses carry `Strict-Transport-Security` (the public URL is https).
     pub strict_transport_security: bool,
+    /// Browser cookies are marked `Secure` (`PLATEAUX_PUBLIC_URL` is https).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             stopping: Default::default(),
             trusted_proxies: Default::default(),
             strict_transport_security: false,
+            secure_cookies: false,
         }
     }
 

@@ -56,6 +56,7 @@ pub mod standing;
 pub mod tokens;
 pub mod usage;
 pub mod users;
+pub mod web_sessions;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;

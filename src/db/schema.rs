@@ -144,6 +144,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        id_hash -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     idempotency_records (scope, idempotency_key) {
         scope -> Text,
         idempotency_key -> Text,
@@ -452,6 +464,7 @@ diesel::joinable!(platform_managers -> users (user_id));
 diesel::joinable!(user_qualifications -> users (user_id));
 diesel::joinable!(user_qualifications -> qualifications (qualification_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(maintenance_windows -> equipment (equipment_id));
 diesel::joinable!(booking_series_skips -> booking_series (series_id));
 diesel::joinable!(bookings -> platforms (platform_id));
@@ -482,6 +495,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     platform_managers,
     user_qualifications,
     refresh_tokens,
+    web_sessions,
     idempotency_records,
     audit_events,
     closures,

@@ -63,6 +63,7 @@ pub fn revoke_all_of_user(conn: &mut DbConnection, now: i64, user_id: &str) -> A
     diesel::update(rt::table.filter(rt::user_id.eq(user_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(now))
         .execute(conn)?;
+    super::web_sessions::revoke_of_user(conn, user_id, None, now)?;
     Ok(())
 }
 
@@ -94,5 +95,7 @@ pub fn revoke_other_sessions(
     )
     .set(rt::revoked_at.eq(now))
     .execute(conn)?;
+    // Browser sessions too, but the one that made the change when it is one.
+    super::web_sessions::revoke_of_user(conn, user_id, Some(keep_family), now)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod qualifications;
 pub mod reports;
 pub mod service_requests;
 pub mod users;
+pub mod web;
 
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -55,6 +56,10 @@ pub fn configure_outside_api(cfg: &mut ServiceConfig) {
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(error) = method_not_allowed(&req, path_fits) {
         return Err(error);
+    }
+    // Outside the API and the operations' paths, people read the answer: a page.
+    if web::is_web_path(req.path()) {
+        return Ok(web::not_found(req).await);
     }
     Err(ApiError::new(
         ErrorCode::NotFound,

@@ -3,8 +3,10 @@
 
 use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
 use crate::db::{self, users::Account, users::UserRow, DbConnection};
+use crate::domain::accounts::normalise_email;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::state::AppState;
 
 /// The tokens of a session just opened or refreshed, and whose they are.
 pub struct IssuedTokens {
@@ -34,6 +36,51 @@ fn account_gone() -> ApiError {
 /// The account of an e-mail address, if any (its password is checked by the caller).
 pub fn account_by_email(conn: &mut DbConnection, email: &str) -> ApiResult<Option<UserRow>> {
     db::users::find_by_email(conn, email)
+}
+
+/// Checks an e-mail and password, for the API's login and the web page's alike: the limits
+/// per client address and per account, then one turn of the password gate for the look-up
+/// and the check (the connection is given back before hashing). Answers the account, active.
+pub async fn authenticate(
+    state: &AppState,
+    client: &str,
+    email: &str,
+    password: String,
+) -> ApiResult<UserRow> {
+    let email = normalise_email(email);
+    // The cheap refusals come first, before any database work or hashing.
+    state.login_limiter.hit(client).map_err(|wait| {
+        ApiError::too_many(ErrorCode::RateLimited,
+            format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
+            wait,
+        )
+    })?;
+    let locked = |wait| {
+        ApiError::too_many(
+            ErrorCode::TooManyFailures,
+            format!("Trop d'échecs de connexion pour ce compte : réessayez dans {wait} secondes."),
+            wait,
+        )
+    };
+    state.login_throttle.check(&email).map_err(locked)?;
+    let turn = state.password_gate.admit().await?;
+    let user = {
+        let email = email.clone();
+        state.db(move |conn| account_by_email(conn, &email)).await?
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = crate::passwords::verify(password, hash).await?;
+    drop(turn);
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            state.login_throttle.failed(&email);
+            return Err(invalid_credentials());
+        }
+    };
+    state.login_throttle.succeeded(&email);
+    require_active(&user)?;
+    Ok(user)
 }
 
 /// Refuses an account that may not log in.

@@ -281,3 +281,4 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+pub mod web;

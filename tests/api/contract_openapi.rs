@@ -425,7 +425,7 @@ fn schemathesis_program() -> std::path::PathBuf {
 }
 
 /// One HTTP/1.1 exchange with the running service: status and body.
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+pub(crate) fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -444,7 +444,7 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Stri
 }
 
 /// Kills the service when the test ends, passed or not.
-struct Service(std::process::Child);
+pub(crate) struct Service(std::process::Child);
 
 impl Drop for Service {
     fn drop(&mut self) {
@@ -453,22 +453,23 @@ impl Drop for Service {
     }
 }
 
-/// Starts the real binary on `database_url` with the demo campus and runs Schemathesis over
-/// its served document with an administrator's token, then a teacher's. Any failing case,
-/// of any check, fails the test with Schemathesis's report.
-fn schemathesis_over(database_url: &str) {
-    let program = schemathesis_program();
-    let dir = tempfile::tempdir().expect("temporary directory");
+/// Starts the real binary (`serve --demo`) on `database_url`, working in `dir` (its log
+/// is `dir/service.log`), with `admin` as the configured administrator; answers once it is
+/// ready, with its port. The service is killed when the answer is dropped.
+pub(crate) fn start_demo_service(
+    database_url: &str,
+    dir: &std::path::Path,
+    admin: (&str, &str),
+) -> (Service, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let admin = ("schemathesis@plateaux.test", "schemathesis-admin-2027");
-    let log = std::fs::File::create(dir.path().join("service.log")).expect("log file");
-    let _service = Service(
+    let log = std::fs::File::create(dir.join("service.log")).expect("log file");
+    let service = Service(
         std::process::Command::new(env!("CARGO_BIN_EXE_plateaux"))
             .args(["serve", "--demo"])
-            .current_dir(dir.path())
+            .current_dir(dir)
             .env("PLATEAUX_DATABASE_URL", database_url)
             .env("PLATEAUX_BIND", format!("127.0.0.1:{port}"))
             .env("PLATEAUX_JWT_SECRET", support::TEST_SECRET)
@@ -492,6 +493,17 @@ fn schemathesis_over(database_url: &str) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(ready, "the service did not start on {database_url}");
+    (service, port)
+}
+
+/// Starts the real binary on `database_url` with the demo campus and runs Schemathesis over
+/// its served document with an administrator's token, then a teacher's. Any failing case,
+/// of any check, fails the test with Schemathesis's report.
+fn schemathesis_over(database_url: &str) {
+    let program = schemathesis_program();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let admin = ("schemathesis@plateaux.test", "schemathesis-admin-2027");
+    let (_service, port) = start_demo_service(database_url, dir.path(), admin);
     let token = |email: &str, password: &str| {
         let credentials = serde_json::json!({ "email": email, "password": password });
         let (status, body) = http(port, "POST", "/api/v1/auth/login", Some(&credentials));

@@ -30,3 +30,5 @@ mod trust_logins;
 mod trust_sessions;
 mod usage;
 mod users;
+mod web;
+mod web_browser;

@@ -4,7 +4,6 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::extract::JsonBody;
 use crate::auth::{CurrentUser, TokenKeys};
-use crate::domain::accounts::normalise_email;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::usecases::auth as sessions;
@@ -43,45 +42,8 @@ async fn login(
 ) -> ApiResult<web::Json<TokenView>> {
     let now = state.now();
     let LoginRequest { email, password } = body.0;
-    let email = normalise_email(&email);
-    // The cheap refusals come first, before any database work or hashing.
     let client = super::client_address(&req);
-    state.login_limiter.hit(&client).map_err(|wait| {
-        ApiError::too_many(ErrorCode::RateLimited,
-            format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
-            wait,
-        )
-    })?;
-    let locked = |wait| {
-        ApiError::too_many(
-            ErrorCode::TooManyFailures,
-            format!("Trop d'échecs de connexion pour ce compte : réessayez dans {wait} secondes."),
-            wait,
-        )
-    };
-    state.login_throttle.check(&email).map_err(locked)?;
-
-    // One turn of the password gate covers the look-up and the check; the connection is
-    // given back before hashing.
-    let turn = state.password_gate.admit().await?;
-    let user = {
-        let email = email.clone();
-        state
-            .db(move |conn| sessions::account_by_email(conn, &email))
-            .await?
-    };
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = crate::passwords::verify(password, hash).await?;
-    drop(turn);
-    let user = match user {
-        Some(user) if matches => user,
-        _ => {
-            state.login_throttle.failed(&email);
-            return Err(sessions::invalid_credentials());
-        }
-    };
-    state.login_throttle.succeeded(&email);
-    sessions::require_active(&user)?;
+    let user = sessions::authenticate(&state, &client, &email, password).await?;
     let tokens = state
         .db(move |conn| sessions::open_session(conn, now, &keys, user))
         .await?;

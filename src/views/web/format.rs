@@ -1,0 +1,94 @@
+//! Dates and times as people read them in French: `mardi 2 mars 2027`, `08:00`; ISO weeks
+//! as the week view's parameter (`2027-W10`).
+
+use chrono::{Datelike, NaiveDate, Weekday as ChronoWeekday};
+use chrono_tz::Tz;
+
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+pub fn weekday_name(date: NaiveDate) -> &'static str {
+    WEEKDAYS[date.weekday().num_days_from_monday() as usize]
+}
+
+/// `mardi 2 mars 2027` (`1er` for the first of a month, as French writes it).
+pub fn long_date(date: NaiveDate) -> String {
+    format!("{} {}", weekday_name(date), date_without_weekday(date))
+}
+
+/// `2 mars 2027`.
+pub fn date_without_weekday(date: NaiveDate) -> String {
+    let day = if date.day() == 1 {
+        "1er".to_owned()
+    } else {
+        date.day().to_string()
+    };
+    format!("{day} {} {}", MONTHS[date.month0() as usize], date.year())
+}
+
+/// `08:00` in the time zone `tz`.
+pub fn time_of(seconds: i64, tz: &Tz) -> String {
+    crate::domain::time::local(seconds, tz)
+        .format("%H:%M")
+        .to_string()
+}
+
+/// `08:30` from minutes after midnight.
+pub fn minute_of_day(minute: i32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// The Monday of an ISO week written `2027-W10`; `None` for anything else.
+pub fn parse_iso_week(text: &str) -> Option<NaiveDate> {
+    let (year, week) = text.trim().split_once("-W")?;
+    let (year, week) = (year.parse().ok()?, week.parse().ok()?);
+    NaiveDate::from_isoywd_opt(year, week, ChronoWeekday::Mon)
+}
+
+/// `2027-W10` for the ISO week holding `date`.
+pub fn iso_week(date: NaiveDate) -> String {
+    let week = date.iso_week();
+    format!("{:04}-W{:02}", week.year(), week.week())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_in_french() {
+        let day = NaiveDate::from_ymd_opt(2027, 3, 2).unwrap();
+        assert_eq!(long_date(day), "mardi 2 mars 2027");
+        let first = NaiveDate::from_ymd_opt(2027, 8, 1).unwrap();
+        assert_eq!(long_date(first), "dimanche 1er août 2027");
+    }
+
+    #[test]
+    fn iso_weeks_round_trip() {
+        let monday = parse_iso_week("2027-W10").unwrap();
+        assert_eq!(monday, NaiveDate::from_ymd_opt(2027, 3, 8).unwrap());
+        assert_eq!(iso_week(monday + chrono::Duration::days(6)), "2027-W10");
+        // The first ISO week of 2027 starts in 2027-01-04; 2026-12-31 is in 2026-W53.
+        assert_eq!(
+            iso_week(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+            "2026-W53"
+        );
+        assert_eq!(parse_iso_week("2027-W54"), None);
+        assert_eq!(parse_iso_week("mardi"), None);
+    }
+}

@@ -1,0 +1,392 @@
+//! The web interface's sessions, CSRF and answers, through HTTP on both databases. These
+//! pages are outside the OpenAPI document, so their answers go through `send_unchecked`.
+//! The browser's view of the same pages is `web_browser.rs`.
+
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::on_both_databases;
+use crate::support::{self, Reply, TestApp, PASSWORD};
+
+/// A browser's cookies, as the answers set them.
+#[derive(Default, Clone)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, reply: &Reply) {
+        for value in reply.headers.get_all(header::SET_COOKIE) {
+            let cookie = actix_web::cookie::Cookie::parse(value.to_str().unwrap().to_owned())
+                .expect("a cookie");
+            self.0.retain(|(name, _)| name != cookie.name());
+            if !cookie.value().is_empty() {
+                self.0
+                    .push((cookie.name().to_owned(), cookie.value().to_owned()));
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+async fn browse(app: &TestApp, jar: &mut Jar, method: Method, path: &str, form: &str) -> Reply {
+    let mut req = TestRequest::default()
+        .method(method)
+        .uri(path)
+        .peer_addr("127.0.0.1:4000".parse().unwrap());
+    if !jar.0.is_empty() {
+        req = req.insert_header((header::COOKIE, jar.header()));
+    }
+    if !form.is_empty() {
+        req = req
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload(form.to_owned());
+    }
+    let reply = app.send_unchecked(req.to_request()).await;
+    jar.take(&reply);
+    reply
+}
+
+fn header_of(reply: &Reply, name: header::HeaderName) -> String {
+    reply
+        .headers
+        .get(&name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The CSRF token of the page's first form.
+fn csrf_of(reply: &Reply) -> String {
+    let start = reply
+        .text
+        .find("name=\"csrf\" value=\"")
+        .expect("a CSRF field")
+        + 19;
+    reply.text[start..start + 64].to_owned()
+}
+
+fn encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Logs in through the page as a browser does; answers the reply to the form.
+async fn log_in(app: &TestApp, jar: &mut Jar, email: &str, password: &str) -> Reply {
+    let mut page = browse(app, jar, Method::GET, "/connexion", "").await;
+    if page.status == StatusCode::SEE_OTHER {
+        // Already logged in: the token of the logout form of any page.
+        page = browse(app, jar, Method::GET, "/", "").await;
+    }
+    assert_eq!(page.status, StatusCode::OK);
+    let form = format!(
+        "csrf={}&email={}&password={}&suite=%2Fplateaux",
+        csrf_of(&page),
+        encoded(email),
+        encoded(password)
+    );
+    browse(app, jar, Method::POST, "/connexion", &form).await
+}
+
+async fn session_rotates_at_login_and_ends_at_logout(app: TestApp) {
+    support::campus(&app).await;
+    let mut jar = Jar::default();
+    let reply = log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    assert_eq!(header_of(&reply, header::LOCATION), "/plateaux");
+    let set = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("plateaux_session="))
+        .expect("a session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain http: {session}");
+    let first = jar.get("plateaux_session").unwrap();
+    assert_eq!(
+        app.count_where("web_sessions", "revoked_at IS NULL").await,
+        1
+    );
+    // Only a hash is stored.
+    let stored =
+        |value: String| format!("SELECT COUNT(*) AS n FROM web_sessions WHERE id_hash = '{value}'");
+    assert_eq!(app.count_sql(stored(first.clone())).await, 0);
+    assert_eq!(
+        app.count_sql(stored(plateaux::auth::token_hash(&first)))
+            .await,
+        1
+    );
+    let page = browse(&app, &mut jar, Method::GET, "/plateaux", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("(enseignant)"), "the role in French");
+
+    // Logging in again in the same browser: a new id, the old session ended.
+    let mut stolen = jar.clone();
+    let reply = log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let second = jar.get("plateaux_session").unwrap();
+    assert_ne!(first, second);
+    let old = browse(&app, &mut stolen, Method::GET, "/plateaux", "").await;
+    assert_eq!(
+        old.status,
+        StatusCode::SEE_OTHER,
+        "the first session still works"
+    );
+    assert!(header_of(&old, header::LOCATION).starts_with("/connexion?suite="));
+
+    // Logging out without the token changes nothing; with it, the session ends.
+    let page = browse(&app, &mut jar, Method::GET, "/plateaux", "").await;
+    let refused = browse(&app, &mut jar, Method::POST, "/deconnexion", "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(header_of(&refused, header::CONTENT_TYPE).starts_with("text/html"));
+    let refused = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/deconnexion",
+        &format!("csrf={}", "0".repeat(64)),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count_where("web_sessions", "revoked_at IS NULL").await,
+        1
+    );
+    let cookie = jar.get("plateaux_session").unwrap();
+    let done = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/deconnexion",
+        &format!("csrf={}", csrf_of(&page)),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(jar.get("plateaux_session"), None, "the cookie is removed");
+    assert_eq!(
+        app.count_where("web_sessions", "revoked_at IS NULL").await,
+        0
+    );
+    let mut replayed = Jar(vec![("plateaux_session".into(), cookie)]);
+    let after = browse(&app, &mut replayed, Method::GET, "/plateaux", "").await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "a closed session still works"
+    );
+}
+
+async fn login_form_needs_its_token_and_shares_the_api_checks(app: TestApp) {
+    support::campus(&app).await;
+    let mut jar = Jar::default();
+    // No token, or the token of another browser: refused, no session.
+    let form = format!(
+        "email={}&password={PASSWORD}",
+        encoded("teacher@campus.test")
+    );
+    let refused = browse(&app, &mut jar, Method::POST, "/connexion", &form).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let mut other = Jar::default();
+    let page = browse(&app, &mut other, Method::GET, "/connexion", "").await;
+    let mut mine = Jar::default();
+    browse(&app, &mut mine, Method::GET, "/connexion", "").await;
+    let refused = browse(
+        &app,
+        &mut mine,
+        Method::POST,
+        "/connexion",
+        &format!("csrf={}&{form}", csrf_of(&page)),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("web_sessions").await, 0);
+
+    // A wrong password: the API's refusal, in French, the e-mail kept.
+    let reply = log_in(&app, &mut jar, "teacher@campus.test", "pas le bon").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply
+        .text
+        .contains("Adresse e-mail ou mot de passe incorrect."));
+    assert!(reply.text.contains("value=\"teacher@campus.test\""));
+}
+
+/// With the service's own limits: the failures count for the account as the API's do;
+/// after five, even the right password is refused for a while, through either door.
+async fn web_logins_share_the_api_limits(app: TestApp) {
+    support::campus(&app).await;
+    let mut jar = Jar::default();
+    for _ in 0..5 {
+        log_in(&app, &mut jar, "teacher@campus.test", "pas le bon").await;
+    }
+    let locked = log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    let api = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "teacher@campus.test", "password": PASSWORD})),
+            &[],
+        )
+        .await;
+    api.problem(429, "too_many_failures");
+    assert_eq!(app.count("web_sessions").await, 0);
+}
+
+async fn deactivating_an_account_ends_its_browser_sessions(app: TestApp) {
+    let campus = support::campus(&app).await;
+    let mut jar = Jar::default();
+    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    assert_eq!(
+        browse(&app, &mut jar, Method::GET, "/plateaux", "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.patch(
+        &format!("/api/v1/users/{}", campus.teacher_id),
+        &campus.admin,
+        json!({"active": false}),
+    )
+    .await
+    .expect(200);
+    let after = browse(&app, &mut jar, Method::GET, "/plateaux", "").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count_where("web_sessions", "revoked_at IS NULL").await,
+        0
+    );
+}
+
+async fn pages_out_of_scope_answer_the_not_found_page(app: TestApp) {
+    let campus = support::campus(&app).await;
+    let mut jar = Jar::default();
+    let unknown = browse(&app, &mut jar, Method::GET, "/nulle-part", "").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(header_of(&unknown, header::CONTENT_TYPE).starts_with("text/html"));
+    assert!(unknown.text.contains("<h1>Page introuvable</h1>"));
+    // The API keeps its problem documents.
+    let api = browse(&app, &mut jar, Method::GET, "/api/v1/nulle-part", "").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(header_of(&api, header::CONTENT_TYPE).starts_with("application/problem+json"));
+
+    log_in(&app, &mut jar, "contact@cele.test", PASSWORD).await;
+    let own = browse(
+        &app,
+        &mut jar,
+        Method::GET,
+        &format!("/plateaux/{}", campus.platform_id),
+        "",
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    for path in [
+        format!("/plateaux/{}", uuid::Uuid::now_v7()),
+        "/plateaux/pas-un-identifiant".to_owned(),
+    ] {
+        let reply = browse(&app, &mut jar, Method::GET, &path, "").await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.text.contains("<h1>Page introuvable</h1>"), "{path}");
+    }
+    let bad_week = browse(
+        &app,
+        &mut jar,
+        Method::GET,
+        &format!("/plateaux/{}?semaine=mardi", campus.platform_id),
+        "",
+    )
+    .await;
+    assert_eq!(bad_week.status, StatusCode::BAD_REQUEST);
+    assert!(bad_week.text.contains("2027-W10"));
+}
+
+async fn pages_are_french_and_assets_cache_busted(app: TestApp) {
+    let mut jar = Jar::default();
+    let page = browse(&app, &mut jar, Method::GET, "/", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("<html lang=\"fr\">"));
+    let policy = header_of(&page, header::CONTENT_SECURITY_POLICY);
+    assert!(
+        policy.starts_with("default-src 'self'") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    assert!(
+        !page.text.contains("style="),
+        "an inline style breaks the policy"
+    );
+    let css = page
+        .text
+        .split('"')
+        .find(|s| s.starts_with("/static/") && s.ends_with("/app.css"))
+        .expect("the style sheet's path")
+        .to_owned();
+    let sheet = browse(&app, &mut jar, Method::GET, &css, "").await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&sheet, header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(header_of(&sheet, header::CONTENT_TYPE).starts_with("text/css"));
+    let stale = browse(
+        &app,
+        &mut jar,
+        Method::GET,
+        "/static/0000000000000000/app.css",
+        "",
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND);
+}
+
+mod web_logins_share_the_api_limits {
+    use crate::support::{Backend, TestApp};
+
+    #[actix_web::test]
+    async fn sqlite() {
+        super::web_logins_share_the_api_limits(
+            TestApp::with_production_limits(Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::web_logins_share_the_api_limits(
+            TestApp::with_production_limits(Backend::Postgres).await,
+        )
+        .await
+    }
+}
+
+on_both_databases!(
+    session_rotates_at_login_and_ends_at_logout,
+    login_form_needs_its_token_and_shares_the_api_checks,
+    deactivating_an_account_ends_its_browser_sessions,
+    pages_out_of_scope_answer_the_not_found_page,
+    pages_are_french_and_assets_cache_busted,
+);

@@ -1,0 +1,139 @@
+//! The web interface in a real browser: Debian's chromium, driven by Playwright for Python
+//! (`tests/web/browser.py`), over the real binary (`serve --demo`) on a fresh SQLite
+//! database and on a fresh PostgreSQL one. The script logs in and out as demo users,
+//! filters the catalogue, finds a known booking in the week view and moves between weeks,
+//! checks the CSRF refusals, the session cookie's flags and a company's scope, and runs
+//! axe-core on every page at 1280 and 360 px (no serious or critical violation, no
+//! horizontal scroll at 360 px). Screenshots go to `<target dir>/web-screenshots/<backend>/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::contract_openapi::start_demo_service;
+use crate::support;
+
+/// The Python packages the script runs on, pinned.
+const PACKAGES: &[&str] = &["playwright==1.65.2", "axe-playwright-python==0.1.8"];
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn target_dir() -> PathBuf {
+    // The binary under test is `<target>/<profile>/plateaux`.
+    Path::new(env!("CARGO_BIN_EXE_plateaux"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target directory")
+        .to_owned()
+}
+
+fn venv_ready(python: &Path) -> bool {
+    std::process::Command::new(python)
+        .args(["-c", "import playwright, axe_playwright_python"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && std::process::Command::new(python.with_file_name("pip"))
+            .args(["freeze", "--disable-pip-version-check"])
+            .output()
+            .is_ok_and(|o| {
+                let installed = String::from_utf8_lossy(&o.stdout).to_lowercase();
+                PACKAGES.iter().all(|p| installed.contains(p))
+            })
+}
+
+/// The Python of `<target>/web-venv`, with the pinned packages, installed there the first
+/// time from PyPI; never a browser (`PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD`): the system's
+/// chromium is the one driven. A lock file keeps the two backend tests from installing at
+/// once.
+fn python() -> PathBuf {
+    use std::os::unix::io::AsRawFd;
+    let target = target_dir();
+    let venv = target.join("web-venv");
+    let python = venv.join("bin/python");
+    if venv_ready(&python) {
+        return python;
+    }
+    let lock_path = target.join("web-venv.lock");
+    let lock = std::fs::File::create(&lock_path).expect("lock file");
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) },
+        0,
+        "lock {}",
+        lock_path.display()
+    );
+    if venv_ready(&python) {
+        return python;
+    }
+    let run = |what: &str, command: &mut std::process::Command| {
+        let output = command
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("the browser tests' {what} cannot run: {e}"));
+        assert!(
+            output.status.success(),
+            "the browser tests' {what} failed; install Python 3 with its venv module \
+             (Debian: python3-venv) and reach PyPI:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    eprintln!("installing {} into {}", PACKAGES.join(", "), venv.display());
+    run(
+        "python3 -m venv",
+        std::process::Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    );
+    run(
+        "pip install",
+        std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PACKAGES),
+    );
+    python
+}
+
+fn browser_tests_over(database_url: &str, backend: &str) {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "the browser tests drive {CHROMIUM}: install Debian's chromium package"
+    );
+    let python = python();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let admin = ("navigateur@plateaux.test", "navigateur-admin-2027");
+    let (_service, port) = start_demo_service(database_url, dir.path(), admin);
+    let screenshots = target_dir().join("web-screenshots").join(backend);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web/browser.py");
+    let output = std::process::Command::new(&python)
+        .arg(script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(&screenshots)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
+    let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "the browser tests failed on {backend}:\n{}{}\nservice log:\n{log}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .ends_with("ok"),
+        "the browser script did not finish: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn web_interface_in_a_browser_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    browser_tests_over(
+        &format!("sqlite://{}", dir.path().join("plateaux.db").display()),
+        "sqlite",
+    );
+}
+
+#[test]
+fn web_interface_in_a_browser_on_postgres() {
+    browser_tests_over(&support::postgres::fresh_database(), "postgres");
+}
