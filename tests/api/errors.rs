@@ -937,11 +937,12 @@ async fn paths_queries_and_routes_are_checked(app: TestApp) {
         );
     }
 
-    // Unknown routes: 404 problem documents, with or without a token.
+    // Unknown routes: 404 problem documents, with or without a token. (Outside `/api/`,
+    // people read the answer: the web interface's 404 page, `web.rs`.)
     for path in [
         "/api/v1/nowhere",
         "/api/v1/platforms/x/y/z",
-        "/nowhere",
+        "/api/nowhere",
         "/api/v2/platforms",
     ] {
         let problem = app
