@@ -22,7 +22,7 @@ use std::io::Write as _;
 
 use std::collections::HashSet;
 
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use diesel::connection::SimpleConnection;
 
 use plateaux::db::{self, DbConnection};
@@ -96,7 +96,9 @@ fn main() {
     )
     .unwrap();
 
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = plateaux::clock::Clock::now_utc(&plateaux::clock::SystemClock)
+        .with_timezone(&tz)
+        .date_naive();
     let first_day = today - Duration::days(913);
     let last_day = today + Duration::days(182);
     let weekdays: Vec<NaiveDate> = (0..=(last_day - first_day).num_days())
@@ -152,7 +154,7 @@ fn main() {
     );
 
     let mut rng = Lcg(2027);
-    let now = db::now();
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     let mut rows = Rows {
         admin_id: admin_id.clone(),
         ..Rows::default()
@@ -257,7 +259,7 @@ fn closures(
     tz: &chrono_tz::Tz,
     admin_id: &str,
 ) -> Closed {
-    let now = db::now();
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     let mut values = Vec::new();
     let mut closed = Closed {
         campus: HashSet::new(),
@@ -330,7 +332,7 @@ fn maintenance(
     tz: &chrono_tz::Tz,
     admin_id: &str,
 ) -> HashSet<(usize, usize)> {
-    let now = db::now();
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     let mut windows = HashSet::new();
     let mut values = Vec::new();
     for (e, (equipment_id, _)) in equipment.iter().enumerate() {
@@ -397,7 +399,7 @@ struct BenchCampus {
 }
 
 fn campus(conn: &mut DbConnection) -> BenchCampus {
-    let now = db::now();
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     let exec = |conn: &mut DbConnection, sql: String| conn.batch_execute(&sql).expect("insert");
     let campus_id = db::new_id();
     exec(conn, format!("INSERT INTO campuses VALUES ('{campus_id}', 'Campus de mesure {campus_id}', 'Europe/Paris', {now}, {now})"));
@@ -449,6 +451,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
             let admin = create_account(
                 conn,
                 None,
+                now,
                 AccountDraft {
                     email: ADMIN_EMAIL.into(),
                     display_name: "Mesure".into(),
@@ -464,6 +467,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
     };
     db::users::award_qualification(
         conn,
+        now,
         &admin_id,
         &qualification_id,
         NaiveDate::from_ymd_opt(2024, 1, 8).unwrap(),

@@ -22,8 +22,8 @@ fn main() {
     let pool = db::build_pool(&url, 2).expect("pool");
     let mut conn = pool.get().expect("connection");
     let started = Instant::now();
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     db::write_transaction(&mut conn, |conn| {
-        let now = db::now();
         let campus = db::campuses::CampusRow {
             id: db::new_id(),
             name: "Campus du banc d'essai".into(),
@@ -59,6 +59,7 @@ fn main() {
             db::users::insert(conn, &user)?;
             plateaux::outbox::enqueue(
                 conn,
+                now,
                 &user.id,
                 &Facts::PasswordReset(PasswordResetFacts {
                     display_name: user.display_name.clone(),

@@ -170,7 +170,103 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     // After the routes: `ApiDoc`'s own modifiers run before they add their operations.
     utoipa::Modify::modify(&CommonResponses, &mut document);
     utoipa::Modify::modify(&routes::reports::SchoolYearPattern, &mut document);
+    utoipa::Modify::modify(&NoNulInRequests, &mut document);
     document
+}
+
+/// The service refuses a NUL character in any text it is sent (`nul_character`: PostgreSQL
+/// cannot store one), so every text of a request body says so in its pattern. A text of
+/// its own pattern keeps it: those patterns (`^…$`) already list the characters allowed,
+/// except `\S` (not blank), which is widened to "not blank, and no NUL".
+struct NoNulInRequests;
+
+impl utoipa::Modify for NoNulInRequests {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut names = Vec::new();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let contents = operation
+                    .request_body
+                    .iter_mut()
+                    .flat_map(|b| b.content.values_mut());
+                for schema in contents.filter_map(|c| c.schema.as_mut()) {
+                    forbid_nul(schema, &mut names);
+                }
+            }
+        }
+        // Then the named schemas they use, and those these use in turn, each once.
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let mut done = std::collections::BTreeSet::new();
+        while let Some(name) = names.pop() {
+            if !done.insert(name.clone()) {
+                continue;
+            }
+            if let Some(schema) = components.schemas.get_mut(&name) {
+                forbid_nul(schema, &mut names);
+            }
+        }
+    }
+}
+
+/// Text without NUL: the pattern of a text with none of its own.
+const NO_NUL: &str = "^[^\\x00]*$";
+/// Not blank, and no NUL.
+const NOT_BLANK_NO_NUL: &str = "^[^\\x00]*[^\\s\\x00][^\\x00]*$";
+
+fn forbid_nul(
+    schema: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    refs: &mut Vec<String>,
+) {
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+    match schema {
+        RefOr::Ref(reference) => {
+            if let Some(name) = reference.ref_location.strip_prefix("#/components/schemas/") {
+                refs.push(name.to_owned());
+            }
+        }
+        RefOr::T(Schema::Object(object)) => {
+            let text = match &object.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if text && object.enum_values.is_none() && object.format.is_none() {
+                match object.pattern.as_deref() {
+                    None => object.pattern = Some(NO_NUL.to_owned()),
+                    Some("\\S") => object.pattern = Some(NOT_BLANK_NO_NUL.to_owned()),
+                    Some(_) => {}
+                }
+            }
+            for property in object.properties.values_mut() {
+                forbid_nul(property, refs);
+            }
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                forbid_nul(items, refs);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => {
+            one_of.items.iter_mut().for_each(|s| forbid_nul(s, refs));
+        }
+        RefOr::T(Schema::AllOf(all_of)) => {
+            all_of.items.iter_mut().for_each(|s| forbid_nul(s, refs));
+        }
+        RefOr::T(Schema::AnyOf(any_of)) => {
+            any_of.items.iter_mut().for_each(|s| forbid_nul(s, refs));
+        }
+        _ => {}
+    }
 }
 
 pub fn openapi_json() -> String {

@@ -17,6 +17,8 @@ use crate::state::AppState;
 
 /// Lifetime of an access token; refresh tokens renew it.
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+/// How late an access token is still taken, for clocks slightly apart.
+const TOKEN_LEEWAY_SECONDS: i64 = 5;
 /// Lifetime of a refresh token (rotated at each use).
 pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -132,19 +134,21 @@ impl TokenKeys {
             .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
     }
 
-    /// Checks the signature and the expiry only; `CurrentUser` also checks the account and
-    /// the session in the database.
-    pub fn verify(&self, token: &str) -> Result<CurrentUser, ApiError> {
+    /// Checks the signature and the expiry at `now` (the state's clock) only; `CurrentUser`
+    /// also checks the account and the session in the database.
+    pub fn verify(&self, token: &str, now: i64) -> Result<CurrentUser, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::unauthenticated(
-                    "Le jeton d'accès a expiré : renouvelez-le avec /api/v1/auth/refresh.",
-                ),
-                _ => ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous."),
-            },
-        )?;
+        // The expiry is checked below against the service's clock, not the library's.
+        validation.validate_exp = false;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|_| {
+                ApiError::unauthenticated("Le jeton d'accès est invalide : reconnectez-vous.")
+            })?;
+        if data.claims.exp + TOKEN_LEEWAY_SECONDS < now {
+            return Err(ApiError::unauthenticated(
+                "Le jeton d'accès a expiré : renouvelez-le avec /api/v1/auth/refresh.",
+            ));
+        }
         Ok(CurrentUser {
             id: data.claims.sub,
             role: data.claims.role,
@@ -193,6 +197,7 @@ impl FromRequest for CurrentUser {
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         let claimed = (|| {
             let keys = req
                 .app_data::<web::Data<TokenKeys>>()
@@ -200,9 +205,12 @@ impl FromRequest for CurrentUser {
             let token = bearer_token(req).ok_or_else(|| {
                 ApiError::unauthenticated("En-tête « Authorization: Bearer <jeton> » attendu : connectez-vous avec /api/v1/auth/login.")
             })?;
-            keys.verify(token)
+            let now = state
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("application state missing"))?
+                .now();
+            keys.verify(token, now)
         })();
-        let state = req.app_data::<web::Data<AppState>>().cloned();
         let path = req.path().to_owned();
         Box::pin(async move {
             let mut user = claimed?;

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app;
 use crate::auth::TokenKeys;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::accounts::AccountDraft;
@@ -139,6 +140,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let row = create_account(
                 &mut conn,
                 None,
+                SystemClock.now(),
                 AccountDraft {
                     email: args.email,
                     display_name: args.name,
@@ -232,7 +234,7 @@ fn resolve_organisation(conn: &mut DbConnection, text: &str) -> Result<String, S
 }
 
 fn seed_demo(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
-    let report = crate::demo::seed(conn).map_err(describe)?;
+    let report = crate::demo::seed(conn, SystemClock.now()).map_err(describe)?;
     println!(
         "Campus de démonstration chargé ({} éléments ajoutés).",
         report.created
@@ -270,6 +272,8 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
     {
         return Ok(());
     }
+    // No application state here: the wall clock.
+    let now = SystemClock.now();
     let organisation_id = db::write_transaction(conn, |conn| -> Result<String, ApiError> {
         let page = db::Page {
             after: None,
@@ -282,7 +286,6 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
         if let Some(org) = db::organisations::list(conn, &filter, &page)?.rows.pop() {
             return Ok(org.id);
         }
-        let now = db::now();
         let campus = db::campuses::CampusRow {
             id: db::new_id(),
             name: "Campus".into(),
@@ -308,6 +311,7 @@ fn bootstrap_admin(conn: &mut DbConnection, config: &Config) -> Result<(), Strin
     create_account(
         conn,
         None,
+        now,
         AccountDraft {
             email: email.clone(),
             display_name: "Administration du campus".into(),
@@ -326,7 +330,12 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
     let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
     let keys = TokenKeys::new(&secret);
     let writer_pool = db::build_booking_writer_pool(&config.database_url, config.booking_writers)?;
-    let mut state = AppState::new(pool, writer_pool, config.timezone);
+    let mut state = AppState::new(
+        pool,
+        writer_pool,
+        config.timezone,
+        std::sync::Arc::new(crate::clock::SystemClock),
+    );
     state.secure_cookies = config.mail.public_url.starts_with("https://");
     state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
         config.login_attempts_per_minute as usize,
@@ -339,6 +348,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         state.pool.clone(),
         &config.mail,
         config.timezone,
+        state.clock.clone(),
         state.metrics.clone(),
     )?;
     tracing::info!(

@@ -13,7 +13,12 @@ use crate::mail::content::Facts;
 /// Queues a message to the account `user_id`, at its address and in its language as they
 /// are now, inside the caller's transaction. Nothing is queued when the account turned this
 /// kind of message off; returns the message's id otherwise.
-pub fn enqueue(conn: &mut DbConnection, user_id: &str, facts: &Facts) -> ApiResult<Option<String>> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    now: i64,
+    user_id: &str,
+    facts: &Facts,
+) -> ApiResult<Option<String>> {
     let kind = facts.kind();
     let user = db::users::find(conn, user_id)?.ok_or_else(|| {
         ApiError::internal(format!("a {kind} message for an unknown account {user_id}"))
@@ -24,6 +29,7 @@ pub fn enqueue(conn: &mut DbConnection, user_id: &str, facts: &Facts) -> ApiResu
     let locale = Locale::parse(&db::users::locale(conn, user_id)?).unwrap_or(Locale::French);
     let id = db::outbox::insert(
         conn,
+        now,
         &db::outbox::NewMessage {
             kind: kind.as_str(),
             user_id: Some(user_id),
@@ -65,6 +71,7 @@ pub fn preferences(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<Pr
 pub fn change_preferences(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     locale: Option<Locale>,
     kinds: &[(NotificationKind, bool)],
 ) -> ApiResult<Preferences> {
@@ -94,6 +101,7 @@ pub fn change_preferences(
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             &actor.id,
@@ -120,11 +128,16 @@ pub fn messages(
 
 /// Puts a dead message back in the queue (administrators only): it is tried again at once,
 /// with its attempts counted afresh.
-pub fn retry(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<MessageRow> {
+pub fn retry(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    now: i64,
+    id: &str,
+) -> ApiResult<MessageRow> {
     crate::access::require_outbox_administrator(actor)?;
     db::write_transaction(conn, |conn| {
         let message = db::outbox::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-        if !db::outbox::requeue_dead(conn, id)? {
+        if !db::outbox::requeue_dead(conn, now, id)? {
             let state = crate::labels::label_of(
                 &message.state,
                 crate::domain::notifications::MessageState::parse,
@@ -137,6 +150,7 @@ pub fn retry(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResul
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "notification",
             id,

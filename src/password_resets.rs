@@ -15,29 +15,30 @@ pub const RESET_INTERVAL_SECONDS: i64 = 60;
 /// Asks for a reset of the account of `email` (normalised). Only an active account gets an
 /// e-mail; the caller answers the same whatever happened, so that the form tells nobody
 /// which addresses have an account.
-pub fn request(conn: &mut DbConnection, email: &str) -> ApiResult<()> {
+pub fn request(conn: &mut DbConnection, now: i64, email: &str) -> ApiResult<()> {
     db::write_transaction(conn, |conn| {
         let Some(user) = db::users::find_by_email(conn, email)?.filter(|u| u.active) else {
             return Ok(());
         };
-        let now = db::now();
         if db::outbox::latest_password_reset_at(conn, &user.id)?
             .is_some_and(|at| now - at < RESET_INTERVAL_SECONDS)
         {
             return Ok(());
         }
         // A new link replaces the earlier ones.
-        db::outbox::consume_password_resets(conn, &user.id, None)?;
+        db::outbox::consume_password_resets(conn, now, &user.id, None)?;
         let token = auth::random_token();
         let expires_at = now + RESET_SECONDS;
         let id = db::outbox::insert_password_reset(
             conn,
+            now,
             &user.id,
             &auth::token_hash(&token),
             expires_at,
         )?;
         crate::outbox::enqueue(
             conn,
+            now,
             &user.id,
             &Facts::PasswordReset(PasswordResetFacts {
                 display_name: user.display_name.clone(),
@@ -47,6 +48,7 @@ pub fn request(conn: &mut DbConnection, email: &str) -> ApiResult<()> {
         )?;
         db::audit::record(
             conn,
+            now,
             None,
             "user",
             &user.id,
@@ -59,7 +61,12 @@ pub fn request(conn: &mut DbConnection, email: &str) -> ApiResult<()> {
 /// Sets the password of the account a reset token was sent to (`password_hash`, computed
 /// by the caller outside any transaction) and closes all its sessions. The token works
 /// once, within the hour.
-pub fn reset(conn: &mut DbConnection, token: &str, password_hash: String) -> ApiResult<()> {
+pub fn reset(
+    conn: &mut DbConnection,
+    now: i64,
+    token: &str,
+    password_hash: String,
+) -> ApiResult<()> {
     db::write_transaction(conn, |conn| {
         let invalid = || {
             ApiError::field(
@@ -70,23 +77,24 @@ pub fn reset(conn: &mut DbConnection, token: &str, password_hash: String) -> Api
         };
         let reset = db::outbox::find_password_reset(conn, &auth::token_hash(token.trim()))?
             .ok_or_else(invalid)?;
-        if reset.consumed_at.is_some() || reset.expires_at <= db::now() {
+        if reset.consumed_at.is_some() || reset.expires_at <= now {
             return Err(invalid());
         }
         // Used once, atomically: of two uses at once, one loses here.
-        if !db::outbox::consume_password_resets(conn, &reset.user_id, Some(&reset.id))? {
+        if !db::outbox::consume_password_resets(conn, now, &reset.user_id, Some(&reset.id))? {
             return Err(invalid());
         }
         let mut user = db::users::find(conn, &reset.user_id)?
             .filter(|u| u.active)
             .ok_or_else(invalid)?;
         user.password_hash = password_hash;
-        user.updated_at = db::now();
+        user.updated_at = now;
         db::users::update(conn, &user)?;
         // Whoever knew the old password, or holds a session opened with it, is out.
-        db::tokens::revoke_all_of_user(conn, &user.id)?;
+        db::tokens::revoke_all_of_user(conn, now, &user.id)?;
         db::audit::record(
             conn,
+            now,
             Some(&user.id),
             "user",
             &user.id,

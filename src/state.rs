@@ -1,5 +1,5 @@
-//! The application state every handler reaches: the pool, the campus time zone, the limits
-//! and the booking writer.
+//! The application state every handler reaches: the pool, the campus time zone, the clock,
+//! the limits and the booking writer.
 
 use actix_web::web;
 use chrono_tz::Tz;
@@ -15,6 +15,8 @@ pub const LOGINS_PER_ADDRESS_PER_MINUTE: usize = 30;
 pub struct AppState {
     pub pool: Pool,
     pub timezone: Tz,
+    /// The time of every request, use case and writer thread (`crate::clock`).
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Limits the public (unauthenticated) submissions per client address.
     pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
@@ -33,18 +35,25 @@ pub struct AppState {
 impl AppState {
     /// The state of a running service; `writer_pool` holds the booking writer's connections
     /// (`db::build_booking_writer_pool`), one per writer thread.
-    pub fn new(pool: Pool, writer_pool: Pool, timezone: Tz) -> Self {
+    pub fn new(
+        pool: Pool,
+        writer_pool: Pool,
+        timezone: Tz,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Self {
         let metrics: std::sync::Arc<crate::metrics::Metrics> = Default::default();
         let writers = writer_pool.max_size() as usize;
         let booking_writer = crate::usecases::bookings::writer::BookingWriter::start(
             writer_pool,
             timezone,
+            clock.clone(),
             writers,
             metrics.clone(),
         );
         AppState {
             pool,
             timezone,
+            clock,
             metrics,
             public_limiter: Default::default(),
             login_limiter: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
@@ -69,14 +78,15 @@ impl AppState {
         web::block(move || crate::db::with_connection(&pool, work)).await?
     }
 
-    /// The instant of the request, in Unix seconds (the current school year of reports).
+    /// The instant of the request, in Unix seconds.
     pub fn now(&self) -> i64 {
-        crate::db::now()
+        self.clock.now()
     }
 
     /// Today in the campus time zone (qualification awards, quotes, agreements).
     pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now()
+        self.clock
+            .now_utc()
             .with_timezone(&self.timezone)
             .date_naive()
     }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::audit_events;
-use super::{new_id, now, DbConnection};
+use super::{new_id, DbConnection};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,6 +21,7 @@ pub struct AuditRow {
 /// Appends one event; `changes` is a JSON document of what was set.
 pub fn record(
     conn: &mut DbConnection,
+    now: i64,
     actor: Option<&str>,
     entity_type: &str,
     entity_id: &str,
@@ -30,7 +31,7 @@ pub fn record(
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::id.eq(new_id()),
-            audit_events::at.eq(now()),
+            audit_events::at.eq(now),
             audit_events::actor_user_id.eq(actor),
             audit_events::entity_type.eq(entity_type),
             audit_events::entity_id.eq(entity_id),
@@ -51,11 +52,11 @@ pub struct NewEvent<'a> {
 }
 
 /// Appends several events in one statement.
-pub fn record_many(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> ApiResult<()> {
+pub fn record_many(conn: &mut DbConnection, now: i64, events: &[NewEvent<'_>]) -> ApiResult<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let at = now();
+    let at = now;
     let rows: Vec<_> = events
         .iter()
         .map(|e| {

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{account_confirmations as ac, organisations, users};
-use super::{new_id, now, DbConnection};
+use super::{new_id, DbConnection};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,6 +21,7 @@ pub struct ConfirmationRow {
 /// Stores a confirmation for `user_id`; `token_hash` is the SHA-256 of the token given out.
 pub fn insert(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     token_hash: &str,
     expires_at: i64,
@@ -32,7 +33,7 @@ pub fn insert(
             ac::user_id.eq(user_id),
             ac::token_hash.eq(token_hash),
             ac::expires_at.eq(expires_at),
-            ac::created_at.eq(now()),
+            ac::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(id)
@@ -58,17 +59,17 @@ pub fn find_by_hash(
 }
 
 /// Marks a confirmation used; false when it was already used (a concurrent use won).
-pub fn consume(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
+pub fn consume(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
     let changed = diesel::update(ac::table.find(id).filter(ac::consumed_at.is_null()))
-        .set(ac::consumed_at.eq(now()))
+        .set(ac::consumed_at.eq(now))
         .execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Ends every unused confirmation of an account (a fresh one replaces them).
-pub fn consume_all_of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+pub fn consume_all_of_user(conn: &mut DbConnection, now: i64, user_id: &str) -> ApiResult<()> {
     diesel::update(ac::table.filter(ac::user_id.eq(user_id).and(ac::consumed_at.is_null())))
-        .set(ac::consumed_at.eq(now()))
+        .set(ac::consumed_at.eq(now))
         .execute(conn)?;
     Ok(())
 }

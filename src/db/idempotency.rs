@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 
 use super::schema::idempotency_records as ir;
-use super::{now, DbConnection};
+use super::DbConnection;
 use crate::error::ApiResult;
 
 pub struct StoredResponse {
@@ -39,11 +39,12 @@ const RETENTION_SECONDS: i64 = 24 * 3600;
 
 pub fn claim(
     conn: &mut DbConnection,
+    now: i64,
     scope: &str,
     key: &str,
     request_hash: &str,
 ) -> ApiResult<Claim> {
-    diesel::delete(ir::table.filter(ir::created_at.lt(now() - RETENTION_SECONDS))).execute(conn)?;
+    diesel::delete(ir::table.filter(ir::created_at.lt(now - RETENTION_SECONDS))).execute(conn)?;
     // The insert decides, atomically: of concurrent requests with one key exactly one
     // inserts; the others meet the unique key and read what the first holds. Read-then-insert
     // let two requests both see nothing and the second fail on the key.
@@ -53,7 +54,7 @@ pub fn claim(
                 ir::scope.eq(scope),
                 ir::idempotency_key.eq(key),
                 ir::request_hash.eq(request_hash),
-                ir::created_at.eq(now()),
+                ir::created_at.eq(now),
             ))
             .execute(conn);
         match inserted {

@@ -362,10 +362,6 @@ pub fn grouped<V>(
     groups
 }
 
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

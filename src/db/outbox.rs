@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 
 use super::schema::{notification_opt_outs as opt, outbox_messages as om, password_resets as pr};
-use super::{new_id, now, DbConnection, Listed, Page};
+use super::{new_id, DbConnection, Listed, Page};
 use crate::error::ApiResult;
 
 /// The states a worker claims from.
@@ -46,9 +46,9 @@ pub struct NewMessage<'a> {
 }
 
 /// Queues a message, due at once; returns its id.
-pub fn insert(conn: &mut DbConnection, message: &NewMessage) -> ApiResult<String> {
+pub fn insert(conn: &mut DbConnection, now: i64, message: &NewMessage) -> ApiResult<String> {
     let id = new_id();
-    let at = now();
+    let at = now;
     diesel::insert_into(om::table)
         .values((
             om::id.eq(&id),
@@ -115,8 +115,8 @@ pub fn claim(
 /// Marks a message sent and forgets its payload (links and tokens are no longer needed).
 /// Whatever lease holds it: a worker whose lease expired still sent it, and saying so
 /// spares a second copy when no other worker took it yet.
-pub fn mark_sent(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
-    let at = now();
+pub fn mark_sent(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
+    let at = now;
     let changed = diesel::update(om::table.find(id).filter(om::state.ne("sent")))
         .set((
             om::state.eq("sent"),
@@ -134,6 +134,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
 /// `next_attempt_at_ms`, or `dead`. False when the lease was lost meanwhile.
 pub fn mark_failed(
     conn: &mut DbConnection,
+    now: i64,
     id: &str,
     lease_id: &str,
     dead: bool,
@@ -150,7 +151,7 @@ pub fn mark_failed(
         om::state.eq(if dead { "dead" } else { "failed" }),
         om::next_attempt_at_ms.eq(next_attempt_at_ms),
         om::last_error.eq(error),
-        om::updated_at.eq(now()),
+        om::updated_at.eq(now),
         om::lease_id.eq(None::<String>),
         om::leased_until_ms.eq(None::<i64>),
     ))
@@ -246,8 +247,8 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<MessageRow>> 
 
 /// Puts a dead message back in the queue, due now, with its attempts counted afresh.
 /// False when it is not dead.
-pub fn requeue_dead(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
-    let at = now();
+pub fn requeue_dead(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
+    let at = now;
     let changed = diesel::update(om::table.find(id).filter(om::state.eq("dead")))
         .set((
             om::state.eq("queued"),
@@ -308,6 +309,7 @@ pub struct PasswordResetRow {
 /// Stores a password reset; `token_hash` is the SHA-256 of the token e-mailed.
 pub fn insert_password_reset(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     token_hash: &str,
     expires_at: i64,
@@ -319,7 +321,7 @@ pub fn insert_password_reset(
             pr::user_id.eq(user_id),
             pr::token_hash.eq(token_hash),
             pr::expires_at.eq(expires_at),
-            pr::created_at.eq(now()),
+            pr::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(id)
@@ -348,10 +350,11 @@ pub fn latest_password_reset_at(conn: &mut DbConnection, user_id: &str) -> ApiRe
 /// true when `only` (if given) was among them, i.e. was still unused.
 pub fn consume_password_resets(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     only: Option<&str>,
 ) -> ApiResult<bool> {
-    let at = now();
+    let at = now;
     let used = match only {
         Some(id) => {
             diesel::update(pr::table.find(id).filter(pr::consumed_at.is_null()))

@@ -349,6 +349,7 @@ pub struct Event<'a> {
 
 pub fn record(
     conn: &mut DbConnection,
+    now: i64,
     request_id: &str,
     actor: Option<&str>,
     event: Event,
@@ -357,7 +358,7 @@ pub fn record(
         .values((
             ev::id.eq(new_id()),
             ev::request_id.eq(request_id),
-            ev::at.eq(super::now()),
+            ev::at.eq(now),
             ev::actor_id.eq(actor),
             ev::kind.eq(event.kind),
             ev::action.eq(event.action),

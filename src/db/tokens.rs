@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::refresh_tokens as rt;
-use super::{new_id, now, DbConnection};
+use super::{new_id, DbConnection};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -20,6 +20,7 @@ pub struct RefreshTokenRow {
 
 pub fn insert(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     family_id: &str,
     token_hash: &str,
@@ -32,7 +33,7 @@ pub fn insert(
             rt::family_id.eq(family_id),
             rt::token_hash.eq(token_hash),
             rt::expires_at.eq(expires_at),
-            rt::created_at.eq(now()),
+            rt::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
@@ -49,28 +50,28 @@ pub fn find_by_hash(
         .optional()?)
 }
 
-pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> ApiResult<()> {
+pub fn revoke_family(conn: &mut DbConnection, now: i64, family_id: &str) -> ApiResult<()> {
     super::standing::changed();
     diesel::update(rt::table.filter(rt::family_id.eq(family_id).and(rt::revoked_at.is_null())))
-        .set(rt::revoked_at.eq(now()))
+        .set(rt::revoked_at.eq(now))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn revoke_all_of_user(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+pub fn revoke_all_of_user(conn: &mut DbConnection, now: i64, user_id: &str) -> ApiResult<()> {
     super::standing::changed();
     diesel::update(rt::table.filter(rt::user_id.eq(user_id).and(rt::revoked_at.is_null())))
-        .set(rt::revoked_at.eq(now()))
+        .set(rt::revoked_at.eq(now))
         .execute(conn)?;
-    super::web_sessions::revoke_of_user(conn, user_id, None, now())?;
+    super::web_sessions::revoke_of_user(conn, user_id, None, now)?;
     Ok(())
 }
 
 /// Uses a refresh token: one atomic statement, so that of several requests presenting the
 /// same token at once exactly one wins. False when the token was already used or revoked.
-pub fn consume(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
+pub fn consume(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
     let changed = diesel::update(rt::table.find(id).filter(rt::revoked_at.is_null()))
-        .set(rt::revoked_at.eq(now()))
+        .set(rt::revoked_at.eq(now))
         .execute(conn)?;
     Ok(changed == 1)
 }
@@ -79,6 +80,7 @@ pub fn consume(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
 /// that made it).
 pub fn revoke_other_sessions(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     keep_family: &str,
 ) -> ApiResult<()> {
@@ -91,9 +93,9 @@ pub fn revoke_other_sessions(
                 .and(rt::revoked_at.is_null()),
         ),
     )
-    .set(rt::revoked_at.eq(now()))
+    .set(rt::revoked_at.eq(now))
     .execute(conn)?;
     // Browser sessions too, but the one that made the change when it is one.
-    super::web_sessions::revoke_of_user(conn, user_id, Some(keep_family), now())?;
+    super::web_sessions::revoke_of_user(conn, user_id, Some(keep_family), now)?;
     Ok(())
 }

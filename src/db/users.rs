@@ -283,6 +283,7 @@ pub fn held_qualifications(
 /// Awards a qualification, or renews it when the user already holds it.
 pub fn award_qualification(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
     qualification_id: &str,
     awarded_on: chrono::NaiveDate,
@@ -314,7 +315,7 @@ pub fn award_qualification(
                     user_qualifications::qualification_id.eq(qualification_id),
                     user_qualifications::awarded_on.eq(awarded_on),
                     user_qualifications::expires_on.eq(expires_on),
-                    user_qualifications::created_at.eq(super::now()),
+                    user_qualifications::created_at.eq(now),
                 ))
                 .execute(conn)?;
         }

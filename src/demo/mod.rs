@@ -113,12 +113,12 @@ fn lookup<'a>(map: &'a HashMap<String, String>, key: &str, what: &str) -> ApiRes
         .ok_or_else(|| ApiError::internal(format!("demo data: unknown {what} key {key}")))
 }
 
-pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
+/// Seeds the demonstration campus; `now` stamps what it creates.
+pub fn seed(conn: &mut DbConnection, now: i64) -> ApiResult<SeedReport> {
     let demo: DemoCampus = serde_json::from_str(CAMPUS_JSON)
         .map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
     db::write_transaction(conn, |conn| {
         let mut created = 0;
-        let now = db::now();
         let campus_id = match db::campuses::find_by_name(conn, &demo.campus.name)? {
             Some(c) => c.id,
             None => {
@@ -264,6 +264,7 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
             let row = create_account(
                 conn,
                 None,
+                now,
                 AccountDraft {
                     email: u.email.clone(),
                     display_name: u.display_name.clone(),
@@ -289,6 +290,7 @@ pub fn seed(conn: &mut DbConnection) -> ApiResult<SeedReport> {
                 });
                 db::users::award_qualification(
                     conn,
+                    now,
                     &row.id,
                     qualification_id,
                     held.awarded_on,

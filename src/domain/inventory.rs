@@ -39,10 +39,13 @@ pub struct BookingPolicy {
     /// Bookings by people outside the owning organisation wait for a manager's approval.
     pub outside_requires_approval: bool,
     /// Hours between booking and start, at least (0 to 8760).
+    #[schema(minimum = 0, maximum = 8760)]
     pub min_notice_hours: i32,
     /// Days ahead a booking may start, at most (1 to 1095).
+    #[schema(minimum = 1, maximum = 1095)]
     pub max_horizon_days: i32,
     /// Longest booking, in minutes (15 to 10080).
+    #[schema(minimum = 15, maximum = 10080)]
     pub max_duration_minutes: i32,
     /// Bookers may record what really happened in their sessions (otherwise only the
     /// platform's managers do). Default false.

@@ -12,10 +12,10 @@ use super::Weekday;
 pub struct OpeningInterval {
     pub weekday: Weekday,
     /// Local opening time, `HH:MM` (24 h).
-    #[schema(example = "08:00")]
+    #[schema(example = "08:00", pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub opens: String,
     /// Local closing time, `HH:MM` (24 h); `24:00` for midnight at the end of the day.
-    #[schema(example = "12:00")]
+    #[schema(example = "12:00", pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub closes: String,
 }
 

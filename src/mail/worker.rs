@@ -73,6 +73,8 @@ struct Shared {
     /// outlasts it.
     send_timeout: Duration,
     metrics: Arc<Metrics>,
+    /// The application's clock: leases, retries and sent instants.
+    clock: Arc<dyn crate::clock::Clock>,
     stop: AtomicBool,
 }
 
@@ -88,6 +90,7 @@ impl MailWorker {
         pool: Pool,
         config: &MailConfig,
         timezone: chrono_tz::Tz,
+        clock: Arc<dyn crate::clock::Clock>,
         metrics: Arc<Metrics>,
     ) -> Result<MailWorker, String> {
         let send_timeout = Duration::from_millis((config.lease_ms as u64 / 3).clamp(200, 20_000));
@@ -111,6 +114,7 @@ impl MailWorker {
             poll: Duration::from_millis(config.poll_ms),
             send_timeout,
             metrics,
+            clock,
             stop: AtomicBool::new(false),
         });
         let threads = (0..config.senders.max(1))
@@ -145,10 +149,6 @@ impl Drop for MailWorker {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn run(shared: &Shared) {
     let mut seen = generation();
     // Looks left after a nudge that found nothing yet (the queuing transaction may still be
@@ -159,7 +159,13 @@ fn run(shared: &Shared) {
         let claimed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             db::with_connection(&shared.pool, |conn| {
                 let batch = db::write_transaction(conn, |conn| {
-                    db::outbox::claim(conn, &lease_id, now_ms(), shared.lease_ms, BATCH)
+                    db::outbox::claim(
+                        conn,
+                        &lease_id,
+                        shared.clock.now_ms(),
+                        shared.lease_ms,
+                        BATCH,
+                    )
                 })?;
                 let waiting = db::outbox::count_waiting(conn)?;
                 Ok((batch, waiting))
@@ -204,32 +210,46 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
     while let Some(row) = rest.next() {
         let leased_until = row.leased_until_ms.unwrap_or(0);
         let stopping = shared.stop.load(Ordering::SeqCst);
-        if stopping || now_ms() + shared.send_timeout.as_millis() as i64 >= leased_until {
+        if stopping
+            || shared.clock.now_ms() + shared.send_timeout.as_millis() as i64 >= leased_until
+        {
             // Not tried: given back uncounted, for this worker or another to take now.
             let ids: Vec<String> = std::iter::once(row.id).chain(rest.map(|r| r.id)).collect();
-            release(shared, &ids, lease_id, now_ms());
+            release(shared, &ids, lease_id, shared.clock.now_ms());
             return;
         }
         let started = Instant::now();
         let outcome = compose(shared, &row).and_then(|message| shared.transport.send(&message));
         match outcome {
             Ok(()) => {
-                mark(shared, |conn| db::outbox::mark_sent(conn, &row.id));
+                mark(shared, |conn| {
+                    db::outbox::mark_sent(conn, shared.clock.now(), &row.id)
+                });
                 shared.metrics.observe_mail_send("sent");
                 tracing::info!(message = %row.id, kind = %row.kind, elapsed_ms = started.elapsed().as_millis() as u64, "mail sent");
             }
             Err(error) => {
                 let jitter = rand::thread_rng().gen::<f64>();
-                let after =
-                    shared
-                        .retry
-                        .after_failure(row.attempts, error.permanent, now_ms(), jitter);
+                let after = shared.retry.after_failure(
+                    row.attempts,
+                    error.permanent,
+                    shared.clock.now_ms(),
+                    jitter,
+                );
                 let (dead, next) = match after {
-                    AfterFailure::Dead => (true, now_ms()),
+                    AfterFailure::Dead => (true, shared.clock.now_ms()),
                     AfterFailure::RetryAt(at) => (false, at),
                 };
                 mark(shared, |conn| {
-                    db::outbox::mark_failed(conn, &row.id, lease_id, dead, next, &error.message)
+                    db::outbox::mark_failed(
+                        conn,
+                        shared.clock.now(),
+                        &row.id,
+                        lease_id,
+                        dead,
+                        next,
+                        &error.message,
+                    )
                 });
                 shared
                     .metrics

@@ -84,7 +84,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::validation(vec![describe_data_error(&path, &inner.to_string())])
             }
         }
-    })?;
+    });
+    let value = match value {
+        Ok(value) => value,
+        // JSON Schema counts `971.0` as an integer, and so does the document: a body refused
+        // for its type is read again with such numbers written as integers.
+        Err(error) => match whole_numbers_as_integers(bytes) {
+            Some(rewritten) => return parse_json(&rewritten),
+            None => return Err(error),
+        },
+    };
     deserializer.end().map_err(|e| {
         ApiError::new(
             ErrorCode::MalformedJson,
@@ -96,6 +105,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// The body with every number that has a fraction part of zero (`971.0`, `1e3`) written as
+/// an integer; `None` when there is none, or the body is not JSON.
+fn whole_numbers_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn rewrite(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // Only where the float is the integer exactly (2^53).
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *value = serde_json::Value::from(f as i64);
+                    true
+                } else {
+                    false
+                }
+            }
+            // Every item is rewritten, not only up to the first changed.
+            serde_json::Value::Array(items) => {
+                items.iter_mut().map(rewrite).filter(|c| *c).count() > 0
+            }
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().map(rewrite).filter(|c| *c).count() > 0
+            }
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    rewrite(&mut value).then(|| value.to_string().into_bytes())
 }
 
 /// The message of every refusal of a NUL character: PostgreSQL cannot store one in text, and

@@ -90,8 +90,9 @@ pub async fn middleware(
             actix_web::rt::time::sleep(IN_PROGRESS_PAUSE).await;
         }
         let (scope, key, request_hash) = (scope.clone(), key.clone(), request_hash.clone());
+        let now = state.now();
         claim = state
-            .db(move |conn| store::claim(conn, &scope, &key, &request_hash))
+            .db(move |conn| store::claim(conn, now, &scope, &key, &request_hash))
             .await?;
         if !matches!(claim, Claim::InProgress) {
             break;

@@ -47,6 +47,7 @@ pub(super) fn organisation_kind(conn: &mut DbConnection, id: &str) -> ApiResult<
 pub fn create_account(
     conn: &mut DbConnection,
     actor: Option<&str>,
+    now: i64,
     draft: AccountDraft,
 ) -> ApiResult<Account> {
     let mut checks = Checks::new();
@@ -81,7 +82,6 @@ pub fn create_account(
             ));
         }
         let managed = check_platforms(conn, &draft.managed_platform_ids)?;
-        let now = db::now();
         let row = UserRow {
             id: db::new_id(),
             email,
@@ -98,10 +98,11 @@ pub fn create_account(
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
         if invitation {
             // The token goes out by e-mail only, queued in this transaction.
-            open_confirmation(conn, &row.id)?;
+            open_confirmation(conn, now, &row.id)?;
         }
         db::audit::record(
             conn,
+            now,
             actor,
             "user",
             &row.id,
@@ -123,10 +124,11 @@ pub fn create_account(
 pub fn invite(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: AccountDraft,
 ) -> ApiResult<Account> {
     access::require_may_create_role(actor, draft.role)?;
-    create_account(conn, Some(&actor.id), draft)
+    create_account(conn, Some(&actor.id), now, draft)
 }
 
 /// Opens a confirmation for an account not confirmed yet; returns its id, its token (kept
@@ -134,17 +136,19 @@ pub fn invite(
 /// out leaves a confirmation that an administrator, or later an e-mail, renews.
 pub fn open_confirmation(
     conn: &mut DbConnection,
+    now: i64,
     user_id: &str,
 ) -> ApiResult<(String, String, i64)> {
     let token = auth::random_token();
-    let expires_at = db::now() + auth::CONFIRMATION_SECONDS;
-    let id = db::confirmations::insert(conn, user_id, &auth::token_hash(&token), expires_at)?;
+    let expires_at = now + auth::CONFIRMATION_SECONDS;
+    let id = db::confirmations::insert(conn, now, user_id, &auth::token_hash(&token), expires_at)?;
     let user = db::users::find(conn, user_id)?.ok_or_else(ApiError::not_found)?;
     let organisation = db::organisations::find(conn, &user.organisation_id)?
         .map(|o| o.name)
         .unwrap_or_default();
     crate::outbox::enqueue(
         conn,
+        now,
         user_id,
         &Facts::AccountConfirmation(AccountConfirmationFacts {
             display_name: user.display_name,
@@ -171,9 +175,10 @@ pub fn pending_confirmations(
 pub fn issue_confirmation_token(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     confirmation_id: &str,
 ) -> ApiResult<(String, UserRow, String, i64)> {
-    renew_confirmation(conn, actor, confirmation_id, "confirmation_issued")
+    renew_confirmation(conn, actor, now, confirmation_id, "confirmation_issued")
 }
 
 /// "Send again": replaces a pending confirmation with a fresh one, whose token only the
@@ -182,16 +187,18 @@ pub fn issue_confirmation_token(
 pub fn send_confirmation_again(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     confirmation_id: &str,
 ) -> ApiResult<(String, UserRow, i64)> {
     let (id, user, _token, expires_at) =
-        renew_confirmation(conn, actor, confirmation_id, "confirmation_sent")?;
+        renew_confirmation(conn, actor, now, confirmation_id, "confirmation_sent")?;
     Ok((id, user, expires_at))
 }
 
 fn renew_confirmation(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     confirmation_id: &str,
     action: &str,
 ) -> ApiResult<(String, UserRow, String, i64)> {
@@ -203,10 +210,11 @@ fn renew_confirmation(
         let user = db::users::find(conn, &confirmation.user_id)?
             .filter(|u| !u.active)
             .ok_or_else(ApiError::not_found)?;
-        db::confirmations::consume_all_of_user(conn, &user.id)?;
-        let (id, token, expires_at) = open_confirmation(conn, &user.id)?;
+        db::confirmations::consume_all_of_user(conn, now, &user.id)?;
+        let (id, token, expires_at) = open_confirmation(conn, now, &user.id)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             &user.id,
@@ -221,6 +229,7 @@ fn renew_confirmation(
 /// (`password_hash`, computed by the caller outside any transaction).
 pub fn confirm_account(
     conn: &mut DbConnection,
+    now: i64,
     token: &str,
     password_hash: String,
 ) -> ApiResult<()> {
@@ -234,20 +243,21 @@ pub fn confirm_account(
         };
         let confirmation = db::confirmations::find_by_hash(conn, &auth::token_hash(token.trim()))?
             .ok_or_else(invalid)?;
-        if confirmation.consumed_at.is_some() || confirmation.expires_at <= db::now() {
+        if confirmation.consumed_at.is_some() || confirmation.expires_at <= now {
             return Err(invalid());
         }
         // Used once, atomically: a concurrent use of the same token loses here.
-        if !db::confirmations::consume(conn, &confirmation.id)? {
+        if !db::confirmations::consume(conn, now, &confirmation.id)? {
             return Err(invalid());
         }
         let mut user = db::users::find(conn, &confirmation.user_id)?.ok_or_else(invalid)?;
         user.active = true;
         user.password_hash = password_hash.clone();
-        user.updated_at = db::now();
+        user.updated_at = now;
         db::users::update(conn, &user)?;
         db::audit::record(
             conn,
+            now,
             Some(&user.id),
             "user",
             &user.id,
@@ -270,6 +280,7 @@ pub fn contacts_awaiting_approval(
 pub fn approve_contact(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     user_id: &str,
 ) -> ApiResult<Account> {
     db::write_transaction(conn, |conn| {
@@ -282,10 +293,11 @@ pub fn approve_contact(
         }
         access::require_may_approve(actor, &user)?;
         user.awaiting_approval = false;
-        user.updated_at = db::now();
+        user.updated_at = now;
         db::users::update(conn, &user)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             &user.id,

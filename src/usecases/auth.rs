@@ -98,15 +98,17 @@ pub fn require_active(user: &UserRow) -> ApiResult<()> {
 /// Opens a session for an account whose password was just checked.
 pub fn open_session(
     conn: &mut DbConnection,
+    now: i64,
     keys: &TokenKeys,
     user: UserRow,
 ) -> ApiResult<IssuedTokens> {
-    issue_tokens(conn, keys, user, &db::new_id())
+    issue_tokens(conn, now, keys, user, &db::new_id())
 }
 
 /// Issues an access token and a new refresh token of `family_id`.
 fn issue_tokens(
     conn: &mut DbConnection,
+    now: i64,
     keys: &TokenKeys,
     user: UserRow,
     family_id: &str,
@@ -119,11 +121,11 @@ fn issue_tokens(
         session_id: family_id.to_owned(),
         awaiting_approval: user.awaiting_approval,
     };
-    let now = db::now();
     let access_token = keys.issue(&caller, now)?;
     let refresh_token = auth::random_token();
     db::tokens::insert(
         conn,
+        now,
         &user.id,
         family_id,
         &auth::token_hash(&refresh_token),
@@ -138,34 +140,39 @@ fn issue_tokens(
 
 /// Exchanges a refresh token for new tokens. A token works once: presenting one already
 /// used closes its whole session, which stays closed even though the answer is a refusal.
-pub fn refresh(conn: &mut DbConnection, keys: &TokenKeys, token: &str) -> ApiResult<IssuedTokens> {
+pub fn refresh(
+    conn: &mut DbConnection,
+    now: i64,
+    keys: &TokenKeys,
+    token: &str,
+) -> ApiResult<IssuedTokens> {
     let hash = auth::token_hash(token.trim());
     // A reuse commits the closing of the session, then answers its refusal.
     db::write_transaction(conn, |conn| {
         let token = db::tokens::find_by_hash(conn, &hash)?.ok_or_else(invalid_refresh)?;
         // Used once, atomically: every other use, concurrent or later, is a reuse.
-        if token.revoked_at.is_some() || !db::tokens::consume(conn, &token.id)? {
-            db::tokens::revoke_family(conn, &token.family_id)?;
+        if token.revoked_at.is_some() || !db::tokens::consume(conn, now, &token.id)? {
+            db::tokens::revoke_family(conn, now, &token.family_id)?;
             return Ok(Err(ApiError::new(ErrorCode::SessionClosed,
                 "Cette session est fermée (déconnexion, ou jeton de renouvellement déjà utilisé, auquel cas elle est fermée par précaution) : reconnectez-vous.",
             )));
         }
-        if token.expires_at <= db::now() {
+        if token.expires_at <= now {
             return Err(invalid_refresh());
         }
         let user = db::users::find(conn, &token.user_id)?
             .filter(|u| u.active)
             .ok_or_else(invalid_refresh)?;
-        issue_tokens(conn, keys, user, &token.family_id).map(Ok)
+        issue_tokens(conn, now, keys, user, &token.family_id).map(Ok)
     })?
 }
 
 /// Closes the session of a refresh token (every token issued since its login); an unknown
 /// token closes nothing.
-pub fn logout(conn: &mut DbConnection, token: &str) -> ApiResult<()> {
+pub fn logout(conn: &mut DbConnection, now: i64, token: &str) -> ApiResult<()> {
     let hash = auth::token_hash(token.trim());
     if let Some(token) = db::tokens::find_by_hash(conn, &hash)? {
-        db::tokens::revoke_family(conn, &token.family_id)?;
+        db::tokens::revoke_family(conn, now, &token.family_id)?;
     }
     Ok(())
 }
@@ -189,6 +196,7 @@ pub fn own_password_hash(conn: &mut DbConnection, actor: &CurrentUser) -> ApiRes
 pub fn update_me(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     display_name: Option<String>,
     new_password: Option<(String, String)>,
 ) -> ApiResult<Account> {
@@ -207,14 +215,15 @@ pub fn update_me(
             }
             row.password_hash = new_hash.clone();
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::users::update(conn, &row)?;
         if new_password.is_some() {
             // Whoever else knew the old password is logged out; this session stays.
-            db::tokens::revoke_other_sessions(conn, &row.id, &actor.session_id)?;
+            db::tokens::revoke_other_sessions(conn, now, &row.id, &actor.session_id)?;
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             &row.id,

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 pub fn create_token(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     feed: CalendarFeed,
     target_id: Option<uuid::Uuid>,
 ) -> ApiResult<(CalendarTokenRow, String)> {
@@ -47,7 +48,7 @@ pub fn create_token(
         feed: feed.as_str().to_owned(),
         target_id,
         token_hash: auth::token_hash(&token),
-        created_at: db::now(),
+        created_at: now,
         revoked_at: None,
     };
     db::calendar::insert(conn, &row)?;
@@ -60,8 +61,13 @@ pub fn tokens(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<Vec<Cal
 }
 
 /// Revokes one of one's feeds; 404 for any other.
-pub fn revoke_token(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<()> {
-    if db::calendar::revoke(conn, id, &actor.id, db::now())? {
+pub fn revoke_token(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    now: i64,
+    id: &str,
+) -> ApiResult<()> {
+    if db::calendar::revoke(conn, id, &actor.id, now)? {
         Ok(())
     } else {
         Err(ApiError::not_found())
@@ -74,13 +80,12 @@ const FEED_FUTURE_DAYS: i64 = 366;
 
 /// The iCalendar text of the feed whose token hashes to `hash`. It names groups and
 /// organisations, never people.
-pub fn build_feed(conn: &mut DbConnection, hash: &str, tz: Tz) -> ApiResult<String> {
+pub fn build_feed(conn: &mut DbConnection, now: i64, hash: &str, tz: Tz) -> ApiResult<String> {
     let token = db::calendar::find_live_by_hash(conn, hash)?.ok_or_else(ApiError::not_found)?;
     let owner = db::users::find(conn, &token.user_id)?
         .filter(|u| u.active)
         .ok_or_else(ApiError::not_found)?;
     let owner_role = Role::from_db(&owner.role)?;
-    let now = db::now();
     let window = Span::new(
         now - FEED_PAST_DAYS * 86_400,
         now + FEED_FUTURE_DAYS * 86_400,

@@ -17,10 +17,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<CampusRow> {
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: CampusDraft,
 ) -> ApiResult<CampusRow> {
     access::require_director(actor)?;
-    let now = db::now();
     let row = CampusRow {
         id: db::new_id(),
         name: draft.name,
@@ -32,6 +32,7 @@ pub fn create(
         db::campuses::insert(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "campus",
             &row.id,
@@ -45,6 +46,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: CampusChange,
 ) -> ApiResult<CampusRow> {
@@ -57,10 +59,11 @@ pub fn update(
         if let Some(tz) = change.timezone.clone() {
             row.timezone = tz;
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::campuses::update(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "campus",
             &row.id,

@@ -95,6 +95,7 @@ pub fn platform_week(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     platform_id: &str,
     window: Span,
 ) -> ApiResult<PlatformWeek> {
@@ -112,8 +113,14 @@ pub fn platform_week(
     .rows;
     equipment.sort_by(|a, b| a.row.name.cmp(&b.row.name));
     let qualifications = db::qualifications::list(conn, &everything())?.rows;
-    let (_, free_stations) =
-        super::bookings::availability::availability(conn, tz, Some(platform_id), None, window)?;
+    let (_, free_stations) = super::bookings::availability::availability(
+        conn,
+        tz,
+        now,
+        Some(platform_id),
+        None,
+        window,
+    )?;
     // Observers see no booking, as in the API: their week shows free stations only.
     let bookings = match access::booking_visibility(actor) {
         Ok(_) => {

@@ -24,6 +24,7 @@ pub fn list(
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: ClosureDraft,
 ) -> ApiResult<ClosureRow> {
     db::write_transaction(conn, |conn| {
@@ -37,11 +38,12 @@ pub fn create(
             ends_at: draft.span.end,
             source_uid: None,
             created_by: Some(actor.id.clone()),
-            created_at: db::now(),
+            created_at: now,
         };
         db::closures::insert(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "closure",
             &row.id,
@@ -66,6 +68,7 @@ pub struct Import {
 pub fn import(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     scope: ClosureScope,
     scope_id: &str,
     events: Vec<ImportedEvent>,
@@ -90,13 +93,14 @@ pub fn import(
                 ends_at: event.span.end,
                 source_uid: Some(event.uid),
                 created_by: Some(actor.id.clone()),
-                created_at: db::now(),
+                created_at: now,
             };
             db::closures::insert(conn, &row)?;
             rows.push(row);
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "closure_import",
             scope_id,
@@ -112,7 +116,7 @@ pub fn import(
     })
 }
 
-pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, now: i64, id: &str) -> ApiResult<()> {
     db::write_transaction(conn, |conn| {
         let row = db::closures::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         access::require_closure_scope(
@@ -124,6 +128,7 @@ pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResu
         db::closures::delete(conn, id)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "closure",
             id,
@@ -152,6 +157,7 @@ pub fn list_maintenance(
 pub fn create_maintenance(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     tz: Tz,
     draft: MaintenanceDraft,
 ) -> ApiResult<(MaintenanceRow, Vec<String>)> {
@@ -183,7 +189,6 @@ pub fn create_maintenance(
             )
             .with_extra(serde_json::json!({ "bookings": listed })));
         }
-        let now = db::now();
         let row = db::closures::MaintenanceRow {
             id: db::new_id(),
             equipment_id: equipment_id.to_owned(),
@@ -213,6 +218,7 @@ pub fn create_maintenance(
         db::closures::insert_maintenance(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "maintenance_window",
             &row.id,
@@ -226,7 +232,12 @@ pub fn create_maintenance(
 }
 
 /// Deletes a maintenance window (the managers of its item's platform, the director).
-pub fn delete_maintenance(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<()> {
+pub fn delete_maintenance(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    now: i64,
+    id: &str,
+) -> ApiResult<()> {
     db::write_transaction(conn, |conn| {
         let row = db::closures::find_maintenance(conn, id)?.ok_or_else(ApiError::not_found)?;
         let equipment =
@@ -235,6 +246,7 @@ pub fn delete_maintenance(conn: &mut DbConnection, actor: &CurrentUser, id: &str
         db::closures::delete_maintenance(conn, id)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "maintenance_window",
             id,

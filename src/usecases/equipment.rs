@@ -70,13 +70,13 @@ fn require_platform(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> A
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     platform_id: &str,
     draft: ApiResult<EquipmentDraft>,
 ) -> ApiResult<EquipmentDetails> {
     db::write_transaction(conn, |conn| {
         require_platform(conn, actor, platform_id)?;
         let draft = draft?;
-        let now = db::now();
         let row = EquipmentRow {
             id: db::new_id(),
             platform_id: platform_id.to_owned(),
@@ -97,6 +97,7 @@ pub fn create(
         db::equipment::insert(conn, &row, &qualifications)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "equipment",
             &row.id,
@@ -116,6 +117,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: ApiResult<EquipmentChange>,
 ) -> ApiResult<EquipmentDetails> {
@@ -163,12 +165,13 @@ pub fn update(
             None => None,
         };
         check_inventory_number_free(conn, row.inventory_number.as_deref(), &row.id)?;
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::equipment::update(conn, &row)?;
         let mut audit = change.as_given;
         audit["required_qualification_ids"] = serde_json::json!(qualifications);
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "equipment",
             &row.id,

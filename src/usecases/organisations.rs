@@ -57,10 +57,10 @@ fn check_campuses(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: OrganisationDraft,
 ) -> ApiResult<OrganisationDetails> {
     access::require_change_organisation(actor, draft.kind, true)?;
-    let now = db::now();
     let row = OrganisationRow {
         id: db::new_id(),
         name: draft.name,
@@ -76,6 +76,7 @@ pub fn create(
         db::organisations::insert(conn, &row, &campus_ids)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "organisation",
             &row.id,
@@ -91,6 +92,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: OrganisationChange,
 ) -> ApiResult<OrganisationDetails> {
@@ -118,10 +120,11 @@ pub fn update(
             }
             None => None,
         };
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::organisations::update(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "organisation",
             &row.id,

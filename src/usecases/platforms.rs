@@ -41,10 +41,10 @@ fn name_taken() -> ApiError {
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: PlatformDraft,
 ) -> ApiResult<PlatformDetails> {
     access::require_director(actor)?;
-    let now = db::now();
     let mut row = PlatformRow {
         id: db::new_id(),
         campus_id: draft.campus_id,
@@ -97,6 +97,7 @@ pub fn create(
         db::platforms::insert(conn, &row, &draft.opening_hours)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "platform",
             &row.id,
@@ -115,6 +116,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: ApiResult<PlatformChange>,
 ) -> ApiResult<PlatformDetails> {
@@ -149,10 +151,11 @@ pub fn update(
         if let Some(hours) = &change.opening_hours {
             db::platforms::set_opening_hours(conn, &row.id, hours)?;
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::platforms::update(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "platform",
             &row.id,

@@ -25,10 +25,10 @@ fn name_taken() -> ApiError {
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     draft: QualificationDraft,
 ) -> ApiResult<QualificationRow> {
     access::require_qualification_keeper(actor)?;
-    let now = db::now();
     let row = QualificationRow {
         id: db::new_id(),
         name: draft.name,
@@ -44,6 +44,7 @@ pub fn create(
         db::qualifications::insert(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "qualification",
             &row.id,
@@ -57,6 +58,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: QualificationChange,
 ) -> ApiResult<QualificationRow> {
@@ -75,10 +77,11 @@ pub fn update(
         if let Some(v) = change.validity_months {
             row.validity_months = v;
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::qualifications::update(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "qualification",
             &row.id,
@@ -92,7 +95,7 @@ pub fn update(
 }
 
 /// Deletes a qualification that no equipment requires and nobody holds (the director).
-pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, now: i64, id: &str) -> ApiResult<()> {
     access::require_director(actor)?;
     db::write_transaction(conn, |conn| {
         db::qualifications::find(conn, id)?.ok_or_else(ApiError::not_found)?;
@@ -104,6 +107,7 @@ pub fn delete(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResu
         db::qualifications::delete(conn, id)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "qualification",
             id,

@@ -80,15 +80,17 @@ fn requested_platform(
 pub fn create(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     body: NewServiceRequest,
 ) -> ApiResult<RequestDetails> {
-    let row = create_request(conn, actor, body)?;
+    let row = create_request(conn, actor, now, body)?;
     db::completed(conn, row, store::with_work)
 }
 
 fn create_request(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     body: NewServiceRequest,
 ) -> ApiResult<RequestRow> {
     let side = side(actor)?;
@@ -131,7 +133,6 @@ fn create_request(
         let mut domains: Vec<&str> = body.domains.iter().map(|d| d.as_str()).collect();
         domains.sort_unstable();
         domains.dedup();
-        let now = db::now();
         let row = RequestRow {
             id: db::new_id(),
             company_id,
@@ -160,6 +161,7 @@ fn create_request(
         store::insert(conn, &row)?;
         store::record(
             conn,
+            now,
             &row.id,
             Some(&actor.id),
             Event {
@@ -262,17 +264,19 @@ fn quote_answered(
 pub fn apply_transition(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     body: TransitionRequest,
     today: chrono::NaiveDate,
 ) -> ApiResult<RequestDetails> {
-    let row = transition_request(conn, actor, id, body, today)?;
+    let row = transition_request(conn, actor, now, id, body, today)?;
     db::completed(conn, row, store::with_work)
 }
 
 fn transition_request(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     body: TransitionRequest,
     today: chrono::NaiveDate,
@@ -382,10 +386,11 @@ fn transition_request(
             RequestAction::StartWork | RequestAction::Close => {}
         }
         row.state = next.as_str().to_owned();
-        row.updated_at = db::now();
+        row.updated_at = now;
         store::update(conn, &row)?;
         store::record(
             conn,
+            now,
             &row.id,
             Some(&actor.id),
             Event {
@@ -405,6 +410,7 @@ fn transition_request(
 pub fn issue_quote(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     body: NewQuote,
     today: chrono::NaiveDate,
@@ -539,14 +545,15 @@ pub fn issue_quote(
             total_vat_cents: vat,
             total_incl_vat_cents: incl,
             created_by: Some(actor.id.clone()),
-            created_at: db::now(),
+            created_at: now,
         };
         store::insert_quote(conn, &quote, &lines)?;
         row.state = RequestState::Quoted.as_str().to_owned();
-        row.updated_at = db::now();
+        row.updated_at = now;
         store::update(conn, &row)?;
         store::record(
             conn,
+            now,
             &row.id,
             Some(&actor.id),
             Event {
@@ -569,6 +576,7 @@ pub fn issue_quote(
 pub fn post_message(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     body: NewMessage,
 ) -> ApiResult<MessageRow> {
@@ -591,11 +599,12 @@ pub fn post_message(
             author_id: Some(actor.id.clone()),
             visibility: visibility.as_str().to_owned(),
             body: text.clone(),
-            created_at: db::now(),
+            created_at: now,
         };
         store::insert_message(conn, &message)?;
         store::record(
             conn,
+            now,
             &row.id,
             Some(&actor.id),
             Event {
@@ -670,6 +679,7 @@ pub enum PublicOutcome {
 /// computed for every submission, so that answers take the same time whatever the address.
 pub fn submit_public(
     conn: &mut DbConnection,
+    now: i64,
     body: crate::views::service_requests::PublicServiceRequest,
     unusable_hash: String,
 ) -> ApiResult<PublicOutcome> {
@@ -741,10 +751,9 @@ pub fn submit_public(
                 session_id: String::new(),
                 awaiting_approval: known.awaiting_approval,
             };
-            create_request(conn, &contact, request)?;
+            create_request(conn, &contact, now, request)?;
             return Ok(PublicOutcome::AddedToPendingContact);
         }
-        let now = db::now();
         let (company, awaiting_approval) = match existing_company {
             // Anyone can know a SIRET: joining a known company needs someone to vouch.
             Some(id) => (id, true),
@@ -778,6 +787,7 @@ pub fn submit_public(
                 db::organisations::insert(conn, &org, &[campus])?;
                 db::audit::record(
                     conn,
+                    now,
                     None,
                     "organisation",
                     &org.id,
@@ -802,6 +812,7 @@ pub fn submit_public(
         db::users::insert(conn, &user)?;
         db::audit::record(
             conn,
+            now,
             None,
             "user",
             &user.id,
@@ -809,7 +820,7 @@ pub fn submit_public(
             serde_json::json!({ "email": user.email, "role": "company", "active": false, "awaiting_approval": awaiting_approval, "source": "public_service_request" }),
         )?;
         // The token goes out by e-mail only, queued in this transaction.
-        super::accounts::open_confirmation(conn, &user.id)?;
+        super::accounts::open_confirmation(conn, now, &user.id)?;
         let contact = CurrentUser {
             id: user.id.clone(),
             role: Role::Company,
@@ -817,7 +828,7 @@ pub fn submit_public(
             session_id: String::new(),
             awaiting_approval,
         };
-        create_request(conn, &contact, request)?;
+        create_request(conn, &contact, now, request)?;
         Ok(PublicOutcome::SignedUp)
     })
 }

@@ -33,6 +33,7 @@ pub fn find(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult
 pub fn update(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     change: ApiResult<AccountChange>,
 ) -> ApiResult<Account> {
@@ -86,7 +87,7 @@ pub fn update(
             }
             managed.clear();
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::users::update(conn, &row)?;
         db::users::set_managed_platforms(conn, &row.id, &managed)?;
         let after = (row.role.clone(), row.organisation_id.clone(), row.active);
@@ -96,13 +97,14 @@ pub fn update(
         // as with `PATCH /me`.
         if change.password.is_some() || deactivated || after.0 != before.0 || after.1 != before.1 {
             if row.id == actor.id {
-                db::tokens::revoke_other_sessions(conn, &row.id, &actor.session_id)?;
+                db::tokens::revoke_other_sessions(conn, now, &row.id, &actor.session_id)?;
             } else {
-                db::tokens::revoke_all_of_user(conn, &row.id)?;
+                db::tokens::revoke_all_of_user(conn, now, &row.id)?;
             }
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             &row.id,
@@ -135,6 +137,7 @@ pub fn held_qualifications(
 pub fn award_qualification(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     award: QualificationAward,
     today: chrono::NaiveDate,
@@ -173,9 +176,17 @@ pub fn award_qualification(
                 "la date d'obtention ne peut pas être dans le futur",
             ));
         }
-        db::users::award_qualification(conn, id, &qualification_id, award.awarded_on, expires_on)?;
+        db::users::award_qualification(
+            conn,
+            now,
+            id,
+            &qualification_id,
+            award.awarded_on,
+            expires_on,
+        )?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             id,
@@ -192,6 +203,7 @@ pub fn award_qualification(
 pub fn withdraw_qualification(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     qualification_id: &str,
 ) -> ApiResult<()> {
@@ -203,6 +215,7 @@ pub fn withdraw_qualification(
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "user",
             id,

@@ -26,11 +26,11 @@ pub struct WebCaller {
 /// worth nothing after it). Answers the new cookie value.
 pub fn open(
     conn: &mut DbConnection,
+    now: i64,
     user: &UserRow,
     previous_cookie: Option<&str>,
 ) -> ApiResult<String> {
     let cookie = auth::random_token();
-    let now = db::now();
     db::write_transaction(conn, |conn| {
         if let Some(previous) = previous_cookie {
             db::web_sessions::revoke_by_hash(conn, &auth::token_hash(previous), now)?;
@@ -47,8 +47,7 @@ pub fn open(
 }
 
 /// The caller of a session cookie, if its session is open and its account active.
-pub fn find(conn: &mut DbConnection, cookie: &str) -> ApiResult<Option<WebCaller>> {
-    let now = db::now();
+pub fn find(conn: &mut DbConnection, now: i64, cookie: &str) -> ApiResult<Option<WebCaller>> {
     let Some(open) =
         db::web_sessions::find_open(conn, &auth::token_hash(cookie), now, now - IDLE_SECONDS)?
     else {
@@ -70,6 +69,6 @@ pub fn find(conn: &mut DbConnection, cookie: &str) -> ApiResult<Option<WebCaller
 }
 
 /// Ends the session of a cookie; an unknown or closed one ends nothing.
-pub fn close(conn: &mut DbConnection, cookie: &str) -> ApiResult<()> {
-    db::web_sessions::revoke_by_hash(conn, &auth::token_hash(cookie), db::now())
+pub fn close(conn: &mut DbConnection, now: i64, cookie: &str) -> ApiResult<()> {
+    db::web_sessions::revoke_by_hash(conn, &auth::token_hash(cookie), now)
 }

@@ -72,9 +72,9 @@ pub struct NewBooking {
     #[schema(minimum = 1, maximum = 1000)]
     pub stations: Option<i32>,
     /// RFC 3339 with an offset.
-    #[schema(example = "2027-03-02T08:00:00+01:00")]
+    #[schema(example = "2027-03-02T08:00:00+01:00", format = DateTime)]
     pub starts_at: String,
-    #[schema(example = "2027-03-02T12:00:00+01:00")]
+    #[schema(example = "2027-03-02T12:00:00+01:00", format = DateTime)]
     pub ends_at: String,
     /// Defaults to the booker's organisation; only admins and managers book for others.
     pub organisation_id: Option<uuid::Uuid>,
@@ -83,10 +83,13 @@ pub struct NewBooking {
     #[serde(default)]
     pub learners: Vec<LearnerCount>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub group_label: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub level: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub purpose: String,
     pub service_request_id: Option<uuid::Uuid>,
 }
@@ -94,7 +97,9 @@ pub struct NewBooking {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookingChanges {
+    #[schema(format = DateTime)]
     pub starts_at: Option<String>,
+    #[schema(format = DateTime)]
     pub ends_at: Option<String>,
     /// Another equipment item of the same platform.
     pub equipment_id: Option<uuid::Uuid>,
@@ -102,8 +107,11 @@ pub struct BookingChanges {
     pub stations: Option<i32>,
     pub supervisor_id: Option<uuid::Uuid>,
     pub learners: Option<Vec<LearnerCount>>,
+    #[schema(max_length = 200)]
     pub group_label: Option<String>,
+    #[schema(max_length = 200)]
     pub level: Option<String>,
+    #[schema(max_length = 2000)]
     pub purpose: Option<String>,
 }
 
@@ -111,6 +119,7 @@ pub struct BookingChanges {
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// Required to reject or cancel.
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: Option<String>,
 }
 
@@ -167,9 +176,11 @@ pub struct SeriesView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesCancellation {
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
     /// Cancel the occurrences starting at or after this instant (this and following);
     /// without it, every occurrence still to come.
+    #[schema(format = DateTime)]
     pub from: Option<String>,
 }
 
@@ -178,14 +189,20 @@ pub struct SeriesCancellation {
 pub struct SeriesChanges {
     /// Change the occurrences starting at or after this instant; without it, every
     /// occurrence still to come.
+    #[schema(format = DateTime)]
     pub from: Option<String>,
     /// New local start time, `HH:MM`.
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub start_time: Option<String>,
     /// New local end time, `HH:MM`.
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub end_time: Option<String>,
     pub supervisor_id: Option<uuid::Uuid>,
+    #[schema(max_length = 200)]
     pub group_label: Option<String>,
+    #[schema(max_length = 200)]
     pub level: Option<String>,
+    #[schema(max_length = 2000)]
     pub purpose: Option<String>,
 }
 

@@ -22,15 +22,19 @@ pub struct CampusView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampus {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// IANA time zone; the service's default (`PLATEAUX_TIMEZONE`) when absent.
+    #[schema(schema_with = super::timezone_schema)]
     pub timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampusChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(schema_with = super::timezone_schema)]
     pub timezone: Option<String>,
 }
 

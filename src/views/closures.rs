@@ -33,9 +33,16 @@ pub struct ClosureView {
 pub struct NewClosure {
     pub scope: ClosureScope,
     pub scope_id: uuid::Uuid,
-    #[schema(example = "Vacances d'hiver")]
+    #[schema(
+        example = "Vacances d'hiver",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
     pub name: String,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    #[schema(format = DateTime)]
     pub ends_at: String,
 }
 
@@ -82,8 +89,11 @@ pub struct MaintenanceView {
 #[serde(deny_unknown_fields)]
 pub struct NewMaintenance {
     pub equipment_id: uuid::Uuid,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    #[schema(format = DateTime)]
     pub ends_at: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
     /// Cancel the bookings it overlaps instead of refusing.
     #[serde(default)]

@@ -35,19 +35,27 @@ pub struct EquipmentView {
 #[serde(deny_unknown_fields)]
 pub struct NewEquipment {
     pub platform_id: uuid::Uuid,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub kind: String,
+    #[schema(max_length = 200)]
     pub manufacturer: Option<String>,
+    #[schema(max_length = 200)]
     pub model: Option<String>,
+    #[schema(max_length = 200)]
     pub serial_number: Option<String>,
     /// Unique across the service.
+    #[schema(max_length = 100)]
     pub inventory_number: Option<String>,
     /// Defaults to `available`.
     pub status: Option<EquipmentStatus>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub hourly_rate_cents: Option<i64>,
     #[serde(default)]
     pub required_qualification_ids: Vec<uuid::Uuid>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: String,
 }
 
@@ -56,25 +64,28 @@ pub struct NewEquipment {
 pub struct EquipmentChanges {
     /// Moves the item to another platform (the caller must manage both).
     pub platform_id: Option<uuid::Uuid>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub manufacturer: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub model: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub serial_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub inventory_number: Option<Option<String>>,
     pub status: Option<EquipmentStatus>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000_000)]
     pub hourly_rate_cents: Option<Option<i64>>,
     pub required_qualification_ids: Option<Vec<uuid::Uuid>>,
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 

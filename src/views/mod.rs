@@ -141,6 +141,16 @@ mod csv_tests {
     }
 }
 
+/// The schema of an IANA time zone: the names the service knows (`chrono-tz`), so that a
+/// client following the document never sends one it refuses.
+pub fn timezone_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("Fuseau horaire IANA, par exemple `Europe/Paris`."))
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .build()
+}
+
 /// An RFC 3339 instant with its offset, read into Unix seconds.
 pub fn check_instant(checks: &mut Checks, field: &str, text: &str) -> i64 {
     parse_instant(text.trim()).unwrap_or_else(|| {

@@ -29,32 +29,38 @@ pub struct OrganisationView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub kind: OrganisationKind,
+    #[schema(max_length = 200)]
     pub town: Option<String>,
-    #[schema(example = "0750655E")]
+    /// Seven digits and the check letter.
+    #[schema(example = "0750655E", pattern = "^\\s*([0-9]{7}[A-Za-z])?\\s*$")]
     pub uai: Option<String>,
     /// Required for companies.
-    #[schema(example = "73282932000074")]
+    #[schema(example = "73282932000074", pattern = "^\\s*(([0-9]\\s*){14})?$")]
     pub siret: Option<String>,
     /// At least one campus.
+    #[schema(min_items = 1)]
     pub campus_ids: Vec<uuid::Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub town: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^\\s*([0-9]{7}[A-Za-z])?\\s*$")]
     pub uai: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^\\s*(([0-9]\\s*){14})?$")]
     pub siret: Option<Option<String>>,
     /// Replaces the memberships (at least one campus).
+    #[schema(min_items = 1)]
     pub campus_ids: Option<Vec<uuid::Uuid>>,
 }
 

@@ -37,10 +37,13 @@ pub struct NewPlatform {
     pub campus_id: uuid::Uuid,
     /// A member of the campus, not a company.
     pub owner_organisation_id: uuid::Uuid,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub domain: PlatformDomain,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
+    #[schema(max_length = 200)]
     pub town: Option<String>,
     #[schema(minimum = 1, maximum = 1000)]
     pub stations: i32,
@@ -53,11 +56,13 @@ pub struct NewPlatform {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub domain: Option<PlatformDomain>,
+    #[schema(max_length = 4000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub town: Option<Option<String>>,
     #[schema(minimum = 1, maximum = 1000)]
     pub stations: Option<i32>,

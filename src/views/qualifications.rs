@@ -22,19 +22,24 @@ pub struct QualificationView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQualification {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
+    #[schema(minimum = 1, maximum = 240)]
     pub validity_months: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualificationChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(max_length = 4000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
     pub validity_months: Option<Option<i32>>,
 }
 

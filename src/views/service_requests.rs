@@ -71,9 +71,12 @@ pub struct ServiceRequestView {
 pub struct NewServiceRequest {
     /// The company asking; staff only (a company contact asks for its own company).
     pub company_id: Option<uuid::Uuid>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub description: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub domains: Vec<PlatformDomain>,
     pub platform_id: Option<uuid::Uuid>,
     pub wished_from: Option<chrono::NaiveDate>,
@@ -85,6 +88,7 @@ pub struct NewServiceRequest {
     pub confidential: bool,
     /// Links or file references (at most 20).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub links: Vec<String>,
 }
 
@@ -100,17 +104,21 @@ pub struct TransitionRequest {
     /// `accept`, `decline`: the quote version answered.
     pub quote_version: Option<i32>,
     /// `sign_agreement`: reference of the agreement (*convention*).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub agreement_reference: Option<String>,
     /// `sign_agreement`: date of signature.
     pub signed_on: Option<chrono::NaiveDate>,
     /// `deliver`: what was delivered (report, parts).
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub delivery_note: Option<String>,
     /// `invoice`: invoice reference.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub invoice_reference: Option<String>,
     /// `invoice`: amount invoiced, euro cents including VAT, 0 to 100,000,000,000.
     #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     pub amount_cents: Option<i64>,
     /// `reject` (required), `decline`, `withdraw`: why.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: Option<String>,
 }
 
@@ -156,6 +164,7 @@ pub struct QuoteView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuoteLine {
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub label: String,
     /// Greater than 0, at most 1,000,000, at most three decimals (1.5 hours).
     #[schema(exclusive_minimum = 0, maximum = 1_000_000)]
@@ -198,6 +207,7 @@ pub struct MessageView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub body: String,
     /// Default `shared`; companies write only shared messages.
     pub visibility: Option<MessageVisibility>,
@@ -221,14 +231,25 @@ pub struct TimelineEntry {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicServiceRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub company_name: String,
-    #[schema(example = "73282932000074")]
+    /// Fourteen digits (spaces allowed), the last a Luhn key.
+    #[schema(example = "73282932000074", pattern = "^\\s*([0-9]\\s*){14}$")]
     pub siret: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub contact_name: String,
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$"
+    )]
     pub email: String,
+    #[schema(pattern = "^[0-9+.()-][0-9 +.()-]{4,28}[0-9+.()-]$")]
     pub phone: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub description: String,
+    #[schema(min_items = 1)]
     pub domains: Vec<PlatformDomain>,
     pub platform_id: Option<uuid::Uuid>,
     pub wished_from: Option<chrono::NaiveDate>,
@@ -239,6 +260,7 @@ pub struct PublicServiceRequest {
     #[serde(default)]
     pub confidential: bool,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub links: Vec<String>,
 }
 

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 pub struct MachineTime {
     pub equipment_id: uuid::Uuid,
     /// 1 to the length of the session.
+    #[schema(minimum = 1, maximum = 10080)]
     pub minutes: i32,
 }
 
@@ -29,7 +30,9 @@ pub struct UsageRecord {
     #[serde(default)]
     pub no_show: bool,
     /// RFC 3339; required unless `no_show`.
+    #[schema(format = DateTime)]
     pub actual_start: Option<String>,
+    #[schema(format = DateTime)]
     pub actual_end: Option<String>,
     /// Who really came, by learner status.
     #[serde(default)]
@@ -37,10 +40,12 @@ pub struct UsageRecord {
     #[serde(default)]
     pub machine_time: Vec<MachineTime>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub consumables: String,
     #[serde(default)]
     pub incident: bool,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub incident_note: String,
 }
 
@@ -51,17 +56,21 @@ pub struct BulkUsageRecord {
     pub booking_id: uuid::Uuid,
     #[serde(default)]
     pub no_show: bool,
+    #[schema(format = DateTime)]
     pub actual_start: Option<String>,
+    #[schema(format = DateTime)]
     pub actual_end: Option<String>,
     #[serde(default)]
     pub learners: Vec<LearnerCount>,
     #[serde(default)]
     pub machine_time: Vec<MachineTime>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub consumables: String,
     #[serde(default)]
     pub incident: bool,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub incident_note: String,
 }
 
@@ -69,6 +78,7 @@ pub struct BulkUsageRecord {
 #[serde(deny_unknown_fields)]
 pub struct BulkUsage {
     /// 1 to 500 records, all written or none.
+    #[schema(min_items = 1, max_items = 500)]
     pub records: Vec<BulkUsageRecord>,
 }
 

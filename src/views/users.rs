@@ -34,7 +34,12 @@ pub struct UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$"
+    )]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub display_name: String,
     pub role: Role,
     pub organisation_id: uuid::Uuid,
@@ -46,6 +51,7 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub display_name: Option<String>,
     /// A new password (at least 12 characters); every session of the user is closed.
     #[schema(min_length = 12, max_length = 256)]
@@ -59,6 +65,7 @@ pub struct UserChanges {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnAccountChanges {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub display_name: Option<String>,
     /// New password (at least 12 characters); needs `current_password`.
     #[schema(min_length = 12, max_length = 256)]

@@ -119,7 +119,7 @@ async fn bearer_tokens_are_checked(app: TestApp) {
             session_id: uuid::Uuid::now_v7().to_string(),
             awaiting_approval: false,
         };
-        keys.issue(&user, plateaux::db::now()).unwrap()
+        keys.issue(&user, app.now()).unwrap()
     };
     app.get("/api/v1/campuses", &forged)
         .await
@@ -134,7 +134,7 @@ async fn bearer_tokens_are_checked(app: TestApp) {
             session_id: uuid::Uuid::now_v7().to_string(),
             awaiting_approval: false,
         };
-        keys.issue(&user, plateaux::db::now() - 3600).unwrap()
+        keys.issue(&user, app.now() - 3600).unwrap()
     };
     let problem = app
         .get("/api/v1/campuses", &expired)

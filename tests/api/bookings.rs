@@ -760,9 +760,10 @@ async fn one_batch_books_as_one_by_one(app: TestApp) {
         request(None, Some(1), span(thursday, "09:30", "10:30")),
     ];
     let pool = app.pool.clone();
+    let now = app.now();
     let answers = actix_web::web::block(move || {
         let mut conn = pool.get().expect("connection");
-        create_bookings(&mut conn, chrono_tz::Europe::Paris, &requests)
+        create_bookings(&mut conn, chrono_tz::Europe::Paris, now, &requests)
     })
     .await
     .expect("block")

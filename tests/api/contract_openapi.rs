@@ -565,3 +565,220 @@ fn schemathesis_finds_nothing_on_sqlite() {
 fn schemathesis_finds_nothing_on_postgres() {
     schemathesis_over(&support::postgres::fresh_database());
 }
+
+/// Every body the service refuses for the shape of a value (blank, out of bounds, not a
+/// date-time, an unknown time zone, a list too short or too long…), the document refuses
+/// too: a client that follows the document never meets these refusals, and Schemathesis may
+/// hold writes to business refusals alone.
+async fn what_the_service_refuses_for_its_shape_the_document_refuses(app: TestApp) {
+    use support::contract::request_body_fits;
+    let c = support::campus(&app).await;
+    let tomorrow = support::dates::today() + chrono::Duration::days(1);
+    let at = |hm: &str| support::dates::at(tomorrow, hm);
+    let qualification = format!("/api/v1/qualifications/{}", c.qualification_id);
+    // (method, path template, path, token, body, field, code)
+    let cases: Vec<(Method, &str, String, &str, Value, &str, &str)> = vec![
+        (
+            Method::POST,
+            "/api/v1/campuses",
+            "/api/v1/campuses".into(),
+            &c.admin,
+            json!({ "name": " \t" }),
+            "name",
+            "required",
+        ),
+        (
+            Method::POST,
+            "/api/v1/campuses",
+            "/api/v1/campuses".into(),
+            &c.admin,
+            json!({ "name": "Campus", "timezone": "Europe/Rodez" }),
+            "timezone",
+            "unknown_value",
+        ),
+        (
+            Method::POST,
+            "/api/v1/qualifications",
+            "/api/v1/qualifications".into(),
+            &c.admin,
+            json!({ "name": "Habilitation", "validity_months": 0 }),
+            "validity_months",
+            "out_of_range",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/qualifications/{id}",
+            qualification.clone(),
+            &c.admin,
+            json!({ "validity_months": 241 }),
+            "validity_months",
+            "out_of_range",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/qualifications/{id}",
+            qualification,
+            &c.admin,
+            json!({ "name": "x".repeat(201) }),
+            "name",
+            "too_long",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/platforms/{id}",
+            format!("/api/v1/platforms/{}", c.platform_id),
+            &c.admin,
+            json!({ "booking_policy": {
+                "who_may_book": "campus_members", "outside_requires_approval": true,
+                "min_notice_hours": 0, "max_horizon_days": 0, "max_duration_minutes": 60,
+            } }),
+            "booking_policy.max_horizon_days",
+            "out_of_range",
+        ),
+        (
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            "/api/v1/maintenance-windows".into(),
+            &c.admin,
+            json!({ "equipment_id": c.equipment_id, "starts_at": "demain 8 h", "ends_at": at("12:00"),
+                "reason": "Révision" }),
+            "starts_at",
+            "invalid_format",
+        ),
+        (
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            "/api/v1/maintenance-windows".into(),
+            &c.admin,
+            json!({ "equipment_id": c.equipment_id, "starts_at": at("08:00"), "ends_at": at("12:00"),
+                "reason": "  " }),
+            "reason",
+            "required",
+        ),
+        (
+            Method::POST,
+            "/api/v1/usage-records",
+            "/api/v1/usage-records".into(),
+            &c.admin,
+            json!({ "records": [] }),
+            "records",
+            "out_of_range",
+        ),
+        (
+            Method::POST,
+            "/api/v1/service-requests",
+            "/api/v1/service-requests".into(),
+            &c.company,
+            json!({ "title": "Pièces", "description": "Usinage", "domains": [] }),
+            "domains",
+            "required",
+        ),
+        (
+            Method::POST,
+            "/api/v1/public/password-resets",
+            "/api/v1/public/password-resets".into(),
+            &c.admin,
+            json!({ "email": "personne@intranet" }),
+            "email",
+            "invalid_format",
+        ),
+    ];
+    for (method, template, path, token, body, field, code) in cases {
+        let problem = app
+            .call(method.clone(), &path, Some(token), Some(body.clone()), &[])
+            .await
+            .problem(422, "validation_failed");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code),
+            "{method} {path} {body}: {problem}"
+        );
+        assert!(
+            !request_body_fits(&method, template, &body),
+            "the document allows {method} {template} {body}, which the service refuses ({field} {code})"
+        );
+    }
+}
+
+on_both_databases!(what_the_service_refuses_for_its_shape_the_document_refuses);
+
+/// JSON Schema counts a number with a fraction part of zero (`971.0`, `2e0`) as an integer,
+/// and so does the document: the service reads it as that integer.
+async fn whole_numbers_written_with_a_fraction_are_integers(app: TestApp) {
+    use support::contract::request_body_fits;
+    let c = support::campus(&app).await;
+    let body = json!({
+        "platform_id": c.platform_id, "name": "Tour", "kind": "tour", "hourly_rate_cents": 971.0,
+    });
+    assert!(request_body_fits(&Method::POST, "/api/v1/equipment", &body));
+    let created = app
+        .post("/api/v1/equipment", &c.admin, body)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(created["hourly_rate_cents"], 971, "{created}");
+    let day = support::dates::next(chrono::Weekday::Tue, 10);
+    let mut booking = support::station_booking(&c.platform_id, day, "09:00", "11:00");
+    booking["stations"] = json!(2.0);
+    booking["learners"] = json!([{ "status": "school", "headcount": 3e0 }]);
+    let booked = app
+        .post("/api/v1/bookings", &c.admin, booking)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(booked["stations"], 2, "{booked}");
+    assert_eq!(booked["total_headcount"], 3, "{booked}");
+    // A fraction is still refused, naming the field.
+    let problem = app
+        .post("/api/v1/equipment", &c.admin, json!({
+            "platform_id": c.platform_id, "name": "Tour", "kind": "tour", "hourly_rate_cents": 971.5,
+        }))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(
+        problem["errors"][0]["field"], "hourly_rate_cents",
+        "{problem}"
+    );
+}
+
+on_both_databases!(whole_numbers_written_with_a_fraction_are_integers);
+
+/// Every RFC 3339 spelling of an instant the document's `date-time` allows is read: lower-case
+/// `t` and `z`, fractions of a second, `+00:00`, `-00:00`.
+async fn every_rfc_3339_spelling_of_an_instant_is_read(app: TestApp) {
+    use support::contract::request_body_fits;
+    let c = support::campus(&app).await;
+    let day = support::dates::next(chrono::Weekday::Tue, 20);
+    let date = day.format("%Y-%m-%d");
+    for (i, (start, end)) in [
+        (format!("{date}t08:00:00z"), format!("{date}T08:30:00.5Z")),
+        (
+            format!("{date}T09:00:00.000+00:00"),
+            format!("{date}T09:30:00-00:00"),
+        ),
+        (
+            format!("{date}T11:00:00.123456789+01:00"),
+            format!("{date}t11:30:00+01:00"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({
+            "platform_id": c.platform_id, "stations": 1, "starts_at": start, "ends_at": end,
+            "group_label": format!("Groupe {i}"),
+        });
+        assert!(
+            request_body_fits(&Method::POST, "/api/v1/bookings", &body),
+            "{body}"
+        );
+        app.post("/api/v1/bookings", &c.admin, body)
+            .await
+            .expect(201);
+    }
+}
+
+on_both_databases!(every_rfc_3339_spelling_of_an_instant_is_read);

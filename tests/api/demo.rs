@@ -24,9 +24,10 @@ const TABLES: [&str; 10] = [
 
 async fn seed(app: &TestApp) -> plateaux::demo::SeedReport {
     let pool = app.pool.clone();
+    let now = app.now();
     actix_web::web::block(move || {
         let mut conn = pool.get().expect("connection");
-        plateaux::demo::seed(&mut conn)
+        plateaux::demo::seed(&mut conn, now)
     })
     .await
     .expect("block")

@@ -6,6 +6,7 @@ mod auth;
 mod authorisation;
 mod backups;
 mod bookings;
+mod clock;
 mod connections;
 mod contract_calendar;
 mod contract_labels;

@@ -530,7 +530,8 @@ async fn password_reset_end_to_end(backend: Backend) {
         admin_reset.subject,
         "Changement du mot de passe de votre compte Plateaux"
     );
-    expire_password_resets(&app).await;
+    // An hour and a second later.
+    app.advance(chrono::Duration::seconds(3601));
     let expired = public_post(
         &app,
         &format!(
@@ -543,21 +544,6 @@ async fn password_reset_end_to_end(backend: Backend) {
     .problem(422, "validation_failed");
     assert_eq!(expired["errors"][0]["code"], "invalid_token");
     app.login("admin@campus.test", PASSWORD).await;
-}
-
-async fn expire_password_resets(app: &TestApp) {
-    use diesel::prelude::*;
-    use plateaux::db::schema::password_resets;
-    let pool = app.pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().expect("connection");
-        diesel::update(password_resets::table)
-            .set(password_resets::expires_at.eq(plateaux::db::now() - 1))
-            .execute(&mut **conn)
-    })
-    .await
-    .expect("block")
-    .expect("update");
 }
 
 /// Without an SMTP server, messages are written as `.eml` files in the mail directory.
@@ -931,8 +917,8 @@ fn queue_messages(database_url: &str, count: usize) -> Vec<String> {
     use plateaux::mail::content::{Facts, PasswordResetFacts};
     let pool = db::build_pool(database_url, 2).expect("pool");
     let mut conn = pool.get().expect("connection");
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
     db::write_transaction(&mut conn, |conn| {
-        let now = db::now();
         let org = db::organisations::OrganisationRow {
             id: db::new_id(),
             name: "Lycée Champollion".into(),
@@ -969,6 +955,7 @@ fn queue_messages(database_url: &str, count: usize) -> Vec<String> {
             db::users::insert(conn, &user)?;
             plateaux::outbox::enqueue(
                 conn,
+                now,
                 &user.id,
                 &Facts::PasswordReset(PasswordResetFacts {
                     display_name: user.display_name.clone(),

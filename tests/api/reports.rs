@@ -34,11 +34,11 @@
 //!   time.
 
 use actix_web::http::Method;
-use chrono::{Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
-use crate::support::dates::{at, next, today};
+use crate::support::dates::at;
 use crate::support::{campus, Campus, TestApp};
 
 fn oct(day: u32) -> NaiveDate {
@@ -56,28 +56,29 @@ fn learners(groups: &[(&str, i64)]) -> Value {
         .collect()
 }
 
-/// Books through the API in the weeks ahead (approving outside bookings), then puts the
-/// session on its day of October 2025.
+/// Books the sessions through the API in September 2025, approving outside bookings.
 struct Sessions<'a> {
     app: &'a TestApp,
     c: &'a Campus,
-    weeks_ahead: i64,
 }
+
+/// The October tests start on 15 September 2025 (`on_both_databases!` below), book the
+/// sessions, then record and report them a year later, once October 2025 lies in a past
+/// school year.
+const AFTER: &str = "2026-10-05T08:00:00+02:00";
 
 impl Sessions<'_> {
     async fn book(
         &mut self,
         token: &str,
         mut body: Value,
-        weekday: Weekday,
         day: NaiveDate,
         from: &str,
         to: &str,
     ) -> String {
-        self.weeks_ahead += 1;
-        let ahead = next(weekday, 14) + Duration::weeks(self.weeks_ahead);
-        body["starts_at"] = json!(at(ahead, from));
-        body["ends_at"] = json!(at(ahead, to));
+        // Sunday 23:15-23:45 is given in the day's own offset by `at`.
+        body["starts_at"] = json!(at(day, from));
+        body["ends_at"] = json!(at(day, to));
         let reply = self.app.post("/api/v1/bookings", token, body.clone()).await;
         assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
         let booking = reply.json();
@@ -92,10 +93,6 @@ impl Sessions<'_> {
                 .await
                 .expect(200);
         }
-        // Sunday 23:15-23:45 is given in the day's own offset by `at`.
-        self.app
-            .place_booking(&id, &at(day, from), &at(day, to))
-            .await;
         id
     }
 }
@@ -114,8 +111,9 @@ fn used(booking: &str, day: NaiveDate, from: &str, to: &str, groups: &[(&str, i6
     json!({ "booking_id": booking, "actual_start": at(day, from), "actual_end": at(day, to), "learners": learners(groups) })
 }
 
+/// The October campus, its sessions recorded; the clock then stands at `AFTER`.
 async fn october(app: &TestApp) -> October {
-    let c = campus(app).await;
+    let mut c = campus(app).await;
     // Usinage opens on Sunday nights too.
     let mut hours: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday"]
         .iter()
@@ -171,17 +169,11 @@ async fn october(app: &TestApp) -> October {
     .expect(200);
 
     let (soudage, usinage) = (c.platform_id.clone(), c.other_platform_id.clone());
-    let mut sessions = Sessions {
-        app,
-        c: &c,
-        weeks_ahead: 0,
-    };
-    use Weekday::*;
+    let mut sessions = Sessions { app, c: &c };
     let s1 = sessions
         .book(
             &c.teacher,
             stations(&soudage, 12, &[("school", 12)]),
-            Mon,
             oct(20),
             "08:00",
             "12:00",
@@ -191,7 +183,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.teacher,
             json!({ "equipment_id": c.equipment_id, "group_label": "BTS CPRP 1", "learners": learners(&[("school", 2)]) }),
-            Wed,
             oct(22),
             "13:30",
             "15:30",
@@ -201,7 +192,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.teacher,
             stations(&soudage, 10, &[("school", 6), ("apprentice", 4)]),
-            Thu,
             oct(23),
             "13:30",
             "17:30",
@@ -211,7 +201,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.teacher,
             stations(&soudage, 4, &[("school", 4)]),
-            Fri,
             oct(24),
             "08:00",
             "12:00",
@@ -228,7 +217,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.teacher,
             stations(&soudage, 8, &[("school", 8)]),
-            Mon,
             oct(27),
             "08:00",
             "12:00",
@@ -238,7 +226,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.teacher,
             stations(&soudage, 6, &[("school", 6)]),
-            Tue,
             oct(28),
             "13:30",
             "17:30",
@@ -248,7 +235,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.other_teacher,
             stations(&soudage, 8, &[("apprentice", 8)]),
-            Wed,
             oct(29),
             "08:00",
             "12:00",
@@ -258,7 +244,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.company,
             stations(&soudage, 1, &[("company", 1)]),
-            Thu,
             oct(30),
             "08:00",
             "10:00",
@@ -268,7 +253,6 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.other_teacher,
             stations(&usinage, 12, &[("school", 12)]),
-            Mon,
             oct(20),
             "13:30",
             "17:30",
@@ -278,13 +262,15 @@ async fn october(app: &TestApp) -> October {
         .book(
             &c.other_teacher,
             stations(&usinage, 2, &[("school", 2)]),
-            Sun,
             oct(26),
             "23:15",
             "23:45",
         )
         .await;
 
+    // A year later: October 2025 is past, its usage is recorded.
+    app.set_time(AFTER);
+    c.log_in_again(app).await;
     // The manager records each week of the welding workshop in one request.
     app.post(
         "/api/v1/usage-records",
@@ -965,7 +951,9 @@ async fn school_year_indicators(app: TestApp) {
 }
 
 async fn service_request_indicators(app: TestApp) {
-    let c = campus(&app).await;
+    let mut c = campus(&app).await;
+    // Three requests submitted ten days before the rest: one delivered and invoiced, one
+    // quoted, one still waiting.
     let submit = |title: &'static str| {
         let company = c.company.clone();
         let app = &app;
@@ -981,6 +969,11 @@ async fn service_request_indicators(app: TestApp) {
                 .to_owned()
         }
     };
+    let delivered = submit("Cordons d'essai").await;
+    let quoted = submit("Qualification de soudeurs").await;
+    let _waiting = submit("Réparation de bâti").await;
+    app.advance(Duration::days(10));
+    c.log_in_again(&app).await;
     let step = |id: String, token: String, body: Value| {
         let app = &app;
         async move {
@@ -998,21 +991,13 @@ async fn service_request_indicators(app: TestApp) {
         let app = &app;
         async move {
             app.post(&format!("/api/v1/service-requests/{id}/quotes"), &manager, json!({
-                "valid_until": (today() + Duration::days(30)).to_string(),
+                "valid_until": (app.today() + Duration::days(30)).to_string(),
                 "lines": [{ "label": "Soudage", "quantity": hours, "unit": "hour", "unit_price_cents": 10000, "vat_rate_bp": 2000 }],
             }))
             .await
             .expect(201);
         }
     };
-    // Three requests submitted ten days ago: one delivered and invoiced, one quoted, one
-    // still waiting.
-    let delivered = submit("Cordons d'essai").await;
-    let quoted = submit("Qualification de soudeurs").await;
-    let waiting = submit("Réparation de bâti").await;
-    for id in [&delivered, &quoted, &waiting] {
-        app.backdate_request(id, 10).await;
-    }
     for id in [&delivered, &quoted] {
         step(
             id.clone(),
@@ -1029,7 +1014,7 @@ async fn service_request_indicators(app: TestApp) {
         json!({ "action": "accept", "quote_version": 1 }),
     )
     .await;
-    step(delivered.clone(), c.manager.clone(), json!({ "action": "sign_agreement", "agreement_reference": "CONV-1", "signed_on": today().to_string() })).await;
+    step(delivered.clone(), c.manager.clone(), json!({ "action": "sign_agreement", "agreement_reference": "CONV-1", "signed_on": app.today().to_string() })).await;
     step(
         delivered.clone(),
         c.manager.clone(),
@@ -1049,7 +1034,7 @@ async fn service_request_indicators(app: TestApp) {
     )
     .await;
 
-    let submitted_on = today() - Duration::days(10);
+    let submitted_on = app.today() - Duration::days(10);
     let first = school_year_starting(submitted_on);
     let indicators = app
         .get(
@@ -1245,7 +1230,7 @@ async fn scopes_and_bad_input(app: TestApp) {
         .await
         .expect(200)
         .json();
-    let year = school_year_starting(today());
+    let year = school_year_starting(app.today());
     assert_eq!(current["school_year"], format!("{year}-{}", year + 1));
 }
 
@@ -1263,12 +1248,13 @@ fn uuid_like() -> &'static str {
     "0190f0e0-0000-7000-8000-000000000000"
 }
 
-on_both_databases!(
+on_both_databases!(at "2025-09-15T08:00:00+02:00":
     figures_by_platform_and_week,
     groups_by_learner_status_organisation_and_equipment,
     csv_export_reads_back,
     occupancy_chart_draws_one_line_per_platform,
     school_year_indicators,
-    service_request_indicators,
     scopes_and_bad_input,
 );
+
+on_both_databases!(at "2026-09-25T08:00:00+02:00": service_request_indicators);

@@ -442,12 +442,12 @@ async fn the_export_holds_every_request(app: TestApp) {
     const COUNT: usize = 1201;
     let pool = app.pool.clone();
     let company_id = c.company_id.clone();
+    let now = app.now();
     actix_web::web::block(move || {
         use plateaux::db;
         let mut conn = pool.get().expect("connection");
         db::write_transaction(&mut conn, |conn| {
             for i in 0..COUNT {
-                let now = db::now();
                 db::service_requests::insert(
                     conn,
                     &db::service_requests::RequestRow {

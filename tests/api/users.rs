@@ -5,7 +5,6 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
-use crate::support::dates::today;
 use crate::support::util::{item_ids, unknown_id};
 use crate::support::{campus, id_of, TestApp, PASSWORD};
 
@@ -555,7 +554,7 @@ async fn qualifications_are_awarded_renewed_and_withdrawn(app: TestApp) {
             pair("expires_on", "before_start"),
         ),
         (
-            json!({ "qualification_id": c.qualification_id, "awarded_on": (today() + chrono::Days::new(3)).to_string() }),
+            json!({ "qualification_id": c.qualification_id, "awarded_on": (app.today() + chrono::Days::new(3)).to_string() }),
             pair("awarded_on", "in_future"),
         ),
         (
@@ -599,7 +598,7 @@ async fn qualifications_are_awarded_renewed_and_withdrawn(app: TestApp) {
         .post(
             &held_path,
             &c.admin,
-            json!({ "qualification_id": c.qualification_id, "awarded_on": today().to_string() }),
+            json!({ "qualification_id": c.qualification_id, "awarded_on": app.today().to_string() }),
         )
         .await
         .expect(200)
@@ -666,7 +665,7 @@ async fn qualifications_are_awarded_renewed_and_withdrawn(app: TestApp) {
             { "qualification_id": autoclave, "name": "Autoclave", "awarded_on": "2019-05-20", "expires_on": null, "valid_today": true },
             { "qualification_id": half_year, "name": "Cariste", "awarded_on": "2025-08-31", "expires_on": "2026-02-28", "valid_today": false },
             { "qualification_id": first_aid, "name": "Gestes de premiers secours", "awarded_on": "2024-01-10", "expires_on": "2025-01-10", "valid_today": false },
-            { "qualification_id": c.qualification_id, "name": "Soudage", "awarded_on": today().to_string(), "expires_on": (today() + chrono::Months::new(24)).to_string(), "valid_today": true },
+            { "qualification_id": c.qualification_id, "name": "Soudage", "awarded_on": app.today().to_string(), "expires_on": (app.today() + chrono::Months::new(24)).to_string(), "valid_today": true },
         ]),
         "sorted by name"
     );
@@ -791,5 +790,7 @@ on_both_databases!(
     accounts_are_created_with_checked_fields,
     the_administrator_changes_and_deactivates_accounts,
     self_deactivation_names_the_active_field,
-    qualifications_are_awarded_renewed_and_withdrawn,
 );
+
+// Its award dates are written out: the date is fixed so that they never expire.
+on_both_databases!(at "2026-10-05T08:00:00+02:00": qualifications_are_awarded_renewed_and_withdrawn);

@@ -40,11 +40,12 @@ async fn login(
     req: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<web::Json<TokenView>> {
+    let now = state.now();
     let LoginRequest { email, password } = body.0;
     let client = super::client_address(&req);
     let user = sessions::authenticate(&state, &client, &email, password).await?;
     let tokens = state
-        .db(move |conn| sessions::open_session(conn, &keys, user))
+        .db(move |conn| sessions::open_session(conn, now, &keys, user))
         .await?;
     Ok(web::Json(TokenView::new(tokens, &state.timezone)?))
 }
@@ -62,8 +63,9 @@ async fn refresh(
     keys: web::Data<TokenKeys>,
     body: JsonBody<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenView>> {
+    let now = state.now();
     let tokens = state
-        .db(move |conn| sessions::refresh(conn, &keys, &body.0.refresh_token))
+        .db(move |conn| sessions::refresh(conn, now, &keys, &body.0.refresh_token))
         .await?;
     Ok(web::Json(TokenView::new(tokens, &state.timezone)?))
 }
@@ -76,8 +78,9 @@ async fn logout(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     state
-        .db(move |conn| sessions::logout(conn, &body.0.refresh_token))
+        .db(move |conn| sessions::logout(conn, now, &body.0.refresh_token))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -146,6 +149,7 @@ async fn update_me(
     user: CurrentUser,
     body: JsonBody<OwnAccountChanges>,
 ) -> ApiResult<web::Json<UserView>> {
+    let now = state.now();
     let change = body.0.draft()?;
     let new_password = match &change.passwords {
         Some(passwords) => {
@@ -155,7 +159,7 @@ async fn update_me(
     };
     let display_name = change.display_name;
     let account = state
-        .db(move |conn| sessions::update_me(conn, &user, display_name, new_password))
+        .db(move |conn| sessions::update_me(conn, &user, now, display_name, new_password))
         .await?;
     Ok(web::Json(UserView::new(account, &state.timezone)?))
 }

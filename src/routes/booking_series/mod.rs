@@ -35,10 +35,11 @@ async fn create_series(
     user: CurrentUser,
     body: JsonBody<NewSeries>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let (draft, rrule, mode) = body.0.draft()?;
     let tz = state.timezone;
     let details = state
-        .db(move |conn| series::create_series(conn, &user, tz, draft, &rrule, mode))
+        .db(move |conn| series::create_series(conn, &user, tz, now, draft, &rrule, mode))
         .await?;
     let view = SeriesView::new(details, &tz)?;
     Ok(created(format!("/api/v1/booking-series/{}", view.id), view))
@@ -74,11 +75,12 @@ async fn update_series(
     id: web::Path<Uuid>,
     body: JsonBody<SeriesChanges>,
 ) -> ApiResult<web::Json<SeriesView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let change = body.0.draft()?;
     let tz = state.timezone;
     let details = state
-        .db(move |conn| series::change_series(conn, &user, tz, &id, change))
+        .db(move |conn| series::change_series(conn, &user, tz, now, &id, change))
         .await?;
     Ok(web::Json(SeriesView::new(details, &tz)?))
 }
@@ -96,10 +98,11 @@ async fn cancel_series(
     id: web::Path<Uuid>,
     body: JsonBody<SeriesCancellation>,
 ) -> ApiResult<web::Json<SeriesView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let (from, reason) = body.0.draft()?;
     let details = state
-        .db(move |conn| series::cancel_series(conn, &user, &id, from, &reason))
+        .db(move |conn| series::cancel_series(conn, &user, now, &id, from, &reason))
         .await?;
     Ok(web::Json(SeriesView::new(details, &state.timezone)?))
 }

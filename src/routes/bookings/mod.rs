@@ -120,11 +120,12 @@ async fn update_booking(
     id: web::Path<Uuid>,
     body: JsonBody<BookingChanges>,
 ) -> ApiResult<web::Json<BookingView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let change = body.0.draft()?;
     let tz = state.timezone;
     let booking = state
-        .db(move |conn| change::change_booking(conn, &user, tz, &id, change))
+        .db(move |conn| change::change_booking(conn, &user, tz, now, &id, change))
         .await?;
     Ok(web::Json(BookingView::new(booking, &tz)?))
 }
@@ -136,9 +137,10 @@ async fn decide(
     action: Action,
     reason: Option<String>,
 ) -> ApiResult<web::Json<BookingView>> {
+    let now = state.now();
     let id = id.to_string();
     let booking = state
-        .db(move |conn| change::transition(conn, &user, &id, action, reason))
+        .db(move |conn| change::transition(conn, &user, now, &id, action, reason))
         .await?;
     Ok(web::Json(BookingView::new(booking, &state.timezone)?))
 }
@@ -232,10 +234,11 @@ async fn record_usage(
     id: web::Path<Uuid>,
     body: JsonBody<UsageRecord>,
 ) -> ApiResult<web::Json<UsageView>> {
+    let now = state.now();
     let draft = body.0.draft("")?;
     let id = id.into_inner().to_string();
     let record = state
-        .db(move |conn| usage::record(conn, &user, &id, &draft))
+        .db(move |conn| usage::record(conn, &user, now, &id, &draft))
         .await?;
     Ok(web::Json(UsageView::new(record, &state.timezone)?))
 }
@@ -268,9 +271,10 @@ async fn record_usage_in_bulk(
     user: CurrentUser,
     body: JsonBody<BulkUsage>,
 ) -> ApiResult<web::Json<Vec<UsageView>>> {
+    let now = state.now();
     let drafts = body.0.drafts()?;
     let records = state
-        .db(move |conn| usage::record_many(conn, &user, &drafts))
+        .db(move |conn| usage::record_many(conn, &user, now, &drafts))
         .await?;
     let tz = state.timezone;
     Ok(web::Json(
@@ -297,10 +301,11 @@ async fn record_past_session(
     user: CurrentUser,
     body: JsonBody<PastSession>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let (draft, record) = body.0.drafts()?;
     let tz = state.timezone;
     let (booking, record) = state
-        .db(move |conn| usage::record_after_the_fact(conn, &user, tz, &draft, &record))
+        .db(move |conn| usage::record_after_the_fact(conn, &user, tz, now, &draft, &record))
         .await?;
     let view = PastSessionView::new(booking, record, &tz)?;
     Ok(created(

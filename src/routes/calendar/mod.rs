@@ -29,9 +29,10 @@ async fn create_calendar_token(
     user: CurrentUser,
     body: JsonBody<NewCalendarToken>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let body = body.0;
     let (row, token) = state
-        .db(move |conn| calendar::create_token(conn, &user, body.feed, body.target_id))
+        .db(move |conn| calendar::create_token(conn, &user, now, body.feed, body.target_id))
         .await?;
     let view = CalendarTokenView::new(
         row,
@@ -67,9 +68,10 @@ async fn revoke_calendar_token(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     state
-        .db(move |conn| calendar::revoke_token(conn, &user, &id))
+        .db(move |conn| calendar::revoke_token(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -84,10 +86,11 @@ async fn calendar_feed(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let hash = auth::token_hash(&token.into_inner());
     let tz = state.timezone;
     let text = state
-        .db(move |conn| calendar::build_feed(conn, &hash, tz))
+        .db(move |conn| calendar::build_feed(conn, now, &hash, tz))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

@@ -51,10 +51,11 @@ async fn create_campus(
     user: CurrentUser,
     body: JsonBody<NewCampus>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     access::require_director(&user)?;
     let draft = body.0.draft(&state.timezone)?;
     let row = state
-        .db(move |conn| campuses::create(conn, &user, draft))
+        .db(move |conn| campuses::create(conn, &user, now, draft))
         .await?;
     Ok(created(
         format!("/api/v1/campuses/{}", row.id),
@@ -91,11 +92,12 @@ async fn update_campus(
     id: web::Path<Uuid>,
     body: JsonBody<CampusChanges>,
 ) -> ApiResult<web::Json<CampusView>> {
+    let now = state.now();
     access::require_director(&user)?;
     let id = id.into_inner().to_string();
     let change = body.0.draft()?;
     let row = state
-        .db(move |conn| campuses::update(conn, &user, &id, change))
+        .db(move |conn| campuses::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(CampusView::new(row, &state.timezone)))
 }

@@ -56,9 +56,10 @@ async fn create_closure(
     user: CurrentUser,
     body: JsonBody<NewClosure>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let draft = body.0.draft()?;
     let row = state
-        .db(move |conn| closures::create(conn, &user, draft))
+        .db(move |conn| closures::create(conn, &user, now, draft))
         .await?;
     let view = ClosureView::new(row, &state.timezone)?;
     Ok(created(format!("/api/v1/closures/{}", view.id), view))
@@ -82,6 +83,7 @@ async fn import_closures(
     query: web::Query<ImportQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let is_calendar = req
         .mime_type()
         .ok()
@@ -117,7 +119,7 @@ async fn import_closures(
     let import = state
         .db(move |conn| {
             let scope_id = query.scope_id.to_string();
-            closures::import(conn, &user, query.scope, &scope_id, events)
+            closures::import(conn, &user, now, query.scope, &scope_id, events)
         })
         .await?;
     Ok(HttpResponse::Created().json(ClosureImportView::new(import, parsed.skipped, &tz)?))
@@ -134,9 +136,10 @@ async fn delete_closure(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     state
-        .db(move |conn| closures::delete(conn, &user, &id))
+        .db(move |conn| closures::delete(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -175,10 +178,11 @@ async fn create_maintenance_window(
     user: CurrentUser,
     body: JsonBody<NewMaintenance>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let draft = body.0.draft()?;
     let tz = state.timezone;
     let (row, cancelled) = state
-        .db(move |conn| closures::create_maintenance(conn, &user, tz, draft))
+        .db(move |conn| closures::create_maintenance(conn, &user, now, tz, draft))
         .await?;
     let view = MaintenanceView::new(row, cancelled, &tz);
     Ok(created(
@@ -198,9 +202,10 @@ async fn delete_maintenance_window(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     state
-        .db(move |conn| closures::delete_maintenance(conn, &user, &id))
+        .db(move |conn| closures::delete_maintenance(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -218,6 +223,7 @@ async fn show_availability(
     _user: CurrentUser,
     query: web::Query<AvailabilityQuery>,
 ) -> ApiResult<web::Json<AvailabilityView>> {
+    let now = state.now();
     let (platform_id, equipment_id, window) = query.window()?;
     let tz = state.timezone;
     let (platform, free) = {
@@ -227,8 +233,9 @@ async fn show_availability(
                 availability::availability(
                     conn,
                     tz,
-                    platform_id.as_deref(),
+                    now,
                     equipment_id.as_deref(),
+                    platform_id.as_deref(),
                     window,
                 )
             })

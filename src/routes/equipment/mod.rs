@@ -50,10 +50,11 @@ async fn create_equipment(
     user: CurrentUser,
     body: JsonBody<NewEquipment>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     // Refused only once the caller is known to manage the platform.
     let (platform_id, draft) = body.0.draft();
     let item = state
-        .db(move |conn| equipment::create(conn, &user, &platform_id, draft))
+        .db(move |conn| equipment::create(conn, &user, now, &platform_id, draft))
         .await?;
     let view = EquipmentView::new(item, &state.timezone)?;
     Ok(created(format!("/api/v1/equipment/{}", view.id), view))
@@ -88,11 +89,12 @@ async fn update_equipment(
     id: web::Path<Uuid>,
     body: JsonBody<EquipmentChanges>,
 ) -> ApiResult<web::Json<EquipmentView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     // Refused only once the caller is known to manage the item's platform.
     let change = body.0.draft();
     let item = state
-        .db(move |conn| equipment::update(conn, &user, &id, change))
+        .db(move |conn| equipment::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(EquipmentView::new(item, &state.timezone)?))
 }

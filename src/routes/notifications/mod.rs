@@ -74,12 +74,13 @@ async fn change_my_notifications(
     user: CurrentUser,
     body: JsonBody<NotificationPreferencesChanges>,
 ) -> ApiResult<web::Json<NotificationPreferencesView>> {
+    let now = state.now();
     let changes = body.0;
     let kinds: Vec<(NotificationKind, bool)> =
         changes.kinds.iter().map(|c| (c.kind, c.enabled)).collect();
     let locale = changes.locale;
     let preferences = state
-        .db(move |conn| crate::outbox::change_preferences(conn, &user, locale, &kinds))
+        .db(move |conn| crate::outbox::change_preferences(conn, &user, now, locale, &kinds))
         .await?;
     Ok(web::Json(preferences_view(preferences)))
 }
@@ -151,10 +152,11 @@ async fn retry_notification(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<NotificationView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let row = state
-        .db(move |conn| crate::outbox::retry(conn, &user, &id))
+        .db(move |conn| crate::outbox::retry(conn, &user, now, &id))
         .await?;
     Ok(web::Json(notification_view(row, &tz)?))
 }
@@ -172,10 +174,11 @@ async fn send_confirmation_again(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let (confirmation_id, account, expires_at) = state
-        .db(move |conn| crate::usecases::accounts::send_confirmation_again(conn, &user, &id))
+        .db(move |conn| crate::usecases::accounts::send_confirmation_again(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::Accepted().json(ConfirmationSentView {
         confirmation_id,
@@ -202,6 +205,7 @@ async fn request_password_reset(
     req: HttpRequest,
     body: JsonBody<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", &body.0.email);
     checks.finish()?;
@@ -217,7 +221,7 @@ async fn request_password_reset(
             )
         })?;
     state
-        .db(move |conn| crate::password_resets::request(conn, &email))
+        .db(move |conn| crate::password_resets::request(conn, now, &email))
         .await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
         message: RESET_RECEIPT.into(),
@@ -238,6 +242,7 @@ async fn reset_password(
     token: web::Path<String>,
     body: JsonBody<NewPassword>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
+    let now = state.now();
     let token = token.into_inner();
     let NewPassword { password } = body.0;
     let mut checks = Checks::new();
@@ -246,7 +251,7 @@ async fn reset_password(
     // Hashed outside any transaction: on SQLite it would hold the write lock meanwhile.
     let hash = crate::passwords::hash(password).await?;
     state
-        .db(move |conn| crate::password_resets::reset(conn, &token, hash))
+        .db(move |conn| crate::password_resets::reset(conn, now, &token, hash))
         .await?;
     Ok(web::Json(PublicReceipt {
         message: "Mot de passe changé : connectez-vous avec le nouveau. Toutes les sessions ouvertes ont été fermées.".into(),

@@ -53,10 +53,11 @@ async fn create_organisation(
     user: CurrentUser,
     body: JsonBody<NewOrganisation>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     access::require_change_organisation(&user, body.0.kind, true)?;
     let draft = body.0.draft()?;
     let organisation = state
-        .db(move |conn| organisations::create(conn, &user, draft))
+        .db(move |conn| organisations::create(conn, &user, now, draft))
         .await?;
     let view = OrganisationView::new(organisation, &state.timezone)?;
     Ok(created(format!("/api/v1/organisations/{}", view.id), view))
@@ -96,10 +97,11 @@ async fn update_organisation(
     id: web::Path<Uuid>,
     body: JsonBody<OrganisationChanges>,
 ) -> ApiResult<web::Json<OrganisationView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let change = body.0.change();
     let organisation = state
-        .db(move |conn| organisations::update(conn, &user, &id, change))
+        .db(move |conn| organisations::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(OrganisationView::new(
         organisation,

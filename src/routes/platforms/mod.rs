@@ -49,10 +49,11 @@ async fn create_platform(
     user: CurrentUser,
     body: JsonBody<NewPlatform>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     access::require_director(&user)?;
     let draft = body.0.draft()?;
     let platform = state
-        .db(move |conn| platforms::create(conn, &user, draft))
+        .db(move |conn| platforms::create(conn, &user, now, draft))
         .await?;
     let view = PlatformView::new(platform, &state.timezone)?;
     Ok(created(format!("/api/v1/platforms/{}", view.id), view))
@@ -88,11 +89,12 @@ async fn update_platform(
     id: web::Path<Uuid>,
     body: JsonBody<PlatformChanges>,
 ) -> ApiResult<web::Json<PlatformView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     // Refused only once the caller is known to manage the platform.
     let change = body.0.draft();
     let platform = state
-        .db(move |conn| platforms::update(conn, &user, &id, change))
+        .db(move |conn| platforms::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(PlatformView::new(platform, &state.timezone)?))
 }

@@ -52,10 +52,11 @@ async fn create_qualification(
     user: CurrentUser,
     body: JsonBody<NewQualification>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     access::require_qualification_keeper(&user)?;
     let draft = body.0.draft()?;
     let row = state
-        .db(move |conn| qualifications::create(conn, &user, draft))
+        .db(move |conn| qualifications::create(conn, &user, now, draft))
         .await?;
     Ok(created(
         format!("/api/v1/qualifications/{}", row.id),
@@ -95,11 +96,12 @@ async fn update_qualification(
     id: web::Path<Uuid>,
     body: JsonBody<QualificationChanges>,
 ) -> ApiResult<web::Json<QualificationView>> {
+    let now = state.now();
     access::require_qualification_keeper(&user)?;
     let id = id.into_inner().to_string();
     let change = body.0.draft()?;
     let row = state
-        .db(move |conn| qualifications::update(conn, &user, &id, change))
+        .db(move |conn| qualifications::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(QualificationView::new(row, &state.timezone)))
 }
@@ -116,10 +118,11 @@ async fn delete_qualification(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     access::require_director(&user)?;
     let id = id.into_inner().to_string();
     state
-        .db(move |conn| qualifications::delete(conn, &user, &id))
+        .db(move |conn| qualifications::delete(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -132,10 +132,11 @@ async fn create_service_request(
     user: CurrentUser,
     body: JsonBody<NewServiceRequest>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let tz = state.timezone;
     let (request, side) = state
         .db(move |conn| {
-            let request = desk::create(conn, &user, body.0)?;
+            let request = desk::create(conn, &user, now, body.0)?;
             Ok((request, access::request_side(&user)?))
         })
         .await?;
@@ -186,10 +187,11 @@ async fn transition_service_request(
     body: JsonBody<TransitionRequest>,
 ) -> ApiResult<web::Json<ServiceRequestView>> {
     let id = id.into_inner().to_string();
+    let now = state.now();
     let today = state.today();
     let (request, side) = state
         .db(move |conn| {
-            let request = desk::apply_transition(conn, &user, &id, body.0, today)?;
+            let request = desk::apply_transition(conn, &user, now, &id, body.0, today)?;
             Ok((request, access::request_side(&user)?))
         })
         .await?;
@@ -236,10 +238,11 @@ async fn issue_quote(
     id: web::Path<Uuid>,
     body: JsonBody<NewQuote>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let today = state.today();
     let (quote, lines) = state
-        .db(move |conn| desk::issue_quote(conn, &user, &id, body.0, today))
+        .db(move |conn| desk::issue_quote(conn, &user, now, &id, body.0, today))
         .await?;
     Ok(HttpResponse::Created().json(QuoteView::new(quote, lines, &state.timezone)?))
 }
@@ -278,9 +281,10 @@ async fn post_message(
     id: web::Path<Uuid>,
     body: JsonBody<NewMessage>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let row = state
-        .db(move |conn| desk::post_message(conn, &user, &id, body.0))
+        .db(move |conn| desk::post_message(conn, &user, now, &id, body.0))
         .await?;
     Ok(HttpResponse::Created().json(MessageView::new(row, &state.timezone)?))
 }
@@ -327,6 +331,7 @@ async fn submit_public_request(
     req: HttpRequest,
     body: JsonBody<PublicServiceRequest>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let client = super::client_address(&req);
     if let Err(wait) = state.public_limiter.hit(&client) {
         let error = ApiError::new(
@@ -343,7 +348,7 @@ async fn submit_public_request(
     // time whether or not the address has an account.
     let unusable_hash = web::block(crate::auth::unusable_password_hash).await??;
     state
-        .db(move |conn| desk::submit_public(conn, body.0, unusable_hash))
+        .db(move |conn| desk::submit_public(conn, now, body.0, unusable_hash))
         .await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
         message: PUBLIC_RECEIPT.into(),
@@ -359,11 +364,12 @@ async fn confirm_account(
     state: web::Data<AppState>,
     body: JsonBody<AccountConfirmation>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
+    let now = state.now();
     let (token, password) = body.0.checked()?;
     // Hashed outside any connection, before the transaction.
     let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     state
-        .db(move |conn| accounts::confirm_account(conn, &token, hash))
+        .db(move |conn| accounts::confirm_account(conn, now, &token, hash))
         .await?;
     Ok(web::Json(PublicReceipt {
         message: "Adresse confirmée : vous pouvez vous connecter.".into(),
@@ -406,9 +412,10 @@ async fn issue_confirmation_token(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let (confirmation_id, account, token, expires_at) = state
-        .db(move |conn| accounts::issue_confirmation_token(conn, &user, &id))
+        .db(move |conn| accounts::issue_confirmation_token(conn, &user, now, &id))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))

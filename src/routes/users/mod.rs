@@ -68,11 +68,12 @@ async fn create_user(
     user: CurrentUser,
     body: JsonBody<NewUser>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let body = body.0;
     access::require_may_create_role(&user, body.role)?;
     let draft = body.draft();
     let account = state
-        .db(move |conn| accounts::invite(conn, &user, draft))
+        .db(move |conn| accounts::invite(conn, &user, now, draft))
         .await?;
     let view = UserView::new(account, &state.timezone)?;
     Ok(created(format!("/api/v1/users/{}", view.id), view))
@@ -115,9 +116,10 @@ async fn approve_user(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<UserView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let account = state
-        .db(move |conn| accounts::approve_contact(conn, &user, &id))
+        .db(move |conn| accounts::approve_contact(conn, &user, now, &id))
         .await?;
     Ok(web::Json(UserView::new(account, &state.timezone)?))
 }
@@ -150,11 +152,12 @@ async fn update_user(
     id: web::Path<Uuid>,
     body: JsonBody<UserChanges>,
 ) -> ApiResult<web::Json<UserView>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     // Refused only once the caller is known to see the account and to administer accounts.
     let change = body.0.draft(id == user.id);
     let account = state
-        .db(move |conn| users::update(conn, &user, &id, change))
+        .db(move |conn| users::update(conn, &user, now, &id, change))
         .await?;
     Ok(web::Json(UserView::new(account, &state.timezone)?))
 }
@@ -194,11 +197,12 @@ async fn award_user_qualification(
     id: web::Path<Uuid>,
     body: JsonBody<AwardQualification>,
 ) -> ApiResult<web::Json<Vec<HeldQualificationView>>> {
+    let now = state.now();
     let id = id.into_inner().to_string();
     let award = body.0.award();
     let today = state.today();
     let rows = state
-        .db(move |conn| users::award_qualification(conn, &user, &id, award, today))
+        .db(move |conn| users::award_qualification(conn, &user, now, &id, award, today))
         .await?;
     Ok(web::Json(
         rows.into_iter()
@@ -218,10 +222,11 @@ async fn withdraw_user_qualification(
     user: CurrentUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
+    let now = state.now();
     let (id, qualification_id) = path.into_inner();
     let (id, qualification_id) = (id.to_string(), qualification_id.to_string());
     state
-        .db(move |conn| users::withdraw_qualification(conn, &user, &id, &qualification_id))
+        .db(move |conn| users::withdraw_qualification(conn, &user, now, &id, &qualification_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

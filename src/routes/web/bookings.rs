@@ -118,8 +118,9 @@ async fn cancel_booking(
     let id = id.into_inner();
     let reason = form.motif.clone();
     let target = id.clone();
+    let now = state.now();
     match state
-        .db(move |conn| change::transition(conn, &user, &target, Action::Cancel, Some(reason)))
+        .db(move |conn| change::transition(conn, &user, now, &target, Action::Cancel, Some(reason)))
         .await
     {
         Ok(_) => visitor.finish(redirect("/reservations?fait=annulation")),
@@ -142,8 +143,9 @@ async fn calendar_feed(
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
+    let now = state.now();
     let created = state
-        .db(move |conn| calendar::create_token(conn, &user, CalendarFeed::User, None))
+        .db(move |conn| calendar::create_token(conn, &user, now, CalendarFeed::User, None))
         .await;
     match created {
         Ok((_, token)) => {
@@ -220,9 +222,10 @@ async fn decide(
     let id = id.into_inner();
     let reason = form.motif.clone();
     let (target, actor) = (id.clone(), user.clone());
+    let now = state.now();
     let decided = state
         .db(move |conn| {
-            change::transition(conn, &actor, &target, action, Some(reason))?;
+            change::transition(conn, &actor, now, &target, action, Some(reason))?;
             booking_pages::approval(conn, &actor, &target)
         })
         .await;

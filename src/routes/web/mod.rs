@@ -132,8 +132,9 @@ async fn login(state: web::Data<AppState>, form: CheckedForm<LoginForm>) -> Http
         Err(error) => return visitor.failure(error),
     };
     let previous = visitor.session_cookie().map(str::to_owned);
+    let now = state.now();
     let opened = state
-        .db(move |conn| web_sessions::open(conn, &user, previous.as_deref()))
+        .db(move |conn| web_sessions::open(conn, now, &user, previous.as_deref()))
         .await;
     match opened {
         Ok(cookie) => {
@@ -152,8 +153,9 @@ struct NoFields {}
 async fn logout(state: web::Data<AppState>, form: CheckedForm<NoFields>) -> HttpResponse {
     let visitor = form.visitor;
     if let Some(cookie) = visitor.session_cookie().map(str::to_owned) {
+        let now = state.now();
         if let Err(error) = state
-            .db(move |conn| web_sessions::close(conn, &cookie))
+            .db(move |conn| web_sessions::close(conn, now, &cookie))
             .await
         {
             return visitor.failure(error);
@@ -267,8 +269,9 @@ async fn platform_page(
     let window = week::window(monday, &tz);
     let sees_bookings = crate::access::booking_visibility(&user).is_ok();
     let id = id.to_string();
+    let now = state.now();
     match state
-        .db(move |conn| catalogue::platform_week(conn, &user, tz, &id, window))
+        .db(move |conn| catalogue::platform_week(conn, &user, tz, now, &id, window))
         .await
     {
         Ok(data) => {

@@ -49,8 +49,9 @@ impl Visitor {
             .filter(|v| !v.is_empty());
         let caller = match session_cookie.clone() {
             Some(cookie) => {
+                let now = state.now();
                 state
-                    .db(move |conn| web_sessions::find(conn, &cookie))
+                    .db(move |conn| web_sessions::find(conn, now, &cookie))
                     .await?
             }
             None => None,

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 pub fn availability(
     conn: &mut DbConnection,
     tz: Tz,
+    now: i64,
     platform_id: Option<&str>,
     equipment_id: Option<&str>,
     window: Span,
@@ -37,7 +38,7 @@ pub fn availability(
         equipment,
     };
     // Nobody's qualifications matter here.
-    let ctx = load_context(conn, tz, &target, None, window)?;
+    let ctx = load_context(conn, tz, now, &target, None, window)?;
     let free = crate::domain::booking::availability(&ctx, window);
     Ok((target.platform, free))
 }

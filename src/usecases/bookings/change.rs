@@ -17,6 +17,7 @@ use crate::labels::Label;
 pub fn transition(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     id: &str,
     action: Action,
     reason: Option<String>,
@@ -63,7 +64,7 @@ pub fn transition(
             action: action.name(),
             to: new_status,
             reason,
-            now: db::now(),
+            now,
         };
         decide_row(conn, &mut row, &decision, serde_json::json!({}))?;
         Ok(row)
@@ -78,6 +79,7 @@ pub fn change_booking(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     id: &str,
     change: BookingChange,
 ) -> ApiResult<BookingDetails> {
@@ -131,7 +133,7 @@ pub fn change_booking(
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
             let span = change.span.unwrap_or(Span::new(row.starts_at, row.ends_at));
-            let ctx = load_context(conn, tz, &target, Some(&holder), span)?;
+            let ctx = load_context(conn, tz, now, &target, Some(&holder), span)?;
             check(
                 &ctx,
                 &Ask {
@@ -167,10 +169,11 @@ pub fn change_booking(
         if let Some(learners) = &change.learners {
             db::bookings::set_learners(conn, &row.id, &learners_rows(learners))?;
         }
-        row.updated_at = db::now();
+        row.updated_at = now;
         db::bookings::update(conn, &row)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "booking",
             &row.id,

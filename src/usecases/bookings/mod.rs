@@ -122,6 +122,7 @@ fn load_target(
 fn load_context(
     conn: &mut DbConnection,
     tz: Tz,
+    now: i64,
     target: &Target,
     holder_id: Option<&str>,
     window: Span,
@@ -148,6 +149,7 @@ fn load_context(
     };
     rules_context(
         tz,
+        now,
         target,
         required,
         RuleFacts {
@@ -170,6 +172,7 @@ struct RuleFacts {
 /// The rules' view of a target, from facts already loaded.
 fn rules_context(
     tz: Tz,
+    now: i64,
     target: &Target,
     required_qualifications: Vec<(String, String)>,
     facts: RuleFacts,
@@ -188,7 +191,7 @@ fn rules_context(
     };
     Ok(BookingContext {
         tz,
-        now: db::now(),
+        now,
         platform: PlatformRules {
             name: p.name.clone(),
             stations: p.stations,
@@ -352,11 +355,11 @@ fn new_row(
     draft: &BookingDraft,
     target: &Target,
     actor: &CurrentUser,
+    now: i64,
     grant: &Grant,
     span: Span,
     series_id: Option<String>,
 ) -> BookingRow {
-    let now = db::now();
     BookingRow {
         id: db::new_id(),
         platform_id: target.platform.id.clone(),
@@ -385,11 +388,13 @@ fn new_row(
 fn audit_created(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     row: &BookingRow,
     draft: &BookingDraft,
 ) -> ApiResult<()> {
     db::audit::record(
         conn,
+        now,
         Some(&actor.id),
         "booking",
         &row.id,
@@ -415,6 +420,7 @@ fn prepare(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     draft: &BookingDraft,
     window: Span,
 ) -> ApiResult<(Target, Grant, BookingContext)> {
@@ -434,7 +440,7 @@ fn prepare(
     if let Some(request_id) = &draft.service_request_id {
         crate::usecases::service_requests::check_bookable(conn, actor, request_id)?;
     }
-    let ctx = load_context(conn, tz, &target, Some(&grant.holder(actor)), window)?;
+    let ctx = load_context(conn, tz, now, &target, Some(&grant.holder(actor)), window)?;
     Ok((target, grant, ctx))
 }
 
@@ -484,6 +490,7 @@ pub(super) fn decide_row(
     }
     db::audit::record(
         conn,
+        decision.now,
         Some(&decision.actor.id),
         "booking",
         &row.id,

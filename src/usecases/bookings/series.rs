@@ -25,6 +25,7 @@ pub fn create_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     draft: BookingDraft,
     rule: &str,
     mode: SeriesMode,
@@ -38,7 +39,7 @@ pub fn create_series(
         )
     })?;
     let id = db::write_transaction(conn, |conn| {
-        let (target, grant, mut ctx) = prepare(conn, actor, tz, &draft, window)?;
+        let (target, grant, mut ctx) = prepare(conn, actor, tz, now, &draft, window)?;
         let mut accepted = Vec::new();
         let mut skipped = Vec::new();
         let mut conflicts = Vec::new();
@@ -81,7 +82,6 @@ pub fn create_series(
             return Err(ApiError::new(ErrorCode::SeriesEmpty, "Aucune occurrence de la série n'est réservable ; rien n'a été créé. Voir « extra.skipped ».")
                 .with_extra(serde_json::json!({ "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
-        let now = db::now();
         let series = db::series::SeriesRow {
             id: db::new_id(),
             rrule: rule.trim().trim_start_matches("RRULE:").to_owned(),
@@ -100,12 +100,13 @@ pub fn create_series(
                 &draft,
                 &target,
                 actor,
+                now,
                 &grant,
                 span,
                 Some(series.id.clone()),
             );
             db::bookings::insert(conn, &row, &learners_rows(&draft.learners))?;
-            audit_created(conn, actor, &row, &draft)?;
+            audit_created(conn, actor, now, &row, &draft)?;
             created.push(row);
         }
         for skip in &skipped {
@@ -120,6 +121,7 @@ pub fn create_series(
         }
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "booking_series",
             &series.id,
@@ -137,6 +139,7 @@ pub fn create_series(
 fn upcoming(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     series_id: &str,
     from: Option<i64>,
 ) -> ApiResult<(db::series::SeriesRow, Vec<BookingRow>, bool)> {
@@ -154,7 +157,7 @@ fn upcoming(
         is_manager,
         series.booker_id == actor.id,
     )?;
-    let from = from.unwrap_or(i64::MIN).max(db::now());
+    let from = from.unwrap_or(i64::MIN).max(now);
     let rows = all
         .into_iter()
         .filter(|b| {
@@ -170,13 +173,13 @@ fn upcoming(
 pub fn cancel_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     series_id: &str,
     from: Option<i64>,
     reason: &str,
 ) -> ApiResult<SeriesDetails> {
     db::write_transaction(conn, |conn| {
-        let (series, rows, _) = upcoming(conn, actor, series_id, from)?;
-        let now = db::now();
+        let (series, rows, _) = upcoming(conn, actor, now, series_id, from)?;
         let decision = Decision {
             actor,
             action: "cancel",
@@ -195,6 +198,7 @@ pub fn cancel_series(
         db::series::touch(conn, &series.id, now)?;
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "booking_series",
             &series.id,
@@ -214,12 +218,13 @@ pub fn change_series(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     series_id: &str,
     change: SeriesChange,
 ) -> ApiResult<SeriesDetails> {
     use crate::domain::time::{date_at_minute, local};
     db::write_transaction(conn, |conn| {
-        let (series, rows, _) = upcoming(conn, actor, series_id, change.from)?;
+        let (series, rows, _) = upcoming(conn, actor, now, series_id, change.from)?;
         let mut conflicts = Vec::new();
         let mut changed = Vec::with_capacity(rows.len());
         let rules = change.start_minute.is_some()
@@ -261,7 +266,7 @@ pub fn change_series(
             let supervisor = change.supervisor_id.clone().or(row.supervisor_id.clone());
             if let Some(target) = &target {
                 let holder = supervisor.clone().unwrap_or_else(|| row.booker_id.clone());
-                let mut ctx = load_context(conn, tz, target, Some(&holder), span)?;
+                let mut ctx = load_context(conn, tz, now, target, Some(&holder), span)?;
                 // The series' own occurrences move together.
                 ctx.live.retain(|b| !rows.iter().any(|r| r.id == b.id));
                 if let Err(refusal) = check(
@@ -286,7 +291,7 @@ pub fn change_series(
                 &change.level,
                 &change.purpose,
             );
-            updated.updated_at = db::now();
+            updated.updated_at = now;
             changed.push(updated);
         }
         if !conflicts.is_empty() {
@@ -299,6 +304,7 @@ pub fn change_series(
             db::bookings::update(conn, row)?;
             db::audit::record(
                 conn,
+                now,
                 Some(&actor.id),
                 "booking",
                 &row.id,
@@ -309,7 +315,7 @@ pub fn change_series(
                 }),
             )?;
         }
-        db::series::touch(conn, &series.id, db::now())?;
+        db::series::touch(conn, &series.id, now)?;
         Ok(())
     })?;
     find(conn, actor, series_id)

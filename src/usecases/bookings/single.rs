@@ -51,6 +51,7 @@ fn sorted_unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 pub fn create_bookings(
     conn: &mut DbConnection,
     tz: Tz,
+    now: i64,
     requests: &[BookingRequest],
 ) -> ApiResult<Vec<ApiResult<BookingRow>>> {
     db::write_transaction(conn, |conn| {
@@ -84,6 +85,7 @@ pub fn create_bookings(
             let holder_id = grant.holder(&s.request.actor);
             let outcome = rules_context(
                 tz,
+                now,
                 &target,
                 facts.required_of(s.equipment.as_ref()),
                 facts.rule_facts(&target, &holder_id, &accepted),
@@ -100,7 +102,15 @@ pub fn create_bookings(
                 .map_err(ApiError::from)
             });
             answers[s.index] = Some(outcome.map(|()| {
-                let row = new_row(draft, &target, &s.request.actor, grant, draft.span, None);
+                let row = new_row(
+                    draft,
+                    &target,
+                    &s.request.actor,
+                    now,
+                    grant,
+                    draft.span,
+                    None,
+                );
                 accepted.push((
                     row.platform_id.clone(),
                     LiveBooking {
@@ -134,7 +144,7 @@ pub fn create_bookings(
                 changes: created_changes(row, &requests[index].draft),
             })
             .collect();
-        db::audit::record_many(conn, &events)?;
+        db::audit::record_many(conn, now, &events)?;
         Ok(answers
             .into_iter()
             .map(|a| {

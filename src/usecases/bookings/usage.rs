@@ -23,6 +23,7 @@ fn record_past_session(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     draft: &BookingDraft,
     usage: &UsageDraft,
 ) -> ApiResult<(BookingRow, db::usage::UsageRow)> {
@@ -36,8 +37,8 @@ fn record_past_session(
             let manages = access::manages_platform(conn, actor, &platform_id)?;
             access::require_booking_act(BookingAct::RecordAfterTheFact, manages, false)?;
         }
-        let (target, grant, ctx) = prepare(conn, actor, tz, draft, draft.span)?;
-        if draft.span.end > db::now() {
+        let (target, grant, ctx) = prepare(conn, actor, tz, now, draft, draft.span)?;
+        if draft.span.end > now {
             return Err(ApiError::field(
                 "booking.ends_at",
                 "not_yet_past",
@@ -54,7 +55,7 @@ fn record_past_session(
             status: BookingStatus::Confirmed,
             ..grant
         };
-        let mut row = new_row(draft, &target, actor, &grant, draft.span, None);
+        let mut row = new_row(draft, &target, actor, now, &grant, draft.span, None);
         row.recorded_after_the_fact = true;
         row.decided_by = Some(actor.id.clone());
         row.decided_at = Some(row.created_at);
@@ -63,13 +64,14 @@ fn record_past_session(
         changes["recorded_after_the_fact"] = serde_json::json!(true);
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "booking",
             &row.id,
             "created",
             changes,
         )?;
-        let usage = record_usage(conn, actor, &row.id, usage)?;
+        let usage = record_usage(conn, actor, now, &row.id, usage)?;
         Ok((row, usage))
     })
 }
@@ -80,6 +82,7 @@ fn record_past_session(
 fn record_usage(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     booking_id: &str,
     draft: &UsageDraft,
 ) -> ApiResult<db::usage::UsageRow> {
@@ -104,7 +107,7 @@ fn record_usage(
                 ),
             ));
         }
-        if booking.ends_at > db::now() {
+        if booking.ends_at > now {
             return Err(ApiError::new(
                 ErrorCode::NotYetPast,
                 "L'usage se renseigne une fois la séance terminée.",
@@ -143,7 +146,6 @@ fn record_usage(
             Some(_) => db::usage::learners_of(conn, &booking.id)?,
             None => Vec::new(),
         };
-        let now = db::now();
         let row = db::usage::UsageRow {
             booking_id: booking.id.clone(),
             no_show: draft.no_show,
@@ -180,6 +182,7 @@ fn record_usage(
         };
         db::audit::record(
             conn,
+            now,
             Some(&actor.id),
             "booking",
             &booking.id,
@@ -195,12 +198,13 @@ fn record_usage(
 pub fn record_many(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     drafts: &[(String, UsageDraft)],
 ) -> ApiResult<Vec<UsageDetails>> {
     db::write_transaction(conn, |conn| {
         let mut records = Vec::with_capacity(drafts.len());
         for (i, (booking_id, draft)) in drafts.iter().enumerate() {
-            let row = record_usage(conn, actor, booking_id, draft).map_err(|mut e| {
+            let row = record_usage(conn, actor, now, booking_id, draft).map_err(|mut e| {
                 e.detail = format!("Séance n° {} ({booking_id}) : {}", i + 1, e.detail);
                 // The rules name a record's fields; say which record.
                 for error in &mut e.errors {
@@ -218,10 +222,11 @@ pub fn record_many(
 pub fn record(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     booking_id: &str,
     draft: &UsageDraft,
 ) -> ApiResult<UsageDetails> {
-    let row = record_usage(conn, actor, booking_id, draft)?;
+    let row = record_usage(conn, actor, now, booking_id, draft)?;
     db::usage::with_details(conn, row)
 }
 
@@ -241,10 +246,11 @@ pub fn record_after_the_fact(
     conn: &mut DbConnection,
     actor: &CurrentUser,
     tz: Tz,
+    now: i64,
     draft: &BookingDraft,
     usage: &UsageDraft,
 ) -> ApiResult<(BookingDetails, UsageDetails)> {
-    let (booking, record) = record_past_session(conn, actor, tz, draft, usage)?;
+    let (booking, record) = record_past_session(conn, actor, tz, now, draft, usage)?;
     Ok((
         db::completed(conn, booking, db::bookings::with_learners)?,
         db::usage::with_details(conn, record)?,

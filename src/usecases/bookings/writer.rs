@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use tokio::sync::oneshot;
 
 use super::single::{create_bookings, BookingRequest};
+use crate::clock::Clock;
 use crate::db::bookings::BookingRow;
 use crate::db::{with_connection, Pool};
 use crate::error::{ApiError, ApiResult};
@@ -35,15 +36,23 @@ pub struct BookingWriter {
 }
 
 impl BookingWriter {
-    /// Starts `threads` writer threads taking their connections from `pool`.
-    pub fn start(pool: Pool, tz: Tz, threads: usize, metrics: Arc<Metrics>) -> BookingWriter {
+    /// Starts `threads` writer threads taking their connections from `pool` and the time
+    /// of each batch from `clock`.
+    pub fn start(
+        pool: Pool,
+        tz: Tz,
+        clock: Arc<dyn Clock>,
+        threads: usize,
+        metrics: Arc<Metrics>,
+    ) -> BookingWriter {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..threads.max(1) {
             let (pool, jobs, metrics) = (pool.clone(), jobs.clone(), metrics.clone());
+            let clock = clock.clone();
             std::thread::Builder::new()
                 .name(format!("booking-writer-{n}"))
-                .spawn(move || run(&pool, tz, &jobs, &metrics))
+                .spawn(move || run(&pool, tz, &*clock, &jobs, &metrics))
                 .expect("a thread for the booking writer");
         }
         BookingWriter { queue }
@@ -61,7 +70,13 @@ impl BookingWriter {
     }
 }
 
-fn run(pool: &Pool, tz: Tz, jobs: &Mutex<mpsc::Receiver<Job>>, metrics: &Metrics) {
+fn run(
+    pool: &Pool,
+    tz: Tz,
+    clock: &dyn Clock,
+    jobs: &Mutex<mpsc::Receiver<Job>>,
+    metrics: &Metrics,
+) {
     loop {
         let batch = {
             // A thread that panicked while holding the lock left the queue itself intact.
@@ -81,8 +96,10 @@ fn run(pool: &Pool, tz: Tz, jobs: &Mutex<mpsc::Receiver<Job>>, metrics: &Metrics
         metrics.observe_booking_batch(batch.len());
         let (requests, answers): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|j| (j.request, j.answer)).unzip();
-        let results =
-            catch_unwind(AssertUnwindSafe(|| write(pool, tz, &requests))).unwrap_or_else(|_| {
+        // One instant for the whole batch, as for one request.
+        let now = clock.now();
+        let results = catch_unwind(AssertUnwindSafe(|| write(pool, tz, now, &requests)))
+            .unwrap_or_else(|_| {
                 requests
                     .iter()
                     .map(|_| Err(ApiError::internal("the booking writer panicked")))
@@ -95,8 +112,8 @@ fn run(pool: &Pool, tz: Tz, jobs: &Mutex<mpsc::Receiver<Job>>, metrics: &Metrics
     }
 }
 
-fn write(pool: &Pool, tz: Tz, requests: &[BookingRequest]) -> Vec<ApiResult<BookingRow>> {
-    match with_connection(pool, |conn| create_bookings(conn, tz, requests)) {
+fn write(pool: &Pool, tz: Tz, now: i64, requests: &[BookingRequest]) -> Vec<ApiResult<BookingRow>> {
+    match with_connection(pool, |conn| create_bookings(conn, tz, now, requests)) {
         Ok(results) => results,
         Err(e) if requests.len() == 1 => vec![Err(e)],
         Err(e) => {
@@ -105,7 +122,7 @@ fn write(pool: &Pool, tz: Tz, requests: &[BookingRequest]) -> Vec<ApiResult<Book
                 .iter()
                 .map(|r| {
                     with_connection(pool, |conn| {
-                        create_bookings(conn, tz, std::slice::from_ref(r))
+                        create_bookings(conn, tz, now, std::slice::from_ref(r))
                     })
                     .and_then(|mut results| {
                         results.pop().unwrap_or_else(|| {

@@ -237,3 +237,22 @@ fn validate(exchange: &str, pointer: &str, body: &str) {
         errors.join("\n  ")
     );
 }
+
+/// Whether `body` fits the JSON request body the document describes for `method` on the path
+/// template `path` (`/api/v1/campuses/{id}`): what a client that follows the document may
+/// send.
+pub fn request_body_fits(method: &Method, path: &str, body: &Value) -> bool {
+    let pointer = format!(
+        "/paths/{}/{}/requestBody/content/application~1json/schema",
+        escape(path),
+        method.as_str().to_lowercase()
+    );
+    let mut at = document();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        at = at
+            .get(&token)
+            .unwrap_or_else(|| panic!("{method} {path} has no JSON request body ({token})"));
+    }
+    validator(&pointer).is_valid(body)
+}

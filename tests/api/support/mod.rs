@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use plateaux::app;
 use plateaux::auth::TokenKeys;
+use plateaux::clock::{Clock, FixedClock};
 use plateaux::domain::Role;
 use plateaux::state::AppState;
 
@@ -35,6 +36,8 @@ pub struct TestApp {
     pub pool: plateaux::db::Pool,
     service: BoxedService,
     pub metrics: std::sync::Arc<plateaux::metrics::Metrics>,
+    /// The application's clock (`TestClock`): tests set the time instead of rewriting rows.
+    pub clock: std::sync::Arc<TestClock>,
     /// The mail worker, when the test runs one (`with_mail`); stopped before the
     /// directories go.
     pub mail_worker: Option<plateaux::mail::MailWorker>,
@@ -67,6 +70,54 @@ pub fn test_mail_config(
         poll_ms: 100,
         senders: 2,
     }
+}
+
+/// The clock of a test's application: a `FixedClock` that stands still, unless the test
+/// runs the mail worker, whose retries and leases need time to pass: there it also runs
+/// with the wall clock from the moment it was last set. Either way `set` and `advance`
+/// move it.
+///
+/// Without a date of its own (`on_both_databases!(at "…": name)`, `TestApp::at`), a test
+/// starts at the real present, since the date helpers (`dates::next`) count from today.
+pub struct TestClock {
+    fixed: FixedClock,
+    running_since: Option<std::time::Instant>,
+}
+
+impl TestClock {
+    fn new(at: chrono::DateTime<chrono::Utc>, running: bool) -> TestClock {
+        TestClock {
+            fixed: FixedClock::new(at),
+            running_since: running.then(std::time::Instant::now),
+        }
+    }
+
+    fn elapsed_ms(&self) -> i64 {
+        self.running_since
+            .map_or(0, |since| since.elapsed().as_millis() as i64)
+    }
+
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.fixed
+            .set(at - chrono::Duration::milliseconds(self.elapsed_ms()));
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.fixed.advance(by);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.fixed.now_ms() + self.elapsed_ms()
+    }
+}
+
+/// An RFC 3339 instant of a test.
+pub fn instant(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap_or_else(|e| panic!("not an RFC 3339 instant ({e}): {rfc3339}"))
+        .with_timezone(&chrono::Utc)
 }
 
 /// A response, its body read.
@@ -163,6 +214,13 @@ impl TestApp {
         Self::with_state(backend, relaxed_limits).await
     }
 
+    /// The application with its clock stopped at `rfc3339`.
+    pub async fn at(backend: Backend, rfc3339: &str) -> TestApp {
+        let app = Self::new(backend).await;
+        app.set_time(rfc3339);
+        app
+    }
+
     /// The application with the service's own limits.
     pub async fn with_production_limits(backend: Backend) -> TestApp {
         Self::with_state(backend, |_| {}).await
@@ -175,7 +233,8 @@ impl TestApp {
         smtp_url: Option<&str>,
         tune: impl FnOnce(&mut plateaux::config::MailConfig),
     ) -> TestApp {
-        let mut app = Self::new(backend).await;
+        let clock = std::sync::Arc::new(TestClock::new(chrono::Utc::now(), true));
+        let mut app = Self::with_clock(backend, clock, relaxed_limits).await;
         let mut config = test_mail_config(smtp_url, &app.mail_dir);
         tune(&mut config);
         let metrics = app.metrics.clone();
@@ -184,6 +243,7 @@ impl TestApp {
                 app.pool.clone(),
                 &config,
                 chrono_tz::Europe::Paris,
+                app.clock.clone(),
                 metrics,
             )
             .expect("mail worker"),
@@ -193,6 +253,15 @@ impl TestApp {
 
     /// The application with its state changed by `change` before it starts (limits).
     pub async fn with_state(backend: Backend, change: impl FnOnce(&mut AppState)) -> TestApp {
+        let clock = std::sync::Arc::new(TestClock::new(chrono::Utc::now(), false));
+        Self::with_clock(backend, clock, change).await
+    }
+
+    async fn with_clock(
+        backend: Backend,
+        clock: std::sync::Arc<TestClock>,
+        change: impl FnOnce(&mut AppState),
+    ) -> TestApp {
         let (database_url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -222,6 +291,7 @@ impl TestApp {
             pool.clone(),
             plateaux::db::build_booking_writer_pool(&database_url, 2).expect("writer pool"),
             chrono_tz::Europe::Paris,
+            clock.clone(),
         );
         change(&mut state);
         let metrics = state.metrics.clone();
@@ -234,11 +304,32 @@ impl TestApp {
             pool,
             service,
             metrics,
+            clock,
             mail_worker: None,
             mail_dir: mail_dir.path().join("mail"),
             _mail_dir: mail_dir,
             _dir: dir,
         }
+    }
+
+    /// Sets the application's clock (RFC 3339).
+    pub fn set_time(&self, rfc3339: &str) {
+        self.clock.set(instant(rfc3339));
+    }
+
+    /// Moves the application's clock on (or back, for a negative duration).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The application's present, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The application's today in the campus time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now_utc().with_timezone(&dates::TZ).date_naive()
     }
 
     pub async fn call(
@@ -392,6 +483,24 @@ pub struct Campus {
 }
 
 impl Campus {
+    /// Logs every account in again: access tokens last 15 minutes of the application's
+    /// clock, so a test that moves it further needs fresh ones.
+    pub async fn log_in_again(&mut self, app: &TestApp) {
+        let token = |email: &'static str| async move {
+            app.login(email, PASSWORD).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        self.admin = token("admin@campus.test").await;
+        self.manager = token("manager@campus.test").await;
+        self.teacher = token("teacher@campus.test").await;
+        self.other_teacher = token("teacher@monteil.test").await;
+        self.company = token("contact@cele.test").await;
+        self.other_company = token("contact@stratiforme.test").await;
+        self.observer = token("copil@campus.test").await;
+    }
+
     pub fn token(&self, role: Role) -> &str {
         match role {
             Role::Admin => &self.admin,
@@ -410,10 +519,10 @@ pub fn id_of(reply: Reply) -> String {
 /// Creates the first administrator directly, as `PLATEAUX_ADMIN_EMAIL` does at start-up.
 pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
     let pool = app.pool.clone();
+    let now = app.now();
     actix_web::web::block(move || {
         use plateaux::db;
         let mut conn = pool.get().expect("connection");
-        let now = db::now();
         let campus = db::campuses::CampusRow {
             id: db::new_id(),
             name: "Campus Mecanic Vallée".into(),
@@ -437,6 +546,7 @@ pub async fn bootstrap_admin(app: &TestApp) -> (String, String) {
         plateaux::usecases::accounts::create_account(
             &mut conn,
             None,
+            now,
             plateaux::domain::accounts::AccountDraft {
                 email: "admin@campus.test".into(),
                 display_name: "Direction du campus".into(),
@@ -634,9 +744,28 @@ pub async fn campus(app: &TestApp) -> Campus {
 }
 
 /// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL. Attributes written
-/// before a name (e.g. `#[ignore = "bug: …"]`) go on both tests.
+/// before a name (e.g. `#[ignore = "bug: …"]`) go on both tests. `at "<RFC 3339>":` before
+/// the names stops the application's clock at that instant for each of them; without it
+/// the clock stands at the real present of the test's start (see `TestClock`).
 #[macro_export]
 macro_rules! on_both_databases {
+    (at $at:literal: $($(#[$attr:meta])* $name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                $(#[$attr])*
+                async fn sqlite() {
+                    super::$name($crate::support::TestApp::at($crate::support::Backend::Sqlite, $at).await).await
+                }
+
+                #[actix_web::test]
+                $(#[$attr])*
+                async fn postgres() {
+                    super::$name($crate::support::TestApp::at($crate::support::Backend::Postgres, $at).await).await
+                }
+            }
+        )+
+    };
     ($($(#[$attr:meta])* $name:ident),+ $(,)?) => {
         $(
             mod $name {
@@ -657,47 +786,6 @@ macro_rules! on_both_databases {
 }
 
 impl TestApp {
-    /// Puts a booking at a fixed instant (RFC 3339), as time travel: reports need sessions
-    /// on known past days, and the API only books ahead.
-    pub async fn place_booking(&self, booking_id: &str, starts_at: &str, ends_at: &str) {
-        use diesel::prelude::*;
-        use plateaux::db::schema::bookings;
-        let pool = self.pool.clone();
-        let id = booking_id.to_owned();
-        let start = chrono::DateTime::parse_from_rfc3339(starts_at)
-            .expect("instant")
-            .timestamp();
-        let end = chrono::DateTime::parse_from_rfc3339(ends_at)
-            .expect("instant")
-            .timestamp();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().expect("connection");
-            diesel::update(bookings::table.find(id))
-                .set((bookings::starts_at.eq(start), bookings::ends_at.eq(end)))
-                .execute(&mut **conn)
-        })
-        .await
-        .expect("block")
-        .expect("update");
-    }
-
-    /// Moves the submission of a service request `days` back in time.
-    pub async fn backdate_request(&self, request_id: &str, days: i64) {
-        use diesel::prelude::*;
-        use plateaux::db::schema::service_requests;
-        let pool = self.pool.clone();
-        let id = request_id.to_owned();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().expect("connection");
-            diesel::update(service_requests::table.find(id))
-                .set(service_requests::created_at.eq(service_requests::created_at - days * 86_400))
-                .execute(&mut **conn)
-        })
-        .await
-        .expect("block")
-        .expect("update");
-    }
-
     /// Moves a booking `days` back in time. Bookings can only be made ahead through the
     /// API; what happens after a session (usage, reports) needs sessions in the past.
     pub async fn move_booking_back(&self, booking_id: &str, days: i64) {
