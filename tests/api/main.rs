@@ -31,4 +31,5 @@ mod trust_sessions;
 mod usage;
 mod users;
 mod web;
+mod web_bookings;
 mod web_browser;

@@ -11,7 +11,7 @@ use crate::support::{self, Reply, TestApp, PASSWORD};
 
 /// A browser's cookies, as the answers set them.
 #[derive(Default, Clone)]
-struct Jar(Vec<(String, String)>);
+pub(crate) struct Jar(Vec<(String, String)>);
 
 impl Jar {
     fn take(&mut self, reply: &Reply) {
@@ -26,7 +26,7 @@ impl Jar {
         }
     }
 
-    fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         self.0
             .iter()
             .find(|(n, _)| n == name)
@@ -42,7 +42,13 @@ impl Jar {
     }
 }
 
-async fn browse(app: &TestApp, jar: &mut Jar, method: Method, path: &str, form: &str) -> Reply {
+pub(crate) async fn browse(
+    app: &TestApp,
+    jar: &mut Jar,
+    method: Method,
+    path: &str,
+    form: &str,
+) -> Reply {
     let mut req = TestRequest::default()
         .method(method)
         .uri(path)
@@ -71,7 +77,7 @@ fn header_of(reply: &Reply, name: header::HeaderName) -> String {
 }
 
 /// The CSRF token of the page's first form.
-fn csrf_of(reply: &Reply) -> String {
+pub(crate) fn csrf_of(reply: &Reply) -> String {
     let start = reply
         .text
         .find("name=\"csrf\" value=\"")
@@ -85,7 +91,7 @@ fn encoded(text: &str) -> String {
 }
 
 /// Logs in through the page as a browser does; answers the reply to the form.
-async fn log_in(app: &TestApp, jar: &mut Jar, email: &str, password: &str) -> Reply {
+pub(crate) async fn log_in(app: &TestApp, jar: &mut Jar, email: &str, password: &str) -> Reply {
     let mut page = browse(app, jar, Method::GET, "/connexion", "").await;
     if page.status == StatusCode::SEE_OTHER {
         // Already logged in: the token of the logout form of any page.

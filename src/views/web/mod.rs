@@ -6,6 +6,7 @@
 //! `WebTemplate`, a thin handler in `routes/web/`, and its link in `NAV` when it has one.
 
 pub mod assets;
+pub mod bookings;
 pub mod format;
 pub mod week;
 
@@ -34,6 +35,12 @@ const NAV: &[(&str, &str, &[Role])] = &[
             Role::Observer,
         ],
     ),
+    (
+        "/reservations",
+        "Mes réservations",
+        &[Role::Admin, Role::Manager, Role::Teacher, Role::Company],
+    ),
+    ("/validations", "Validations", &[Role::Admin, Role::Manager]),
 ];
 
 pub struct NavLink {
