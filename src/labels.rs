@@ -282,8 +282,31 @@ pub fn labels_of_set(values: &[&str]) -> Option<Vec<&'static str>> {
     })
 }
 
+/// An amount as people read it in French: `1 234,56 €` (no-break spaces between thousands
+/// and before the sign). CSV cells keep the plain `1234,56` of `views::Cell::euros`.
+pub fn euros(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped},{:02}\u{a0}€", abs % 100)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn money_is_grouped_by_thousands_with_a_decimal_comma() {
+        assert_eq!(super::euros(123_456), "1\u{a0}234,56\u{a0}€");
+        assert_eq!(super::euros(5), "0,05\u{a0}€");
+        assert_eq!(super::euros(-10_000_000), "-100\u{a0}000,00\u{a0}€");
+    }
+
     use super::*;
 
     #[test]

@@ -204,6 +204,8 @@ enum Audience {
 /// Queues the `kind` messages of an event on `row`, in the caller's transaction. The
 /// author of the event is not told of it, except of a request they submitted (their
 /// acknowledgement).
+// The arguments are the facts of one event, each used once; a struct would only name them again.
+#[allow(clippy::too_many_arguments)]
 fn notify(
     conn: &mut DbConnection,
     now: i64,
@@ -258,10 +260,6 @@ fn notify(
         .collect();
     crate::outbox::enqueue_many(conn, now, &messages)?;
     Ok(())
-}
-
-fn euros(cents: i64) -> String {
-    format!("{},{:02} €", cents / 100, cents % 100)
 }
 
 fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
@@ -517,7 +515,7 @@ fn transition_request(
                     format!(
                         "{} ({})",
                         row.invoice_reference.clone().unwrap_or_default(),
-                        euros(cents)
+                        crate::labels::euros(cents)
                     )
                 }),
             ),
@@ -697,7 +695,7 @@ pub fn issue_quote(
         )?;
         let detail = format!(
             "version {version}, {} TTC",
-            euros(quote.total_incl_vat_cents)
+            crate::labels::euros(quote.total_incl_vat_cents)
         );
         notify(
             conn,

@@ -559,7 +559,7 @@ async fn service_request_messages(backend: Backend) {
     .await
     .expect(201);
     let quoted = wait_for(&sink, "contact@cele.test", "Devis disponible", 1);
-    assert!(quoted.text.contains("204,00 € TTC"), "{}", quoted.text);
+    assert!(quoted.text.contains("204,00\u{a0}€ TTC"), "{}", quoted.text);
     app.post(
         &format!("/api/v1/service-requests/{id}/transitions"),
         &c.company,
