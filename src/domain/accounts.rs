@@ -11,12 +11,13 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The address as typed must have the documented shape (no blank around it: the API
+/// document's pattern refuses it too); it is kept in lower case.
 pub fn check_email(checks: &mut Checks, field: &str, email: &str) -> String {
-    let email = normalise_email(email);
-    if !is_plausible_email(&email) {
+    if !is_plausible_email(email) {
         checks.fail(field, "invalid_format", "adresse e-mail invalide");
     }
-    email
+    normalise_email(email)
 }
 
 pub fn check_password(checks: &mut Checks, field: &str, password: &str) {

@@ -39,21 +39,27 @@ fn luhn(digits: &str) -> bool {
     sum % 10 == 0
 }
 
-/// A deliberately plain e-mail check: one `@`, a non-empty local part, a dotted domain,
-/// no spaces. Delivery is what really proves an address.
+/// A deliberately plain e-mail check, the one the API document states as a pattern
+/// (`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`, 254 characters at most), so
+/// that what the document refuses the service refuses too. Delivery is what really proves an
+/// address.
 pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    email.len() <= 254 && local_ok && domain_ok
 }
 
 #[cfg(test)]
@@ -84,5 +90,10 @@ mod tests {
         assert!(!is_plausible_email("@lycee.fr"));
         assert!(!is_plausible_email("a b@lycee.fr"));
         assert!(!is_plausible_email("a@@lycee.fr"));
+        // What the document's pattern refuses.
+        assert!(!is_plausible_email("0@0.0*"));
+        assert!(!is_plausible_email(" a@lycee.fr"));
+        assert!(!is_plausible_email("é@lycee.fr"));
+        assert!(is_plausible_email("A.B+c%d_e-f@sous-domaine.lycee.fr"));
     }
 }

@@ -614,6 +614,17 @@ async fn what_the_service_refuses_for_its_shape_the_document_refuses(app: TestAp
             "validity_months",
             "out_of_range",
         ),
+        // An address the document's pattern refuses, on the public form that answers the
+        // same to every well-formed address.
+        (
+            Method::POST,
+            "/api/v1/public/password-resets",
+            "/api/v1/public/password-resets".into(),
+            &c.admin,
+            json!({ "email": "0@0.0*" }),
+            "email",
+            "invalid_format",
+        ),
         (
             Method::PATCH,
             "/api/v1/qualifications/{id}",
