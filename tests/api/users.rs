@@ -33,7 +33,16 @@ async fn accounts_are_created_with_checked_fields(app: TestApp) {
     let users = app.count("users").await;
     let audit = app.count("audit_events").await;
 
-    let mut body = account("  Nouveau.Prof@Campus.TEST ", "teacher", &c.lycee_id);
+    // The address must have the documented shape as sent (the document's pattern allows no
+    // blank around it); it is kept in lower case.
+    let spaced = account("  Nouveau.Prof@Campus.TEST ", "teacher", &c.lycee_id);
+    let refused = app
+        .post("/api/v1/users", &c.admin, spaced)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(refused["errors"][0]["field"], "email", "{refused}");
+    assert_eq!(refused["errors"][0]["code"], "invalid_format", "{refused}");
+    let mut body = account("Nouveau.Prof@Campus.TEST", "teacher", &c.lycee_id);
     body["display_name"] = json!("  Nouveau professeur ");
     let reply = app.post("/api/v1/users", &c.admin, body).await.expect(201);
     let created = reply.json();
@@ -44,7 +53,7 @@ async fn accounts_are_created_with_checked_fields(app: TestApp) {
     );
     assert_eq!(
         created["email"], "nouveau.prof@campus.test",
-        "e-mail trimmed and lower-cased"
+        "e-mail lower-cased"
     );
     assert_eq!(created["display_name"], "Nouveau professeur");
     assert_eq!(created["role"], "teacher");
