@@ -157,21 +157,23 @@ async fn fill(app: &TestApp, c: &Campus) {
     app.post(
         &format!("/api/v1/users/{}/qualifications", c.manager_id),
         &c.manager,
-        json!({ "qualification_id": c.qualification_id, "awarded_on": today().to_string() }),
+        json!({ "qualification_id": c.qualification_id, "awarded_on": (today() - Duration::days(60)).to_string() }),
     )
     .await
     .expect(200);
+    // Booked four weeks ago (the clock goes back for the booking), now over.
+    let past_day = day + Duration::days(1) - Duration::days(28);
+    app.advance(-Duration::days(28));
     let past = id_of(
         app.post("/api/v1/bookings", &c.manager, json!({
             "equipment_id": c.equipment_id,
-            "starts_at": at(day + Duration::days(1), "08:00"), "ends_at": at(day + Duration::days(1), "12:00"),
+            "starts_at": at(past_day, "08:00"), "ends_at": at(past_day, "12:00"),
             "group_label": "Soudure TIG", "learners": [{ "status": "continuing_education", "headcount": 1 }],
         }))
         .await
         .expect(201),
     );
-    app.move_booking_back(&past, 28).await;
-    let past_day = day + Duration::days(1) - Duration::days(28);
+    app.advance(Duration::days(28));
     app.call(
         Method::PUT,
         &format!("/api/v1/bookings/{past}/usage"),

@@ -270,9 +270,23 @@ async fn people_read_labels_not_api_values(app: TestApp) {
     );
 
     // A session recorded, so that the usage report has learner statuses and domains.
-    app.move_booking_back(&booking_id, 28).await;
+    // The same session four weeks earlier, booked then (the clock goes back), now over.
     let held = day - Duration::days(28);
-    app.call(Method::PUT, &format!("/api/v1/bookings/{booking_id}/usage"), Some(&c.manager), Some(json!({
+    app.advance(-Duration::days(28));
+    let held_id = app
+        .post("/api/v1/bookings", &c.teacher, json!({
+            "platform_id": c.platform_id, "stations": 12, "starts_at": at(held, "08:00"), "ends_at": at(held, "12:00"),
+            "group_label": "CAP soudure", "level": "CAP",
+            "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
+        }))
+        .await
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(Duration::days(28));
+    app.call(Method::PUT, &format!("/api/v1/bookings/{held_id}/usage"), Some(&c.manager), Some(json!({
         "actual_start": at(held, "08:00"), "actual_end": at(held, "12:00"),
         "learners": [{ "status": "school", "headcount": 8 }, { "status": "apprentice", "headcount": 4 }],
         "incident": false,

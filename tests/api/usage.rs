@@ -7,9 +7,21 @@ use crate::on_both_databases;
 use crate::support::dates::{at, next};
 use crate::support::{campus, Campus, TestApp};
 
-/// A class session booked ahead by the teacher, then moved four weeks back.
+/// A class session the teacher booked ahead four weeks ago (the clock goes back for the
+/// booking, then forward again), now over.
 async fn past_session(app: &TestApp, c: &Campus) -> (String, chrono::NaiveDate) {
-    let day = next(Weekday::Wed, 14);
+    past_session_weeks_ago(app, c, 4).await
+}
+
+/// The same session booked `weeks` weeks ago.
+async fn past_session_weeks_ago(
+    app: &TestApp,
+    c: &Campus,
+    weeks: i64,
+) -> (String, chrono::NaiveDate) {
+    let back = Duration::days(7 * weeks);
+    let day = next(Weekday::Wed, 14) - back;
+    app.advance(-back);
     let booking = app
         .post("/api/v1/bookings", &c.teacher, json!({
             "platform_id": c.platform_id, "stations": 12, "starts_at": at(day, "08:00"), "ends_at": at(day, "12:00"),
@@ -18,9 +30,8 @@ async fn past_session(app: &TestApp, c: &Campus) -> (String, chrono::NaiveDate) 
         .await
         .expect(201)
         .json();
-    let id = booking["id"].as_str().unwrap().to_owned();
-    app.move_booking_back(&id, 28).await;
-    (id, day - Duration::days(28))
+    app.advance(back);
+    (booking["id"].as_str().unwrap().to_owned(), day)
 }
 
 async fn managers_record_and_correct_usage(app: TestApp) {
@@ -135,8 +146,10 @@ async fn only_past_confirmed_sessions_with_sound_records(app: TestApp) {
     put(json!({ "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00"), "incident": true })).await.problem(422, "validation_failed");
     put(json!({ "actual_start": at(day, "08:00"), "actual_end": at(day, "09:00"), "machine_time": [{ "equipment_id": c.equipment_id, "minutes": 61 }] })).await.problem(422, "validation_failed");
     assert_eq!(app.count("booking_usages").await, 0);
-    // A session still to come, and a cancelled one, have nothing to record.
-    let future = next(Weekday::Wed, 14) + Duration::days(7);
+    // A session still to come, and a cancelled one, have nothing to record: seen five weeks
+    // ago (the clock goes back), then today.
+    let future = next(Weekday::Wed, 14) + Duration::days(7) - Duration::days(35);
+    app.advance(-Duration::days(35));
     let upcoming = app
         .post("/api/v1/bookings", &c.manager, json!({ "platform_id": c.platform_id, "stations": 1, "starts_at": at(future, "08:00"), "ends_at": at(future, "09:00") }))
         .await
@@ -159,7 +172,7 @@ async fn only_past_confirmed_sessions_with_sound_records(app: TestApp) {
     )
     .await
     .expect(200);
-    app.move_booking_back(upcoming, 35).await;
+    app.advance(Duration::days(35));
     app.call(
         actix_web::http::Method::PUT,
         &format!("/api/v1/bookings/{upcoming}/usage"),
@@ -170,8 +183,7 @@ async fn only_past_confirmed_sessions_with_sound_records(app: TestApp) {
     .await
     .problem(409, "not_reportable");
     // A week in one request: all or nothing.
-    let (second, second_day) = past_session(&app, &c).await;
-    let _ = second_day;
+    let (second, _) = past_session_weeks_ago(&app, &c, 5).await;
     let bad = json!({ "records": [
         { "booking_id": id, "actual_start": at(day, "08:00"), "actual_end": at(day, "12:00"), "learners": [{ "status": "school", "headcount": 12 }] },
         { "booking_id": upcoming, "no_show": true },
@@ -228,18 +240,19 @@ async fn service_requests_show_hours_used(app: TestApp) {
     )
     .await
     .expect(200);
-    let day = next(Weekday::Wed, 14);
+    // Booked four weeks ago for a session two weeks ahead, now over.
+    let past = next(Weekday::Wed, 14) - Duration::days(28);
+    app.advance(-Duration::days(28));
     let booking = app
         .post("/api/v1/bookings", &c.manager, json!({
-            "platform_id": c.platform_id, "stations": 1, "starts_at": at(day, "13:30"), "ends_at": at(day, "16:30"),
+            "platform_id": c.platform_id, "stations": 1, "starts_at": at(past, "13:30"), "ends_at": at(past, "16:30"),
             "organisation_id": c.company_id, "service_request_id": rid,
         }))
         .await
         .expect(201)
         .json();
+    app.advance(Duration::days(28));
     let bid = booking["id"].as_str().unwrap();
-    app.move_booking_back(bid, 28).await;
-    let past = day - Duration::days(28);
     app.call(
         actix_web::http::Method::PUT,
         &format!("/api/v1/bookings/{bid}/usage"),

@@ -817,26 +817,3 @@ macro_rules! on_both_databases {
         )+
     };
 }
-
-impl TestApp {
-    /// Moves a booking `days` back in time. Bookings can only be made ahead through the
-    /// API; what happens after a session (usage, reports) needs sessions in the past.
-    pub async fn move_booking_back(&self, booking_id: &str, days: i64) {
-        use diesel::prelude::*;
-        use plateaux::db::schema::bookings;
-        let pool = self.pool.clone();
-        let id = booking_id.to_owned();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().expect("connection");
-            diesel::update(bookings::table.find(id))
-                .set((
-                    bookings::starts_at.eq(bookings::starts_at - days * 86_400),
-                    bookings::ends_at.eq(bookings::ends_at - days * 86_400),
-                ))
-                .execute(&mut **conn)
-        })
-        .await
-        .expect("block")
-        .expect("update");
-    }
-}
