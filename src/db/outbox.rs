@@ -49,25 +49,8 @@ pub struct NewMessage<'a> {
 
 /// Queues a message, due at once; returns its id.
 pub fn insert(conn: &mut DbConnection, now: i64, message: &NewMessage) -> ApiResult<String> {
-    let id = new_id();
-    let at = now;
-    diesel::insert_into(om::table)
-        .values((
-            om::id.eq(&id),
-            om::kind.eq(message.kind),
-            om::user_id.eq(message.user_id),
-            om::recipient.eq(message.recipient),
-            om::locale.eq(message.locale),
-            om::subject.eq(message.subject),
-            om::payload.eq(message.payload),
-            om::state.eq("queued"),
-            om::attempts.eq(0),
-            om::next_attempt_at_ms.eq(at * 1000),
-            om::created_at.eq(at),
-            om::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let mut ids = insert_many(conn, now, std::slice::from_ref(message))?;
+    Ok(ids.remove(0))
 }
 
 /// An account as messages address it.
@@ -117,7 +100,6 @@ pub fn insert_many(
     if messages.is_empty() {
         return Ok(Vec::new());
     }
-    let at = now;
     let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
     let rows: Vec<_> = messages
         .iter()
@@ -133,21 +115,13 @@ pub fn insert_many(
                 om::payload.eq(message.payload),
                 om::state.eq("queued"),
                 om::attempts.eq(0),
-                om::next_attempt_at_ms.eq(at * 1000),
-                om::created_at.eq(at),
-                om::updated_at.eq(at),
+                om::next_attempt_at_ms.eq(now * 1000),
+                om::created_at.eq(now),
+                om::updated_at.eq(now),
             )
         })
         .collect();
-    // Multi-row INSERTs exist on each backend but not through MultiConnection.
-    match conn {
-        DbConnection::Postgresql(pg) => {
-            diesel::insert_into(om::table).values(&rows).execute(pg)?;
-        }
-        DbConnection::Sqlite(lite) => {
-            diesel::insert_into(om::table).values(&rows).execute(lite)?;
-        }
-    }
+    super::insert_many!(conn, om::table, &rows)?;
     Ok(ids)
 }
 
@@ -199,12 +173,11 @@ pub fn claim(
 /// Whatever lease holds it: a worker whose lease expired still sent it, and saying so
 /// spares a second copy when no other worker took it yet.
 pub fn mark_sent(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
-    let at = now;
     let changed = diesel::update(om::table.find(id).filter(om::state.ne("sent")))
         .set((
             om::state.eq("sent"),
-            om::sent_at.eq(at),
-            om::updated_at.eq(at),
+            om::sent_at.eq(now),
+            om::updated_at.eq(now),
             om::payload.eq("{}"),
             om::lease_id.eq(None::<String>),
             om::leased_until_ms.eq(None::<i64>),
@@ -331,13 +304,12 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<MessageRow>> 
 /// Puts a dead message back in the queue, due now, with its attempts counted afresh.
 /// False when it is not dead.
 pub fn requeue_dead(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
-    let at = now;
     let changed = diesel::update(om::table.find(id).filter(om::state.eq("dead")))
         .set((
             om::state.eq("queued"),
             om::attempts.eq(0),
-            om::next_attempt_at_ms.eq(at * 1000),
-            om::updated_at.eq(at),
+            om::next_attempt_at_ms.eq(now * 1000),
+            om::updated_at.eq(now),
             om::lease_id.eq(None::<String>),
             om::leased_until_ms.eq(None::<i64>),
         ))
