@@ -1,15 +1,16 @@
-//! The web interface in a real browser: Debian's chromium, driven by Playwright for Python
-//! (`tests/web/browser.py`), over the real binary (`serve --demo`) on a fresh SQLite
-//! database and on a fresh PostgreSQL one. The script logs in and out as demo users,
-//! filters the catalogue, finds a known booking in the week view and moves between weeks,
-//! checks the CSRF refusals, the session cookie's flags and a company's scope, and runs
-//! axe-core on every page at 1280 and 360 px (no serious or critical violation, no
-//! horizontal scroll at 360 px). Screenshots go to `<target dir>/web-screenshots/<backend>/`.
+//! The web interface in a real browser: Debian's chromium, driven by Playwright for Python,
+//! over the real binary (`serve --demo`) on a fresh SQLite database and on a fresh
+//! PostgreSQL one. Each scenario is a script under `tests/web/` (what they share is in
+//! `tests/web/common.py`), run against its own service, and runs axe-core on every page it
+//! visits at 1280 and 360 px (no serious or critical violation, no horizontal scroll at
+//! 360 px). Screenshots go to `<target dir>/web-screenshots/<backend>/`.
+//!
+//! To add a scenario: a script `tests/web/<name>.py` that ends with `finish()`, and one
+//! `browser_scenario!` line below.
 
 use std::path::{Path, PathBuf};
 
 use crate::contract_openapi::start_demo_service;
-use crate::support;
 
 /// The Python packages the script runs on, pinned.
 const PACKAGES: &[&str] = &["playwright==1.65.2", "axe-playwright-python==0.1.8"];
@@ -90,7 +91,7 @@ fn python() -> PathBuf {
     python
 }
 
-fn browser_tests_over(database_url: &str, backend: &str) {
+fn run_scenario(script: &str, database_url: &str, backend: &str) {
     assert!(
         Path::new(CHROMIUM).exists(),
         "the browser tests drive {CHROMIUM}: install Debian's chromium package"
@@ -100,7 +101,9 @@ fn browser_tests_over(database_url: &str, backend: &str) {
     let admin = ("navigateur@plateaux.test", "navigateur-admin-2027");
     let (_service, port) = start_demo_service(database_url, dir.path(), admin);
     let screenshots = target_dir().join("web-screenshots").join(backend);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web/browser.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/web")
+        .join(script);
     let output = std::process::Command::new(&python)
         .arg(script)
         .arg(format!("http://127.0.0.1:{port}"))
@@ -111,7 +114,8 @@ fn browser_tests_over(database_url: &str, backend: &str) {
     let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
     assert!(
         output.status.success(),
-        "the browser tests failed on {backend}:\n{}{}\nservice log:\n{log}",
+        "the browser scenario {} failed on {backend}:\n{}{}\nservice log:\n{log}",
+        script.display(),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -124,16 +128,30 @@ fn browser_tests_over(database_url: &str, backend: &str) {
     );
 }
 
-#[test]
-fn web_interface_in_a_browser_on_sqlite() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    browser_tests_over(
-        &format!("sqlite://{}", dir.path().join("plateaux.db").display()),
-        "sqlite",
-    );
+/// The two tests of one scenario: `name_on_sqlite` and `name_on_postgres`.
+macro_rules! browser_scenario {
+    ($name:ident, $script:literal) => {
+        mod $name {
+            #[test]
+            fn on_sqlite() {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                super::run_scenario(
+                    $script,
+                    &format!("sqlite://{}", dir.path().join("plateaux.db").display()),
+                    "sqlite",
+                );
+            }
+
+            #[test]
+            fn on_postgres() {
+                super::run_scenario(
+                    $script,
+                    &crate::support::postgres::fresh_database(),
+                    "postgres",
+                );
+            }
+        }
+    };
 }
 
-#[test]
-fn web_interface_in_a_browser_on_postgres() {
-    browser_tests_over(&support::postgres::fresh_database(), "postgres");
-}
+browser_scenario!(first_pages, "first_pages.py");

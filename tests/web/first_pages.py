@@ -1,52 +1,27 @@
-"""Browser tests of the web interface: Debian's chromium driven by Playwright, axe-core for
-accessibility. Run by tests/api/web_browser.rs against the real binary (serve --demo) on a
-fresh database; arguments: the service's base URL and the screenshot directory.
-
-Each check prints what it does; the first failure ends the run with a non-zero status.
+"""Browser scenario: the first pages. The public portal, the accessibility statement, the 404
+page, logging in (refused, then accepted), the catalogue's filters, a platform's week view
+with a known booking and its neighbouring weeks (with and without JavaScript), CSRF
+refusals, the session cookie's flags, logging out, and a company's scope.
 """
 
 import datetime
 import json
 import re
-import sys
-import urllib.request
 import uuid
-from pathlib import Path
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
-
-BASE = sys.argv[1].rstrip("/")
-SHOTS = Path(sys.argv[2])
-SHOTS.mkdir(parents=True, exist_ok=True)
-
-TEACHER = ("enseignant.soudage@demo.plateaux.test", "demo-soudage-2027")
-COMPANY = ("contact@usinages-cele.demo.plateaux.test", "demo-usinages-cele-2027")
-GROUP = "Groupe du test navigateur"
-WIDTHS = {"bureau": 1280, "mobile": 360}
-
-axe = Axe()
-csp_violations = []
-# The page audits' failures, gathered so that one run reports them all.
-audit_failures = []
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def api(method, path, token=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(BASE + "/api/v1" + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(request) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+from common import (
+    BASE,
+    COMPANY,
+    GROUP,
+    TEACHER,
+    api,
+    audit,
+    browser_page,
+    check,
+    finish,
+    log_in,
+    nav_links,
+)
 
 
 def known_booking():
@@ -79,54 +54,9 @@ def known_booking():
     raise AssertionError(f"no booking could be made next week: {status} {booking}")
 
 
-def audit(page, name):
-    """axe-core at both widths: no serious or critical violation, no horizontal scroll at
-    360 px; a screenshot of each."""
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(50)
-        results = axe.run(page)
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        if bad:
-            audit_failures.append(f"axe on {name} at {width} px:\n" + "\n".join(bad))
-        if width == 360:
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            if overflow > 0:
-                audit_failures.append(f"{name} scrolls horizontally at 360 px by {overflow} px")
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def log_in(page, who, then=None):
-    page.goto(BASE + "/connexion" + (f"?suite={then}" if then else ""))
-    page.get_by_label("Adresse e-mail").fill(who[0])
-    page.get_by_label("Mot de passe").fill(who[1])
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
-
-
-def nav_links(page):
-    return page.get_by_role("navigation", name="Navigation principale").get_by_role("link").all_inner_texts()
-
-
 def main():
     platform_id, platform_name, week = known_booking()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda m: csp_violations.append(m.text)
-            if "Content Security Policy" in m.text
-            else None,
-        )
+    with browser_page() as (browser, context, page):
 
         print("portail public, sans compte")
         reply = page.goto(BASE + "/")
@@ -256,10 +186,7 @@ def main():
         check(reply.status == 404 and page.locator("h1").inner_text() == unknown_heading, "company: unknown platform")
         audit(page, "introuvable-entreprise")
 
-        check(not audit_failures, "\n".join(audit_failures))
-        check(not csp_violations, f"Content-Security-Policy violations: {csp_violations}")
-        browser.close()
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":
