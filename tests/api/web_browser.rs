@@ -105,7 +105,7 @@ fn run_scenario(script: &str, database_url: &str, backend: &str) {
         .join("tests/web")
         .join(script);
     let output = std::process::Command::new(&python)
-        .arg(script)
+        .arg(&script)
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&screenshots)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
