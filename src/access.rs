@@ -601,3 +601,25 @@ pub fn require_indicators_reader(actor: &CurrentUser) -> ApiResult<()> {
         ))
     }
 }
+
+/// `/metrics` answers the monitoring only: a client in `PLATEAUX_METRICS_ALLOW`, or one
+/// showing `PLATEAUX_METRICS_TOKEN` as a bearer token (compared as digests, so that the time
+/// taken tells nothing of the token).
+pub fn may_read_metrics(
+    access: &crate::state::MetricsAccess,
+    client: Option<std::net::IpAddr>,
+    bearer: Option<&str>,
+) -> ApiResult<()> {
+    use sha2::{Digest, Sha256};
+    if client.is_some_and(|address| access.allow.iter().any(|block| block.contains(address))) {
+        return Ok(());
+    }
+    if let (Some(token), Some(shown)) = (&access.token, bearer) {
+        if Sha256::digest(token.as_bytes()) == Sha256::digest(shown.as_bytes()) {
+            return Ok(());
+        }
+    }
+    Err(ApiError::forbidden(
+        "Les métriques ne sont lisibles que depuis les adresses de PLATEAUX_METRICS_ALLOW ou avec le jeton PLATEAUX_METRICS_TOKEN.",
+    ))
+}

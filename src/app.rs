@@ -291,6 +291,8 @@ pub fn build(
     >,
 > {
     let metrics = state.metrics.clone();
+    let cors = cors(&state.cors_origins);
+    let cors_enabled = !state.cors_origins.is_empty();
     utoipa_app()
         .into_app()
         .configure(routes::web::configure)
@@ -329,8 +331,44 @@ pub fn build(
             }
             .instrument(span)
         })
+        .wrap(actix_web::middleware::Condition::new(cors_enabled, cors))
         .wrap(actix_web::middleware::from_fn(security_headers))
         .wrap(actix_web::middleware::from_fn(close_while_stopping))
+}
+
+/// Cross-origin calls from the pages of `origins` (`PLATEAUX_CORS_ORIGINS`), with bearer
+/// tokens only: never credentials, so the browser sessions of the web pages stay
+/// same-origin. A request from any other origin goes through without CORS headers, and the
+/// browser keeps its answer from the calling page.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::{header, Method};
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LINK,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false)
 }
 
 /// Once the service is stopping, every answer closes its connection, so that a client or

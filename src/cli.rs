@@ -386,6 +386,11 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         std::time::Duration::from_secs(60),
     ));
     state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies.clone());
+    state.cors_origins = std::sync::Arc::new(config.cors_origins.clone());
+    state.metrics_access = std::sync::Arc::new(crate::state::MetricsAccess {
+        allow: config.metrics_allow.clone(),
+        token: config.metrics_token.clone(),
+    });
     state.strict_transport_security = config.mail.public_url.starts_with("https://");
     state.password_gate = std::sync::Arc::new(crate::passwords::PasswordGate::production(Some(
         config.password_hashers as usize,

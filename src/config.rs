@@ -32,7 +32,45 @@ pub struct Config {
     pub shutdown_drain: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: Vec<crate::domain::network::Cidr>,
+    /// Who may read `/metrics`: clients from these blocks (loopback by default), or any
+    /// client showing `metrics_token` as a bearer token.
+    pub metrics_allow: Vec<crate::domain::network::Cidr>,
+    pub metrics_token: Option<String>,
+    /// Web origins whose pages may call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
+
+/// Reads `PLATEAUX_CORS_ORIGINS`: origins (`https://host[:port]`, no path) separated by
+/// commas or spaces. A wildcard is refused: an origin list is the point.
+fn cors_origins(text: &str) -> Result<Vec<String>, ConfigError> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host)
+                    if !host.is_empty()
+                        && !host.contains(['/', '?', '#', '*', '@'])
+                        && origin.parse::<actix_web::http::Uri>().is_ok() =>
+                {
+                    Ok(origin.to_owned())
+                }
+                _ => Err(ConfigError::Invalid {
+                    variable: "PLATEAUX_CORS_ORIGINS",
+                    message: format!(
+                        "{origin}: expected origins such as https://app.campus.example, without a path or wildcard, separated by commas"
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The clients that may read `/metrics` when `PLATEAUX_METRICS_ALLOW` is not set.
+pub const DEFAULT_METRICS_ALLOW: &str = "127.0.0.0/8, ::1";
 
 /// The drain of a stop by default: long enough for the connections the kernel queued before
 /// the signal to be accepted and answered; behind a proxy, set it above the proxy's health
@@ -353,6 +391,21 @@ impl Config {
             variable: "PLATEAUX_TRUSTED_PROXIES",
             message: format!("expected addresses or CIDR blocks separated by commas ({message})"),
         })?;
+        let metrics_allow = crate::domain::network::Cidr::parse_list(
+            &lookup("PLATEAUX_METRICS_ALLOW").unwrap_or_else(|| DEFAULT_METRICS_ALLOW.to_owned()),
+        )
+        .map_err(|message| ConfigError::Invalid {
+            variable: "PLATEAUX_METRICS_ALLOW",
+            message: format!("expected addresses or CIDR blocks separated by commas ({message})"),
+        })?;
+        let metrics_token = lookup("PLATEAUX_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid {
+                variable: "PLATEAUX_METRICS_TOKEN",
+                message: "must be at least 16 characters long".into(),
+            });
+        }
+        let cors_origins = cors_origins(&lookup("PLATEAUX_CORS_ORIGINS").unwrap_or_default())?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
             if secret.len() < 32 {
@@ -384,6 +437,9 @@ impl Config {
             mail,
             shutdown_drain: std::time::Duration::from_millis(shutdown_drain),
             trusted_proxies,
+            metrics_allow,
+            metrics_token,
+            cors_origins,
         })
     }
 
@@ -615,5 +671,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("PLATEAUX_TRUSTED_PROXIES:"), "{error}");
+    }
+
+    #[test]
+    fn metrics_are_for_loopback_by_default_and_cors_is_closed() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.metrics_allow.len(), 2);
+        assert!(config.metrics_token.is_none());
+        assert!(config.cors_origins.is_empty());
+        let error = with("PLATEAUX_METRICS_TOKEN", "short")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("PLATEAUX_METRICS_TOKEN:"), "{error}");
+        let origins = with(
+            "PLATEAUX_CORS_ORIGINS",
+            "https://app.campus.example, http://localhost:5173",
+        )
+        .unwrap()
+        .cors_origins;
+        assert_eq!(
+            origins,
+            ["https://app.campus.example", "http://localhost:5173"]
+        );
+        for bad in [
+            "*",
+            "https://app.campus.example/path",
+            "app.campus.example",
+            "https://ex\u{e4}mple.org",
+        ] {
+            let error = with("PLATEAUX_CORS_ORIGINS", bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with("PLATEAUX_CORS_ORIGINS:"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

@@ -33,6 +33,10 @@ pub struct AppState {
     pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (see `domain::network`).
     pub trusted_proxies: std::sync::Arc<Vec<crate::domain::network::Cidr>>,
+    /// Who may read `/metrics` (`PLATEAUX_METRICS_ALLOW`, `PLATEAUX_METRICS_TOKEN`).
+    pub metrics_access: std::sync::Arc<MetricsAccess>,
+    /// Origins whose pages may call the API from a browser (`PLATEAUX_CORS_ORIGINS`).
+    pub cors_origins: std::sync::Arc<Vec<String>>,
     /// Whether responses carry `Strict-Transport-Security` (the public URL is https).
     pub strict_transport_security: bool,
     /// Browser cookies are marked `Secure` (`PLATEAUX_PUBLIC_URL` is https).
@@ -72,6 +76,8 @@ impl AppState {
             booking_writer,
             stopping: Default::default(),
             trusted_proxies: Default::default(),
+            metrics_access: Default::default(),
+            cors_origins: Default::default(),
             strict_transport_security: false,
             secure_cookies: false,
         }
@@ -104,5 +110,25 @@ impl AppState {
             .now_utc()
             .with_timezone(&self.timezone)
             .date_naive()
+    }
+}
+
+/// Who may read `/metrics`: its figures (routes, queue lengths, pool) tell an outsider how
+/// the service is built and how busy it is, so only the monitoring reaches them.
+#[derive(Clone, Debug)]
+pub struct MetricsAccess {
+    /// Clients (as `domain::network::client_address` resolves them) that may read them.
+    pub allow: Vec<crate::domain::network::Cidr>,
+    /// A bearer token that opens them from anywhere.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsAccess {
+    fn default() -> Self {
+        MetricsAccess {
+            allow: crate::domain::network::Cidr::parse_list(crate::config::DEFAULT_METRICS_ALLOW)
+                .expect("the default is a valid list"),
+            token: None,
+        }
     }
 }

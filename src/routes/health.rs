@@ -1,6 +1,6 @@
 //! Liveness, readiness and the API description.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 
 use crate::error::{ApiResult, Problem};
@@ -50,11 +50,22 @@ pub async fn openapi_json() -> HttpResponse {
         .body(OPENAPI_JSON)
 }
 
-/// Prometheus metrics: requests by route and status, durations, database pool.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
+/// Prometheus metrics: requests by route and status, durations, database pool. Only for
+/// clients in `PLATEAUX_METRICS_ALLOW` (loopback by default) or showing
+/// `PLATEAUX_METRICS_TOKEN` as a bearer token.
+#[utoipa::path(tag = "operations", security(()), responses(
+    (status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text"),
+    (status = 403, description = "Not a monitoring client", body = Problem, content_type = "application/problem+json"),
+))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    crate::access::may_read_metrics(&state.metrics_access, super::client_ip(&req), bearer)?;
+    Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(state.metrics.render(&state.pool))
+        .body(state.metrics.render(&state.pool)))
 }

@@ -151,9 +151,12 @@ fn path_fits(template: &str, path: &str) -> bool {
 /// The client's address, the key of the per-client limits (logins, public forms): the
 /// peer's, or behind a trusted proxy the one its `X-Forwarded-For` names.
 fn client_address(req: &HttpRequest) -> String {
-    let Some(peer) = req.peer_addr() else {
-        return "unknown".to_owned();
-    };
+    client_ip(req).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// The client's address as `client_address` finds it; none without a peer address.
+fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?;
     let trusted = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map(|state| state.trusted_proxies.clone())
@@ -163,7 +166,11 @@ fn client_address(req: &HttpRequest) -> String {
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .collect();
-    crate::domain::network::client_address(peer.ip(), &forwarded, &trusted).to_string()
+    Some(crate::domain::network::client_address(
+        peer.ip(),
+        &forwarded,
+        &trusted,
+    ))
 }
 
 pub fn created(location: String, body: impl serde::Serialize) -> HttpResponse {

@@ -554,3 +554,210 @@ async fn tokens_of_the_previous_key_are_accepted_during_a_rotation(app: TestApp)
 }
 
 crate::on_both_databases!(tokens_of_the_previous_key_are_accepted_during_a_rotation);
+
+/// A GET of `path` from `peer` with the extra `headers`.
+async fn get_from(
+    app: &TestApp,
+    peer: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> crate::support::Reply {
+    let mut req = actix_web::test::TestRequest::get()
+        .uri(path)
+        .peer_addr(format!("{peer}:40000").parse().unwrap());
+    for header in headers {
+        req = req.insert_header(*header);
+    }
+    app.send(req.to_request()).await
+}
+
+const METRICS_TOKEN: &str = "jeton-de-la-supervision-2027";
+
+/// `/metrics` answers the monitoring only: loopback by default, the blocks of
+/// `PLATEAUX_METRICS_ALLOW` when set, or whoever shows `PLATEAUX_METRICS_TOKEN`; a client
+/// behind a trusted local proxy is not the proxy, so the proxy does not open them to it.
+async fn metrics_answer_the_monitoring_only(app: TestApp) {
+    assert!(get_from(&app, "127.0.0.1", "/metrics", &[])
+        .await
+        .expect(200)
+        .text
+        .contains("plateaux_db_pool_connections"));
+    get_from(&app, "[::1]", "/metrics", &[]).await.expect(200);
+    let refused = get_from(&app, "203.0.113.7", "/metrics", &[])
+        .await
+        .problem(403, "forbidden");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PLATEAUX_METRICS_ALLOW"),
+        "{refused}"
+    );
+    // No token is configured: none opens them.
+    get_from(
+        &app,
+        "203.0.113.7",
+        "/metrics",
+        &[("Authorization", "Bearer anything-at-all-here")],
+    )
+    .await
+    .problem(403, "forbidden");
+
+    let configured = TestApp::with_state(app.backend, |state| {
+        state.metrics_access = Arc::new(plateaux::state::MetricsAccess {
+            allow: plateaux::domain::network::Cidr::parse_list("192.0.2.0/24").unwrap(),
+            token: Some(METRICS_TOKEN.to_owned()),
+        });
+        state.trusted_proxies =
+            Arc::new(plateaux::domain::network::Cidr::parse_list("127.0.0.1").unwrap());
+    })
+    .await;
+    get_from(&configured, "192.0.2.44", "/metrics", &[])
+        .await
+        .expect(200);
+    get_from(&configured, "198.51.100.3", "/metrics", &[])
+        .await
+        .problem(403, "forbidden");
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    get_from(
+        &configured,
+        "198.51.100.3",
+        "/metrics",
+        &[("Authorization", bearer.as_str())],
+    )
+    .await
+    .expect(200);
+    get_from(
+        &configured,
+        "198.51.100.3",
+        "/metrics",
+        &[("Authorization", "Bearer jeton-de-la-supervision-2028")],
+    )
+    .await
+    .problem(403, "forbidden");
+    // Loopback is no longer in the list; and through the local proxy the client counts.
+    get_from(&configured, "127.0.0.2", "/metrics", &[])
+        .await
+        .problem(403, "forbidden");
+    get_from(
+        &configured,
+        "127.0.0.1",
+        "/metrics",
+        &[("X-Forwarded-For", "198.51.100.3")],
+    )
+    .await
+    .problem(403, "forbidden");
+    get_from(
+        &configured,
+        "127.0.0.1",
+        "/metrics",
+        &[("X-Forwarded-For", "192.0.2.9")],
+    )
+    .await
+    .expect(200);
+}
+
+crate::on_both_databases!(metrics_answer_the_monitoring_only);
+
+fn header<'a>(reply: &'a crate::support::Reply, name: &str) -> Option<&'a str> {
+    reply.headers.get(name).map(|v| v.to_str().unwrap())
+}
+
+/// A preflight request (`OPTIONS` with `Access-Control-Request-*`) from `origin`. Its
+/// answer is the CORS layer's, which the document does not describe (no operation is an
+/// `OPTIONS`), hence unchecked.
+async fn preflight(app: &TestApp, origin: &str) -> crate::support::Reply {
+    let req = actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/api/v1/bookings")
+        .peer_addr("198.51.100.3:40000".parse().unwrap())
+        .insert_header(("Origin", origin))
+        .insert_header(("Access-Control-Request-Method", "POST"))
+        .insert_header((
+            "Access-Control-Request-Headers",
+            "authorization, content-type, idempotency-key",
+        ))
+        .to_request();
+    app.send_unchecked(req).await
+}
+
+/// CORS is closed by default: no page of another origin may read an answer. With
+/// `PLATEAUX_CORS_ORIGINS`, the pages of those origins may call the API with a bearer token
+/// (preflight answered, headers they need exposed), never with the browser's cookies; any
+/// other origin still gets no CORS header.
+async fn cors_is_closed_unless_origins_are_listed(app: TestApp) {
+    let c = campus(&app).await;
+    const APP: &str = "https://app.campus.example";
+    let reply = app
+        .call(
+            actix_web::http::Method::GET,
+            "/api/v1/platforms",
+            Some(&c.teacher),
+            None,
+            &[("Origin", APP)],
+        )
+        .await
+        .expect(200);
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+    let reply = preflight(&app, APP).await;
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+    assert_eq!(header(&reply, "access-control-allow-methods"), None);
+
+    let open = TestApp::with_state(app.backend, |state| {
+        state.cors_origins = Arc::new(vec![APP.to_owned()]);
+    })
+    .await;
+    let c = campus(&open).await;
+    let reply = preflight(&open, APP).await;
+    assert!(
+        reply.status.is_success(),
+        "{}: {}",
+        reply.status,
+        reply.text
+    );
+    assert_eq!(header(&reply, "access-control-allow-origin"), Some(APP));
+    assert!(header(&reply, "access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    let allowed = header(&reply, "access-control-allow-headers")
+        .unwrap()
+        .to_lowercase();
+    for name in ["authorization", "content-type", "idempotency-key"] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+    assert_eq!(header(&reply, "access-control-allow-credentials"), None);
+    let reply = open
+        .call(
+            actix_web::http::Method::GET,
+            "/api/v1/platforms",
+            Some(&c.teacher),
+            None,
+            &[("Origin", APP)],
+        )
+        .await
+        .expect(200);
+    assert_eq!(header(&reply, "access-control-allow-origin"), Some(APP));
+    assert!(header(&reply, "access-control-expose-headers")
+        .unwrap()
+        .to_lowercase()
+        .contains("location"));
+    assert_eq!(header(&reply, "access-control-allow-credentials"), None);
+
+    // Another origin: the request is answered (the browser, not the service, withholds the
+    // answer from the page), without any CORS header.
+    let reply = open
+        .call(
+            actix_web::http::Method::GET,
+            "/api/v1/platforms",
+            Some(&c.teacher),
+            None,
+            &[("Origin", "https://ailleurs.example")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+    let reply = preflight(&open, "https://ailleurs.example").await;
+    assert_eq!(header(&reply, "access-control-allow-origin"), None);
+}
+
+crate::on_both_databases!(cors_is_closed_unless_origins_are_listed);

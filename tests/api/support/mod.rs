@@ -373,7 +373,11 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = test::TestRequest::default().method(method).uri(path);
+        // A client on loopback, as the tests are.
+        let mut req = test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .peer_addr("127.0.0.1:40000".parse().unwrap());
         if let Some(token) = token {
             req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
         }
