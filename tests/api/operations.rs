@@ -11,7 +11,7 @@ use chrono::Weekday;
 use serde_json::Value;
 
 use crate::support::dates::next;
-use crate::support::postgres::Cluster;
+use crate::support::postgres::{Cluster, ReplicatedPair};
 use crate::support::{campus, contract, station_booking, Backend, Campus, TestApp, TEST_SECRET};
 
 /// The `n`th booking of a stream: one station of one of four slots on one of forty working
@@ -390,6 +390,129 @@ async fn a_database_restart_under_load_answers_503_never_500() {
         bookings_held(&app, &created).await,
         created.len(),
         "every booking answered 201 is in the database ({unavailable} answered 503)"
+    );
+}
+
+/// Failover of a replicated PostgreSQL under a stream of bookings: the primary, with a
+/// synchronous streaming replica, dies (`pg_ctl stop -m immediate`) and the replica is
+/// promoted. The service, given both hosts with `target_session_attrs=read-write`, finds the
+/// new primary by itself: every answer is 201, 409 or 503 with `Retry-After`, never a wrong
+/// one; bookings are answered 201 again after the promotion; every booking answered 201,
+/// before or after, is on the new primary. PostgreSQL only.
+#[actix_web::test]
+async fn a_failover_to_the_synchronous_replica_loses_no_booking() {
+    let pair = Arc::new(
+        actix_web::web::block(ReplicatedPair::start)
+            .await
+            .expect("replicated pair"),
+    );
+    let app = TestApp::on_database(
+        Backend::Postgres,
+        pair.service_url(),
+        None,
+        crate::support::relaxed_limits,
+        plateaux::auth::TokenKeys::new(TEST_SECRET),
+    )
+    .await;
+    let c = campus(&app).await;
+    let check = pair.clone();
+    assert!(
+        actix_web::web::block(move || check.replica_is_synchronous())
+            .await
+            .unwrap(),
+        "the replica streams as a synchronous standby"
+    );
+    let counter = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let promoted: Mutex<Option<Instant>> = Mutex::new(None);
+    let killed: Mutex<Option<Instant>> = Mutex::new(None);
+    let answers: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
+    let client = || async {
+        while !done.load(Ordering::Relaxed) {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let reply = app
+                .post("/api/v1/bookings", &c.teacher, booking(&c, n))
+                .await;
+            let status = reply.status.as_u16();
+            let detail = match status {
+                201 => reply.json()["id"].as_str().unwrap().to_owned(),
+                503 => {
+                    assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
+                    reply.problem(503, "database_unavailable");
+                    // Clients wait as told before sending again.
+                    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                    String::new()
+                }
+                409 => String::new(),
+                _ => panic!(
+                    "a booking answered {status} during the failover: {}",
+                    reply.text
+                ),
+            };
+            answers
+                .lock()
+                .unwrap()
+                .push((Instant::now(), status, detail));
+        }
+    };
+    let control = async {
+        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+        let switch = pair.clone();
+        *killed.lock().unwrap() = Some(Instant::now());
+        actix_web::web::block(move || {
+            switch.kill_primary();
+            // The time an operator or Patroni takes to decide.
+            std::thread::sleep(Duration::from_millis(300));
+            switch.promote_replica();
+        })
+        .await
+        .expect("failover");
+        *promoted.lock().unwrap() = Some(Instant::now());
+        // Long enough for the pools to find the new primary and book again.
+        actix_web::rt::time::sleep(Duration::from_millis(4_000)).await;
+        done.store(true, Ordering::Relaxed);
+    };
+    futures_util::future::join(
+        futures_util::future::join_all((0..8).map(|_| client())),
+        control,
+    )
+    .await;
+
+    let answers = answers.into_inner().unwrap();
+    let killed = killed.into_inner().unwrap().expect("killed");
+    let promoted = promoted.into_inner().unwrap().expect("promoted");
+    let created: Vec<String> = answers
+        .iter()
+        .filter(|(_, status, _)| *status == 201)
+        .map(|(_, _, id)| id.clone())
+        .collect();
+    let unavailable = answers.iter().filter(|(_, s, _)| *s == 503).count();
+    assert!(
+        answers
+            .iter()
+            .any(|(at, status, _)| *at < killed && *status == 201),
+        "bookings were made before the failover"
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|(at, status, _)| *at > promoted && *status == 201),
+        "bookings are made again on the new primary ({unavailable} answered 503)"
+    );
+    // Read on the new primary alone, not through the service's list of hosts.
+    let new_primary = TestApp::on_database(
+        Backend::Postgres,
+        pair.replica_url(),
+        None,
+        crate::support::relaxed_limits,
+        plateaux::auth::TokenKeys::new(TEST_SECRET),
+    )
+    .await;
+    assert_eq!(
+        bookings_held(&new_primary, &created).await,
+        created.len(),
+        "every booking answered 201 is on the new primary ({} answered 201, {unavailable} 503)",
+        created.len()
     );
 }
 

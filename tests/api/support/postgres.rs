@@ -188,9 +188,14 @@ fn create_cluster(dir: &Path) -> Result<u16, String> {
 
 /// `pg_ctl start` of the cluster in `dir` on `port`, waiting until it accepts connections.
 fn start_server(dir: &Path, port: u16) -> Result<(), String> {
+    start_server_with(dir, port, "-c synchronous_commit=off")
+}
+
+/// `start_server` with `settings` (`-c name=value …`) added to the command line.
+fn start_server_with(dir: &Path, port: u16, settings: &str) -> Result<(), String> {
     let pg_ctl = find_tool("pg_ctl").ok_or(MISSING)?;
     let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {settings} \
          -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB",
         dir.display()
     );
@@ -250,6 +255,137 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = stop_server(&self.dir, "immediate");
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A primary and its synchronous streaming replica, each a throwaway cluster on its own
+/// loopback port, as the failover of `deploy/README.md` runs them: a commit returns once
+/// the replica has it (`synchronous_standby_names = '*'`, `synchronous_commit = on`).
+/// Removed when dropped.
+pub struct ReplicatedPair {
+    primary: PathBuf,
+    replica: PathBuf,
+    pub primary_port: u16,
+    pub replica_port: u16,
+}
+
+impl ReplicatedPair {
+    pub fn start() -> ReplicatedPair {
+        let base = std::env::temp_dir().join(format!(
+            "plateaux-test-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        let (primary, replica) = (base.join("primary"), base.join("replica"));
+        let pair = |e: String| -> ! { panic!("{e}") };
+        let primary_port = create_cluster(&primary).unwrap_or_else(|e| pair(e));
+        // Restarted with what streaming and synchronous commits need.
+        stop_server(&primary, "fast").unwrap_or_else(|e| pair(e));
+        let settings = "-c synchronous_commit=on -c wal_level=replica -c max_wal_senders=4 \
+             -c synchronous_standby_names='*'";
+        start_server_with(&primary, primary_port, settings).unwrap_or_else(|e| pair(e));
+        let account = postgres_account();
+        std::fs::create_dir_all(&replica).unwrap_or_else(|e| pair(e.to_string()));
+        if let Some((uid, gid)) = account {
+            std::os::unix::fs::chown(&replica, Some(uid), Some(gid))
+                .unwrap_or_else(|e| pair(e.to_string()));
+        }
+        // `-R`: the copy starts as a standby of the primary. Until it streams, the primary's
+        // commits wait for it, so nothing is written before.
+        let mut copy =
+            Command::new(find_tool("pg_basebackup").unwrap_or_else(|| pair(MISSING.into())));
+        copy.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &primary_port.to_string(),
+            "-U",
+            "postgres",
+        ])
+        .arg("-D")
+        .arg(replica.join("data"))
+        .args(["-R", "-X", "stream", "--no-sync"]);
+        run(copy, account, "pg_basebackup").unwrap_or_else(|e| pair(e));
+        let replica_port = free_port().unwrap_or_else(|e| pair(e));
+        start_server_with(&replica, replica_port, "-c synchronous_commit=on")
+            .unwrap_or_else(|e| pair(format!("{e}\nreplica log: {}", read_log(&replica))));
+        ReplicatedPair {
+            primary,
+            replica,
+            primary_port,
+            replica_port,
+        }
+    }
+
+    /// The primary's `postgres` database.
+    pub fn primary_url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.primary_port
+        )
+    }
+
+    /// The replica's `postgres` database (read-only until promoted).
+    pub fn replica_url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.replica_port
+        )
+    }
+
+    /// Both hosts, the one accepting writes chosen by libpq, as an operator configures the
+    /// service (`deploy/README.md`, "Failover").
+    pub fn service_url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+            self.primary_port, self.replica_port
+        )
+    }
+
+    /// Whether the replica streams from the primary as a synchronous standby.
+    pub fn replica_is_synchronous(&self) -> bool {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let Ok(mut conn) = diesel::PgConnection::establish(&self.primary_url()) else {
+            return false;
+        };
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync' AND state = 'streaming'",
+        )
+        .get_result::<Count>(&mut conn)
+        .is_ok_and(|c| c.n == 1)
+    }
+
+    /// The primary dies (`pg_ctl stop -m immediate`: no shutdown checkpoint, sessions
+    /// cut), as a lost machine would.
+    pub fn kill_primary(&self) {
+        stop_server(&self.primary, "immediate").unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The replica becomes the primary (`pg_ctl promote`, waiting until it accepts writes).
+    pub fn promote_replica(&self) {
+        let pg_ctl = find_tool("pg_ctl").expect(MISSING);
+        let mut promote = Command::new(pg_ctl);
+        promote
+            .arg("-D")
+            .arg(self.replica.join("data"))
+            .args(["-w", "-t", "60", "promote"]);
+        run(promote, postgres_account(), "pg_ctl promote")
+            .unwrap_or_else(|e| panic!("{e}\nreplica log: {}", read_log(&self.replica)));
+    }
+}
+
+impl Drop for ReplicatedPair {
+    fn drop(&mut self) {
+        let _ = stop_server(&self.primary, "immediate");
+        let _ = stop_server(&self.replica, "immediate");
+        if let Some(base) = self.primary.parent() {
+            let _ = std::fs::remove_dir_all(base);
+        }
     }
 }
 
