@@ -1,5 +1,6 @@
-//! Prometheus metrics (`GET /metrics`): requests by route and status, their durations, and
-//! the database pool.
+//! Prometheus metrics (`GET /metrics`): requests by route and status, their durations, the
+//! database pool and its waits, single bookings by outcome, the booking writer's batches,
+//! and the e-mail outbox. `deploy/grafana/plateaux.json` charts them.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -29,6 +30,13 @@ pub struct MailSendLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BookingLabels {
+    /// `created`, or the code of the refusal (`conflict`, `outside_opening_hours`…): a
+    /// bounded set, the error codes of the API.
+    pub outcome: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms to about 16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -43,6 +51,8 @@ pub struct Metrics {
     booking_batches: Histogram,
     mail_queue: Gauge,
     mail_sends: Family<MailSendLabels, Counter>,
+    bookings: Family<BookingLabels, Counter>,
+    pool_waits: Histogram,
 }
 
 impl Default for Metrics {
@@ -89,8 +99,33 @@ impl Default for Metrics {
             "Attempts to send e-mail messages by outcome (sent, failed, dead)",
             mail_sends.clone(),
         );
+        let bookings = Family::<BookingLabels, Counter>::default();
+        registry.register(
+            "bookings",
+            "Single-booking requests by outcome: created, or the code of the refusal",
+            bookings.clone(),
+        );
+        // 0.1 ms to about 13 s: a checkout is immediate until the pool runs dry.
+        let pool_waits = Histogram::new(exponential_buckets(0.0001, 4.0, 9));
+        registry.register(
+            "db_pool_wait_seconds",
+            "Time a request waited for a database connection of the pool",
+            pool_waits.clone(),
+        );
+        // The outcomes known in advance start at zero, so that their series exist (and a
+        // rate can be drawn) before the first event.
+        for outcome in ["sent", "failed", "dead"] {
+            mail_sends.get_or_create(&MailSendLabels {
+                outcome: outcome.to_owned(),
+            });
+        }
+        bookings.get_or_create(&BookingLabels {
+            outcome: "created".to_owned(),
+        });
         Metrics {
             registry,
+            bookings,
+            pool_waits,
             requests,
             durations,
             pool_connections,
@@ -105,6 +140,19 @@ impl Default for Metrics {
 impl Metrics {
     pub fn observe_booking_batch(&self, requests: usize) {
         self.booking_batches.observe(requests as f64);
+    }
+
+    /// A single-booking request answered: created, or refused with `code`.
+    pub fn observe_booking(&self, outcome: &str) {
+        self.bookings
+            .get_or_create(&BookingLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn observe_pool_wait(&self, waited: std::time::Duration) {
+        self.pool_waits.observe(waited.as_secs_f64());
     }
 
     pub fn set_mail_queue(&self, waiting: i64) {

@@ -91,7 +91,11 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || crate::db::with_connection(&pool, work)).await?
+        let metrics = self.metrics.clone();
+        web::block(move || {
+            crate::db::with_connection_timed(&pool, |w| metrics.observe_pool_wait(w), work)
+        })
+        .await?
     }
 
     /// Whether the service was asked to stop (see `stopping`).

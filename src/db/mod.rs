@@ -202,7 +202,19 @@ pub fn with_connection<T>(
     pool: &Pool,
     work: impl FnOnce(&mut DbConnection) -> crate::error::ApiResult<T>,
 ) -> crate::error::ApiResult<T> {
-    let mut conn = pool.get()?;
+    with_connection_timed(pool, |_| {}, work)
+}
+
+/// `with_connection`, telling `waited` how long the pool took to give the connection.
+pub fn with_connection_timed<T>(
+    pool: &Pool,
+    waited: impl FnOnce(std::time::Duration),
+    work: impl FnOnce(&mut DbConnection) -> crate::error::ApiResult<T>,
+) -> crate::error::ApiResult<T> {
+    let asked = std::time::Instant::now();
+    let conn = pool.get();
+    waited(asked.elapsed());
+    let mut conn = conn?;
     match work(&mut conn) {
         Err(error) if error.is_server_error() => {
             conn.discard();

@@ -884,3 +884,54 @@ async fn cors_is_closed_unless_origins_are_listed(app: TestApp) {
 }
 
 crate::on_both_databases!(cors_is_closed_unless_origins_are_listed);
+
+/// The value of the sample `series` (name and labels as written) in a `/metrics` text.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+    })
+}
+
+/// `/metrics` counts single bookings by outcome (created, or the refusal's code) and the
+/// waits for a database connection.
+async fn metrics_count_bookings_by_outcome_and_pool_waits(app: TestApp) {
+    let c = campus(&app).await;
+    let mut body = booking(&c, 0);
+    body["stations"] = 14.into();
+    body["learners"][0]["headcount"] = 14.into();
+    app.post("/api/v1/bookings", &c.teacher, body.clone())
+        .await
+        .expect(201);
+    app.post("/api/v1/bookings", &c.teacher, body)
+        .await
+        .problem(409, "not_enough_stations");
+    app.post("/api/v1/bookings", &c.teacher, booking(&c, 1))
+        .await
+        .expect(201);
+    let metrics = app
+        .call(actix_web::http::Method::GET, "/metrics", None, None, &[])
+        .await
+        .expect(200)
+        .text;
+    assert_eq!(
+        sample(&metrics, "plateaux_bookings_total{outcome=\"created\"}"),
+        Some(2.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "plateaux_bookings_total{outcome=\"not_enough_stations\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        sample(&metrics, "plateaux_db_pool_wait_seconds_count").is_some_and(|n| n >= 3.0),
+        "{metrics}"
+    );
+}
+
+crate::on_both_databases!(metrics_count_bookings_by_outcome_and_pool_waits);

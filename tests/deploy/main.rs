@@ -326,6 +326,57 @@ fn prometheus_text(openmetrics: &str) -> String {
     text
 }
 
+/// Every metric the example Grafana dashboard (`deploy/grafana/plateaux.json`) queries is in
+/// the exposition `text` (Prometheus's text format): a family's own name, or the
+/// `_bucket`, `_sum` and `_count` series of a histogram.
+fn dashboard_queries_name_exposed_metrics(text: &str) {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read("deploy/grafana/plateaux.json")).expect("dashboard JSON");
+    let families: BTreeSet<(String, String)> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_once(' '))
+        .map(|(name, kind)| (name.to_owned(), kind.to_owned()))
+        .collect();
+    let exposed = |name: &str| {
+        families.iter().any(|(family, kind)| {
+            family == name
+                || (kind == "histogram"
+                    && ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .any(|suffix| name.strip_suffix(suffix) == Some(family)))
+        })
+    };
+    let mut queried = BTreeSet::new();
+    let panels = dashboard["panels"].as_array().expect("panels");
+    assert!(!panels.is_empty());
+    for panel in panels {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let mut rest = expr;
+            while let Some(at) = rest.find("plateaux_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[at + name.len()..];
+                queried.insert(name);
+            }
+        }
+    }
+    for name in [
+        "plateaux_bookings_total",
+        "plateaux_db_pool_wait_seconds_bucket",
+    ] {
+        assert!(queried.contains(name), "the dashboard charts {name}");
+    }
+    let missing: Vec<&String> = queried.iter().filter(|name| !exposed(name)).collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries metrics the service does not expose: {missing:?}\n{text}"
+    );
+}
+
 /// The running binary's `/metrics`, as Prometheus asks for it, passes promtool's checks;
 /// `plateaux healthcheck` answers for the service on PLATEAUX_BIND, and fails once it stops.
 #[test]
@@ -388,6 +439,7 @@ fn metrics_pass_promtool_and_the_health_check_answers() {
         Command::new(&promtool).args(["check", "metrics"]),
         Some(text.as_bytes()),
     );
+    dashboard_queries_name_exposed_metrics(&text);
 
     // Listening on every address, the check asks the loopback one.
     for bind in [format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}")] {

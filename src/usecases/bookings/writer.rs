@@ -106,6 +106,10 @@ fn run(
                     .collect()
             });
         for (answer, result) in answers.into_iter().zip(results) {
+            metrics.observe_booking(match &result {
+                Ok(_) => "created",
+                Err(refusal) => refusal.code.as_str(),
+            });
             // The caller may have gone (client disconnected): the booking stands regardless.
             let _ = answer.send(result);
         }
