@@ -115,11 +115,11 @@ impl Default for Metrics {
         // The outcomes known in advance start at zero, so that their series exist (and a
         // rate can be drawn) before the first event.
         for outcome in ["sent", "failed", "dead"] {
-            mail_sends.get_or_create(&MailSendLabels {
+            let _ = mail_sends.get_or_create(&MailSendLabels {
                 outcome: outcome.to_owned(),
             });
         }
-        bookings.get_or_create(&BookingLabels {
+        let _ = bookings.get_or_create(&BookingLabels {
             outcome: "created".to_owned(),
         });
         Metrics {
