@@ -381,6 +381,11 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         std::sync::Arc::new(crate::clock::SystemClock),
     );
     state.secure_cookies = config.mail.public_url.starts_with("https://");
+    if let Some(url) = &config.reports_database_url {
+        // Reports are few and long: a quarter of the pool is plenty.
+        state.reports_pool = Some(db::build_pool(url, (config.pool_size / 4).max(2))?);
+        tracing::info!("reports and indicators read the replica of PLATEAUX_REPORTS_DATABASE_URL");
+    }
     state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
         config.login_attempts_per_minute as usize,
         std::time::Duration::from_secs(60),

@@ -38,6 +38,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Web origins whose pages may call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// A read replica for the reports and indicators (PostgreSQL only); none by default.
+    pub reports_database_url: Option<String>,
 }
 
 /// Reads `PLATEAUX_CORS_ORIGINS`: origins (`https://host[:port]`, no path) separated by
@@ -405,6 +407,16 @@ impl Config {
                 message: "must be at least 16 characters long".into(),
             });
         }
+        let reports_database_url = lookup("PLATEAUX_REPORTS_DATABASE_URL");
+        if reports_database_url.as_deref().is_some_and(|url| {
+            DatabaseKind::of(url) != Some(DatabaseKind::Postgres)
+                || DatabaseKind::of(&database_url) != Some(DatabaseKind::Postgres)
+        }) {
+            return Err(ConfigError::Invalid {
+                variable: "PLATEAUX_REPORTS_DATABASE_URL",
+                message: "a postgres://… URL of a replica of PLATEAUX_DATABASE_URL, itself PostgreSQL (SQLite has no replicas)".into(),
+            });
+        }
         let cors_origins = cors_origins(&lookup("PLATEAUX_CORS_ORIGINS").unwrap_or_default())?;
         let jwt_secret = lookup("PLATEAUX_JWT_SECRET");
         if let Some(secret) = &jwt_secret {
@@ -440,6 +452,7 @@ impl Config {
             metrics_allow,
             metrics_token,
             cors_origins,
+            reports_database_url,
         })
     }
 
@@ -692,6 +705,16 @@ mod tests {
         assert_eq!(
             origins,
             ["https://app.campus.example", "http://localhost:5173"]
+        );
+        let error = with(
+            "PLATEAUX_REPORTS_DATABASE_URL",
+            "postgres://replica.example/plateaux",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("PLATEAUX_REPORTS_DATABASE_URL:"),
+            "SQLite has no replica: {error}"
         );
         for bad in [
             "*",

@@ -35,6 +35,9 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<Vec<crate::domain::network::Cidr>>,
     /// Who may read `/metrics` (`PLATEAUX_METRICS_ALLOW`, `PLATEAUX_METRICS_TOKEN`).
     pub metrics_access: std::sync::Arc<MetricsAccess>,
+    /// A read replica for the reports and indicators (`PLATEAUX_REPORTS_DATABASE_URL`);
+    /// without one they read the primary like everything else.
+    pub reports_pool: Option<Pool>,
     /// Origins whose pages may call the API from a browser (`PLATEAUX_CORS_ORIGINS`).
     pub cors_origins: std::sync::Arc<Vec<String>>,
     /// Whether responses carry `Strict-Transport-Security` (the public URL is https).
@@ -78,6 +81,7 @@ impl AppState {
             trusted_proxies: Default::default(),
             metrics_access: Default::default(),
             cors_origins: Default::default(),
+            reports_pool: None,
             strict_transport_security: false,
             secure_cookies: false,
         }
@@ -91,6 +95,25 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
+        web::block(move || {
+            crate::db::with_connection_timed(&pool, |w| metrics.observe_pool_wait(w), work)
+        })
+        .await?
+    }
+
+    /// `db` for the reports and indicators: on the read replica when there is one. Its
+    /// figures may lag the primary by the replication delay; bookings and availability
+    /// never read it.
+    pub async fn reports_db<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self
+            .reports_pool
+            .clone()
+            .unwrap_or_else(|| self.pool.clone());
         let metrics = self.metrics.clone();
         web::block(move || {
             crate::db::with_connection_timed(&pool, |w| metrics.observe_pool_wait(w), work)

@@ -78,7 +78,7 @@ async fn usage_report(
         query.check(format == Format::Svg, state.now(), &tz)?;
     access::report_scope(&user, &mut filter)?;
     let report = state
-        .db({
+        .reports_db({
             let period = period.clone();
             let dimensions = dimensions.clone();
             move |conn| reports::usage(conn, &user, &tz, &period, &filter, &dimensions)
@@ -133,7 +133,7 @@ async fn indicators(
     let format = negotiate(&req, query.format.as_deref(), &["json", "csv"])?;
     let (year, period, filter) = query.check(state.now(), &tz)?;
     let indicators = state
-        .db({
+        .reports_db({
             let period = period.clone();
             move |conn| reports::campus_indicators(conn, &user, &tz, &period, &filter)
         })

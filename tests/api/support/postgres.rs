@@ -360,6 +360,21 @@ impl ReplicatedPair {
         .is_ok_and(|c| c.n == 1)
     }
 
+    /// Stops (`true`) or resumes the replica's replay of what it receives: while paused,
+    /// it answers reads as of the moment of the pause, as a lagging replica would.
+    pub fn pause_replay(&self, paused: bool) {
+        use diesel::prelude::*;
+        let mut conn = diesel::PgConnection::establish(&self.replica_url())
+            .unwrap_or_else(|e| panic!("replica: {e}"));
+        let call = if paused {
+            "SELECT pg_wal_replay_pause()"
+        } else {
+            "SELECT pg_wal_replay_resume()"
+        };
+        conn.batch_execute(call)
+            .unwrap_or_else(|e| panic!("{call}: {e}"));
+    }
+
     /// The primary dies (`pg_ctl stop -m immediate`: no shutdown checkpoint, sessions
     /// cut), as a lost machine would.
     pub fn kill_primary(&self) {
