@@ -74,8 +74,8 @@ fn minute(text: &str) -> i32 {
 struct Weekly {
     booker: &'static str,
     platform: &'static str,
-    /// 0 for Monday.
-    weekday: i64,
+    /// The days of the week it takes place, 0 for Monday: one series each.
+    days: &'static [i64],
     from: &'static str,
     to: &'static str,
     stations: i32,
@@ -101,7 +101,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TEACHER_MONTEIL,
         platform: "mon_soudage",
-        weekday: 1,
+        days: &[1, 4],
         from: "08:00",
         to: "12:00",
         stations: 12,
@@ -113,7 +113,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TEACHER_MONTEIL,
         platform: "mon_usinage",
-        weekday: 3,
+        days: &[3, 1],
         from: "13:30",
         to: "17:30",
         stations: 14,
@@ -125,7 +125,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TEACHER_FIGEAC,
         platform: "cha_usinage",
-        weekday: 0,
+        days: &[0, 2],
         from: "08:00",
         to: "12:00",
         stations: 12,
@@ -137,7 +137,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TEACHER_FIGEAC,
         platform: "dec_usinage",
-        weekday: 2,
+        days: &[2],
         from: "13:30",
         to: "17:30",
         stations: 8,
@@ -149,7 +149,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: MACHINING_MANAGER,
         platform: "dec_composites",
-        weekday: 1,
+        days: &[1, 3],
         from: "13:30",
         to: "17:30",
         stations: 10,
@@ -161,7 +161,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: MACHINING_MANAGER,
         platform: "dec_usinage",
-        weekday: 4,
+        days: &[4, 0],
         from: "08:00",
         to: "12:00",
         stations: 12,
@@ -173,7 +173,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TRAINER_CFAI,
         platform: "mon_usinage",
-        weekday: 0,
+        days: &[0],
         from: "13:30",
         to: "17:30",
         stations: 10,
@@ -185,7 +185,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TRAINER_CFAI,
         platform: "per_usinage",
-        weekday: 2,
+        days: &[2],
         from: "07:30",
         to: "12:00",
         stations: 8,
@@ -197,7 +197,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TRAINER_GRETA,
         platform: "mon_soudage",
-        weekday: 3,
+        days: &[3, 2],
         from: "08:00",
         to: "12:00",
         stations: 8,
@@ -209,7 +209,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: TRAINER_GRETA,
         platform: "mnv_maintenance",
-        weekday: 4,
+        days: &[4, 0],
         from: "13:30",
         to: "17:30",
         stations: 6,
@@ -221,7 +221,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: ROBOTICS_MANAGER,
         platform: "ras_robotique",
-        weekday: 0,
+        days: &[0, 1],
         from: "08:00",
         to: "12:00",
         stations: 6,
@@ -233,7 +233,7 @@ const WEEKLY: &[Weekly] = &[
     Weekly {
         booker: ROBOTICS_MANAGER,
         platform: "ras_cobotique",
-        weekday: 3,
+        days: &[3],
         from: "13:30",
         to: "17:30",
         stations: 6,
@@ -358,9 +358,13 @@ pub fn seed(conn: &mut DbConnection, tz: Tz, now: i64, keys: &Keys) -> ApiResult
     let mut bookings: Vec<Written> = Vec::new();
 
     // Weekly class sessions: series over the term, skipping the holiday.
-    for (index, w) in WEEKLY.iter().enumerate() {
+    for (index, w, weekday) in WEEKLY
+        .iter()
+        .enumerate()
+        .flat_map(|(index, w)| w.days.iter().map(move |d| (index, w, *d)))
+    {
         let actor = caller(conn, w.booker)?;
-        let day = first_monday + Duration::days(w.weekday);
+        let day = first_monday + Duration::days(weekday);
         let draft = BookingDraft {
             platform_id: Some(key(keys.platforms, w.platform)?.to_owned()),
             equipment_id: None,

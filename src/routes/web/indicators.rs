@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::visitor::Visitor;
@@ -17,7 +17,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::usecases::reports;
 use crate::views::reports::{chart, csv, IndicatorsQuery, IndicatorsView};
-use crate::views::web::indicators::{school_year_range, IndicatorsPage, PageInput};
+use crate::views::web::indicators::{month_label, school_year_range, IndicatorsPage, PageInput};
 use crate::views::web::Choice;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -99,18 +99,17 @@ fn refused(visitor: &Visitor, error: ApiError) -> HttpResponse {
     visitor.failure(error)
 }
 
-/// The months the chart shows: the school year's, up to the current month.
+/// The time the chart shows: the school year's, up to today when it is the current one
+/// (what is still to come would only lower the months).
 fn chart_months(period: &Period, today: NaiveDate, tz: &chrono_tz::Tz) -> Period {
     if today < period.first || today >= period.end {
         return period.clone();
     }
-    let next_month = if today.month() == 12 {
-        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
-    }
-    .unwrap_or(period.end);
-    Period::new(period.first, next_month.min(period.end), tz)
+    Period::new(
+        period.first,
+        today.max(period.first + chrono::Duration::days(1)),
+        tz,
+    )
 }
 
 async fn page(
@@ -157,7 +156,13 @@ async fn page(
         .map(|b| b.label)
         .collect();
     let chart_title = format!("Taux d'occupation par mois, année {label}");
-    let svg = match chart::occupancy_by_month(&data.monthly, &month_keys, &chart_title) {
+    // The chart names the months in French.
+    let mut monthly = data.monthly.clone();
+    for (key, _) in &mut monthly.groups {
+        key[1] = month_label(&key[1]);
+    }
+    let month_names: Vec<String> = month_keys.iter().map(|m| month_label(m)).collect();
+    let svg = match chart::occupancy_by_month(&monthly, &month_names, &chart_title) {
         Ok(svg) => svg,
         Err(error) => return visitor.failure(error),
     };

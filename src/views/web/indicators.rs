@@ -121,7 +121,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `sept. 2026` from a month bucket's label `2026-09`.
-fn month_label(bucket: &str) -> String {
+pub fn month_label(bucket: &str) -> String {
     bucket
         .split_once('-')
         .and_then(|(y, m)| {
