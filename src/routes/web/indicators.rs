@@ -81,12 +81,12 @@ fn asked(state: &AppState, filters: &Filters) -> Result<Asked, ApiError> {
 }
 
 /// The director and observers; anyone else gets the same page as for an unknown path.
-fn reader(visitor: &Visitor) -> Result<CurrentUser, HttpResponse> {
+fn reader(visitor: &Visitor) -> Result<CurrentUser, Box<HttpResponse>> {
     let Some(user) = visitor.user().cloned() else {
-        return Err(visitor.login_required());
+        return Err(Box::new(visitor.login_required()));
     };
     if crate::access::require_indicators_reader(&user).is_err() {
-        return Err(visitor.not_found());
+        return Err(Box::new(visitor.not_found()));
     }
     Ok(user)
 }
@@ -119,7 +119,7 @@ async fn page(
 ) -> HttpResponse {
     let user = match reader(&visitor) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Asked {
         year,
@@ -209,7 +209,7 @@ async fn export(
 ) -> HttpResponse {
     let user = match reader(&visitor) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Asked {
         year,

@@ -54,7 +54,7 @@ fn hours(value: f64) -> String {
 
 fn days(value: Option<f64>) -> String {
     match value {
-        Some(d) if d == 1.0 => "1 jour".to_owned(),
+        Some(1.0) => "1 jour".to_owned(),
         Some(d) => format!("{} jours", decimal(d, 1)),
         None => "aucune".to_owned(),
     }
@@ -365,7 +365,7 @@ impl IndicatorsPage {
                 }
             })
             .collect();
-        platforms.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        platforms.sort_by_cached_key(|p| p.name.to_lowercase());
         let month_rows = month_rows(&data.monthly, &input.months);
         let description = format!(
             "Taux d'occupation mensuel des {} plateaux les plus occupés, de {} à {} ; le tableau qui suit donne les mêmes chiffres.",
