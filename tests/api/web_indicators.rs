@@ -55,6 +55,12 @@ async fn the_director_and_observers_read_the_indicators(app: TestApp) {
     let page = browse(&app, &mut director, Method::GET, "/indicateurs", "").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let text = &page.text;
+    eprintln!("/indicateurs: {} bytes of HTML", text.len());
+    assert!(
+        text.len() < 100_000,
+        "pages are held under 100 KB: {}",
+        text.len()
+    );
     assert!(text.contains("<h1>Indicateurs du campus, année scolaire 2026-2027</h1>"));
     assert!(
         text.contains("aria-current=\"page\">Indicateurs</a>"),
