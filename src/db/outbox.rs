@@ -186,6 +186,29 @@ pub fn mark_sent(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool>
     Ok(changed == 1)
 }
 
+/// Marks sent, all at once, the messages still queued that were created in `[from, to)`:
+/// the demo's past term, whose e-mails went out at the time.
+pub fn mark_sent_created_between(
+    conn: &mut DbConnection,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> ApiResult<usize> {
+    Ok(diesel::update(
+        om::table
+            .filter(om::state.eq("queued"))
+            .filter(om::created_at.ge(from))
+            .filter(om::created_at.lt(to)),
+    )
+    .set((
+        om::state.eq("sent"),
+        om::sent_at.eq(now),
+        om::updated_at.eq(now),
+        om::payload.eq("{}"),
+    ))
+    .execute(conn)?)
+}
+
 /// Records a failed attempt of a message still leased to `lease_id`: `failed` until
 /// `next_attempt_at_ms`, or `dead`. False when the lease was lost meanwhile.
 pub fn mark_failed(

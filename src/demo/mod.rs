@@ -1,6 +1,9 @@
-//! The demo campus (Mecanic Vallée): members, platforms, equipment, qualifications and one
-//! account per role. Loading it twice changes nothing: every item is found by its natural
-//! key (name, inventory number, e-mail) before it is created.
+//! The demo campus (Mecanic Vallée): members, platforms, equipment, qualifications, one
+//! account per role, and a past term of activity (`history`). Loading it twice changes
+//! nothing: every item is found by its natural key (name, inventory number, e-mail) before
+//! it is created, and the past term is written once.
+
+pub mod history;
 
 use std::collections::HashMap;
 
@@ -104,7 +107,10 @@ pub struct DemoLogin {
 
 /// What a seeding run did.
 pub struct SeedReport {
+    /// Campus, members, qualifications, platforms, equipment and accounts created.
     pub created: usize,
+    /// Rows of the past term written (none when it was there already).
+    pub history: usize,
     pub logins: Vec<DemoLogin>,
 }
 
@@ -299,6 +305,25 @@ pub fn seed(conn: &mut DbConnection, now: i64) -> ApiResult<SeedReport> {
             }
             created += 1;
         }
-        Ok(SeedReport { created, logins })
+        let tz: chrono_tz::Tz = demo
+            .campus
+            .timezone
+            .parse()
+            .map_err(|_| ApiError::internal("demo data: unknown time zone"))?;
+        let history = history::seed(
+            conn,
+            tz,
+            now,
+            &history::Keys {
+                campus_id: &campus_id,
+                organisations: &organisations,
+                platforms: &platforms,
+            },
+        )?;
+        Ok(SeedReport {
+            created,
+            history,
+            logins,
+        })
     })
 }

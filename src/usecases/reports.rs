@@ -560,3 +560,52 @@ pub fn campus_indicators(
     check_references(conn, actor, filter)?;
     indicators(conn, tz, period, filter)
 }
+
+/// What the indicators page shows: the school year's indicators, the occupancy of each
+/// platform by month (the chart's figures) and the campuses to choose from.
+pub struct IndicatorsData {
+    pub indicators: Indicators,
+    pub monthly: UsageReport,
+    pub campuses: Vec<db::campuses::CampusRow>,
+}
+
+/// The indicators of `period` and, for the chart, usage by platform and month over
+/// `months` (the same report as `GET /reports/usage?format=svg`); the director and
+/// observers only.
+pub fn indicators_page(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: &Tz,
+    period: &Period,
+    months: &Period,
+    filter: &ReportFilter,
+) -> ApiResult<IndicatorsData> {
+    let indicators = campus_indicators(conn, actor, tz, period, filter)?;
+    let mut monthly_filter = ReportFilter {
+        from: months.span.start,
+        to: months.span.end,
+        ..filter.clone()
+    };
+    access::report_scope(actor, &mut monthly_filter)?;
+    let monthly = usage(
+        conn,
+        actor,
+        tz,
+        months,
+        &monthly_filter,
+        &[Dimension::Platform, Dimension::Month],
+    )?;
+    let campuses = db::campuses::list(
+        conn,
+        &db::Page {
+            limit: 500,
+            after: None,
+        },
+    )?
+    .rows;
+    Ok(IndicatorsData {
+        indicators,
+        monthly,
+        campuses,
+    })
+}

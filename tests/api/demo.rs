@@ -22,7 +22,7 @@ const TABLES: [&str; 10] = [
     "user_qualifications",
 ];
 
-async fn seed(app: &TestApp) -> plateaux::demo::SeedReport {
+pub(crate) async fn seed(app: &TestApp) -> plateaux::demo::SeedReport {
     let pool = app.pool.clone();
     let now = app.now();
     actix_web::web::block(move || {
@@ -279,3 +279,162 @@ async fn seeding_twice_adds_nothing_and_every_account_works(app: TestApp) {
 }
 
 on_both_databases!(seeding_twice_adds_nothing_and_every_account_works);
+
+/// Rows of the past term: what the second load must not add to.
+const HISTORY_TABLES: [&str; 10] = [
+    "bookings",
+    "booking_series",
+    "booking_usages",
+    "closures",
+    "maintenance_windows",
+    "service_requests",
+    "quotes",
+    "service_request_events",
+    "outbox_messages",
+    "audit_events",
+];
+
+fn figure(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("a number: {value}"))
+}
+
+/// The demo has a past term: non-zero indicators for the school year (sessions, hours,
+/// occupancy, learner statuses, shared and company use), sessions left unreported (last
+/// week's most), cancellations and no-shows, one holiday import, one maintenance window,
+/// service requests at every stage with quotes; its e-mails went out at the time; loading
+/// it again adds nothing.
+async fn the_demo_has_a_past_term_written_once(app: TestApp) {
+    let started = std::time::Instant::now();
+    let first = seed(&app).await;
+    let took = started.elapsed();
+    eprintln!(
+        "demo loaded in {took:?} on {:?}: {} items, {} rows of history",
+        app.backend, first.created, first.history
+    );
+    assert!(first.history > 150, "{}", first.history);
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "the demo loads fast: {took:?}"
+    );
+    let admin = app
+        .login("directeur@demo.plateaux.test", "demo-directeur-2027")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let indicators = app
+        .get("/api/v1/reports/indicators?school_year=2026-2027", &admin)
+        .await
+        .expect(200)
+        .json();
+    let campus = &indicators["campus"];
+    assert!(figure(&campus["sessions_booked"]) >= 130.0, "{campus}");
+    assert!(figure(&campus["hours_used"]) > 300.0, "{campus}");
+    assert!(figure(&campus["occupied_hours"]) > 0.0, "{campus}");
+    assert!(figure(&campus["occupancy"]) > 0.0, "{campus}");
+    assert!(figure(&campus["sessions_cancelled"]) >= 3.0, "{campus}");
+    assert!(figure(&campus["sessions_no_show"]) >= 2.0, "{campus}");
+    assert!(figure(&campus["sessions_unreported"]) >= 5.0, "{campus}");
+    assert!(figure(&campus["mixed_sessions"]) >= 10.0, "{campus}");
+    assert!(figure(&campus["shared_hours_used"]) > 0.0, "{campus}");
+    assert!(figure(&campus["company_hours_used"]) > 0.0, "{campus}");
+    for status in [
+        "school",
+        "apprentice",
+        "continuing_education",
+        "higher_education",
+        "company",
+    ] {
+        assert!(
+            figure(&campus["learner_hours"][status]) > 0.0,
+            "{status}: {campus}"
+        );
+    }
+    let requests = &indicators["service_requests"];
+    assert!(figure(&requests["received"]) >= 10.0, "{requests}");
+    assert!(figure(&requests["quoted"]) >= 6.0, "{requests}");
+    assert!(figure(&requests["accepted"]) >= 4.0, "{requests}");
+    assert!(figure(&requests["delivered"]) >= 2.0, "{requests}");
+    assert!(figure(&requests["invoiced_cents"]) > 0.0, "{requests}");
+    assert!(!indicators["top_platforms_by_shared_use"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Unreported sessions: last week's most of all, a few older ones.
+    let last_monday = {
+        let today = chrono::DateTime::from_timestamp(app.now(), 0)
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
+        today
+            - chrono::Duration::days(i64::from(
+                chrono::Datelike::weekday(&today).num_days_from_monday(),
+            ))
+            - chrono::Duration::weeks(1)
+    };
+    let since = plateaux::domain::time::date_at_minute(last_monday, 0, &chrono_tz::Europe::Paris);
+    let unreported = |from: i64, to: i64| {
+        format!(
+            "SELECT COUNT(*) AS n FROM bookings b WHERE b.status = 'confirmed' AND b.starts_at >= {from} AND b.starts_at < {to} \
+             AND NOT EXISTS (SELECT 1 FROM booking_usages u WHERE u.booking_id = b.id)"
+        )
+    };
+    let last_week = app.count_sql(unreported(since, since + 7 * 86_400)).await;
+    let before = app.count_sql(unreported(0, since)).await;
+    assert!(last_week >= 5, "last week unreported: {last_week}");
+    assert!(
+        before >= 1 && before < last_week,
+        "older unreported: {before}"
+    );
+    // Nothing in the current week or later: the demo's future is free to book.
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM bookings WHERE ends_at > {}",
+            since + 7 * 86_400
+        ))
+        .await,
+        0
+    );
+
+    // Requests at every stage, with quotes.
+    let states = app
+        .count_sql("SELECT COUNT(DISTINCT state) AS n FROM service_requests".to_owned())
+        .await;
+    assert!(states >= 9, "{states} states");
+    assert!(app.count("quotes").await >= 7);
+    assert_eq!(
+        app.count_sql("SELECT COUNT(*) AS n FROM closures WHERE source_uid IS NOT NULL".to_owned())
+            .await,
+        1,
+        "one holiday import"
+    );
+    assert_eq!(app.count("maintenance_windows").await, 1);
+    // The week of the holiday has no class session: the series skipped it.
+    assert!(app.count("booking_series_skips").await >= 12);
+    // The e-mails of the past went out at the time: none waits to be sent.
+    assert_eq!(
+        app.count_sql(
+            "SELECT COUNT(*) AS n FROM outbox_messages WHERE state IN ('queued', 'failed')"
+                .to_owned()
+        )
+        .await,
+        0
+    );
+
+    let mut after_first = BTreeMap::new();
+    for table in HISTORY_TABLES {
+        after_first.insert(table, app.count(table).await);
+    }
+    let second = seed(&app).await;
+    assert_eq!((second.created, second.history), (0, 0));
+    let mut after_second = BTreeMap::new();
+    for table in HISTORY_TABLES {
+        after_second.insert(table, app.count(table).await);
+    }
+    assert_eq!(after_second, after_first, "a second load adds nothing");
+}
+
+on_both_databases!(at "2027-03-10T10:00:00+01:00": the_demo_has_a_past_term_written_once);

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod bookings;
 pub mod format;
+pub mod indicators;
 pub mod week;
 
 use askama::Template;
@@ -41,6 +42,11 @@ const NAV: &[(&str, &str, &[Role])] = &[
         &[Role::Admin, Role::Manager, Role::Teacher, Role::Company],
     ),
     ("/validations", "Validations", &[Role::Admin, Role::Manager]),
+    (
+        "/indicateurs",
+        "Indicateurs",
+        &[Role::Admin, Role::Observer],
+    ),
 ];
 
 pub struct NavLink {
