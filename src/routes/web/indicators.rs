@@ -134,7 +134,7 @@ async fn page(
     let today = state.today();
     let months = chart_months(&period, today, &tz);
     let found = state
-        .db({
+        .reports_db({
             let period = period.clone();
             let months = months.clone();
             move |conn| reports::indicators_page(conn, &user, &tz, &period, &months, &filter)
@@ -222,7 +222,7 @@ async fn export(
     };
     let tz = state.timezone;
     let found = state
-        .db({
+        .reports_db({
             let period = period.clone();
             move |conn| reports::campus_indicators(conn, &user, &tz, &period, &filter)
         })
