@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod bookings;
 pub mod format;
+pub mod usage;
 pub mod week;
 
 use askama::Template;
@@ -292,6 +293,8 @@ pub struct PlatformPage {
     pub equipment: Vec<EquipmentLine>,
     pub week: week::WeekGrid,
     pub sees_bookings: bool,
+    /// Its managers (and the director) get the link to the week's follow-up.
+    pub manages: bool,
 }
 
 impl PlatformPage {
@@ -309,6 +312,7 @@ impl PlatformPage {
             qualifications,
             free_stations,
             bookings,
+            manages,
         } = data;
         let row = &platform.row;
         let mut hours = platform.opening_hours.clone();
@@ -378,6 +382,7 @@ impl PlatformPage {
             equipment: equipment_lines,
             week,
             sees_bookings,
+            manages,
         }
     }
 }
