@@ -376,20 +376,20 @@ async fn bad_rows_are_refused_next_to_their_fields(app: TestApp) {
     let c = support::campus(app).await;
     let monday = past_monday();
     let ids = past_sessions(
-        &app,
+        app,
         &c,
         monday,
         &[(1, "08:00", "12:00"), (2, "08:00", "12:00")],
     )
     .await;
     let mut manager = Jar::default();
-    log_in(&app, &mut manager, "manager@campus.test", PASSWORD).await;
+    log_in(app, &mut manager, "manager@campus.test", PASSWORD).await;
     let path = format!(
         "/plateaux/{}/suivi?semaine={}",
         c.platform_id,
         iso_week(monday)
     );
-    let page = browse(&app, &mut manager, Method::GET, &path, "").await;
+    let page = browse(app, &mut manager, Method::GET, &path, "").await;
     let csrf = csrf_of(&page);
     let row = |id: &str, start: &str, end: &str, school: &str, note: &str| {
         let mut fields = vec![

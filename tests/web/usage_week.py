@@ -92,6 +92,7 @@ def main():
         for session in ids:
             check(page.locator(f"#seance-{session}").count() == 1, f"session {session} not shown")
             check("saisie" in page.locator(f"#seance-{session} h4").inner_text(), "recorded state")
+        print(f"page de suivi : {len(page.content().encode())} octets de HTML")
         audit(page, "suivi-semaine")
 
         print("toute la semaine dans un seul formulaire, une erreur à côté de son champ")

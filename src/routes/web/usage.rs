@@ -42,14 +42,14 @@ fn asked(
     visitor: &Visitor,
     id: &str,
     week: Option<&str>,
-) -> Result<(CurrentUser, String, NaiveDate), HttpResponse> {
+) -> Result<(CurrentUser, String, NaiveDate), Box<HttpResponse>> {
     let Some(user) = visitor.user().cloned() else {
-        return Err(visitor.login_required());
+        return Err(Box::new(visitor.login_required()));
     };
     let Ok(id) = Uuid::parse_str(id) else {
-        return Err(visitor.not_found());
+        return Err(Box::new(visitor.not_found()));
     };
-    let monday = super::monday_of(state, week).map_err(|e| visitor.failure(e))?;
+    let monday = super::monday_of(state, week).map_err(|e| Box::new(visitor.failure(e)))?;
     Ok((user, id.to_string(), monday))
 }
 
@@ -87,7 +87,7 @@ async fn follow_up(
 ) -> HttpResponse {
     let (user, id, monday) = match asked(&state, &visitor, &id, query.semaine.as_deref()) {
         Ok(asked) => asked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let notice = query.enregistrees.as_deref().map(|n| match n {
         "0" => "Aucune séance n'a changé : rien n'a été enregistré.".to_owned(),
@@ -124,7 +124,7 @@ async fn record_week(
     let CheckedForm { visitor, form } = form;
     let (user, id, monday) = match asked(&state, &visitor, &id, query.semaine.as_deref()) {
         Ok(asked) => asked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let tz = state.timezone;
     let window = week::window(monday, &tz);
@@ -179,7 +179,7 @@ async fn plan_maintenance(
     let CheckedForm { visitor, form } = form;
     let (user, id, monday) = match asked(&state, &visitor, &id, query.semaine.as_deref()) {
         Ok(asked) => asked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let tz = state.timezone;
     let window = week::window(monday, &tz);

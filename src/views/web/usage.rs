@@ -390,6 +390,7 @@ pub struct CountField {
     pub error: Option<String>,
 }
 
+#[derive(Default)]
 pub struct SessionLine {
     pub id: String,
     /// `08:00 – 12:00`.
@@ -651,18 +652,7 @@ impl UsagePage {
                 to_record: can_edit && entry.usage.is_none(),
                 editable: can_edit,
                 record,
-                choice: String::new(),
-                start: String::new(),
-                end: String::new(),
-                counts: Vec::new(),
-                incident: false,
-                note: String::new(),
-                choice_error: None,
-                start_error: None,
-                end_error: None,
-                note_error: None,
-                row_error: None,
-                has_errors: false,
+                ..Default::default()
             }
             .with_values(values, &RowErrors::new());
             match days.last_mut() {
@@ -731,7 +721,7 @@ impl UsagePage {
                 if let Some(values) = form.typed.get(&line.id) {
                     let empty = RowErrors::new();
                     let errors = form.errors.get(&line.id).unwrap_or(&empty);
-                    let taken = std::mem::replace(line, placeholder());
+                    let taken = std::mem::take(line);
                     *line = taken.with_values(values.clone(), errors);
                     if line.has_errors {
                         faulty.push((
@@ -784,34 +774,6 @@ impl UsagePage {
     }
 }
 
-fn placeholder() -> SessionLine {
-    SessionLine {
-        id: String::new(),
-        hours: String::new(),
-        what: String::new(),
-        group: String::new(),
-        organisation: String::new(),
-        booker: String::new(),
-        planned: String::new(),
-        state: "",
-        to_record: false,
-        editable: false,
-        record: None,
-        choice: String::new(),
-        start: String::new(),
-        end: String::new(),
-        counts: Vec::new(),
-        incident: false,
-        note: String::new(),
-        choice_error: None,
-        start_error: None,
-        end_error: None,
-        note_error: None,
-        row_error: None,
-        has_errors: false,
-    }
-}
-
 impl SessionLine {
     fn with_values(mut self, values: RowValues, errors: &RowErrors) -> Self {
         self.counts = LearnerStatus::ALL
@@ -852,6 +814,57 @@ mod tests {
         );
         assert_eq!(field_key("learners[7].headcount", &statuses), "ligne");
         assert_eq!(field_key("machine_time", &statuses), "ligne");
+    }
+
+    fn held() -> UsageDraft {
+        UsageDraft {
+            no_show: false,
+            actual: None,
+            learners: Vec::new(),
+            machine_time: Vec::new(),
+            consumables: String::new(),
+            incident: false,
+            incident_note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_refused_write_goes_to_the_session_it_names() {
+        let mut form = UsageForm {
+            drafts: vec![("a".into(), held()), ("b".into(), held())],
+            ..Default::default()
+        };
+        form.statuses
+            .insert("b".into(), vec![LearnerStatus::Apprentice]);
+        let fields = ApiError::validation(vec![
+            FieldError::new("records[1].actual_end", "outside_booking", "trop tard"),
+            FieldError::new("records[1].learners[0].headcount", "out_of_range", "trop"),
+        ]);
+        form.refused(&fields);
+        assert_eq!(form.errors["b"]["fin"], "Trop tard.");
+        assert_eq!(form.errors["b"]["effectif-apprentice"], "Trop.");
+        assert!(!form.errors.contains_key("a"));
+        // A refusal without fields names its session in the detail.
+        let mut form = UsageForm {
+            drafts: vec![("a".into(), held()), ("b".into(), held())],
+            ..Default::default()
+        };
+        form.refused(&ApiError::new(
+            crate::error::ErrorCode::NotYetPast,
+            "Séance n° 2 (b) : L'usage se renseigne une fois la séance terminée.",
+        ));
+        assert_eq!(
+            form.errors["b"]["ligne"],
+            "L'usage se renseigne une fois la séance terminée."
+        );
+        assert!(form.has_errors());
+        // Otherwise, above the form.
+        let mut form = UsageForm::default();
+        form.refused(&ApiError::new(
+            crate::error::ErrorCode::NotYetPast,
+            "Autre.",
+        ));
+        assert_eq!(form.summary.as_deref(), Some("Autre."));
     }
 
     #[test]
