@@ -354,6 +354,19 @@ async fn a_week_of_usage_recorded_and_corrected_in_one_form(app: TestApp) {
         .filter(|a| a.starts_with("usage"))
         .collect();
     assert_eq!(actions, ["usage_recorded", "usage_corrected"]);
+    // Posted again as it stands: nothing written, and the page says so.
+    let posted = browse(&app, &mut manager, Method::POST, &path, &form(&same)).await;
+    assert_eq!(location(&posted), format!("{path}&enregistrees=0"));
+    let page = browse(&app, &mut manager, Method::GET, &location(&posted), "").await;
+    assert!(
+        page.text
+            .contains("Aucune séance n&#x27;a changé : rien n&#x27;a été enregistré.")
+            || page
+                .text
+                .contains("Aucune séance n&#39;a changé : rien n&#39;a été enregistré."),
+        "{}",
+        page.text
+    );
     let history = app
         .get(&format!("/api/v1/bookings/{}/history", ids[2]), &c.manager)
         .await

@@ -89,14 +89,15 @@ async fn follow_up(
         Ok(asked) => asked,
         Err(response) => return *response,
     };
-    let notice = query.enregistrees.as_deref().map(|n| match n {
-        "0" => "Aucune séance n'a changé : rien n'a été enregistré.".to_owned(),
-        "1" => "L'usage d'une séance est enregistré.".to_owned(),
-        n => format!(
-            "L'usage de {} séances est enregistré.",
-            n.parse::<u32>().unwrap_or(0)
-        ),
-    });
+    let notice = query
+        .enregistrees
+        .as_deref()
+        .and_then(|n| n.parse::<u32>().ok())
+        .map(|n| match n {
+            0 => "Aucune séance n'a changé : rien n'a été enregistré.".to_owned(),
+            1 => "L'usage d'une séance est enregistré.".to_owned(),
+            n => format!("L'usage de {n} séances est enregistré."),
+        });
     page(
         &state,
         &visitor,
