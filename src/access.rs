@@ -80,6 +80,20 @@ pub fn require_manage_platform(
     }
 }
 
+/// A platform's week follow-up (usage to record, maintenance to plan) is for its managers
+/// and the director; to anyone else it does not exist.
+pub fn require_follow_up(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    platform_id: &str,
+) -> ApiResult<()> {
+    if manages_platform(conn, actor, platform_id)? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
 // Closures.
 
 /// Campus and organisation closures are the director's; platform closures also its

@@ -89,6 +89,8 @@ pub struct PlatformWeek {
     pub qualifications: Vec<QualificationRow>,
     pub free_stations: Vec<(Span, i32)>,
     pub bookings: Vec<BookingRow>,
+    /// Whether the caller manages it (`access::manages_platform`).
+    pub manages: bool,
 }
 
 pub fn platform_week(
@@ -101,6 +103,7 @@ pub fn platform_week(
 ) -> ApiResult<PlatformWeek> {
     access::require_inventory_reader(actor)?;
     let platform = super::platforms::find(conn, platform_id)?;
+    let manages = access::manages_platform(conn, actor, &platform.row.id)?;
     let owner = db::organisations::find(conn, &platform.row.owner_organisation_id)?;
     let mut equipment = super::equipment::list(
         conn,
@@ -149,5 +152,6 @@ pub fn platform_week(
         qualifications,
         free_stations,
         bookings,
+        manages,
     })
 }

@@ -22,5 +22,6 @@ pub mod platforms;
 pub mod qualifications;
 pub mod reports;
 pub mod service_requests;
+pub mod usage_pages;
 pub mod users;
 pub mod web_sessions;

@@ -34,3 +34,4 @@ mod web;
 mod web_bookings;
 mod web_browser;
 mod web_indicators;
+mod web_usage;

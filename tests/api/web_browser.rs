@@ -156,3 +156,4 @@ macro_rules! browser_scenario {
 
 browser_scenario!(first_pages, "first_pages.py");
 browser_scenario!(indicators, "indicators.py");
+browser_scenario!(usage_week, "usage_week.py");

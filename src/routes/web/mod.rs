@@ -10,6 +10,7 @@
 
 pub mod bookings;
 pub mod indicators;
+pub mod usage;
 pub mod visitor;
 
 use actix_web::http::header;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{version}/{name}", web::get().to(asset));
     bookings::configure(cfg);
     indicators::configure(cfg);
+    usage::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.
@@ -237,6 +239,28 @@ struct WeekQuery {
     semaine: Option<String>,
 }
 
+/// The Monday of the week asked (`2027-W10`), this week's when none is.
+pub(crate) fn monday_of(
+    state: &AppState,
+    week: Option<&str>,
+) -> Result<chrono::NaiveDate, crate::error::ApiError> {
+    match week.filter(|s| !s.is_empty()) {
+        None => {
+            let today = state.today();
+            Ok(today
+                - chrono::Duration::days(i64::from(
+                    chrono::Datelike::weekday(&today).num_days_from_monday(),
+                )))
+        }
+        Some(text) => format::parse_iso_week(text).ok_or_else(|| {
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::InvalidQuery,
+                "La semaine s'écrit année-Wnuméro, par exemple 2027-W10.",
+            )
+        }),
+    }
+}
+
 async fn platform_page(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -250,23 +274,9 @@ async fn platform_page(
         return visitor.not_found();
     };
     let tz = state.timezone;
-    let monday = match query.semaine.as_deref().filter(|s| !s.is_empty()) {
-        None => {
-            let today = state.today();
-            today
-                - chrono::Duration::days(i64::from(
-                    chrono::Datelike::weekday(&today).num_days_from_monday(),
-                ))
-        }
-        Some(text) => match format::parse_iso_week(text) {
-            Some(monday) => monday,
-            None => {
-                return visitor.failure(crate::error::ApiError::new(
-                    crate::error::ErrorCode::InvalidQuery,
-                    "La semaine s'écrit année-Wnuméro, par exemple 2027-W10.",
-                ))
-            }
-        },
+    let monday = match monday_of(&state, query.semaine.as_deref()) {
+        Ok(monday) => monday,
+        Err(error) => return visitor.failure(error),
     };
     let window = week::window(monday, &tz);
     let sees_bookings = crate::access::booking_visibility(&user).is_ok();

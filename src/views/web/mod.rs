@@ -9,6 +9,7 @@ pub mod assets;
 pub mod bookings;
 pub mod format;
 pub mod indicators;
+pub mod usage;
 pub mod week;
 
 use askama::Template;
@@ -298,6 +299,8 @@ pub struct PlatformPage {
     pub equipment: Vec<EquipmentLine>,
     pub week: week::WeekGrid,
     pub sees_bookings: bool,
+    /// Its managers (and the director) get the link to the week's follow-up.
+    pub manages: bool,
 }
 
 impl PlatformPage {
@@ -315,6 +318,7 @@ impl PlatformPage {
             qualifications,
             free_stations,
             bookings,
+            manages,
         } = data;
         let row = &platform.row;
         let mut hours = platform.opening_hours.clone();
@@ -384,6 +388,7 @@ impl PlatformPage {
             equipment: equipment_lines,
             week,
             sees_bookings,
+            manages,
         }
     }
 }
