@@ -104,3 +104,50 @@ pub fn revoke_of_user(
     };
     Ok(())
 }
+
+/// A browser session as its owner sees it in their list.
+#[derive(Debug, Clone, Queryable)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// The open sessions of an account (not revoked, not expired at `now`, not idle since
+/// `idle_since`), the most recently seen first.
+pub fn open_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+    idle_since: i64,
+) -> ApiResult<Vec<SessionRow>> {
+    Ok(ws::table
+        .filter(ws::user_id.eq(user_id))
+        .filter(ws::revoked_at.is_null())
+        .filter(ws::expires_at.gt(now))
+        .filter(ws::last_seen_at.gt(idle_since))
+        .select((ws::id, ws::created_at, ws::last_seen_at, ws::expires_at))
+        .order((ws::last_seen_at.desc(), ws::id.desc()))
+        .load(conn)?)
+}
+
+/// Ends one session of an account; false when it has none open of that id.
+pub fn revoke_of_user_by_id(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    let changed = diesel::update(
+        ws::table.filter(
+            ws::id
+                .eq(id.to_owned())
+                .and(ws::user_id.eq(user_id.to_owned()))
+                .and(ws::revoked_at.is_null()),
+        ),
+    )
+    .set(ws::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
