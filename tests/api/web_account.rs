@@ -851,6 +851,83 @@ async fn password_changed_from_the_account_page(app: TestApp) {
     assert!(page.text.contains("Votre mot de passe est changé"));
 }
 
+/// Wrong current passwords typed on the page count as failed logins, as `PATCH /me`'s do:
+/// after five, even the right one is refused for a while, with the wait in French.
+async fn password_form_shares_the_login_limits(app: TestApp) {
+    support::campus(&app).await;
+    let mut jar = Jar::default();
+    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    let page = browse(&app, &mut jar, Method::GET, "/compte", "").await;
+    let form = |current: &str| {
+        format!(
+            "csrf={}&mot_de_passe_actuel={}&mot_de_passe=nouveau-mot-de-passe&mot_de_passe_bis=nouveau-mot-de-passe",
+            csrf_of(&page),
+            encoded(current)
+        )
+    };
+    for _ in 0..5 {
+        let wrong = browse(
+            &app,
+            &mut jar,
+            Method::POST,
+            "/compte/mot-de-passe",
+            &form("pas le bon"),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let locked = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/compte/mot-de-passe",
+        &form(PASSWORD),
+    )
+    .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    assert!(
+        locked.text.contains("Trop d&#x27;échecs") || locked.text.contains("Trop d&#39;échecs"),
+        "{}",
+        locked.text
+    );
+    // The password is unchanged, and the API's login is locked too.
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "teacher@campus.test", "password": PASSWORD})),
+        &[],
+    )
+    .await
+    .problem(429, "too_many_failures");
+}
+
+mod password_form_shares_the_login_limits {
+    use crate::support::{Backend, TestApp};
+
+    #[actix_web::test]
+    async fn sqlite() {
+        super::password_form_shares_the_login_limits(
+            TestApp::with_production_limits(Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::password_form_shares_the_login_limits(
+            TestApp::with_production_limits(Backend::Postgres).await,
+        )
+        .await
+    }
+}
+
 /// A query string that is not UTF-8 on a page answers the French error page (400), as does
 /// one the page cannot read (a parameter twice) or with a NUL character; the API keeps its
 /// problem documents.

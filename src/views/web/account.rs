@@ -263,3 +263,57 @@ impl AccountPage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::CurrentUser;
+    use crate::domain::Role;
+    use crate::usecases::web_sessions::WebCaller;
+
+    fn caller(role: Role, awaiting_approval: bool) -> WebCaller {
+        WebCaller {
+            user: CurrentUser {
+                id: "u".into(),
+                role,
+                organisation_id: "o".into(),
+                session_id: "s".into(),
+                awaiting_approval,
+            },
+            display_name: "Camille".into(),
+        }
+    }
+
+    fn links(caller: Option<&WebCaller>) -> Vec<&'static str> {
+        Layout::new("Mon compte", "/compte", caller, "")
+            .nav
+            .iter()
+            .map(|l| l.href)
+            .collect()
+    }
+
+    #[test]
+    fn every_account_reaches_its_own_page_and_visitors_do_not() {
+        for role in Role::ALL {
+            assert!(
+                links(Some(&caller(*role, false))).contains(&"/compte"),
+                "{role:?}"
+            );
+        }
+        // A company contact awaiting approval reads no inventory, but has an account.
+        assert_eq!(links(Some(&caller(Role::Company, true))), ["/", "/compte"]);
+        assert_eq!(links(None), ["/"]);
+    }
+
+    #[test]
+    fn refusals_read_as_sentences() {
+        let error = ApiError::field("password", "too_short", "le mot de passe est court");
+        assert_eq!(
+            field_error(&error, "password").as_deref(),
+            Some("Le mot de passe est court.")
+        );
+        assert_eq!(field_error(&error, "email"), None);
+        assert_eq!(mismatch("même", "même"), None);
+        assert!(mismatch("un", "deux").is_some());
+    }
+}
