@@ -332,8 +332,8 @@ pub fn build(
             }
             .instrument(span)
         })
-        // gzip for clients that accept it (pages shrink about fourfold); brotli would add
-        // its own crate for a few more per cent.
+        // gzip for clients that accept it (the portal's HTML shrinks threefold); brotli
+        // would add its own crate for a few more per cent.
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(security_headers))
         .wrap(actix_web::middleware::from_fn(close_while_stopping))

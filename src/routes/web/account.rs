@@ -162,14 +162,9 @@ async fn reset(
         return reset_page(&visitor, token, LinkState::Usable, errors);
     }
     match password_resets::choose(&state, token.clone(), form.mot_de_passe).await {
-        Ok(()) => {
-            // Every session of the account is closed, this browser's too if it had one.
-            let mut response = visitor.finish(redirect("/connexion?fait=mot-de-passe"));
-            if visitor.session_cookie().is_some() {
-                let _ = response.add_cookie(&visitor.removal(SESSION_COOKIE));
-            }
-            response
-        }
+        // Every session of the account is closed; a browser holding one of them finds it
+        // over at its next page, which removes its cookie.
+        Ok(()) => visitor.finish(redirect("/connexion?fait=mot-de-passe")),
         Err(error) if error.errors.iter().any(|e| e.field == "token") => {
             // Used or expired meanwhile: say which, as the link's page does.
             let now = state.now();
@@ -372,7 +367,7 @@ async fn preferences(
             let message = error
                 .errors
                 .first()
-                .map(|e| field_error(&error, &e.field).unwrap_or_default())
+                .and_then(|e| field_error(&error, &e.field))
                 .unwrap_or_else(|| error.detail.clone());
             account_page(&state, &visitor, error.status, |page| {
                 page.preferences_error = Some(message);
