@@ -25,6 +25,7 @@ pub fn insert(
     id_hash: &str,
     now: i64,
     expires_at: i64,
+    user_agent: Option<&str>,
 ) -> ApiResult<String> {
     let id = new_id();
     diesel::insert_into(ws::table)
@@ -35,6 +36,7 @@ pub fn insert(
             ws::created_at.eq(now),
             ws::last_seen_at.eq(now),
             ws::expires_at.eq(expires_at),
+            ws::user_agent.eq(user_agent),
         ))
         .execute(conn)?;
     Ok(id)
@@ -112,6 +114,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The browser's `User-Agent` at login, if it sent one.
+    pub user_agent: Option<String>,
 }
 
 /// The open sessions of an account (not revoked, not expired at `now`, not idle since
@@ -127,7 +131,13 @@ pub fn open_of_user(
         .filter(ws::revoked_at.is_null())
         .filter(ws::expires_at.gt(now))
         .filter(ws::last_seen_at.gt(idle_since))
-        .select((ws::id, ws::created_at, ws::last_seen_at, ws::expires_at))
+        .select((
+            ws::id,
+            ws::created_at,
+            ws::last_seen_at,
+            ws::expires_at,
+            ws::user_agent,
+        ))
         .order((ws::last_seen_at.desc(), ws::id.desc()))
         .load(conn)?)
 }

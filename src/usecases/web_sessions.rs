@@ -21,15 +21,28 @@ pub struct WebCaller {
     pub display_name: String,
 }
 
+/// The longest `User-Agent` kept with a session: enough to name the browser and system.
+const USER_AGENT_CHARS: usize = 300;
+
 /// Opens a session for an account whose password was just checked, ending the browser's
 /// previous one if any (a new id at every login: a session id planted before login is
-/// worth nothing after it). Answers the new cookie value.
+/// worth nothing after it). `user_agent` is kept (cut short) so that the account's owner
+/// recognises the session in their list. Answers the new cookie value.
 pub fn open(
     conn: &mut DbConnection,
     now: i64,
     user: &UserRow,
     previous_cookie: Option<&str>,
+    user_agent: Option<&str>,
 ) -> ApiResult<String> {
+    let user_agent: Option<String> = user_agent
+        .map(|ua| {
+            ua.chars()
+                .filter(|c| !c.is_control())
+                .take(USER_AGENT_CHARS)
+                .collect::<String>()
+        })
+        .filter(|ua| !ua.trim().is_empty());
     let cookie = auth::random_token();
     db::write_transaction(conn, |conn| {
         if let Some(previous) = previous_cookie {
@@ -41,6 +54,7 @@ pub fn open(
             &auth::token_hash(&cookie),
             now,
             now + SESSION_SECONDS,
+            user_agent.as_deref(),
         )
     })?;
     Ok(cookie)

@@ -663,6 +663,50 @@ async fn sessions_listed_and_revoked(app: TestApp) {
     assert_eq!(location(&reply), "/connexion?suite=%2Fcompte");
 }
 
+/// Each session in the list names the browser it was opened from, as its `User-Agent`
+/// said at login.
+async fn sessions_name_their_browser(app: TestApp) {
+    support::campus(&app).await;
+    let mut firefox = Jar::default();
+    let page = browse(&app, &mut firefox, Method::GET, "/connexion", "").await;
+    let form = format!(
+        "csrf={}&email=teacher%40campus.test&password={}",
+        csrf_of(&page),
+        encoded(PASSWORD)
+    );
+    let req = TestRequest::post()
+        .uri("/connexion")
+        .peer_addr("127.0.0.1:4000".parse().unwrap())
+        .insert_header((
+            header::COOKIE,
+            format!("plateaux_avant={}", firefox.get("plateaux_avant").unwrap()),
+        ))
+        .insert_header((
+            header::USER_AGENT,
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(form)
+        .to_request();
+    let reply = app.send_unchecked(req).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+
+    let mut here = Jar::default();
+    log_in(&app, &mut here, "teacher@campus.test", PASSWORD).await;
+    let page = browse(&app, &mut here, Method::GET, "/compte", "").await;
+    assert_eq!(page.text.matches("Session ouverte le ").count(), 2);
+    assert_eq!(
+        page.text
+            .matches("<p>Depuis Firefox sous Linux</p>")
+            .count(),
+        1,
+        "{}",
+        page.text
+    );
+    // This test browser sent no User-Agent: its session names none.
+    assert_eq!(page.text.matches("<p>Depuis ").count(), 1);
+}
+
 /// The e-mail preferences of the page are the API's: French labels, the account messages
 /// locked on, and a change the API then reads.
 async fn preferences_change_reflected_in_the_api(app: TestApp) {
@@ -1006,6 +1050,7 @@ on_both_databases!(
     password_reset_through_the_pages,
     confirmation_page_confirms_on_post_only,
     sessions_listed_and_revoked,
+    sessions_name_their_browser,
     preferences_change_reflected_in_the_api,
     password_changed_from_the_account_page,
     non_utf8_query_answers_the_error_page,

@@ -120,6 +120,8 @@ def main():
         sessions = page.locator("#sessions + p + ul > li")
         check(sessions.count() == 2, f"{sessions.count()} sessions listed")
         check(page.get_by_text("(ce navigateur)").count() == 1, "the current session is not marked")
+        browsers = page.locator("#sessions + p + ul > li").get_by_text("Depuis Chrome sous Linux").count()
+        check(browsers == 2, f"{browsers} sessions name Debian's chromium")
         opened = sessions.first.locator("h3").inner_text()
         check(re.search(r"le (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d+", opened), opened)
         audit(page, "compte")

@@ -202,9 +202,10 @@ async fn login(state: web::Data<AppState>, form: CheckedForm<LoginForm>) -> Http
         Err(error) => return visitor.failure(error),
     };
     let previous = visitor.session_cookie().map(str::to_owned);
+    let agent = visitor.user_agent();
     let now = state.now();
     let opened = state
-        .db(move |conn| web_sessions::open(conn, now, &user, previous.as_deref()))
+        .db(move |conn| web_sessions::open(conn, now, &user, previous.as_deref(), agent.as_deref()))
         .await;
     match opened {
         Ok(cookie) => {

@@ -100,6 +100,15 @@ impl Visitor {
         self.req.path()
     }
 
+    /// The browser's `User-Agent` header, when it is readable text.
+    pub fn user_agent(&self) -> Option<String> {
+        self.req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     pub fn client_address(&self) -> String {
         super::super::client_address(&self.req)
     }

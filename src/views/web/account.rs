@@ -52,6 +52,50 @@ fn moment(seconds: i64, tz: &Tz) -> String {
     )
 }
 
+/// A browser and its system as people name them (`Firefox sous Linux`), read from a
+/// `User-Agent` header; what it does not recognise stays unnamed.
+pub fn browser_of(user_agent: &str) -> String {
+    let has = |text: &str| user_agent.contains(text);
+    // The order matters: Edge and Opera also say Chrome, Chrome also says Safari, Android
+    // also says Linux, and iOS also says Mac OS X.
+    let browser = if has("Edg/") || has("EdgA/") || has("EdgiOS/") {
+        Some("Edge")
+    } else if has("OPR/") || has("Opera") {
+        Some("Opera")
+    } else if has("Firefox/") || has("FxiOS/") {
+        Some("Firefox")
+    } else if has("Chromium/") {
+        Some("Chromium")
+    } else if has("Chrome/") || has("CriOS/") {
+        Some("Chrome")
+    } else if has("Safari/") {
+        Some("Safari")
+    } else {
+        None
+    };
+    let system = if has("Android") {
+        Some("Android")
+    } else if has("iPhone") || has("iPad") {
+        Some("iOS")
+    } else if has("Windows") {
+        Some("Windows")
+    } else if has("CrOS") {
+        Some("ChromeOS")
+    } else if has("Macintosh") || has("Mac OS X") {
+        Some("macOS")
+    } else if has("Linux") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} sous {system}"),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(system)) => format!("un navigateur sous {system}"),
+        (None, None) => "un navigateur non reconnu".to_owned(),
+    }
+}
+
 /// The refusals of a new password typed twice, each next to its field.
 #[derive(Default)]
 pub struct NewPasswordErrors {
@@ -183,6 +227,8 @@ pub struct SessionLine {
     pub opened: String,
     pub last_seen: String,
     pub ends: String,
+    /// `Firefox sous Linux`, when the browser said what it is.
+    pub browser: Option<String>,
     /// The session of this very page.
     pub current: bool,
 }
@@ -225,6 +271,7 @@ impl AccountPage {
                 opened: moment(s.created_at, tz),
                 last_seen: moment(s.last_seen_at, tz),
                 ends: moment(s.expires_at, tz),
+                browser: s.user_agent.as_deref().map(browser_of),
                 id: s.id,
             })
             .collect();
@@ -303,6 +350,21 @@ mod tests {
         // A company contact awaiting approval reads no inventory, but has an account.
         assert_eq!(links(Some(&caller(Role::Company, true))), ["/", "/compte"]);
         assert_eq!(links(None), ["/"]);
+    }
+
+    #[test]
+    fn browsers_are_named_as_people_know_them() {
+        for (agent, named) in [
+            ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox sous Linux"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge sous Windows"),
+            ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome sous Android"),
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari sous iOS"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Safari sous macOS"),
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36", "Chrome sous Linux"),
+            ("curl/8.5.0", "un navigateur non reconnu"),
+        ] {
+            assert_eq!(browser_of(agent), named, "{agent}");
+        }
     }
 
     #[test]
