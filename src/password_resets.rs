@@ -3,14 +3,79 @@
 
 use crate::auth;
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::accounts::{check_email, check_password};
+use crate::domain::validate::Checks;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::{Facts, PasswordResetFacts};
+use crate::state::AppState;
 
 /// How long a reset link works.
 pub const RESET_SECONDS: i64 = 3600;
 /// An address gets at most one reset e-mail in this time, however often it is asked for:
 /// the form cannot be used to flood someone's mailbox.
 pub const RESET_INTERVAL_SECONDS: i64 = 60;
+
+/// The answer to every reset asked for, whether or not the address has an account.
+pub const RESET_RECEIPT: &str = "Demande reçue. Si un compte actif utilise cette adresse, un e-mail vient d'y partir avec un lien valable une heure pour choisir un nouveau mot de passe.";
+
+/// A reset asked for through either door, the API's `POST /public/password-resets` or the
+/// page « Mot de passe oublié »: the address's shape, then the limit per client address
+/// (shared by both doors), then `request`. Answers the same whether or not the address has
+/// an account.
+pub async fn ask(state: &AppState, client: &str, email: &str) -> ApiResult<()> {
+    let now = state.now();
+    let mut checks = Checks::new();
+    let email = check_email(&mut checks, "email", email);
+    checks.finish()?;
+    state
+        .public_limiter
+        .hit(&format!("password-reset {client}"))
+        .map_err(|wait| {
+            ApiError::too_many(
+                ErrorCode::RateLimited,
+                format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
+                wait,
+            )
+        })?;
+    state.db(move |conn| request(conn, now, &email)).await
+}
+
+/// A new password chosen through a reset link, by either door: its length, its hash
+/// (computed outside any transaction: on SQLite it would hold the write lock meanwhile),
+/// then `reset`.
+pub async fn choose(state: &AppState, token: String, password: String) -> ApiResult<()> {
+    let now = state.now();
+    let mut checks = Checks::new();
+    check_password(&mut checks, "password", &password);
+    checks.finish()?;
+    let hash = crate::passwords::hash(password).await?;
+    state.db(move |conn| reset(conn, now, &token, hash)).await
+}
+
+/// What a reset link is worth now, for the page it opens; only `reset` uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Usable,
+    /// Used, or replaced by a newer link.
+    Used,
+    Expired,
+    Unknown,
+}
+
+/// Reads what a reset link is worth, without using it.
+pub fn link_state(conn: &mut DbConnection, now: i64, token: &str) -> ApiResult<LinkState> {
+    let Some(reset) = db::outbox::find_password_reset(conn, &auth::token_hash(token.trim()))?
+    else {
+        return Ok(LinkState::Unknown);
+    };
+    Ok(if reset.consumed_at.is_some() {
+        LinkState::Used
+    } else if reset.expires_at <= now {
+        LinkState::Expired
+    } else {
+        LinkState::Usable
+    })
+}
 
 /// Asks for a reset of the account of `email` (normalised). Only an active account gets an
 /// e-mail; the caller answers the same whatever happened, so that the form tells nobody

@@ -152,6 +152,7 @@ diesel::table! {
         last_seen_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        user_agent -> Nullable<Text>,
     }
 }
 

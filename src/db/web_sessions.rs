@@ -25,6 +25,7 @@ pub fn insert(
     id_hash: &str,
     now: i64,
     expires_at: i64,
+    user_agent: Option<&str>,
 ) -> ApiResult<String> {
     let id = new_id();
     diesel::insert_into(ws::table)
@@ -35,6 +36,7 @@ pub fn insert(
             ws::created_at.eq(now),
             ws::last_seen_at.eq(now),
             ws::expires_at.eq(expires_at),
+            ws::user_agent.eq(user_agent),
         ))
         .execute(conn)?;
     Ok(id)
@@ -103,4 +105,59 @@ pub fn revoke_of_user(
             .execute(conn)?,
     };
     Ok(())
+}
+
+/// A browser session as its owner sees it in their list.
+#[derive(Debug, Clone, Queryable)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    /// The browser's `User-Agent` at login, if it sent one.
+    pub user_agent: Option<String>,
+}
+
+/// The open sessions of an account (not revoked, not expired at `now`, not idle since
+/// `idle_since`), the most recently seen first.
+pub fn open_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+    idle_since: i64,
+) -> ApiResult<Vec<SessionRow>> {
+    Ok(ws::table
+        .filter(ws::user_id.eq(user_id))
+        .filter(ws::revoked_at.is_null())
+        .filter(ws::expires_at.gt(now))
+        .filter(ws::last_seen_at.gt(idle_since))
+        .select((
+            ws::id,
+            ws::created_at,
+            ws::last_seen_at,
+            ws::expires_at,
+            ws::user_agent,
+        ))
+        .order((ws::last_seen_at.desc(), ws::id.desc()))
+        .load(conn)?)
+}
+
+/// Ends one session of an account; false when it has none open of that id.
+pub fn revoke_of_user_by_id(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    let changed = diesel::update(
+        ws::table.filter(
+            ws::id
+                .eq(id.to_owned())
+                .and(ws::user_id.eq(user_id.to_owned()))
+                .and(ws::revoked_at.is_null()),
+        ),
+    )
+    .set(ws::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
 }

@@ -338,8 +338,17 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
 
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
-    _req: &HttpRequest,
+    req: &HttpRequest,
 ) -> actix_web::Error {
+    // People read a page's refusal: the error page, in French.
+    if super::web::is_web_path(req.path()) {
+        let response = super::web::visitor::bare_page(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQuery.title(),
+            "L'adresse de cette page est mal formée (un paramètre y figure deux fois, ou sa valeur est illisible) : vérifiez le lien.",
+        );
+        return actix_web::error::InternalError::from_response(err.to_string(), response).into();
+    }
     let message = err.to_string();
     let message = message
         .strip_prefix("Query deserialize error: ")

@@ -15,6 +15,7 @@ use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::{AccountConfirmationFacts, Facts};
+use crate::state::AppState;
 
 /// Checks that the platforms exist; returns their ids as text.
 pub(super) fn check_platforms(conn: &mut DbConnection, ids: &[Uuid]) -> ApiResult<Vec<String>> {
@@ -222,6 +223,74 @@ fn renew_confirmation(
             serde_json::json!({ "confirmation_id": id }),
         )?;
         Ok((id, user, token, expires_at))
+    })
+}
+
+/// A confirmation through either door, the API's `POST /public/account-confirmations` or
+/// the page its e-mail links to: the password's length, its hash (outside any transaction:
+/// on SQLite it would hold the write lock meanwhile), then `confirm_account`.
+pub async fn confirm(state: &AppState, token: String, password: String) -> ApiResult<()> {
+    let now = state.now();
+    let mut checks = Checks::new();
+    check_password(&mut checks, "password", &password);
+    checks.finish()?;
+    let hash = crate::passwords::hash(password).await?;
+    state
+        .db(move |conn| confirm_account(conn, now, &token, hash))
+        .await
+}
+
+/// What a confirmation link is worth now, for the page it opens (which confirms nothing
+/// by itself: mail scanners follow links).
+#[derive(Debug, Clone)]
+pub enum ConfirmationLink {
+    /// Still to use: the account it confirms.
+    Usable {
+        email: String,
+        display_name: String,
+        role: Role,
+        organisation: String,
+        expires_at: i64,
+    },
+    /// Used or replaced by a newer link; `active` when the account is confirmed already.
+    Used {
+        active: bool,
+    },
+    Expired,
+    Unknown,
+}
+
+/// Reads what a confirmation link is worth, without using it.
+pub fn confirmation_link(
+    conn: &mut DbConnection,
+    now: i64,
+    token: &str,
+) -> ApiResult<ConfirmationLink> {
+    let Some(confirmation) =
+        db::confirmations::find_by_hash(conn, &auth::token_hash(token.trim()))?
+    else {
+        return Ok(ConfirmationLink::Unknown);
+    };
+    let Some(user) = db::users::find(conn, &confirmation.user_id)? else {
+        return Ok(ConfirmationLink::Unknown);
+    };
+    if confirmation.consumed_at.is_some() {
+        return Ok(ConfirmationLink::Used {
+            active: user.active,
+        });
+    }
+    if confirmation.expires_at <= now {
+        return Ok(ConfirmationLink::Expired);
+    }
+    let organisation = db::organisations::find(conn, &user.organisation_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(ConfirmationLink::Usable {
+        role: Role::from_db(&user.role)?,
+        email: user.email,
+        display_name: user.display_name,
+        organisation,
+        expires_at: confirmation.expires_at,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
 use crate::db::{self, users::Account, users::UserRow, DbConnection};
-use crate::domain::accounts::normalise_email;
+use crate::domain::accounts::{normalise_email, OwnAccountChange};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -187,6 +187,65 @@ pub fn me(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<Account> {
 /// against.
 pub fn own_password_hash(conn: &mut DbConnection, actor: &CurrentUser) -> ApiResult<UserRow> {
     db::users::find(conn, &actor.id)?.ok_or_else(account_gone)
+}
+
+/// Checks the current password and hashes the new one, through the password gate and
+/// outside any database connection; answers the hash checked and the new one. Failures
+/// count against the account as failed logins do, so a stolen access token does not open
+/// a way around their limit.
+async fn new_password_hash(
+    state: &AppState,
+    user: &CurrentUser,
+    current: &str,
+    new_password: &str,
+) -> ApiResult<(String, String)> {
+    let turn = state.password_gate.admit().await?;
+    let row = {
+        let user = user.clone();
+        state.db(move |conn| own_password_hash(conn, &user)).await?
+    };
+    state.login_throttle.check(&row.email).map_err(|wait| {
+        ApiError::too_many(
+            ErrorCode::TooManyFailures,
+            format!(
+                "Trop d'échecs de mot de passe pour ce compte : réessayez dans {wait} secondes."
+            ),
+            wait,
+        )
+    })?;
+    if !crate::passwords::verify(current.to_owned(), Some(row.password_hash.clone())).await? {
+        state.login_throttle.failed(&row.email);
+        return Err(ApiError::field(
+            "current_password",
+            "incorrect",
+            "mot de passe actuel incorrect",
+        ));
+    }
+    let new_hash = crate::passwords::hash(new_password.to_owned()).await?;
+    drop(turn);
+    Ok((row.password_hash, new_hash))
+}
+
+/// A change to one's own account through either door, the API's `PATCH /me` or the page
+/// « Mon compte »: a new password is checked against the current one and hashed first
+/// (`new_password_hash`), then `update_me`.
+pub async fn change_own_account(
+    state: &AppState,
+    actor: &CurrentUser,
+    change: OwnAccountChange,
+) -> ApiResult<Account> {
+    let new_password = match &change.passwords {
+        Some(passwords) => {
+            Some(new_password_hash(state, actor, &passwords.current, &passwords.new).await?)
+        }
+        None => None,
+    };
+    let now = state.now();
+    let display_name = change.display_name;
+    let actor = actor.clone();
+    state
+        .db(move |conn| update_me(conn, &actor, now, display_name, new_password))
+        .await
 }
 
 /// Changes one's display name or password. `new_password` holds the hash the current

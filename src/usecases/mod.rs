@@ -8,6 +8,7 @@
 //! Work that must not hold a connection (hashing a password) is done by the caller before
 //! the use case runs, so that no transaction waits on it.
 
+pub mod account_pages;
 pub mod accounts;
 pub mod auth;
 pub mod booking_pages;

@@ -579,13 +579,3 @@ pub fn export_record(line: ExportLine, tz: &Tz) -> Vec<Cell> {
     record.push(Cell::euros(row.invoice_amount_cents));
     record
 }
-
-impl AccountConfirmation {
-    /// The token and the password chosen, once the password is acceptable.
-    pub fn checked(self) -> ApiResult<(String, String)> {
-        let mut checks = Checks::new();
-        crate::domain::accounts::check_password(&mut checks, "password", &self.password);
-        checks.finish()?;
-        Ok((self.token, self.password))
-    }
-}

@@ -31,6 +31,7 @@ mod trust_sessions;
 mod usage;
 mod users;
 mod web;
+mod web_account;
 mod web_bookings;
 mod web_browser;
 mod web_indicators;

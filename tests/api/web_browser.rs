@@ -109,6 +109,13 @@ fn run_scenario(script: &str, database_url: &str, backend: &str) {
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&screenshots)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        // Where the service writes its e-mails (it has no mail server): the links a
+        // scenario follows (a password reset, a confirmation) are read there.
+        .env(
+            "PLATEAUX_TEST_MAIL_DIR",
+            dir.path()
+                .join(plateaux::config::mail_directory(database_url)),
+        )
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
     let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
@@ -157,3 +164,4 @@ macro_rules! browser_scenario {
 browser_scenario!(first_pages, "first_pages.py");
 browser_scenario!(indicators, "indicators.py");
 browser_scenario!(usage_week, "usage_week.py");
+browser_scenario!(account, "account.py");

@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::extract::JsonBody;
 use crate::auth::{CurrentUser, TokenKeys};
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 use crate::usecases::auth as sessions;
 use crate::views::auth::{LoginRequest, RefreshRequest, TokenView};
@@ -95,45 +95,6 @@ async fn show_me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<web
     Ok(web::Json(UserView::new(account, &state.timezone)?))
 }
 
-/// Checks the current password and hashes the new one, through the password gate and
-/// outside any database connection; answers the hash checked and the new one. Failures
-/// count against the account as failed logins do, so a stolen access token does not open
-/// a way around their limit.
-async fn new_password_hash(
-    state: &AppState,
-    user: &CurrentUser,
-    current: &str,
-    new_password: &str,
-) -> ApiResult<(String, String)> {
-    let turn = state.password_gate.admit().await?;
-    let row = {
-        let user = user.clone();
-        state
-            .db(move |conn| sessions::own_password_hash(conn, &user))
-            .await?
-    };
-    state.login_throttle.check(&row.email).map_err(|wait| {
-        ApiError::too_many(
-            ErrorCode::TooManyFailures,
-            format!(
-                "Trop d'échecs de mot de passe pour ce compte : réessayez dans {wait} secondes."
-            ),
-            wait,
-        )
-    })?;
-    if !crate::passwords::verify(current.to_owned(), Some(row.password_hash.clone())).await? {
-        state.login_throttle.failed(&row.email);
-        return Err(ApiError::field(
-            "current_password",
-            "incorrect",
-            "mot de passe actuel incorrect",
-        ));
-    }
-    let new_hash = crate::passwords::hash(new_password.to_owned()).await?;
-    drop(turn);
-    Ok((row.password_hash, new_hash))
-}
-
 /// Change one's display name or password.
 #[utoipa::path(tag = "auth", request_body = OwnAccountChanges, responses(
     (status = 200, body = UserView),
@@ -149,17 +110,7 @@ async fn update_me(
     user: CurrentUser,
     body: JsonBody<OwnAccountChanges>,
 ) -> ApiResult<web::Json<UserView>> {
-    let now = state.now();
     let change = body.0.draft()?;
-    let new_password = match &change.passwords {
-        Some(passwords) => {
-            Some(new_password_hash(&state, &user, &passwords.current, &passwords.new).await?)
-        }
-        None => None,
-    };
-    let display_name = change.display_name;
-    let account = state
-        .db(move |conn| sessions::update_me(conn, &user, now, display_name, new_password))
-        .await?;
+    let account = sessions::change_own_account(&state, &user, change).await?;
     Ok(web::Json(UserView::new(account, &state.timezone)?))
 }

@@ -6,11 +6,9 @@ use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::db::outbox::{MessageFilter, MessageRow};
-use crate::domain::accounts::{check_email, check_password};
 use crate::domain::notifications::{Locale, MessageState, NotificationKind};
 use crate::domain::pagination::PageQuery;
-use crate::domain::validate::Checks;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::labels::Label;
 use crate::outbox::Preferences;
 use crate::routes::extract::JsonBody;
@@ -188,7 +186,7 @@ async fn send_confirmation_again(
     }))
 }
 
-const RESET_RECEIPT: &str = "Demande reçue. Si un compte actif utilise cette adresse, un e-mail vient d'y partir avec un lien valable une heure pour choisir un nouveau mot de passe.";
+use crate::password_resets::RESET_RECEIPT;
 
 /// Ask for a password reset link. The answer is the same whether or not the address has an
 /// account: only an active account gets the e-mail, with a single-use link valid one hour
@@ -205,24 +203,8 @@ async fn request_password_reset(
     req: HttpRequest,
     body: JsonBody<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
-    let now = state.now();
-    let mut checks = Checks::new();
-    let email = check_email(&mut checks, "email", &body.0.email);
-    checks.finish()?;
     let client = super::client_address(&req);
-    state
-        .public_limiter
-        .hit(&format!("password-reset {client}"))
-        .map_err(|wait| {
-            ApiError::too_many(
-                ErrorCode::RateLimited,
-                format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-                wait,
-            )
-        })?;
-    state
-        .db(move |conn| crate::password_resets::request(conn, now, &email))
-        .await?;
+    crate::password_resets::ask(&state, &client, &body.0.email).await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
         message: RESET_RECEIPT.into(),
     }))
@@ -242,17 +224,8 @@ async fn reset_password(
     token: web::Path<String>,
     body: JsonBody<NewPassword>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
-    let now = state.now();
-    let token = token.into_inner();
     let NewPassword { password } = body.0;
-    let mut checks = Checks::new();
-    check_password(&mut checks, "password", &password);
-    checks.finish()?;
-    // Hashed outside any transaction: on SQLite it would hold the write lock meanwhile.
-    let hash = crate::passwords::hash(password).await?;
-    state
-        .db(move |conn| crate::password_resets::reset(conn, now, &token, hash))
-        .await?;
+    crate::password_resets::choose(&state, token.into_inner(), password).await?;
     Ok(web::Json(PublicReceipt {
         message: "Mot de passe changé : connectez-vous avec le nouveau. Toutes les sessions ouvertes ont été fermées.".into(),
     }))

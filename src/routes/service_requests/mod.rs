@@ -364,13 +364,8 @@ async fn confirm_account(
     state: web::Data<AppState>,
     body: JsonBody<AccountConfirmation>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
-    let now = state.now();
-    let (token, password) = body.0.checked()?;
-    // Hashed outside any connection, before the transaction.
-    let hash = web::block(move || crate::auth::hash_password(&password)).await??;
-    state
-        .db(move |conn| accounts::confirm_account(conn, now, &token, hash))
-        .await?;
+    let AccountConfirmation { token, password } = body.0;
+    accounts::confirm(&state, token, password).await?;
     Ok(web::Json(PublicReceipt {
         message: "Adresse confirmée : vous pouvez vous connecter.".into(),
     }))

@@ -8,6 +8,7 @@
 //! `visitor.failure` (404 answers the same page as an unknown path), the page through
 //! `visitor.ok`; then its route in `configure`.
 
+pub mod account;
 pub mod bookings;
 pub mod indicators;
 pub mod usage;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     bookings::configure(cfg);
     indicators::configure(cfg);
     usage::configure(cfg);
+    account::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.
@@ -46,6 +48,65 @@ pub fn is_web_path(path: &str) -> bool {
     !(path == "/api"
         || path.starts_with("/api/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics"))
+}
+
+/// Middleware: a page's query string whose encoded bytes are not UTF-8 (`?texte=%FF`), or
+/// hold a NUL character, is refused with the French error page (400) instead of being read
+/// with replacement characters; the API's paths are left to their own checks.
+pub async fn refuse_unreadable_query(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if !is_web_path(req.path()) {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    let message = match decoded_query(req.query_string()) {
+        Some(bytes) if bytes.contains(&0) => {
+            "L'adresse de cette page contient un caractère NUL, qui n'est pas permis : vérifiez le lien."
+        }
+        Some(bytes) if std::str::from_utf8(&bytes).is_err() => {
+            "L'adresse de cette page contient des caractères illisibles (ce n'est pas de l'UTF-8) : vérifiez le lien."
+        }
+        _ => return next.call(req).await.map(|r| r.map_into_boxed_body()),
+    };
+    let error = crate::error::ApiError::new(crate::error::ErrorCode::InvalidEncoding, message);
+    let response = match Visitor::of(req.request()).await {
+        Ok(visitor) => visitor.failure(error),
+        Err(error) => visitor::page_error(error).error_response(),
+    };
+    Ok(req.into_response(response))
+}
+
+/// The bytes a query string stands for (`%XX` decoded, `+` as a space); `None` when it
+/// has no escape at all, and so is the ASCII it is written in.
+fn decoded_query(query: &str) -> Option<Vec<u8>> {
+    if !query.contains('%') {
+        return None;
+    }
+    let bytes = query.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The 404 page of the paths no route answers.
@@ -70,6 +131,8 @@ async fn portal(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
 #[derive(serde::Deserialize)]
 struct LoginQuery {
     suite: Option<String>,
+    /// What was just done: `mot-de-passe` (a new password), `confirmation` (an address).
+    fait: Option<String>,
 }
 
 /// Where to go after logging in: a path of this site only, never another site's address.
@@ -92,11 +155,17 @@ async fn login_form(visitor: Visitor, query: web::Query<LoginQuery>) -> HttpResp
     if visitor.user().is_some() {
         return visitor.finish(redirect(&next));
     }
+    let notice = match query.fait.as_deref() {
+        Some("mot-de-passe") => Some("Votre mot de passe est changé : connectez-vous avec le nouveau. Toutes les sessions de votre compte ont été fermées."),
+        Some("confirmation") => Some("Votre adresse est confirmée : connectez-vous avec le mot de passe choisi."),
+        _ => None,
+    };
     visitor.ok(LoginPage {
         layout: visitor.layout("Se connecter"),
         email: String::new(),
         next,
         error: None,
+        notice: notice.map(str::to_owned),
     })
 }
 
@@ -124,6 +193,7 @@ async fn login(state: web::Data<AppState>, form: CheckedForm<LoginForm>) -> Http
                     email: form.email,
                     next,
                     error: Some(error.detail.clone()),
+                    notice: None,
                 },
             );
             if let Some(seconds) = retry_after {
@@ -136,9 +206,10 @@ async fn login(state: web::Data<AppState>, form: CheckedForm<LoginForm>) -> Http
         Err(error) => return visitor.failure(error),
     };
     let previous = visitor.session_cookie().map(str::to_owned);
+    let agent = visitor.user_agent();
     let now = state.now();
     let opened = state
-        .db(move |conn| web_sessions::open(conn, now, &user, previous.as_deref()))
+        .db(move |conn| web_sessions::open(conn, now, &user, previous.as_deref(), agent.as_deref()))
         .await;
     match opened {
         Ok(cookie) => {

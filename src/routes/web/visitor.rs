@@ -100,6 +100,15 @@ impl Visitor {
         self.req.path()
     }
 
+    /// The browser's `User-Agent` header, when it is readable text.
+    pub fn user_agent(&self) -> Option<String> {
+        self.req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     pub fn client_address(&self) -> String {
         super::super::client_address(&self.req)
     }
@@ -243,17 +252,26 @@ impl FromRequest for Visitor {
 
 /// A failure before the visitor is known (the database unreachable): a bare page.
 pub fn page_error(error: ApiError) -> actix_web::Error {
-    let status = error.status;
-    let layout = Layout::new(error.code.title(), "", None, "");
+    let response = bare_page(
+        error.status,
+        error.code.title(),
+        "Le service n'a pas pu répondre. Réessayez dans un instant.",
+    );
+    actix_web::error::InternalError::from_response(error.detail.clone(), response).into()
+}
+
+/// The error page without the visitor's navigation, for refusals made before any handler
+/// runs and without the database (a malformed query string).
+pub fn bare_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     let page = ErrorPage {
-        layout,
-        message: "Le service n'a pas pu répondre. Réessayez dans un instant.".to_owned(),
+        layout: Layout::new(title, "", None, ""),
+        message: message.to_owned(),
     };
     let body = page.render().unwrap_or_default();
-    let response = HttpResponse::build(status)
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .body(body);
-    actix_web::error::InternalError::from_response(error.detail.clone(), response).into()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
 }
 
 /// A POST form whose CSRF token (field `csrf`) is the visitor's: any other, or none, is

@@ -5,6 +5,7 @@
 //! (or in a module beside) with a `layout: Layout` field deriving `Template` and
 //! `WebTemplate`, a thin handler in `routes/web/`, and its link in `NAV` when it has one.
 
+pub mod account;
 pub mod assets;
 pub mod bookings;
 pub mod format;
@@ -48,7 +49,11 @@ const NAV: &[(&str, &str, &[Role])] = &[
         "Indicateurs",
         &[Role::Admin, Role::Observer],
     ),
+    (ACCOUNT_PAGE, "Mon compte", Role::ALL),
 ];
+
+/// One's own account: every account reaches it, contacts awaiting approval included.
+const ACCOUNT_PAGE: &str = "/compte";
 
 pub struct NavLink {
     pub href: &'static str,
@@ -79,9 +84,11 @@ impl Layout {
         let nav = NAV
             .iter()
             .filter(|(_, _, roles)| roles.is_empty() || role.is_some_and(|r| roles.contains(&r)))
-            .filter(|(_, _, roles)| {
+            .filter(|(href, _, roles)| {
                 // Contacts awaiting approval do not read the inventory.
-                roles.is_empty() || !caller.is_some_and(|c| c.user.awaiting_approval)
+                roles.is_empty()
+                    || *href == ACCOUNT_PAGE
+                    || !caller.is_some_and(|c| c.user.awaiting_approval)
             })
             .map(|(href, label, _)| NavLink {
                 href,
@@ -207,6 +214,8 @@ pub struct LoginPage {
     pub email: String,
     pub next: String,
     pub error: Option<String>,
+    /// What was just done (a password chosen, an address confirmed).
+    pub notice: Option<String>,
 }
 
 // The catalogue.
