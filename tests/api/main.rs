@@ -33,3 +33,4 @@ mod users;
 mod web;
 mod web_bookings;
 mod web_browser;
+mod web_requests;

@@ -9,6 +9,7 @@
 //! `visitor.ok`; then its route in `configure`.
 
 pub mod bookings;
+pub mod requests;
 pub mod visitor;
 
 use actix_web::http::header;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/accessibilite", web::get().to(accessibility))
         .route("/static/{version}/{name}", web::get().to(asset));
     bookings::configure(cfg);
+    requests::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod bookings;
 pub mod format;
+pub mod requests;
 pub mod week;
 
 use askama::Template;
@@ -41,6 +42,11 @@ const NAV: &[(&str, &str, &[Role])] = &[
         &[Role::Admin, Role::Manager, Role::Teacher, Role::Company],
     ),
     ("/validations", "Validations", &[Role::Admin, Role::Manager]),
+    (
+        "/demandes",
+        "Demandes",
+        &[Role::Admin, Role::Manager, Role::Company],
+    ),
 ];
 
 pub struct NavLink {
@@ -72,9 +78,12 @@ impl Layout {
         let nav = NAV
             .iter()
             .filter(|(_, _, roles)| roles.is_empty() || role.is_some_and(|r| roles.contains(&r)))
-            .filter(|(_, _, roles)| {
-                // Contacts awaiting approval do not read the inventory.
-                roles.is_empty() || !caller.is_some_and(|c| c.user.awaiting_approval)
+            .filter(|(href, _, roles)| {
+                // Contacts awaiting approval do not read the inventory; they follow the
+                // requests they submitted.
+                roles.is_empty()
+                    || *href == "/demandes"
+                    || !caller.is_some_and(|c| c.user.awaiting_approval)
             })
             .map(|(href, label, _)| NavLink {
                 href,
