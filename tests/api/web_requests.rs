@@ -453,6 +453,43 @@ async fn each_company_sees_its_own_requests_only(app: TestApp) {
     assert_eq!(state_of(&app, &theirs).await, "submitted");
     assert_eq!(app.count("service_request_messages").await, 0);
 
+    // Logged in, a contact files a request for their company, without saying who they are.
+    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.text.contains("name=\"company_name\""),
+        "{}",
+        page.text
+    );
+    let csrf = csrf_of(&page);
+    let filed = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/demandes/nouvelle",
+        &form(&[
+            ("csrf", &csrf),
+            ("title", "Contrôle dimensionnel"),
+            ("description", "Dix pièces à mesurer."),
+            ("domains", "metrology"),
+            ("platform_id", ""),
+        ]),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text);
+    assert!(location(&filed).ends_with("?fait=depot"));
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM service_requests WHERE title = 'Contrôle dimensionnel' \
+             AND company_id = '{}' AND contact_user_id = '{}'",
+            c.company_id, c.company_user_id
+        ))
+        .await,
+        1
+    );
+    let filed = page_of(&app, &mut jar, &location(&filed)).await;
+    assert!(filed.text.contains("La demande est déposée"));
+
     // Teachers and observers read no request: the pages are unknown to them.
     for email in ["teacher@campus.test", "copil@campus.test"] {
         let mut jar = Jar::default();
@@ -554,6 +591,20 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     // The editor: a wrong quantity is refused next to it, the lines kept.
     let page = page_of(&app, &mut staff, &path).await;
     assert!(page.text.contains("id=\"editeur\""));
+    for name in [
+        "label_0",
+        "quantity_0",
+        "unit_0",
+        "price_0",
+        "label_2",
+        "vat_rate",
+        "valid_until",
+    ] {
+        assert!(
+            page.text.contains(&format!("name=\"{name}\"")),
+            "the editor's field {name}"
+        );
+    }
     assert!(
         page.text
             .contains("Prendre en charge : demande prise en charge"),

@@ -11,13 +11,14 @@ use super::visitor::{redirect, CheckedForm, Visitor};
 use crate::db::service_requests::RequestFilter;
 use crate::db::Page;
 use crate::domain::service_request::{QuoteUnit, RequestAction, RequestState};
-use crate::domain::PlatformDomain;
+use crate::domain::{PlatformDomain, Role};
 use crate::error::ApiError;
 use crate::labels::Label;
 use crate::state::AppState;
 use crate::usecases::service_requests as desk;
 use crate::views::service_requests::{
-    MessageVisibility, NewMessage, NewQuote, NewQuoteLine, PublicServiceRequest, TransitionRequest,
+    MessageVisibility, NewMessage, NewQuote, NewQuoteLine, NewServiceRequest, PublicServiceRequest,
+    TransitionRequest,
 };
 use crate::views::web::requests::{
     parse_decimal, parse_euros, DraftLine, Drafts, MessageDraft, NewRequestPage, PublicDraft,
@@ -102,17 +103,24 @@ async fn public_page(
     refusals: Refusals,
 ) -> HttpResponse {
     match state.db(desk::public_platforms).await {
-        Ok(platforms) => visitor.page(
-            status,
-            NewRequestPage::new(
+        Ok(platforms) => {
+            let mut page = NewRequestPage::new(
                 visitor.layout("Demander une prestation"),
                 draft,
                 &platforms,
                 refusals,
-            ),
-        ),
+            );
+            page.signed_in = company_contact(visitor);
+            visitor.page(status, page)
+        }
         Err(error) => visitor.failure(error),
     }
+}
+
+/// A company contact logged in files the request for their company (`POST
+/// /api/v1/service-requests`'s use case), not as a newcomer.
+fn company_contact(visitor: &Visitor) -> bool {
+    visitor.user().is_some_and(|u| u.role == Role::Company)
 }
 
 async fn new_request(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
@@ -197,6 +205,45 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<Pairs>) -> HttpRes
         )
         .await;
     }
+    let links: Vec<String> = draft
+        .links
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(user) = visitor
+        .user()
+        .cloned()
+        .filter(|_| company_contact(&visitor))
+    {
+        let body = NewServiceRequest {
+            company_id: None,
+            title: draft.title.clone(),
+            description: draft.description.clone(),
+            domains,
+            platform_id,
+            wished_from,
+            wished_to,
+            budget_cents,
+            confidential: draft.confidential,
+            links,
+        };
+        let now = state.now();
+        return match state
+            .db(move |conn| desk::create(conn, &user, now, body))
+            .await
+        {
+            Ok(request) => visitor.finish(redirect(&format!(
+                "/demandes/{}?fait=depot",
+                request.row.id
+            ))),
+            Err(error) if error.status.is_client_error() => {
+                public_page(&state, &visitor, error.status, draft, Refusals::of(&error)).await
+            }
+            Err(error) => visitor.failure(error),
+        };
+    }
     let body = PublicServiceRequest {
         company_name: draft.company_name.clone(),
         siret: draft.siret.clone(),
@@ -211,13 +258,7 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<Pairs>) -> HttpRes
         wished_to,
         budget_cents,
         confidential: draft.confidential,
-        links: draft
-            .links
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        links,
     };
     let client = visitor.client_address();
     match desk::submit_public_from(&state, &client, body).await {
@@ -334,6 +375,10 @@ async fn show(
     let notice = match query.fait.as_deref() {
         Some("devis") => Some("Le devis est émis : l'entreprise en est avertie.".to_owned()),
         Some("message") => Some("Le message est envoyé.".to_owned()),
+        Some("depot") => Some(
+            "La demande est déposée : l'équipe du campus en est avertie et vous répond ici."
+                .to_owned(),
+        ),
         Some(action) => {
             RequestAction::parse(action).map(|a| format!("C'est enregistré : « {} ».", a.label()))
         }

@@ -95,7 +95,7 @@ impl Refusals {
 
 /// One field of a form, with what was typed and its refusal.
 pub struct Input {
-    pub name: &'static str,
+    pub name: String,
     pub id: String,
     pub label: String,
     /// `text`, `email`, `tel`, `date`, `textarea`, `select`.
@@ -111,9 +111,9 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn new(name: &'static str, id: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, id: impl Into<String>, label: impl Into<String>) -> Self {
         Input {
-            name,
+            name: name.into(),
             id: id.into(),
             label: label.into(),
             kind: "text",
@@ -309,6 +309,9 @@ pub struct NewRequestPage {
     pub error: Option<String>,
     /// Whether any field was refused: the summary at the top of the form.
     pub refused: bool,
+    /// A company contact logged in: the request is their company's, without the fields of
+    /// who asks.
+    pub signed_in: bool,
 }
 
 impl NewRequestPage {
@@ -419,6 +422,7 @@ impl NewRequestPage {
             confidential: d.confidential,
             error: refusals.rest(),
             refused,
+            signed_in: false,
         }
     }
 }
@@ -532,7 +536,8 @@ pub struct QuoteLineView {
 pub struct QuoteBlock {
     pub version: i32,
     pub status: String,
-    pub issued: bool,
+    /// Not replaced by a newer version.
+    pub current: bool,
     pub valid_until: String,
     pub created: String,
     pub author: String,
@@ -552,7 +557,7 @@ impl QuoteBlock {
         QuoteBlock {
             version: quote.version,
             status: label_of(&quote.status, QuoteStatus::parse),
-            issued: quote.status == QuoteStatus::Issued.as_str(),
+            current: quote.status != QuoteStatus::Superseded.as_str(),
             valid_until: format::long_date(quote.valid_until),
             created: moment(quote.created_at, tz),
             author: quote
@@ -972,11 +977,11 @@ impl RequestPage {
             if action.action == a.as_str() {
                 for field in &mut fields {
                     let api_field = if field.name == "amount" {
-                        "amount_cents"
+                        "amount_cents".to_owned()
                     } else {
-                        field.name
+                        field.name.clone()
                     };
-                    field.error = action.refusals.take(api_field);
+                    field.error = action.refusals.take(&api_field);
                 }
                 error = action.refusals.rest();
             }
@@ -1042,7 +1047,7 @@ impl RequestPage {
                     .map(|(v, l)| (v.to_string(), l.to_string()))
                     .collect();
                 let r = &mut draft.refusals;
-                let lines = draft
+                let mut lines = draft
                     .lines
                     .iter()
                     .enumerate()
@@ -1051,14 +1056,14 @@ impl RequestPage {
                         EditorLine {
                             fields: vec![
                                 Input::new(
-                                    "label",
+                                    format!("label_{i}"),
                                     format!("label_{i}"),
                                     format!("Ligne {n} : désignation"),
                                 )
                                 .value(l.label.clone())
                                 .refused(r, &format!("label_{i}")),
                                 Input::new(
-                                    "quantity",
+                                    format!("quantity_{i}"),
                                     format!("quantity_{i}"),
                                     format!("Ligne {n} : quantité"),
                                 )
@@ -1066,7 +1071,7 @@ impl RequestPage {
                                 .value(l.quantity.clone())
                                 .refused(r, &format!("quantity_{i}")),
                                 Input::new(
-                                    "unit",
+                                    format!("unit_{i}"),
                                     format!("unit_{i}"),
                                     format!("Ligne {n} : unité"),
                                 )
@@ -1078,7 +1083,7 @@ impl RequestPage {
                                 .options(units.clone())
                                 .refused(r, &format!("unit_{i}")),
                                 Input::new(
-                                    "price",
+                                    format!("price_{i}"),
                                     format!("price_{i}"),
                                     format!("Ligne {n} : prix unitaire HT, en euros"),
                                 )
@@ -1090,7 +1095,6 @@ impl RequestPage {
                         }
                     })
                     .collect::<Vec<_>>();
-                let mut lines = lines;
                 if let Some((amounts, _)) = &draft.amounts {
                     // Amounts follow the lines that were filled in, in order.
                     let mut filled = lines.iter_mut().filter(|l| {
