@@ -1293,20 +1293,26 @@ pub fn page(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult
     })
 }
 
+/// Each line's amounts (excluding VAT, VAT) and the totals (excluding VAT, VAT, including
+/// VAT), in cents.
+pub type QuoteAmounts = (Vec<(i64, i64)>, (i64, i64, i64));
+
 /// The amounts a quote's lines would have, as `issue_quote` computes them (each line's
 /// amount excluding VAT and its VAT, then the totals), for a draft shown before it is
 /// issued; `None` when a line is out of bounds (issuing it would name the field).
 pub fn preview_quote(
     lines: &[crate::views::service_requests::NewQuoteLine],
-) -> Option<(Vec<(i64, i64)>, (i64, i64, i64))> {
+) -> Option<QuoteAmounts> {
     let amounts = lines
         .iter()
         .map(|line| {
             let milli = (line.quantity * 1000.0).round();
-            if !(line.quantity.is_finite() && milli > 0.0 && milli <= MAX_QUANTITY_MILLI as f64)
-                || !(0..=MAX_UNIT_PRICE_CENTS).contains(&line.unit_price_cents)
-                || !(0..=MAX_VAT_RATE_BP).contains(&line.vat_rate_bp)
-            {
+            let within = line.quantity.is_finite()
+                && milli > 0.0
+                && milli <= MAX_QUANTITY_MILLI as f64
+                && (0..=MAX_UNIT_PRICE_CENTS).contains(&line.unit_price_cents)
+                && (0..=MAX_VAT_RATE_BP).contains(&line.vat_rate_bp);
+            if !within {
                 return None;
             }
             line_amounts(milli as i64, line.unit_price_cents, line.vat_rate_bp)

@@ -707,7 +707,7 @@ pub struct QuoteDraft {
     pub vat_rate: String,
     pub lines: Vec<DraftLine>,
     pub refusals: Refusals,
-    pub amounts: Option<(Vec<(i64, i64)>, (i64, i64, i64))>,
+    pub amounts: Option<crate::usecases::service_requests::QuoteAmounts>,
 }
 
 /// The message form: what was typed, and its refusal.
