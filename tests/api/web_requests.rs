@@ -940,7 +940,118 @@ async fn internal_messages_stay_with_the_staff(app: TestApp) {
     assert!(page.text.contains("Acier S355 J2."));
 }
 
+/// The company declines a quote with its reason, then the staff close the request; a
+/// withdrawn request offers nothing more.
+async fn declining_then_closing(app: TestApp) {
+    let c = support::campus(&app).await;
+    let id = request_of(
+        &app,
+        &c.company,
+        "Essais de traction du Célé",
+        &c.platform_id,
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+        "valid_until": (today() + Duration::days(30)).to_string(),
+        "lines": [{ "label": "Essai", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    let path = format!("/demandes/{id}");
+    let mut company = Jar::default();
+    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
+    let page = page_of(&app, &mut company, &path).await;
+    assert!(page
+        .text
+        .contains("Décliner le devis (version 1, 204,00\u{a0}€ TTC)"));
+    let csrf = csrf_of(&page);
+    // A version that is not the one to answer: the API's refusal, nothing changed.
+    let refused = browse(
+        &app,
+        &mut company,
+        Method::POST,
+        &format!("{path}/actions"),
+        &form(&[
+            ("csrf", &csrf),
+            ("action", "decline"),
+            ("quote_version", "7"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused
+            .text
+            .contains("Cette version de devis n&#x27;existe pas")
+            || refused
+                .text
+                .contains("Cette version de devis n&#39;existe pas"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(state_of(&app, &id).await, "quoted");
+    let declined = browse(
+        &app,
+        &mut company,
+        Method::POST,
+        &format!("{path}/actions"),
+        &form(&[
+            ("csrf", &csrf),
+            ("action", "decline"),
+            ("quote_version", "1"),
+            ("reason", "Budget dépassé cette année."),
+        ]),
+    )
+    .await;
+    assert_eq!(declined.status, StatusCode::SEE_OTHER, "{}", declined.text);
+    assert_eq!(state_of(&app, &id).await, "declined");
+    let page = page_of(&app, &mut company, &path).await;
+    assert!(
+        page.text.contains("Budget dépassé cette année."),
+        "the reason shown"
+    );
+    assert!(
+        !page.text.contains("<h3>Retirer</h3>"),
+        "nothing more to do"
+    );
+
+    let mut staff = Jar::default();
+    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
+    let page = page_of(&app, &mut staff, &path).await;
+    assert!(page.text.contains("<h3>Clore</h3>"));
+    assert!(
+        !page.text.contains("id=\"editeur\""),
+        "no quote on a declined request"
+    );
+    let closed = browse(
+        &app,
+        &mut staff,
+        Method::POST,
+        &format!("{path}/actions"),
+        &form(&[("csrf", &csrf_of(&page)), ("action", "close")]),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&app, &id).await, "closed");
+    let page = page_of(&app, &mut staff, &path).await;
+    assert!(page.text.contains("État : <strong>close</strong>"));
+    assert!(!page.text.contains("Ce que vous pouvez faire"));
+}
+
 on_both_databases!(
+    declining_then_closing,
     public_form_creates_refuses_and_needs_its_token,
     each_company_sees_its_own_requests_only,
     staff_quote_company_accepts_then_the_life_goes_on,
