@@ -1050,7 +1050,124 @@ async fn declining_then_closing(app: TestApp) {
     assert!(!page.text.contains("Ce que vous pouvez faire"));
 }
 
+/// Anyone can know a SIRET: a newcomer who signs up through the form with a known company's
+/// follows their own request only, and cannot commit the company on a quote until approved.
+async fn a_contact_awaiting_approval_follows_only_their_own(app: TestApp) {
+    let c = support::campus(&app).await;
+    let secret = request_of(&app, &c.company, "Secret du Célé", &c.platform_id).await;
+    let mut jar = Jar::default();
+    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    let mut fields = public_fields("intrus@exemple.fr", "73282932000074");
+    fields.retain(|(n, _)| *n != "title");
+    fields.push(("title", "Demande du nouveau venu"));
+    let csrf = csrf_of(&page);
+    fields.push(("csrf", &csrf));
+    let sent = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/demandes/nouvelle",
+        &form(&fields),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let pending = app
+        .get("/api/v1/account-confirmations", &c.admin)
+        .await
+        .expect(200)
+        .json();
+    let user_id = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "intrus@exemple.fr")
+        .expect("the newcomer waits for confirmation")["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = support::confirmation_token(&app, &c.admin, &user_id).await;
+    app.call(
+        Method::POST,
+        "/api/v1/public/account-confirmations",
+        None,
+        Some(json!({ "token": token, "password": "un-mot-de-passe-solide" })),
+        &[],
+    )
+    .await
+    .expect(200);
+    let own = app
+        .get("/api/v1/service-requests", &c.manager)
+        .await
+        .expect(200)
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "Demande du nouveau venu")
+        .expect("the newcomer's request")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/service-requests/{own}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/api/v1/service-requests/{own}/quotes"), &c.manager, json!({
+        "valid_until": (today() + Duration::days(30)).to_string(),
+        "lines": [{ "label": "Essai", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+
+    let mut newcomer = Jar::default();
+    log_in(
+        &app,
+        &mut newcomer,
+        "intrus@exemple.fr",
+        "un-mot-de-passe-solide",
+    )
+    .await;
+    let list = page_of(&app, &mut newcomer, "/demandes").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert!(list.text.contains("Demande du nouveau venu"));
+    assert!(
+        !list.text.contains("Secret du Célé"),
+        "the company's other request"
+    );
+    assert!(
+        list.text.contains("href=\"/demandes\""),
+        "the link to their requests"
+    );
+    let hidden = page_of(&app, &mut newcomer, &format!("/demandes/{secret}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let page = page_of(&app, &mut newcomer, &format!("/demandes/{own}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let refused = browse(
+        &app,
+        &mut newcomer,
+        Method::POST,
+        &format!("/demandes/{own}/actions"),
+        &form(&[
+            ("csrf", &csrf_of(&page)),
+            ("action", "accept"),
+            ("quote_version", "1"),
+        ]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert!(
+        refused.text.contains("Seul un contact approuvé"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(state_of(&app, &own).await, "quoted");
+}
+
 on_both_databases!(
+    a_contact_awaiting_approval_follows_only_their_own,
     declining_then_closing,
     public_form_creates_refuses_and_needs_its_token,
     each_company_sees_its_own_requests_only,
