@@ -646,6 +646,25 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         refused.text
     );
     assert!(refusal_of(&refused, "quantity_0").starts_with("Quantité invalide"));
+    assert!(refused.text.contains("Totaux non calculés"));
+    // htmx refreshing the totals gets a page it swaps (200), saying the totals wait.
+    let req = actix_web::test::TestRequest::post()
+        .uri(&editor)
+        .peer_addr("127.0.0.1:4000".parse().unwrap())
+        .insert_header(("hx-request", "true"))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((
+            header::COOKIE,
+            format!(
+                "plateaux_session={}",
+                staff.get("plateaux_session").unwrap()
+            ),
+        ))
+        .set_payload(lines("beaucoup", "calculer"));
+    let swapped = app.send_unchecked(req.to_request()).await;
+    assert_eq!(swapped.status, StatusCode::OK);
+    assert!(swapped.text.contains("Totaux non calculés"));
+    assert_eq!(app.count("quotes").await, 0);
     assert!(
         refused.text.contains("value=\"Rapport d&#x27;essai\"")
             || refused.text.contains("value=\"Rapport d&#39;essai\"")

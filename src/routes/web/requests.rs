@@ -4,7 +4,7 @@
 //! its refusals, shown next to the fields they concern.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::visitor::{redirect, CheckedForm, Visitor};
@@ -547,6 +547,7 @@ fn editor_field(field: &str, rows: &[usize]) -> Option<String> {
 /// rate for all, the validity. « Calculer les totaux » shows the amounts the service would
 /// compute, without issuing; « Ajouter une ligne » gives one more row.
 async fn quote(
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: CheckedForm<Pairs>,
     id: web::Path<String>,
@@ -634,14 +635,14 @@ async fn quote(
             quote: Some(draft),
             ..Default::default()
         };
-        return request_page(
-            &state,
-            &visitor,
-            &id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            drafts,
-        )
-        .await;
+        // htmx refreshing the totals as one types swaps only a 200 answer: there, the totals
+        // say they wait for a correction. Without it, the refusal is a 422 page.
+        let status = if step == "calculer" && req.headers().contains_key("hx-request") {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return request_page(&state, &visitor, &id, status, drafts).await;
     }
     if step == "calculer" {
         draft.amounts = desk::preview_quote(&new_lines);

@@ -688,6 +688,8 @@ pub struct QuoteEditor {
     pub error: Option<String>,
     /// Totals excluding VAT, VAT, including VAT, when the draft was computed.
     pub totals: Option<(String, String, String)>,
+    /// The draft was refused: no totals until it is corrected.
+    pub refused: bool,
 }
 
 /// One line of the editor as typed.
@@ -1046,6 +1048,7 @@ impl RequestPage {
                     .iter()
                     .map(|(v, l)| (v.to_string(), l.to_string()))
                     .collect();
+                let refused = !draft.refusals.is_empty();
                 let r = &mut draft.refusals;
                 let mut lines = draft
                     .lines
@@ -1125,6 +1128,7 @@ impl RequestPage {
                     ],
                     lines,
                     error: r.rest(),
+                    refused,
                     totals: draft
                         .amounts
                         .map(|(_, (excl, vat, incl))| (euros(excl), euros(vat), euros(incl))),
