@@ -854,7 +854,9 @@ pub fn submit_public(
     {
         checks.fail("phone", "invalid_format", "numéro de téléphone invalide");
     }
-    checks.finish()?;
+    // The need itself is required, before the contact's details are added to it.
+    checks.text("description", &body.description, 1, 10_000);
+    let identity = checks.finish().map_err(ApiError::from);
     let request = NewServiceRequest {
         company_id: None,
         title: body.title,
@@ -870,7 +872,24 @@ pub fn submit_public(
         confidential: body.confidential,
         links: body.links,
     };
-    checked_fields(&request)?;
+    // Every refusal at once: who asks, and what is asked.
+    let (first, second) = (identity.err(), checked_fields(&request).err());
+    if first.is_some() || second.is_some() {
+        let mut errors: Vec<crate::error::FieldError> = Vec::new();
+        for e in first
+            .iter()
+            .chain(second.iter())
+            .flat_map(|e| e.errors.iter())
+        {
+            if !errors
+                .iter()
+                .any(|k| k.field == e.field && k.code == e.code)
+            {
+                errors.push(e.clone());
+            }
+        }
+        return Err(ApiError::validation(errors));
+    }
     let siret = siret.unwrap_or_default();
     db::write_transaction(conn, |conn| {
         // Every reference is checked before the address is looked up, so that a refusal
@@ -1112,4 +1131,193 @@ pub fn export_page(
             })
             .collect())
     })
+}
+
+/// What the service answers to every accepted public submission, whatever became of it: it
+/// must not tell whether the address has an account, and never says "recorded" for what
+/// was not stored. The API's answer and the web form's confirmation page.
+pub const PUBLIC_RECEIPT: &str = "Demande reçue. Si cette adresse e-mail est nouvelle ou attend encore sa confirmation, la demande est enregistrée : confirmez l'adresse avec le lien reçu pour la suivre. Si cette adresse a déjà un compte actif, la demande n'est pas enregistrée : connectez-vous pour la déposer.";
+
+/// A public submission from the client address `client`, through the API or the web form:
+/// the public limit (5 per address every 10 minutes), a password hash computed for every
+/// submission outside any connection (so that the answer takes the same time whether or not
+/// the address has an account), then `submit_public`.
+pub async fn submit_public_from(
+    state: &crate::state::AppState,
+    client: &str,
+    body: crate::views::service_requests::PublicServiceRequest,
+) -> ApiResult<PublicOutcome> {
+    let now = state.now();
+    state.public_limiter.hit(client).map_err(|wait| {
+        ApiError::too_many(
+            ErrorCode::RateLimited,
+            format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
+            wait,
+        )
+    })?;
+    let unusable_hash = actix_web::web::block(crate::auth::unusable_password_hash).await??;
+    state
+        .db(move |conn| submit_public(conn, now, body, unusable_hash))
+        .await
+}
+
+/// The platforms a public request may name (anyone may read them: the portal shows them).
+pub fn public_platforms(conn: &mut DbConnection) -> ApiResult<Vec<db::platforms::PlatformRow>> {
+    let mut platforms = db::platforms::list(
+        conn,
+        &db::platforms::PlatformFilter::default(),
+        &Page {
+            after: None,
+            limit: crate::domain::pagination::MAX_LIMIT,
+        },
+    )?
+    .rows;
+    platforms.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(platforms)
+}
+
+/// One page of the requests the caller may see (as `list`), with the names its lines show.
+pub struct RequestList {
+    pub side: Side,
+    pub listed: Listed<RequestDetails>,
+    /// Company and platform names, by id.
+    pub names: std::collections::HashMap<String, String>,
+}
+
+/// The web list: the caller's requests (teachers and observers have none to read: 403, which
+/// the pages answer as an unknown page).
+pub fn list_page(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    filter: &RequestFilter,
+    page: &Page,
+) -> ApiResult<RequestList> {
+    let side = side(actor)?;
+    let listed = list(conn, actor, filter, page)?;
+    let mut names = std::collections::HashMap::new();
+    let rows: Vec<&RequestRow> = listed.rows.iter().map(|r| &r.row).collect();
+    name_companies_and_platforms(conn, &rows, &mut names)?;
+    Ok(RequestList {
+        side,
+        listed,
+        names,
+    })
+}
+
+fn name_companies_and_platforms(
+    conn: &mut DbConnection,
+    rows: &[&RequestRow],
+    names: &mut std::collections::HashMap<String, String>,
+) -> ApiResult<()> {
+    let mut companies: Vec<String> = rows.iter().map(|r| r.company_id.clone()).collect();
+    companies.sort();
+    companies.dedup();
+    names.extend(db::organisations::names_of(conn, &companies)?);
+    let mut platforms: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                r.requested_platform_id.clone(),
+                r.assigned_platform_id.clone(),
+            ]
+        })
+        .flatten()
+        .collect();
+    platforms.sort();
+    platforms.dedup();
+    for id in platforms {
+        if let Some(p) = db::platforms::find(conn, &id)? {
+            names.insert(p.id, p.name);
+        }
+    }
+    Ok(())
+}
+
+/// Everything the page of one request shows the caller: the request, its quote versions with
+/// their lines, the messages and the timeline the caller may read, and the names of the
+/// people, company and platforms they mention.
+pub struct RequestPage {
+    pub side: Side,
+    pub request: RequestDetails,
+    pub quotes: Vec<(QuoteRow, Vec<QuoteLineRow>)>,
+    pub messages: Vec<MessageRow>,
+    pub timeline: Vec<EventRow>,
+    /// Names of the people, company and platforms, by id.
+    pub names: std::collections::HashMap<String, String>,
+    /// The platforms the caller may hand the request to (`take`), when it may be taken.
+    pub platforms: Vec<db::platforms::PlatformRow>,
+}
+
+pub fn page(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult<RequestPage> {
+    let request = find(conn, actor, id)?;
+    let side = side(actor)?;
+    let quotes = quotes(conn, actor, id)?;
+    let messages = messages(conn, actor, id)?;
+    let timeline = timeline(conn, actor, id)?;
+    let mut names = std::collections::HashMap::new();
+    name_companies_and_platforms(conn, &[&request.row], &mut names)?;
+    let mut people: Vec<String> = [
+        request.row.assignee_id.clone(),
+        request.row.contact_user_id.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(quotes.iter().filter_map(|(q, _)| q.created_by.clone()))
+    .chain(messages.iter().filter_map(|m| m.author_id.clone()))
+    .chain(timeline.iter().filter_map(|e| e.actor_id.clone()))
+    .collect();
+    people.sort();
+    people.dedup();
+    names.extend(
+        db::users::find_many(conn, &people)?
+            .into_iter()
+            .map(|u| (u.id, u.display_name)),
+    );
+    let may_take = allowed_actions(state_of(&request.row)?, side).contains(&RequestAction::Take);
+    let mut platforms = Vec::new();
+    if may_take {
+        for platform in public_platforms(conn)? {
+            if access::manages_platform(conn, actor, &platform.id)? {
+                platforms.push(platform);
+            }
+        }
+    }
+    Ok(RequestPage {
+        side,
+        request,
+        quotes,
+        messages,
+        timeline,
+        names,
+        platforms,
+    })
+}
+
+/// Each line's amounts (excluding VAT, VAT) and the totals (excluding VAT, VAT, including
+/// VAT), in cents.
+pub type QuoteAmounts = (Vec<(i64, i64)>, (i64, i64, i64));
+
+/// The amounts a quote's lines would have, as `issue_quote` computes them (each line's
+/// amount excluding VAT and its VAT, then the totals), for a draft shown before it is
+/// issued; `None` when a line is out of bounds (issuing it would name the field).
+pub fn preview_quote(
+    lines: &[crate::views::service_requests::NewQuoteLine],
+) -> Option<QuoteAmounts> {
+    let amounts = lines
+        .iter()
+        .map(|line| {
+            let milli = (line.quantity * 1000.0).round();
+            let within = line.quantity.is_finite()
+                && milli > 0.0
+                && milli <= MAX_QUANTITY_MILLI as f64
+                && (0..=MAX_UNIT_PRICE_CENTS).contains(&line.unit_price_cents)
+                && (0..=MAX_VAT_RATE_BP).contains(&line.vat_rate_bp);
+            if !within {
+                return None;
+            }
+            line_amounts(milli as i64, line.unit_price_cents, line.vat_rate_bp)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let totals = quote_totals(&amounts)?;
+    Some((amounts, totals))
 }

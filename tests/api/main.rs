@@ -36,3 +36,4 @@ mod web_bookings;
 mod web_browser;
 mod web_indicators;
 mod web_usage;
+mod web_requests;

@@ -165,3 +165,4 @@ browser_scenario!(first_pages, "first_pages.py");
 browser_scenario!(indicators, "indicators.py");
 browser_scenario!(usage_week, "usage_week.py");
 browser_scenario!(account, "account.py");
+browser_scenario!(requests, "requests.py");

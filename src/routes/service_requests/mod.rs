@@ -10,7 +10,7 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::db::service_requests::{RequestFilter, Scope};
 use crate::domain::service_request::{side_of, Side};
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use crate::usecases::{accounts, service_requests as desk};
 use crate::views::service_requests::{
@@ -313,10 +313,6 @@ async fn show_timeline(
     ))
 }
 
-/// The answer to every accepted public submission, whatever became of it: it must not tell
-/// whether the address has an account, and never says "recorded" for what was not stored.
-const PUBLIC_RECEIPT: &str = "Demande reçue. Si cette adresse e-mail est nouvelle ou attend encore sa confirmation, la demande est enregistrée : confirmez l'adresse avec le lien reçu pour la suivre. Si cette adresse a déjà un compte actif, la demande n'est pas enregistrée : connectez-vous pour la déposer.";
-
 /// Submit a first request without an account (company, contact, request). The answer is
 /// the same whether or not the e-mail already has an account; limited to 5 submissions per
 /// client address every 10 minutes (429 `rate_limited`, with `Retry-After`). The contact
@@ -331,27 +327,10 @@ async fn submit_public_request(
     req: HttpRequest,
     body: JsonBody<PublicServiceRequest>,
 ) -> ApiResult<HttpResponse> {
-    let now = state.now();
     let client = super::client_address(&req);
-    if let Err(wait) = state.public_limiter.hit(&client) {
-        let error = ApiError::new(
-            ErrorCode::RateLimited,
-            format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-        );
-        let mut response = actix_web::ResponseError::error_response(&error);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
-        return Ok(response);
-    }
-    // Hashed for every submission and outside any connection: the answer takes the same
-    // time whether or not the address has an account.
-    let unusable_hash = web::block(crate::auth::unusable_password_hash).await??;
-    state
-        .db(move |conn| desk::submit_public(conn, now, body.0, unusable_hash))
-        .await?;
+    desk::submit_public_from(&state, &client, body.0).await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
-        message: PUBLIC_RECEIPT.into(),
+        message: desk::PUBLIC_RECEIPT.into(),
     }))
 }
 

@@ -12,6 +12,7 @@ pub mod account;
 pub mod bookings;
 pub mod indicators;
 pub mod usage;
+pub mod requests;
 pub mod visitor;
 
 use actix_web::http::header;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     indicators::configure(cfg);
     usage::configure(cfg);
     account::configure(cfg);
+    requests::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.

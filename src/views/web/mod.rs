@@ -11,6 +11,7 @@ pub mod bookings;
 pub mod format;
 pub mod indicators;
 pub mod usage;
+pub mod requests;
 pub mod week;
 
 use askama::Template;
@@ -50,6 +51,10 @@ const NAV: &[(&str, &str, &[Role])] = &[
         &[Role::Admin, Role::Observer],
     ),
     (ACCOUNT_PAGE, "Mon compte", Role::ALL),
+        "/demandes",
+        "Demandes",
+        &[Role::Admin, Role::Manager, Role::Company],
+    ),
 ];
 
 /// One's own account: every account reaches it, contacts awaiting approval included.
@@ -85,9 +90,11 @@ impl Layout {
             .iter()
             .filter(|(_, _, roles)| roles.is_empty() || role.is_some_and(|r| roles.contains(&r)))
             .filter(|(href, _, roles)| {
-                // Contacts awaiting approval do not read the inventory.
+                // Contacts awaiting approval do not read the inventory; they follow the
+                // requests they submitted and keep their account.
                 roles.is_empty()
                     || *href == ACCOUNT_PAGE
+                    || *href == "/demandes"
                     || !caller.is_some_and(|c| c.user.awaiting_approval)
             })
             .map(|(href, label, _)| NavLink {
