@@ -50,11 +50,12 @@ const NAV: &[(&str, &str, &[Role])] = &[
         "Indicateurs",
         &[Role::Admin, Role::Observer],
     ),
-    (ACCOUNT_PAGE, "Mon compte", Role::ALL),
+    (
         "/demandes",
         "Demandes",
         &[Role::Admin, Role::Manager, Role::Company],
     ),
+    (ACCOUNT_PAGE, "Mon compte", Role::ALL),
 ];
 
 /// One's own account: every account reaches it, contacts awaiting approval included.
