@@ -347,8 +347,12 @@ mod tests {
                 "{role:?}"
             );
         }
-        // A company contact awaiting approval reads no inventory, but has an account.
-        assert_eq!(links(Some(&caller(Role::Company, true))), ["/", "/compte"]);
+        // A company contact awaiting approval reads no inventory, but has an account and
+        // follows the requests it submitted.
+        assert_eq!(
+            links(Some(&caller(Role::Company, true))),
+            ["/", "/demandes", "/compte"]
+        );
         assert_eq!(links(None), ["/"]);
     }
 
