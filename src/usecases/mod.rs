@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod booking_form;
 pub mod booking_pages;
 pub mod bookings;
 pub mod calendar;

@@ -31,5 +31,6 @@ mod trust_sessions;
 mod usage;
 mod users;
 mod web;
+mod web_booking_form;
 mod web_bookings;
 mod web_browser;

@@ -155,3 +155,4 @@ macro_rules! browser_scenario {
 }
 
 browser_scenario!(first_pages, "first_pages.py");
+browser_scenario!(booking_form, "booking_form.py");

@@ -8,6 +8,7 @@
 //! `visitor.failure` (404 answers the same page as an unknown path), the page through
 //! `visitor.ok`; then its route in `configure`.
 
+pub mod booking_form;
 pub mod bookings;
 pub mod visitor;
 
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/accessibilite", web::get().to(accessibility))
         .route("/static/{version}/{name}", web::get().to(asset));
     bookings::configure(cfg);
+    booking_form::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.

@@ -6,6 +6,7 @@
 //! `WebTemplate`, a thin handler in `routes/web/`, and its link in `NAV` when it has one.
 
 pub mod assets;
+pub mod booking_form;
 pub mod bookings;
 pub mod format;
 pub mod week;
