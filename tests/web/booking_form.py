@@ -1,6 +1,6 @@
 """Browser scenario: the booking form. A teacher opens their own welding platform, asks for
-a weekly session over a term that crosses a closure (created through the API by the
-director), sees every skipped date listed before confirming (and nothing booked yet),
+a weekly session over a term that crosses a closure of the platform (created through the
+API by the director), sees every skipped date listed before confirming (and nothing booked yet),
 confirms, reads the series page and one booking's page; then a teacher of another member
 books a platform their lycée does not own (pending, and the page says so), and its manager
 approves it on « Validations ». axe-core on every page.
@@ -58,10 +58,11 @@ def main():
 
     # The director closes the campus for a few days of the term.
     director = token(DIRECTOR)
-    _, campuses = api("GET", "/campuses", director)
-    campus = campuses["items"][0]["id"]
+    _, platforms = api("GET", "/platforms?domain=welding&limit=100", director)
+    welding = [p for p in platforms["items"] if p["name"] == "Atelier soudage Alexis Monteil"]
+    check(len(welding) == 1, f"welding platforms: {platforms}")
     status, closure = api("POST", "/closures", director, {
-        "scope": "campus", "scope_id": campus, "name": CLOSURE,
+        "scope": "platform", "scope_id": welding[0]["id"], "name": CLOSURE,
         "starts_at": local(closed - datetime.timedelta(days=1)),
         "ends_at": local(closed + datetime.timedelta(days=3)),
     })
