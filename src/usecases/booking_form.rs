@@ -202,6 +202,15 @@ pub fn series_sheet(
     })
 }
 
+/// What a refused booking asked for: its platform (or equipment item), stations and time.
+#[derive(Debug, Clone)]
+pub struct SlotAsked {
+    pub platform_id: Option<String>,
+    pub equipment_id: Option<String>,
+    pub stations: Option<i32>,
+    pub span: Span,
+}
+
 /// How far the next free slot is looked for.
 const SUGGESTION_DAYS: i64 = 28;
 
@@ -213,11 +222,20 @@ pub fn next_free_slot(
     conn: &mut DbConnection,
     tz: Tz,
     now: i64,
-    platform_id: Option<&str>,
-    equipment_id: Option<&str>,
-    stations: Option<i32>,
-    wanted: Span,
+    asked: &SlotAsked,
 ) -> ApiResult<Option<Span>> {
+    let SlotAsked {
+        platform_id,
+        equipment_id,
+        stations,
+        span: wanted,
+    } = asked;
+    let (platform_id, equipment_id, stations, wanted) = (
+        platform_id.as_deref(),
+        equipment_id.as_deref(),
+        *stations,
+        *wanted,
+    );
     let length = wanted.seconds();
     if length <= 0 {
         return Ok(None);

@@ -11,10 +11,9 @@ use super::bookings::refused;
 use super::visitor::{redirect, CheckedForm, Visitor};
 use crate::auth::CurrentUser;
 use crate::db::platforms::PlatformFilter;
-use crate::domain::time::Span;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::usecases::booking_form::{self as pages, BookingForm};
+use crate::usecases::booking_form::{self as pages, BookingForm, SlotAsked};
 use crate::usecases::bookings::{self, change, series, single::BookingRequest};
 use crate::usecases::catalogue;
 use crate::views::bookings::SeriesCancellation;
@@ -139,25 +138,13 @@ async fn refusal_errors(
     state: &AppState,
     error: &ApiError,
     learner_fields: &[&str],
-    target: Option<(Option<String>, Option<String>, Option<i32>, Span)>,
+    asked: Option<SlotAsked>,
 ) -> FormErrors {
     let mut errors = FormErrors::from_api(error, learner_fields);
-    if let (true, Some((platform_id, equipment_id, stations, span))) =
-        (wants_another_slot(error), target)
-    {
+    if let (true, Some(asked)) = (wants_another_slot(error), asked) {
         let (tz, now) = (state.timezone, state.now());
         let slot = state
-            .db(move |conn| {
-                pages::next_free_slot(
-                    conn,
-                    tz,
-                    now,
-                    platform_id.as_deref(),
-                    equipment_id.as_deref(),
-                    stations,
-                    span,
-                )
-            })
+            .db(move |conn| pages::next_free_slot(conn, tz, now, &asked))
             .await;
         if let Ok(Some(slot)) = slot {
             let advice = suggestion(slot, &tz);
@@ -211,12 +198,12 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
     let learner_fields = fields.learner_fields();
     match ask {
         BookingAsk::Single(draft) => {
-            let target = (
-                draft.platform_id.clone(),
-                draft.equipment_id.clone(),
-                draft.stations,
-                draft.span,
-            );
+            let target = SlotAsked {
+                platform_id: draft.platform_id.clone(),
+                equipment_id: draft.equipment_id.clone(),
+                stations: draft.stations,
+                span: draft.span,
+            };
             let created = state
                 .booking_writer
                 .create(BookingRequest { actor: user, draft })
@@ -418,13 +405,11 @@ async fn change_times(
                 .db(move |conn| bookings::find(conn, &user, &target))
                 .await
                 .ok();
-            let slot_of = booking.zip(span).map(|(b, span)| {
-                (
-                    Some(b.row.platform_id),
-                    b.row.equipment_id,
-                    b.row.stations,
-                    span,
-                )
+            let slot_of = booking.zip(span).map(|(b, span)| SlotAsked {
+                platform_id: Some(b.row.platform_id),
+                equipment_id: b.row.equipment_id,
+                stations: b.row.stations,
+                span,
             });
             let time_errors = refusal_errors(&state, &error, &[], slot_of).await;
             let shown = SheetState {
