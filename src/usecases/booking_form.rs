@@ -13,7 +13,7 @@ use crate::db::platforms::PlatformRow;
 use crate::db::series::SeriesDetails;
 use crate::db::users::UserFilter;
 use crate::db::{self, DbConnection, Page};
-use crate::domain::booking::BookingStatus;
+use crate::domain::booking::{BookingStatus, ClosureSpan};
 use crate::domain::pagination::MAX_LIMIT;
 use crate::domain::time::{local, local_to_instant, Span};
 use crate::domain::Role;
@@ -35,6 +35,10 @@ pub struct BookingForm {
     pub equipment: Vec<EquipmentRow>,
     /// `(id, name)` of the other active accounts of the caller's organisation.
     pub supervisors: Vec<(String, String)>,
+    /// The closures ahead that the platform's bookings skip (holidays of the campus or of
+    /// its owner, the platform's own), within its horizon, in time order: the ends of the
+    /// terms a series may run to.
+    pub closures: Vec<ClosureSpan>,
 }
 
 /// The form for booking `platform_id`. Those who see no bookings (observers) book none:
@@ -42,6 +46,7 @@ pub struct BookingForm {
 pub fn booking_form(
     conn: &mut DbConnection,
     actor: &CurrentUser,
+    now: i64,
     platform_id: &str,
 ) -> ApiResult<BookingForm> {
     access::booking_visibility(actor)?;
@@ -83,11 +88,26 @@ pub fn booking_form(
         None => Vec::new(),
     };
     supervisors.sort_by(|a, b| a.1.cmp(&b.1));
+    // The closures the rules read for the platform's stations (`load_context`).
+    let ahead = Span::new(
+        now,
+        now + i64::from(platform.max_horizon_days.max(1)) * 86_400,
+    );
+    let (mut closures, _) = db::bookings::obstacles(
+        conn,
+        &platform,
+        &db::bookings::LiveTarget::Stations(platform.id.clone()),
+        ahead,
+    )?;
+    closures.retain(|c| c.span.start >= now);
+    closures.sort_by(|a, b| (a.span.start, &a.name).cmp(&(b.span.start, &b.name)));
+    closures.dedup_by(|a, b| a.span.start == b.span.start && a.name == b.name);
     Ok(BookingForm {
         platform,
         owner,
         equipment,
         supervisors,
+        closures,
     })
 }
 

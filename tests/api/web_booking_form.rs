@@ -375,6 +375,18 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     assert!(preview
         .text
         .contains("value=\"confirmer\">Confirmer</button>"));
+    // The closure is also offered as the end of a term.
+    let term_start = closed - Duration::days(1);
+    assert!(
+        preview
+            .text
+            .contains(&format!("<option value=\"{term_start}\">"))
+            && preview
+                .text
+                .contains(&format!("(fermé à partir du {})", french(term_start))),
+        "{}",
+        preview.text
+    );
     // Nothing was written.
     assert_eq!(app.count("bookings").await, 0);
     assert_eq!(app.count("booking_series").await, 0);
@@ -475,6 +487,29 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
         "nothing to confirm"
     );
     assert_eq!(app.count("booking_series").await, 1);
+
+    // Up to the closure chosen as the end of the term: the day before it, no date skipped.
+    let by_term = format!("&chaque_semaine=oui&jusqu_au=&periode={term_start}&mode=sauter");
+    let body = form(&csrf, &c.platform_id, first, "10:00", "12:00", &by_term);
+    let preview = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/reservations/nouvelle",
+        &body,
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert!(
+        preview
+            .text
+            .contains("2 séances seront réservées ; 0 dates sautées."),
+        "{}",
+        preview.text
+    );
+    assert!(preview
+        .text
+        .contains(&format!("<option value=\"{term_start}\" selected>")));
 }
 
 async fn another_organisation_gets_the_404_page(app: TestApp) {

@@ -47,13 +47,14 @@ async fn load_form(
     user: &CurrentUser,
     platform_id: &str,
 ) -> Result<BookingForm, ApiError> {
-    let (user, id) = (user.clone(), platform_id.to_owned());
+    let (user, id, now) = (user.clone(), platform_id.to_owned(), state.now());
     state
-        .db(move |conn| pages::booking_form(conn, &user, &id))
+        .db(move |conn| pages::booking_form(conn, &user, now, &id))
         .await
 }
 
 fn form_response(
+    state: &AppState,
     visitor: &Visitor,
     status: StatusCode,
     form: BookingForm,
@@ -64,7 +65,14 @@ fn form_response(
     let title = format!("Réserver : {}", form.platform.name);
     visitor.page(
         status,
-        BookingFormPage::new(visitor.layout(title), form, fields, errors, preview),
+        BookingFormPage::new(
+            visitor.layout(title),
+            form,
+            fields,
+            errors,
+            preview,
+            &state.timezone,
+        ),
     )
 }
 
@@ -120,6 +128,7 @@ async fn form_page(
                 ..BookingFields::default()
             };
             form_response(
+                &state,
                 &visitor,
                 StatusCode::OK,
                 form,
@@ -186,6 +195,7 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
         Ok(ask) => ask,
         Err(errors) => {
             return form_response(
+                &state,
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 form,
@@ -215,7 +225,7 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
                 Err(error) if shown_on_form(&error) => {
                     let errors =
                         refusal_errors(&state, &error, &learner_fields, Some(target)).await;
-                    form_response(&visitor, error.status, form, fields, errors, None)
+                    form_response(&state, &visitor, error.status, form, fields, errors, None)
                 }
                 Err(error) => refused(&visitor, error),
             }
@@ -244,7 +254,15 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
                         ) => {}
                     Err(error) if shown_on_form(&error) => {
                         let errors = refusal_errors(&state, &error, &learner_fields, None).await;
-                        return form_response(&visitor, error.status, form, fields, errors, None);
+                        return form_response(
+                            &state,
+                            &visitor,
+                            error.status,
+                            form,
+                            fields,
+                            errors,
+                            None,
+                        );
                     }
                     Err(error) => return refused(&visitor, error),
                 }
@@ -266,11 +284,11 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
                     } else {
                         (StatusCode::OK, FormErrors::default())
                     };
-                    form_response(&visitor, status, form, fields, errors, Some(view))
+                    form_response(&state, &visitor, status, form, fields, errors, Some(view))
                 }
                 Err(error) if shown_on_form(&error) => {
                     let errors = refusal_errors(&state, &error, &learner_fields, None).await;
-                    form_response(&visitor, error.status, form, fields, errors, None)
+                    form_response(&state, &visitor, error.status, form, fields, errors, None)
                 }
                 Err(error) => refused(&visitor, error),
             }

@@ -55,6 +55,8 @@ pub struct BookingFields {
     /// `oui` when the session repeats every week.
     pub chaque_semaine: String,
     pub jusqu_au: String,
+    /// The first day of a closure the series stops before (the end of a term).
+    pub periode: String,
     /// `sauter` (skip the conflicting dates) or `tout_ou_rien`.
     pub mode: String,
     /// `confirmer` to create the series previewed.
@@ -282,6 +284,7 @@ impl BookingFields {
             &self.fin,
             &self.chaque_semaine,
             &self.jusqu_au,
+            &self.periode,
             &self.mode,
         ] {
             text.push_str(value.trim());
@@ -355,11 +358,16 @@ impl BookingFields {
         );
         let span = span_of(&mut errors, tz, &self.date, &self.debut, &self.fin);
         let until = if self.weekly() {
-            let until = parse_date(&self.jusqu_au);
+            // A date typed wins over a term chosen: the day before its closure.
+            let until = match (self.jusqu_au.trim(), self.periode.trim()) {
+                ("", "") => None,
+                ("", closure) => parse_date(closure).and_then(|d| d.pred_opt()),
+                (typed, _) => parse_date(typed),
+            };
             if until.is_none() {
                 errors.add(
                     "jusqu_au",
-                    "Indiquez jusqu'à quelle date la séance se répète, par exemple 30/06/2027.",
+                    "Indiquez jusqu'à quelle date la séance se répète, par exemple 30/06/2027, ou choisissez des vacances.",
                 );
             }
             until
@@ -522,6 +530,8 @@ pub struct BookingFormPage {
     pub supervisors: Vec<Choice>,
     pub learners: Vec<LearnerInput>,
     pub all_or_nothing: bool,
+    /// The closures ahead a series may stop before.
+    pub terms: Vec<Choice>,
     pub errors: FormErrors,
     pub preview: Option<PreviewView>,
     pub fingerprint: String,
@@ -534,7 +544,25 @@ impl BookingFormPage {
         fields: BookingFields,
         errors: FormErrors,
         preview: Option<PreviewView>,
+        tz: &Tz,
     ) -> Self {
+        let terms = form
+            .closures
+            .iter()
+            .map(|c| {
+                let first_day = local(c.span.start, tz).date_naive();
+                let value = first_day.format("%Y-%m-%d").to_string();
+                Choice {
+                    selected: fields.periode == value,
+                    label: format!(
+                        "jusqu'à « {} » (fermé à partir du {})",
+                        c.name,
+                        format::long_date(first_day)
+                    ),
+                    value,
+                }
+            })
+            .collect();
         let equipment = form
             .equipment
             .iter()
@@ -576,6 +604,7 @@ impl BookingFormPage {
             owner: form.owner,
             stations: form.platform.stations,
             all_or_nothing: fields.mode() == SeriesMode::AllOrNothing,
+            terms,
             fingerprint: fields.fingerprint(),
             fields,
             equipment,
