@@ -315,6 +315,61 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
         "{}",
         refused.text
     );
+    // A machine that asks for a qualification nobody here holds: next to the supervisor.
+    let body = form(&csrf, &c.platform_id, tuesday, "13:30", "15:30", "")
+        .replace("equipement=&", &format!("equipement={}&", c.equipment_id));
+    let refused = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/reservations/nouvelle",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let start = refused
+        .text
+        .find("id=\"erreur-encadrant\">")
+        .expect("the refusal next to the supervisor");
+    let message = &refused.text[start..start + refused.text[start..].find("</p>").unwrap()];
+    assert!(
+        message.contains("Cabine TIG 1") && message.contains("Choisissez un encadrant habilité"),
+        "{message}"
+    );
+    assert!(refused.text.contains(&format!(
+        "<option value=\"{}\" selected>Cabine TIG 1</option>",
+        c.equipment_id
+    )));
+    // Today, past or within the platform's notice: next to the date.
+    let today = crate::support::dates::today();
+    let body = form(&csrf, &c.platform_id, today, "08:00", "10:00", "");
+    let refused = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/reservations/nouvelle",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("id=\"erreur-date\">Le créneau du")
+            || refused
+                .text
+                .contains("id=\"erreur-date\">« Atelier soudage » se réserve au moins"),
+        "{}",
+        refused.text
+    );
     assert_eq!(app.count("bookings").await, 1, "nothing more was booked");
 }
 
