@@ -862,6 +862,81 @@ async fn the_series_page_cancels_what_remains(app: TestApp) {
     );
 }
 
+/// The preview of the pages, in the API: what creating the series would book and skip, the
+/// same as creating it then does, and nothing written.
+async fn the_api_previews_a_series_and_writes_nothing(app: TestApp) {
+    let c = support::campus(&app).await;
+    let first = next(Weekday::Tue, 7);
+    let closed = first + Duration::days(7);
+    app.post(
+        "/api/v1/closures",
+        &c.admin,
+        json!({ "scope": "campus", "scope_id": c.campus_id, "name": "Pont",
+                "starts_at": at(closed, "00:00"), "ends_at": at(closed + Duration::days(1), "00:00") }),
+    )
+    .await
+    .expect(201);
+    let body = json!({ "first_occurrence": station_booking(&c.platform_id, first, "08:00", "10:00"),
+                       "rrule": "FREQ=WEEKLY;COUNT=3", "mode": "all_or_nothing" });
+    let preview = app
+        .post(
+            "/api/v1/booking-series/preview",
+            &c.other_teacher,
+            body.clone(),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        preview["occurrences"].as_array().unwrap().len(),
+        2,
+        "{preview}"
+    );
+    assert_eq!(preview["skipped"][0]["code"], "closed", "{preview}");
+    assert_eq!(preview["skipped"][0]["starts_at"], at(closed, "08:00"));
+    assert_eq!(preview["conflicts"], json!([]));
+    assert_eq!(
+        preview["status"], "pending",
+        "another lycée's booking waits"
+    );
+    assert_eq!(app.count("bookings").await, 0);
+    assert_eq!(app.count("booking_series").await, 0);
+
+    let created = app
+        .post("/api/v1/booking-series", &c.other_teacher, body.clone())
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        created["skipped"][0]["starts_at"],
+        preview["skipped"][0]["starts_at"]
+    );
+    assert_eq!(
+        created["occurrences"].as_array().unwrap().len(),
+        preview["occurrences"].as_array().unwrap().len()
+    );
+    // Now every date is taken by the series itself: all or nothing would refuse it.
+    let again = app
+        .post("/api/v1/booking-series/preview", &c.other_teacher, {
+            let mut b = body.clone();
+            b["first_occurrence"]["stations"] = 13.into();
+            b
+        })
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(again["conflicts"].as_array().unwrap().len(), 2, "{again}");
+    assert_eq!(again["conflicts"][0]["code"], "not_enough_stations");
+    assert_eq!(app.count("booking_series").await, 1);
+    let mut bad = body;
+    bad["rrule"] = "FREQ=SOMETIMES".into();
+    let problem = app
+        .post("/api/v1/booking-series/preview", &c.other_teacher, bad)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "rrule");
+}
+
 on_both_databases!(
     the_form_books_one_session_and_says_when_it_waits,
     refusals_show_next_to_their_field_with_what_was_typed,
@@ -869,4 +944,5 @@ on_both_databases!(
     another_organisation_gets_the_404_page,
     the_booking_page_changes_times_and_cancels,
     the_series_page_cancels_what_remains,
+    the_api_previews_a_series_and_writes_nothing,
 );
