@@ -472,6 +472,19 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
             || again.text.contains("Rien n&#39;a encore été réservé")
     );
     assert_eq!(app.count("booking_series").await, 0);
+    // Nor is a single session booked when « chaque semaine » was unticked since.
+    let unticked = form(&csrf, &c.platform_id, first, "08:00", "10:00", "")
+        + &format!("&etape=confirmer&apercu={fingerprint}");
+    let again = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/reservations/nouvelle",
+        &unticked,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(app.count("bookings").await, 0);
 
     let confirm = body + &format!("&etape=confirmer&apercu={fingerprint}");
     let done = browse(

@@ -207,6 +207,24 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) ->
     };
     let learner_fields = fields.learner_fields();
     match ask {
+        // « Confirmer » a series whose « chaque semaine » was unticked since its preview:
+        // nothing is booked before the form is checked again.
+        BookingAsk::Single(_) if fields.etape == "confirmer" => {
+            let mut errors = FormErrors::default();
+            errors.general.push(
+                "Rien n'a été réservé : le formulaire a changé depuis l'aperçu de la série. Vérifiez-le, puis cliquez sur « Réserver »."
+                    .to_owned(),
+            );
+            form_response(
+                &state,
+                &visitor,
+                StatusCode::CONFLICT,
+                form,
+                fields,
+                errors,
+                None,
+            )
+        }
         BookingAsk::Single(draft) => {
             let target = SlotAsked {
                 platform_id: draft.platform_id.clone(),
