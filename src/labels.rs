@@ -2,7 +2,7 @@
 //! and CSV cells show people. The JSON fields keep the API values.
 
 use crate::domain::booking::Action as BookingAction;
-use crate::domain::booking::{BookingStatus, LearnerStatus, SeriesMode};
+use crate::domain::booking::{BookingStatus, LearnerStatus, RefusalKind, SeriesMode};
 use crate::domain::calendar::CalendarFeed;
 use crate::domain::closures::ClosureScope;
 use crate::domain::notifications::{Locale, MessageState, NotificationKind};
@@ -107,6 +107,22 @@ labels!(BookingStatus {
 labels!(SeriesMode {
     AllOrNothing => "tout ou rien",
     SkipConflicts => "sauter les conflits",
+});
+
+labels!(RefusalKind {
+    BookingConflict => "déjà réservé",
+    NotEnoughStations => "postes insuffisants",
+    Closed => "fermeture",
+    EquipmentUnavailable => "machine indisponible",
+    EquipmentInMaintenance => "maintenance",
+    InvalidTimeRange => "horaires incohérents",
+    InThePast => "date passée",
+    NoticeTooShort => "délai de prévenance",
+    BeyondHorizon => "trop lointain",
+    DurationTooLong => "durée trop longue",
+    OutsideOpeningHours => "hors des heures d'ouverture",
+    QualificationMissing => "habilitation manquante",
+    BookingNotAllowed => "réservation non autorisée",
 });
 
 labels!(BookingAction {

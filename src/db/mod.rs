@@ -348,6 +348,22 @@ where
     }
 }
 
+/// Runs `work` in a transaction that is always rolled back: reads for a preview, which
+/// must leave nothing behind whatever they call. A plain `BEGIN`: on SQLite it takes no
+/// write lock.
+pub fn rolled_back<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+    let result = work(conn);
+    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+    result
+}
+
 impl DbConnection {
     pub fn kind(&self) -> DatabaseKind {
         match self {

@@ -11,6 +11,7 @@
 pub mod account_pages;
 pub mod accounts;
 pub mod auth;
+pub mod booking_form;
 pub mod booking_pages;
 pub mod bookings;
 pub mod calendar;

@@ -156,6 +156,58 @@ pub struct SkippedOccurrence {
     pub reason: String,
 }
 
+/// An occurrence a series would book.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlannedOccurrence {
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+/// What creating a series would do now; nothing is written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesPreviewView {
+    /// The occurrences it would book, in time order.
+    pub occurrences: Vec<PlannedOccurrence>,
+    /// The occurrences it would skip, and why: closures always, other refusals in
+    /// `skip_conflicts`.
+    pub skipped: Vec<SkippedOccurrence>,
+    /// In `all_or_nothing`, the occurrences whose refusal would refuse the whole series
+    /// (creating it would answer 409 `series_conflicts`).
+    pub conflicts: Vec<SkippedOccurrence>,
+    /// The status its occurrences would start in.
+    pub status: BookingStatus,
+}
+
+impl SeriesPreviewView {
+    pub fn new(preview: &crate::usecases::bookings::series::SeriesPreview, tz: &Tz) -> Self {
+        let skipped = |skips: &[crate::usecases::bookings::Skip]| {
+            skips
+                .iter()
+                .map(|s| SkippedOccurrence {
+                    starts_at: instant(s.span.start, tz),
+                    ends_at: instant(s.span.end, tz),
+                    code: s.refusal.code.as_str().to_owned(),
+                    reason: s.refusal.message.clone(),
+                })
+                .collect()
+        };
+        SeriesPreviewView {
+            occurrences: preview
+                .plan
+                .accepted
+                .iter()
+                .map(|s| PlannedOccurrence {
+                    starts_at: instant(s.start, tz),
+                    ends_at: instant(s.end, tz),
+                })
+                .collect(),
+            skipped: skipped(&preview.plan.skipped),
+            conflicts: skipped(&preview.plan.conflicts),
+            status: preview.status,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SeriesView {
     pub id: String,

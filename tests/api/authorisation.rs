@@ -1088,6 +1088,16 @@ fn cases(k: &Rc<Ids>) -> Vec<Case> {
         )
         .refused_as("booking_not_allowed"),
         case(
+            Method::POST,
+            "/api/v1/booking-series/preview",
+            [200, 200, 200, 403, 403, 401],
+            fixed(
+                api("/booking-series/preview"),
+                Some(weekly(&c.platform_id, day(11, Weekday::Thu))),
+            ),
+        )
+        .refused_as("booking_not_allowed"),
+        case(
             Method::GET,
             "/api/v1/booking-series/{id}",
             [200, 200, 200, 404, 404, 401],

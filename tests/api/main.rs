@@ -32,6 +32,7 @@ mod usage;
 mod users;
 mod web;
 mod web_account;
+mod web_booking_form;
 mod web_bookings;
 mod web_browser;
 mod web_indicators;

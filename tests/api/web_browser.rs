@@ -166,3 +166,4 @@ browser_scenario!(indicators, "indicators.py");
 browser_scenario!(usage_week, "usage_week.py");
 browser_scenario!(account, "account.py");
 browser_scenario!(requests, "requests.py");
+browser_scenario!(booking_form, "booking_form.py");

@@ -127,6 +127,12 @@ CROSS_FIELD_RULES = {
         # occurrence.
         ("rrule", "invalid_rrule"),
     },
+    ("POST", "/api/v1/booking-series/preview"): {
+        # As for creating the series, which it previews.
+        ("platform_id", "required"),
+        ("stations", "required"),
+        ("rrule", "invalid_rrule"),
+    },
     ("POST", "/api/v1/past-sessions"): {
     # A booking is of an equipment item or of stations of a platform: one of them.
     ("platform_id", "required"),

@@ -9,10 +9,14 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 use crate::usecases::bookings::series;
-use crate::views::bookings::{NewSeries, SeriesCancellation, SeriesChanges, SeriesView};
+use crate::views::bookings::{
+    NewSeries, SeriesCancellation, SeriesChanges, SeriesPreviewView, SeriesView,
+};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_series)
+    // Before `/booking-series/{id}`, whose path it would match.
+    cfg.service(preview_series)
+        .service(create_series)
         .service(show_series)
         .service(update_series)
         .service(cancel_series);
@@ -43,6 +47,29 @@ async fn create_series(
         .await?;
     let view = SeriesView::new(details, &tz)?;
     Ok(created(format!("/api/v1/booking-series/{}", view.id), view))
+}
+
+/// Preview a series: the occurrences creating it would book now, those it would skip and
+/// why, and in `all_or_nothing` those that would refuse it, by the same planning as
+/// `POST /booking-series`. Nothing is written.
+#[utoipa::path(tag = "bookings", request_body = NewSeries, responses(
+    (status = 200, body = SeriesPreviewView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/booking-series/preview")]
+async fn preview_series(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewSeries>,
+) -> ApiResult<web::Json<SeriesPreviewView>> {
+    let now = state.now();
+    let (draft, rrule, mode) = body.0.draft()?;
+    let tz = state.timezone;
+    let preview = state
+        .db(move |conn| series::preview_series(conn, &user, tz, now, &draft, &rrule, mode))
+        .await?;
+    Ok(web::Json(SeriesPreviewView::new(&preview, &tz)))
 }
 
 /// One series with all its occurrences and the skipped dates.

@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A page out of one's scope answers as an unknown one (observers see no bookings).
-fn refused(visitor: &Visitor, error: ApiError) -> HttpResponse {
+pub(super) fn refused(visitor: &Visitor, error: ApiError) -> HttpResponse {
     if error.status == StatusCode::FORBIDDEN {
         return visitor.not_found();
     }
@@ -102,6 +102,8 @@ struct ReasonForm {
     #[serde(default)]
     motif: String,
     decision: Option<String>,
+    /// `fiche` when the form is the booking's own page, which the answer goes back to.
+    retour: Option<String>,
 }
 
 /// `POST /api/v1/bookings/{id}/cancel`'s use case; a missing reason is shown next to its
@@ -119,11 +121,26 @@ async fn cancel_booking(
     let reason = form.motif.clone();
     let target = id.clone();
     let now = state.now();
+    let from_sheet = form.retour.as_deref() == Some("fiche");
     match state
         .db(move |conn| change::transition(conn, &user, now, &target, Action::Cancel, Some(reason)))
         .await
     {
+        Ok(_) if from_sheet => {
+            visitor.finish(redirect(&format!("/reservations/{id}?fait=annulation")))
+        }
         Ok(_) => visitor.finish(redirect("/reservations?fait=annulation")),
+        Err(error) if from_sheet => match reason_refusal(&error, &id, &form.motif) {
+            Some(refusal) => {
+                let shown = super::booking_form::SheetState {
+                    status: error.status,
+                    cancel: Some((refusal.reason, refusal.error)),
+                    ..Default::default()
+                };
+                super::booking_form::sheet_page(&state, &visitor, &id, shown).await
+            }
+            None => refused(&visitor, error),
+        },
         Err(error) => match reason_refusal(&error, &id, &form.motif) {
             Some(refusal) => {
                 bookings_page(&state, &visitor, error.status, Some(refusal), None, None).await

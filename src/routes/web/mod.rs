@@ -9,6 +9,7 @@
 //! `visitor.ok`; then its route in `configure`.
 
 pub mod account;
+pub mod booking_form;
 pub mod bookings;
 pub mod indicators;
 pub mod usage;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     usage::configure(cfg);
     account::configure(cfg);
     requests::configure(cfg);
+    booking_form::configure(cfg);
 }
 
 /// Whether a path is the web interface's rather than the API's or the operations'.

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::{
     audit_created, authorise, decide_row, learners_rows, load_context, load_target, new_row,
-    prepare, set_group_texts, skip_json, Decision, Skip,
+    prepare, set_group_texts, skip_json, Decision, Grant, Skip, Target,
 };
 use crate::access::{self, BookingAct};
 use crate::auth::CurrentUser;
@@ -13,12 +13,133 @@ use crate::db::bookings::BookingRow;
 use crate::db::series::SeriesDetails;
 use crate::db::{self, DbConnection};
 use crate::domain::booking::{
-    check, check_closure, Ask, BookingDraft, BookingStatus, LiveBooking, SeriesChange, SeriesMode,
+    check, check_closure, Ask, BookingContext, BookingDraft, BookingStatus, LiveBooking,
+    SeriesChange, SeriesMode,
 };
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::Facts;
 use crate::mail::notices::{SeriesFacts, SkippedDate};
+
+/// The occurrences of a series once every rule has been run on each, in order: those to
+/// book, those skipped (closures always; other refusals in `skip_conflicts`) and, in
+/// `all_or_nothing`, those whose refusal refuses the whole series.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesPlan {
+    pub accepted: Vec<Span>,
+    pub skipped: Vec<Skip>,
+    pub conflicts: Vec<Skip>,
+}
+
+/// The planning rule of a series, the one both its creation and its preview run: each
+/// occurrence is checked against the context and the occurrences accepted before it.
+fn plan(
+    ctx: &mut BookingContext,
+    equipment_id: Option<&str>,
+    stations: Option<i32>,
+    occurrences: Vec<Span>,
+    mode: SeriesMode,
+) -> SeriesPlan {
+    let mut plan = SeriesPlan::default();
+    for span in occurrences {
+        if let Err(refusal) = check_closure(ctx, span) {
+            plan.skipped.push(Skip { span, refusal });
+            continue;
+        }
+        match check(
+            ctx,
+            &Ask {
+                span,
+                stations,
+                ignore_booking_id: None,
+            },
+        ) {
+            Ok(()) => {
+                ctx.live.push(LiveBooking {
+                    id: format!("occurrence-{}", span.start),
+                    span,
+                    equipment_id: equipment_id.map(str::to_owned),
+                    stations,
+                });
+                plan.accepted.push(span);
+            }
+            Err(refusal) if mode == SeriesMode::AllOrNothing => {
+                plan.conflicts.push(Skip { span, refusal })
+            }
+            Err(refusal) => plan.skipped.push(Skip { span, refusal }),
+        }
+    }
+    plan
+}
+
+/// A series planned inside the caller's transaction: its target, the caller's grant and
+/// the plan of its occurrences.
+struct Planned {
+    target: Target,
+    grant: Grant,
+    plan: SeriesPlan,
+}
+
+fn plan_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    now: i64,
+    draft: &BookingDraft,
+    rule: &str,
+    mode: SeriesMode,
+) -> ApiResult<Planned> {
+    let occurrences = crate::domain::recurrence::expand(rule, draft.span, &tz)?;
+    let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| {
+        ApiError::field(
+            "rrule",
+            "invalid_rrule",
+            "la règle ne produit aucune occurrence",
+        )
+    })?;
+    let (target, grant, mut ctx) = prepare(conn, actor, tz, now, draft, window)?;
+    let equipment_id = target.equipment.as_ref().map(|e| e.id.clone());
+    let plan = plan(
+        &mut ctx,
+        equipment_id.as_deref(),
+        draft.stations,
+        occurrences,
+        mode,
+    );
+    Ok(Planned {
+        target,
+        grant,
+        plan,
+    })
+}
+
+/// What creating a series would do now, written nowhere: the dates it would book, those it
+/// would skip and why, and the conflicts that would refuse it in `all_or_nothing`. The same
+/// planning as `create_series`, in a transaction that is rolled back.
+pub struct SeriesPreview {
+    pub plan: SeriesPlan,
+    /// The status its occurrences would start in (pending for an outside booking that needs
+    /// approval).
+    pub status: BookingStatus,
+}
+
+pub fn preview_series(
+    conn: &mut DbConnection,
+    actor: &CurrentUser,
+    tz: Tz,
+    now: i64,
+    draft: &BookingDraft,
+    rule: &str,
+    mode: SeriesMode,
+) -> ApiResult<SeriesPreview> {
+    db::rolled_back(conn, |conn| {
+        let planned = plan_series(conn, actor, tz, now, draft, rule, mode)?;
+        Ok(SeriesPreview {
+            plan: planned.plan,
+            status: planned.grant.status,
+        })
+    })
+}
 
 /// Creates a recurring series. Occurrences in a closure are always skipped; any other broken
 /// rule refuses the whole series (`all_or_nothing`) or skips that occurrence. Answers the
@@ -32,47 +153,17 @@ pub fn create_series(
     rule: &str,
     mode: SeriesMode,
 ) -> ApiResult<SeriesDetails> {
-    let occurrences = crate::domain::recurrence::expand(rule, draft.span, &tz)?;
-    let window = crate::domain::recurrence::envelope(&occurrences).ok_or_else(|| {
-        ApiError::field(
-            "rrule",
-            "invalid_rrule",
-            "la règle ne produit aucune occurrence",
-        )
-    })?;
     let id = db::write_transaction(conn, |conn| {
-        let (target, grant, mut ctx) = prepare(conn, actor, tz, now, &draft, window)?;
-        let mut accepted = Vec::new();
-        let mut skipped = Vec::new();
-        let mut conflicts = Vec::new();
-        for span in occurrences {
-            if let Err(refusal) = check_closure(&ctx, span) {
-                skipped.push(Skip { span, refusal });
-                continue;
-            }
-            match check(
-                &ctx,
-                &Ask {
-                    span,
-                    stations: draft.stations,
-                    ignore_booking_id: None,
+        let Planned {
+            target,
+            grant,
+            plan:
+                SeriesPlan {
+                    accepted,
+                    skipped,
+                    conflicts,
                 },
-            ) {
-                Ok(()) => {
-                    ctx.live.push(LiveBooking {
-                        id: format!("occurrence-{}", span.start),
-                        span,
-                        equipment_id: target.equipment.as_ref().map(|e| e.id.clone()),
-                        stations: draft.stations,
-                    });
-                    accepted.push(span);
-                }
-                Err(refusal) if mode == SeriesMode::AllOrNothing => {
-                    conflicts.push(Skip { span, refusal })
-                }
-                Err(refusal) => skipped.push(Skip { span, refusal }),
-            }
-        }
+        } = plan_series(conn, actor, tz, now, &draft, rule, mode)?;
         if !conflicts.is_empty() {
             let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
             return Err(ApiError::new(ErrorCode::SeriesConflicts,

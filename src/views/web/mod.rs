@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod booking_form;
 pub mod bookings;
 pub mod format;
 pub mod indicators;
