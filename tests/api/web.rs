@@ -83,7 +83,8 @@ pub(crate) fn csrf_of(reply: &Reply) -> String {
         .find("name=\"csrf\" value=\"")
         .expect("a CSRF field")
         + 19;
-    reply.text[start..start + 64].to_owned()
+    let length = reply.text[start..].find('"').expect("the field's end");
+    reply.text[start..start + length].to_owned()
 }
 
 fn encoded(text: &str) -> String {
@@ -389,7 +390,47 @@ mod web_logins_share_the_api_limits {
     }
 }
 
+/// Pages are compressed, so the CSRF token in a page is masked afresh at every response
+/// (a compressed page that also reflects typed text must not let its length give the token
+/// away): two pages carry different tokens, and each is accepted; a token of another
+/// session, masked or not, is not.
+async fn csrf_tokens_change_at_every_page_and_each_works(app: TestApp) {
+    support::campus(&app).await;
+    let mut jar = Jar::default();
+    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    let first = browse(&app, &mut jar, Method::GET, "/plateaux?texte=a", "").await;
+    let second = browse(&app, &mut jar, Method::GET, "/plateaux?texte=a", "").await;
+    let (first, second) = (csrf_of(&first), csrf_of(&second));
+    assert_ne!(first, second, "the token is masked afresh");
+    assert_eq!(first.len(), 128, "{first}");
+
+    let mut other = Jar::default();
+    log_in(&app, &mut other, "manager@campus.test", PASSWORD).await;
+    let theirs = csrf_of(&browse(&app, &mut other, Method::GET, "/plateaux", "").await);
+    let refused = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/deconnexion",
+        &format!("csrf={theirs}"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // The older of the two pages' tokens still works.
+    let done = browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        "/deconnexion",
+        &format!("csrf={first}"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(jar.get("plateaux_session"), None);
+}
+
 on_both_databases!(
+    csrf_tokens_change_at_every_page_and_each_works,
     session_rotates_at_login_and_ends_at_logout,
     login_form_needs_its_token_and_shares_the_api_checks,
     deactivating_an_account_ends_its_browser_sessions,

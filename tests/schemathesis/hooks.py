@@ -192,6 +192,11 @@ CROSS_FIELD_RULES = {
     },
     # A new password is given with the current one.
     ("PATCH", "/api/v1/me"): {("current_password", "required")},
+    # A quantity has at most three decimals (1.5 hours, 0.125 kg). `multipleOf: 0.001` would
+    # say it, but over binary floating point it refuses quantities such as 0.3 that have
+    # three decimals (0.3 / 0.001 is not a whole number in binary), so the document says it
+    # in words and the service checks it to the thousandth.
+    ("POST", "/api/v1/service-requests/{id}/quotes"): {("lines[].quantity", "invalid_value")},
 }
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}

@@ -23,8 +23,11 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 pub struct Visitor {
     pub caller: Option<WebCaller>,
-    /// The token every POST form of the page carries.
+    /// The token every POST form of the page carries: `csrf_secret` under a mask of this
+    /// response's own (`mask_token`).
     pub csrf: String,
+    /// What the forms' tokens unmask to: derived from the session (or pre-session) cookie.
+    csrf_secret: String,
     req: HttpRequest,
     session_cookie: Option<String>,
     /// A session cookie whose session is over: removed with the answer.
@@ -59,6 +62,7 @@ impl Visitor {
         let mut visitor = Visitor {
             caller: None,
             csrf: String::new(),
+            csrf_secret: String::new(),
             req: req.clone(),
             stale_session: session_cookie.is_some() && caller.is_none(),
             session_cookie: None,
@@ -66,7 +70,7 @@ impl Visitor {
         };
         if let Some(caller) = caller {
             let cookie = session_cookie.expect("a session comes from its cookie");
-            visitor.csrf = keys.csrf_token(&cookie);
+            visitor.csrf_secret = keys.csrf_token(&cookie);
             visitor.caller = Some(caller);
             visitor.session_cookie = Some(cookie);
         } else {
@@ -82,8 +86,9 @@ impl Visitor {
                     fresh
                 }
             };
-            visitor.csrf = keys.csrf_token(&pre);
+            visitor.csrf_secret = keys.csrf_token(&pre);
         }
+        visitor.csrf = mask_token(&visitor.csrf_secret);
         Ok(visitor)
     }
 
@@ -322,7 +327,8 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
             let token = serde_urlencoded::from_bytes::<CsrfField>(&body)
                 .ok()
                 .and_then(|f| f.csrf);
-            if !token.is_some_and(|t| constant_time_eq(t.as_bytes(), visitor.csrf.as_bytes())) {
+            let unmasked = token.as_deref().and_then(unmask_token);
+            if !unmasked.is_some_and(|t| constant_time_eq(t.as_bytes(), visitor.csrf_secret.as_bytes())) {
                 return Err(refuse(
                     &visitor,
                     StatusCode::FORBIDDEN,
@@ -339,6 +345,27 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
             }
         })
     }
+}
+
+/// The CSRF secret (64 hex digits) under a fresh random mask: the mask, then the secret
+/// XOR the mask, in hex. Pages are compressed, and a page that reflects what a visitor
+/// typed beside an unchanging secret would let an attacker guess it from the compressed
+/// lengths (BREACH); masked, the token differs at every response and each copy unmasks to
+/// the same secret.
+fn mask_token(secret: &str) -> String {
+    let secret = hex::decode(secret).unwrap_or_default();
+    let mask = hex::decode(crate::auth::random_token()).unwrap_or_default();
+    let masked: Vec<u8> = secret.iter().zip(&mask).map(|(s, m)| s ^ m).collect();
+    format!("{}{}", hex::encode(&mask), hex::encode(masked))
+}
+
+/// The secret a masked token carries; `None` for anything that is not a masked token.
+fn unmask_token(token: &str) -> Option<String> {
+    let bytes = hex::decode(token).ok().filter(|b| b.len() == 64)?;
+    let (mask, masked) = bytes.split_at(32);
+    Some(hex::encode(
+        mask.iter().zip(masked).map(|(m, x)| m ^ x).collect::<Vec<u8>>(),
+    ))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
