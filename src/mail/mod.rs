@@ -3,6 +3,7 @@
 
 pub mod content;
 pub mod notices;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 
