@@ -212,6 +212,10 @@ fn run(shared: &Shared) {
 }
 
 fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
+    // Messages the server accepted, marked together: one statement for several (a commit
+    // per message held the database's write lock as often as a message went out). A crash
+    // before the mark sends them again once their lease expires, as for a single one.
+    let mut accepted = Accepted::default();
     let mut rest = batch.into_iter();
     while let Some(row) = rest.next() {
         let leased_until = row.leased_until_ms.unwrap_or(0);
@@ -219,6 +223,7 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
         if stopping
             || shared.clock.now_ms() + shared.send_timeout.as_millis() as i64 >= leased_until
         {
+            accepted.mark(shared);
             // Not tried: given back uncounted, for this worker or another to take now.
             let ids: Vec<String> = std::iter::once(row.id).chain(rest.map(|r| r.id)).collect();
             release(shared, &ids, lease_id, shared.clock.now_ms());
@@ -228,13 +233,15 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
         let outcome = compose(shared, &row).and_then(|message| shared.transport.send(&message));
         match outcome {
             Ok(()) => {
-                mark(shared, |conn| {
-                    db::outbox::mark_sent(conn, shared.clock.now(), &row.id)
-                });
                 shared.metrics.observe_mail_send("sent");
                 tracing::info!(message = %row.id, kind = %row.kind, elapsed_ms = started.elapsed().as_millis() as u64, "mail sent");
+                accepted.push(row.id);
+                if accepted.waited_long() {
+                    accepted.mark(shared);
+                }
             }
             Err(error) => {
+                accepted.mark(shared);
                 let jitter = rand::thread_rng().gen::<f64>();
                 let after = shared.retry.after_failure(
                     row.attempts,
@@ -268,6 +275,43 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
                     return;
                 }
             }
+        }
+    }
+    accepted.mark(shared);
+}
+
+/// Messages accepted by the server and not marked yet.
+#[derive(Default)]
+struct Accepted {
+    ids: Vec<String>,
+    since: Option<Instant>,
+}
+
+impl Accepted {
+    fn push(&mut self, id: String) {
+        self.since.get_or_insert_with(Instant::now);
+        self.ids.push(id);
+    }
+
+    /// A slow server should not keep accepted messages unmarked long (another worker may
+    /// take them once their lease expires).
+    fn waited_long(&self) -> bool {
+        self.since
+            .is_some_and(|since| since.elapsed() > Duration::from_millis(500))
+    }
+
+    fn mark(&mut self, shared: &Shared) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let ids = std::mem::take(&mut self.ids);
+        self.since = None;
+        match db::with_connection(&shared.pool, |conn| {
+            db::outbox::mark_sent_many(conn, shared.clock.now(), &ids)
+        }) {
+            Ok(n) if n == ids.len() => {}
+            Ok(_) => tracing::warn!("mail worker: a message was marked sent by another worker"),
+            Err(error) => tracing::error!(%error, "mail worker: cannot mark messages sent"),
         }
     }
 }
