@@ -1,16 +1,15 @@
-//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox.
-//! Each message waits about 40 ms on the mail server's delayed acknowledgement (lettre
-//! writes the end-of-data marker apart from the message, and Nagle's algorithm holds it):
-//! a connection carries some 20 messages a second, so several threads send at once, each
-//! on its own connection of lettre's pool.
+//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox,
+//! each on its own connection to the mail server, kept open between messages (`smtp.rs`
+//! for a plain relay, lettre's pool for an encrypted or authenticated server).
 //!
 //! Each round, a thread claims a batch of due messages with a lease (one short write
 //! transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), gives
 //! the connection back, sends each message with no connection or transaction held, and
-//! marks each one as soon as the server accepted or refused it. Several instances of the
-//! service on one database therefore share the queue, each message going out once.
+//! marks those the server accepted together (one statement, at the batch's end or sooner:
+//! `Accepted`), a refusal at once. Several instances of the service on one database
+//! therefore share the queue, each message going out once.
 //!
-//! A crash between the send and its mark leaves the message claimed but not marked: once
+//! A crash between a send and its mark leaves the message claimed but not marked: once
 //! its lease has expired it is sent again. That copy is the price of never losing one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
