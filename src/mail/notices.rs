@@ -746,10 +746,7 @@ pub fn series_event_notice(
                 if fr { "Groupe" } else { "Group" }.to_owned(),
                 f.group_label.clone(),
             ),
-            (
-                if fr { "Organisation" } else { "Organisation" }.to_owned(),
-                f.organisation.clone(),
-            ),
+            ("Organisation".to_owned(), f.organisation.clone()),
         ],
         items: f
             .occurrences
