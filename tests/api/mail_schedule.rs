@@ -78,9 +78,9 @@ fn french_date(day: chrono::NaiveDate) -> String {
 }
 
 /// The day before a confirmed session, from the reminder hour on, its booker and its
-/// supervisor are reminded of it once: not before the hour, not again at later ticks,
-/// after a restart or with two instances; not at all a teacher who turned reminders off;
-/// and the next day's sessions the next day.
+/// supervisor are reminded of it once: not before the hour, once with two instances
+/// ticking together, not again at later ticks or after a restart; not at all a teacher who
+/// turned reminders off; and the next day's sessions the next day.
 async fn reminders_go_out_once_the_day_before(backend: Backend) {
     let sink = SmtpSink::start();
     let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
@@ -129,8 +129,10 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
     .await
     .expect(200);
 
+    // Two instances, each with its scheduler, tick together when the hour comes.
     app.set_time(&at(tuesday, "16:59"));
     let first = app.scheduler(ScheduleConfig::default());
+    let twin = app.scheduler(ScheduleConfig::default());
     let_ticks_pass();
     assert_eq!(queued(&app, "booking_reminder").await, 0, "before the hour");
 
@@ -154,9 +156,10 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
     let supervisor = wait_for(&sink, "manager@campus.test", "Rappel", 1);
     assert_eq!(supervisor.subject, reminded.subject);
 
-    // Later ticks, a restart, and two instances at once queue nothing more.
+    // Later ticks, a restart, and two instances again queue nothing more.
     let_ticks_pass();
-    drop(first);
+    assert_eq!(queued(&app, "booking_reminder").await, 2);
+    drop((first, twin));
     let second = app.scheduler(ScheduleConfig::default());
     let third = app.scheduler(ScheduleConfig::default());
     let_ticks_pass();
