@@ -472,6 +472,7 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
         &qualification_id,
         NaiveDate::from_ymd_opt(2024, 1, 8).unwrap(),
         None,
+        None,
     )
     .expect("qualification");
     BenchCampus {

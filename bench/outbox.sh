@@ -5,7 +5,8 @@
 # SMTP_SINK=1 makes the server accept and forget (aiosmtpd's Sink handler) instead of
 # writing each message to its Maildir.
 # On SQLite by default; PLATEAUX_BENCH_SERVER=postgres://postgres@127.0.0.1:5432 uses a fresh
-# database plateaux_outbox_bench on that server instead. PROFILE=debug uses the debug build.
+# database plateaux_outbox_bench on that server instead. PROFILE=debug uses the debug build;
+# BIN=<directory> uses the binaries already there (nothing is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES=${MESSAGES:-2000}
@@ -17,12 +18,14 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-if [ "$PROFILE" = release ]; then
+if [ -n "${BIN:-}" ]; then
+    :
+elif [ "$PROFILE" = release ]; then
     cargo build --release --bin plateaux --bin plateaux-bench-outbox
 else
     cargo build --bin plateaux --bin plateaux-bench-outbox
 fi
-BIN=${CARGO_TARGET_DIR:-target}/$PROFILE
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/$PROFILE}
 
 if [ -n "${PLATEAUX_BENCH_SERVER:-}" ]; then
     psql -q "$PLATEAUX_BENCH_SERVER/postgres" -c "DROP DATABASE IF EXISTS plateaux_outbox_bench" \

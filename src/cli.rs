@@ -407,6 +407,13 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         state.clock.clone(),
         state.metrics.clone(),
     )?;
+    let scheduler = crate::mail::Scheduler::start(
+        state.pool.clone(),
+        state.clock.clone(),
+        config.timezone,
+        config.schedule,
+        crate::mail::scheduler::TICK,
+    )?;
     tracing::info!(
         delivery = %crate::mail::describe_delivery(&config.mail.delivery),
         from = %config.mail.from,
@@ -431,6 +438,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
     });
     // The message being sent is marked before the process ends; the others wait in the
     // outbox for the next start.
+    scheduler.stop();
     mail.stop();
     served
 }

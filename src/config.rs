@@ -40,6 +40,48 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// A read replica for the reports and indicators (PostgreSQL only); none by default.
     pub reports_database_url: Option<String>,
+    /// When reminders and digests go out.
+    pub schedule: ScheduleConfig,
+}
+
+/// The hours, in the campus time zone, of the scheduled messages (`PLATEAUX_REMINDER_HOUR`,
+/// `PLATEAUX_DIGEST_HOUR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScheduleConfig {
+    /// From this hour on, the day before a confirmed session, its booker and supervisor
+    /// are reminded of it.
+    pub reminder_hour: u32,
+    /// From this hour on, each platform manager gets the morning digest, and holders of
+    /// qualifications about to expire are told.
+    pub digest_hour: u32,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            reminder_hour: 17,
+            digest_hour: 7,
+        }
+    }
+}
+
+/// An hour of the day, 0 to 23, `default` when the variable is not set.
+fn hour_of_day(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match lookup(variable) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|h| *h < 24)
+            .ok_or(ConfigError::Invalid {
+                variable,
+                message: "expected an hour of the day, from 0 to 23".into(),
+            }),
+    }
 }
 
 /// Reads `PLATEAUX_CORS_ORIGINS`: origins (`https://host[:port]`, no path) separated by
@@ -427,6 +469,11 @@ impl Config {
                 });
             }
         }
+        let defaults = ScheduleConfig::default();
+        let schedule = ScheduleConfig {
+            reminder_hour: hour_of_day(&lookup, "PLATEAUX_REMINDER_HOUR", defaults.reminder_hour)?,
+            digest_hour: hour_of_day(&lookup, "PLATEAUX_DIGEST_HOUR", defaults.digest_hour)?,
+        };
         let jwt_previous_secret = lookup("PLATEAUX_JWT_PREVIOUS_SECRET");
         if jwt_previous_secret.as_ref().is_some_and(|s| s.len() < 32) {
             return Err(ConfigError::Invalid {
@@ -453,6 +500,7 @@ impl Config {
             metrics_token,
             cors_origins,
             reports_database_url,
+            schedule,
         })
     }
 
@@ -666,6 +714,39 @@ mod tests {
                 error.starts_with("PLATEAUX_SHUTDOWN_DRAIN_MS:"),
                 "{bad}: {error}"
             );
+        }
+    }
+
+    #[test]
+    fn scheduled_hours_default_to_17_and_7_and_are_checked() {
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap().schedule,
+            ScheduleConfig {
+                reminder_hour: 17,
+                digest_hour: 7
+            }
+        );
+        assert_eq!(
+            with("PLATEAUX_REMINDER_HOUR", "0")
+                .unwrap()
+                .schedule
+                .reminder_hour,
+            0
+        );
+        assert_eq!(
+            with("PLATEAUX_DIGEST_HOUR", "23")
+                .unwrap()
+                .schedule
+                .digest_hour,
+            23
+        );
+        for (variable, bad) in [
+            ("PLATEAUX_REMINDER_HOUR", "24"),
+            ("PLATEAUX_REMINDER_HOUR", "17h"),
+            ("PLATEAUX_DIGEST_HOUR", "-1"),
+        ] {
+            let error = with(variable, bad).unwrap_err().to_string();
+            assert!(error.starts_with(variable), "{bad}: {error}");
         }
     }
 

@@ -49,6 +49,7 @@ pub mod outbox;
 pub mod platforms;
 pub mod qualifications;
 pub mod reports;
+pub mod schedule;
 pub mod schema;
 pub mod series;
 pub mod service_requests;

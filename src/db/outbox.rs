@@ -173,17 +173,29 @@ pub fn claim(
 /// Whatever lease holds it: a worker whose lease expired still sent it, and saying so
 /// spares a second copy when no other worker took it yet.
 pub fn mark_sent(conn: &mut DbConnection, now: i64, id: &str) -> ApiResult<bool> {
-    let changed = diesel::update(om::table.find(id).filter(om::state.ne("sent")))
-        .set((
-            om::state.eq("sent"),
-            om::sent_at.eq(now),
-            om::updated_at.eq(now),
-            om::payload.eq("{}"),
-            om::lease_id.eq(None::<String>),
-            om::leased_until_ms.eq(None::<i64>),
-        ))
-        .execute(conn)?;
-    Ok(changed == 1)
+    Ok(mark_sent_many(conn, now, &[id.to_owned()])? == 1)
+}
+
+/// Marks messages sent in one statement (as `mark_sent`); answers how many were not yet.
+pub fn mark_sent_many(conn: &mut DbConnection, now: i64, ids: &[String]) -> ApiResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let changed = diesel::update(
+        om::table
+            .filter(om::id.eq_any(ids))
+            .filter(om::state.ne("sent")),
+    )
+    .set((
+        om::state.eq("sent"),
+        om::sent_at.eq(now),
+        om::updated_at.eq(now),
+        om::payload.eq("{}"),
+        om::lease_id.eq(None::<String>),
+        om::leased_until_ms.eq(None::<i64>),
+    ))
+    .execute(conn)?;
+    Ok(changed)
 }
 
 /// Marks sent, all at once, the messages still queued that were created in `[from, to)`:

@@ -128,6 +128,7 @@ diesel::table! {
         awarded_on -> Date,
         expires_on -> Nullable<Date>,
         created_at -> BigInt,
+        awarded_by -> Nullable<Text>,
     }
 }
 
@@ -451,6 +452,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_sends (kind, subject_id, user_id, day) {
+        kind -> Text,
+        subject_id -> Text,
+        user_id -> Text,
+        day -> Date,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -518,4 +529,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_messages,
     notification_opt_outs,
     password_resets,
+    notification_sends,
 );

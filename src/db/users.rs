@@ -275,7 +275,8 @@ pub fn held_qualifications(
         .load(conn)?)
 }
 
-/// Awards a qualification, or renews it when the user already holds it.
+/// Awards a qualification, or renews it when the user already holds it; `awarded_by` is
+/// told, with the holder, when it is about to expire.
 pub fn award_qualification(
     conn: &mut DbConnection,
     now: i64,
@@ -283,6 +284,7 @@ pub fn award_qualification(
     qualification_id: &str,
     awarded_on: chrono::NaiveDate,
     expires_on: Option<chrono::NaiveDate>,
+    awarded_by: Option<&str>,
 ) -> ApiResult<()> {
     let existing: Option<String> = user_qualifications::table
         .filter(
@@ -299,6 +301,7 @@ pub fn award_qualification(
                 .set((
                     user_qualifications::awarded_on.eq(awarded_on),
                     user_qualifications::expires_on.eq(expires_on),
+                    user_qualifications::awarded_by.eq(awarded_by),
                 ))
                 .execute(conn)?;
         }
@@ -311,6 +314,7 @@ pub fn award_qualification(
                     user_qualifications::awarded_on.eq(awarded_on),
                     user_qualifications::expires_on.eq(expires_on),
                     user_qualifications::created_at.eq(now),
+                    user_qualifications::awarded_by.eq(awarded_by),
                 ))
                 .execute(conn)?;
         }

@@ -301,6 +301,7 @@ pub fn seed(conn: &mut DbConnection, now: i64) -> ApiResult<SeedReport> {
                     qualification_id,
                     held.awarded_on,
                     expires_on,
+                    None,
                 )?;
             }
             created += 1;

@@ -9,8 +9,10 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::notices::{
-    booking_invitation, booking_notice, booking_words, series_notice, series_subject,
-    service_request_notice, service_request_words, BookingFacts, CalendarPart, Notice, SeriesFacts,
+    booking_invitation, booking_notice, booking_words, digest_notice, digest_subject,
+    qualification_notice, qualification_subject, series_event_notice, series_event_subject,
+    series_notice, series_subject, service_request_notice, service_request_words, BookingFacts,
+    CalendarPart, DigestFacts, Notice, QualificationFacts, SeriesEventFacts, SeriesFacts,
     ServiceRequestFacts,
 };
 use crate::domain::notifications::{Locale, NotificationKind};
@@ -50,18 +52,31 @@ pub enum Facts {
     /// One of the booking kinds (`NotificationKind::is_about_a_booking`).
     Booking(NotificationKind, BookingFacts),
     SeriesSkippedDates(SeriesFacts),
+    /// A series to approve, cancelled or changed: one message for its occurrences.
+    Series(NotificationKind, SeriesEventFacts),
+    /// A platform manager's morning digest.
+    Digest(DigestFacts),
+    QualificationExpiring(QualificationFacts),
     /// One of the service-request kinds.
     ServiceRequest(NotificationKind, ServiceRequestFacts),
 }
 
 /// The booking kinds: the facts of one booking, with an invitation for its attendees.
-const BOOKING_KINDS: [NotificationKind; 6] = [
+const BOOKING_KINDS: [NotificationKind; 7] = [
+    NotificationKind::BookingReminder,
     NotificationKind::BookingPending,
     NotificationKind::BookingApproved,
     NotificationKind::BookingRejected,
     NotificationKind::BookingCancelled,
     NotificationKind::BookingChanged,
     NotificationKind::BookingCancelledByUnavailability,
+];
+
+/// The series event kinds.
+const SERIES_KINDS: [NotificationKind; 3] = [
+    NotificationKind::SeriesPending,
+    NotificationKind::SeriesCancelled,
+    NotificationKind::SeriesChanged,
 ];
 
 /// The service-request kinds.
@@ -81,8 +96,12 @@ impl Facts {
         match self {
             Facts::AccountConfirmation(_) => NotificationKind::AccountConfirmation,
             Facts::PasswordReset(_) => NotificationKind::PasswordReset,
-            Facts::Booking(kind, _) | Facts::ServiceRequest(kind, _) => *kind,
+            Facts::Booking(kind, _) | Facts::ServiceRequest(kind, _) | Facts::Series(kind, _) => {
+                *kind
+            }
             Facts::SeriesSkippedDates(_) => NotificationKind::SeriesSkippedDates,
+            Facts::Digest(_) => NotificationKind::ManagerDigest,
+            Facts::QualificationExpiring(_) => NotificationKind::QualificationExpiring,
         }
     }
 
@@ -93,6 +112,9 @@ impl Facts {
             Facts::Booking(_, f) => serde_json::to_string(f),
             Facts::SeriesSkippedDates(f) => serde_json::to_string(f),
             Facts::ServiceRequest(_, f) => serde_json::to_string(f),
+            Facts::Series(_, f) => serde_json::to_string(f),
+            Facts::Digest(f) => serde_json::to_string(f),
+            Facts::QualificationExpiring(f) => serde_json::to_string(f),
         }
         .expect("facts serialise")
     }
@@ -109,6 +131,15 @@ impl Facts {
                 .map_err(bad),
             NotificationKind::SeriesSkippedDates => serde_json::from_str(json)
                 .map(Facts::SeriesSkippedDates)
+                .map_err(bad),
+            NotificationKind::ManagerDigest => {
+                serde_json::from_str(json).map(Facts::Digest).map_err(bad)
+            }
+            NotificationKind::QualificationExpiring => serde_json::from_str(json)
+                .map(Facts::QualificationExpiring)
+                .map_err(bad),
+            k if SERIES_KINDS.contains(&k) => serde_json::from_str(json)
+                .map(|f| Facts::Series(k, f))
                 .map_err(bad),
             k if BOOKING_KINDS.contains(&k) => serde_json::from_str(json)
                 .map(|f| Facts::Booking(k, f))
@@ -138,6 +169,9 @@ impl Facts {
             (Facts::Booking(kind, f), _) => booking_words(*kind, f, locale).0,
             (Facts::SeriesSkippedDates(f), _) => series_subject(f, locale),
             (Facts::ServiceRequest(kind, f), _) => service_request_words(*kind, f, locale).0,
+            (Facts::Series(kind, f), _) => series_event_subject(*kind, f, locale),
+            (Facts::Digest(f), _) => digest_subject(f, locale),
+            (Facts::QualificationExpiring(f), _) => qualification_subject(f, locale),
         }
     }
 }
@@ -329,6 +363,24 @@ pub fn render(
         )?,
         Facts::ServiceRequest(kind, f) => render_notice(
             &service_request_notice(*kind, f, locale, context),
+            locale,
+            recipient.name,
+            public_url,
+        )?,
+        Facts::Series(kind, f) => render_notice(
+            &series_event_notice(*kind, f, locale, context),
+            locale,
+            recipient.name,
+            public_url,
+        )?,
+        Facts::Digest(f) => render_notice(
+            &digest_notice(f, locale, context),
+            locale,
+            recipient.name,
+            public_url,
+        )?,
+        Facts::QualificationExpiring(f) => render_notice(
+            &qualification_notice(f, locale, context),
             locale,
             recipient.name,
             public_url,

@@ -3,9 +3,12 @@
 
 pub mod content;
 pub mod notices;
+pub mod scheduler;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 
+pub use scheduler::Scheduler;
 pub use worker::{nudge, MailWorker};
 
 /// Where messages go, in words for the start-up log and the demo.

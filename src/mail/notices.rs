@@ -162,6 +162,14 @@ pub fn booking_words(kind: NotificationKind, f: &BookingFacts, locale: Locale) -
             format!("Booking cancelled: {place}"),
             format!("The booking was cancelled: the equipment is unavailable over that period. Reason: {reason}"),
         ),
+        NotificationKind::BookingReminder if fr => (
+            format!("Rappel : séance demain, {place}"),
+            "Votre séance a lieu demain. En voici le détail ; si elle n'a plus lieu, annulez-la pour libérer le plateau.".to_owned(),
+        ),
+        NotificationKind::BookingReminder => (
+            format!("Reminder: session tomorrow, {place}"),
+            "Your session takes place tomorrow. Here are its details; if it no longer takes place, cancel it to free the platform.".to_owned(),
+        ),
         NotificationKind::BookingChanged if fr => (
             format!("Réservation modifiée : {place}"),
             format!("La réservation a été modifiée ; elle est {}.", status_words(&f.status, locale)),
@@ -259,7 +267,11 @@ pub fn booking_invitation(
     context: &Context,
     now: i64,
 ) -> Option<CalendarPart> {
-    if kind == NotificationKind::BookingPending {
+    if matches!(
+        kind,
+        NotificationKind::BookingPending | NotificationKind::BookingReminder
+    ) {
+        // Managers do not attend; a reminder changes nothing in the calendar.
         return None;
     }
     let uid = format!("{}@{}", f.booking_id, public_host(&context.public_url));
@@ -485,6 +497,272 @@ pub fn service_request_notice(
             "Voir la demande"
         } else {
             "See the request"
+        }
+        .to_owned(),
+    }
+}
+
+/// A date as people read it: `mardi 2 mars 2027`, `Tuesday 2 March 2027`.
+fn long_day(date: chrono::NaiveDate, locale: Locale) -> String {
+    match locale {
+        Locale::French => crate::views::web::format::long_date(date),
+        Locale::English => date.format("%A %-d %B %Y").to_string(),
+    }
+}
+
+/// `mardi 2 mars 2027, 08:00 – 10:00` in the campus time zone.
+fn session_time(starts_at: i64, ends_at: i64, locale: Locale, tz: &Tz) -> String {
+    let (start, end) = (local(starts_at, tz), local(ends_at, tz));
+    format!(
+        "{}, {} – {}",
+        long_day(start.date_naive(), locale),
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    )
+}
+
+/// One session of a list (a digest, a series).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionLine {
+    pub booking_id: String,
+    pub platform: String,
+    pub equipment: Option<String>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub group_label: String,
+    pub organisation: String,
+}
+
+impl SessionLine {
+    fn line(&self, locale: Locale, tz: &Tz) -> String {
+        let place = match &self.equipment {
+            Some(e) => format!("{}, {e}", self.platform),
+            None => self.platform.clone(),
+        };
+        format!(
+            "{} : {place} — {} ({})",
+            session_time(self.starts_at, self.ends_at, locale, tz),
+            self.group_label,
+            self.organisation
+        )
+    }
+}
+
+/// The facts of a platform manager's morning digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DigestFacts {
+    /// The day of the digest (`YYYY-MM-DD`, campus time zone).
+    pub day: chrono::NaiveDate,
+    /// Bookings waiting for approval on the platforms one manages.
+    pub pending: Vec<SessionLine>,
+    /// Sessions of the last seven days still without a usage record.
+    pub unrecorded: Vec<SessionLine>,
+}
+
+pub fn digest_subject(f: &DigestFacts, locale: Locale) -> String {
+    match locale {
+        Locale::French => format!(
+            "Plateaux, {} : {} réservation(s) à approuver, {} séance(s) sans relevé",
+            long_day(f.day, locale),
+            f.pending.len(),
+            f.unrecorded.len()
+        ),
+        Locale::English => format!(
+            "Plateaux, {}: {} booking(s) to approve, {} session(s) without a usage record",
+            long_day(f.day, locale),
+            f.pending.len(),
+            f.unrecorded.len()
+        ),
+    }
+}
+
+/// The notice of a morning digest: what waits for approval, then what waits for its
+/// usage record.
+pub fn digest_notice(f: &DigestFacts, locale: Locale, context: &Context) -> Notice {
+    let fr = locale == Locale::French;
+    let tz = &context.timezone;
+    let mut items = Vec::new();
+    for line in &f.pending {
+        let prefix = if fr { "À approuver" } else { "To approve" };
+        items.push(format!("{prefix} — {}", line.line(locale, tz)));
+    }
+    for line in &f.unrecorded {
+        let prefix = if fr {
+            "Sans relevé"
+        } else {
+            "No usage record"
+        };
+        items.push(format!("{prefix} — {}", line.line(locale, tz)));
+    }
+    Notice {
+        subject: digest_subject(f, locale),
+        paragraphs: vec![if fr {
+            "Voici ce qui attend sur les plateaux dont vous êtes responsable : les réservations à approuver, puis les séances des sept derniers jours dont l'utilisation n'est pas encore relevée.".to_owned()
+        } else {
+            "Here is what waits on the platforms you manage: bookings to approve, then the sessions of the last seven days whose usage is not recorded yet.".to_owned()
+        }],
+        details: Vec::new(),
+        items,
+        link: format!("{}/validations", context.public_url),
+        link_label: if fr {
+            "Ouvrir les validations"
+        } else {
+            "Open the approvals"
+        }
+        .to_owned(),
+    }
+}
+
+/// The facts of a qualification about to expire.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QualificationFacts {
+    pub holder: String,
+    pub qualification: String,
+    pub expires_on: chrono::NaiveDate,
+    /// The message goes to the holder (true) or to whoever awarded it.
+    pub to_holder: bool,
+}
+
+pub fn qualification_subject(f: &QualificationFacts, locale: Locale) -> String {
+    match (locale, f.to_holder) {
+        (Locale::French, true) => format!(
+            "Votre habilitation « {} » arrive à échéance",
+            f.qualification
+        ),
+        (Locale::French, false) => format!(
+            "Habilitation « {} » de {} bientôt échue",
+            f.qualification, f.holder
+        ),
+        (Locale::English, true) => format!(
+            "Your qualification \"{}\" is about to expire",
+            f.qualification
+        ),
+        (Locale::English, false) => format!(
+            "Qualification \"{}\" of {} about to expire",
+            f.qualification, f.holder
+        ),
+    }
+}
+
+pub fn qualification_notice(f: &QualificationFacts, locale: Locale, context: &Context) -> Notice {
+    let fr = locale == Locale::French;
+    let day = long_day(f.expires_on, locale);
+    let paragraph = match (fr, f.to_holder) {
+        (true, true) => format!("Votre habilitation « {} » prend fin le {day}. Passé cette date, les équipements qui l'exigent ne pourront plus être réservés à votre nom : voyez avec votre responsable de plateau pour la renouveler.", f.qualification),
+        (true, false) => format!("L'habilitation « {} » de {} prend fin le {day}. Passé cette date, les équipements qui l'exigent ne pourront plus être réservés à son nom.", f.qualification, f.holder),
+        (false, true) => format!("Your qualification \"{}\" ends on {day}. After that date, equipment that requires it can no longer be booked in your name: ask your platform manager to renew it.", f.qualification),
+        (false, false) => format!("The qualification \"{}\" of {} ends on {day}. After that date, equipment that requires it can no longer be booked in their name.", f.qualification, f.holder),
+    };
+    Notice {
+        subject: qualification_subject(f, locale),
+        paragraphs: vec![paragraph],
+        details: vec![
+            (
+                if fr { "Habilitation" } else { "Qualification" }.to_owned(),
+                f.qualification.clone(),
+            ),
+            (
+                if fr { "Titulaire" } else { "Holder" }.to_owned(),
+                f.holder.clone(),
+            ),
+            (if fr { "Échéance" } else { "Expires on" }.to_owned(), day),
+        ],
+        items: Vec::new(),
+        link: format!("{}/plateaux", context.public_url),
+        link_label: if fr {
+            "Voir les plateaux"
+        } else {
+            "See the platforms"
+        }
+        .to_owned(),
+    }
+}
+
+/// The facts of a series event (to approve, cancelled, changed): one message for the
+/// series, its occurrences listed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesEventFacts {
+    pub series_id: String,
+    pub platform: String,
+    pub equipment: Option<String>,
+    pub group_label: String,
+    pub organisation: String,
+    pub booker: String,
+    pub reason: Option<String>,
+    /// The occurrences concerned, as they stand after the event.
+    pub occurrences: Vec<SessionLine>,
+}
+
+pub fn series_event_subject(
+    kind: NotificationKind,
+    f: &SeriesEventFacts,
+    locale: Locale,
+) -> String {
+    let place = format!("{} ({})", f.platform, f.group_label);
+    let n = f.occurrences.len();
+    match (kind, locale) {
+        (NotificationKind::SeriesPending, Locale::French) => {
+            format!("Série à approuver, {n} séance(s) : {place}")
+        }
+        (NotificationKind::SeriesPending, Locale::English) => {
+            format!("Series to approve, {n} session(s): {place}")
+        }
+        (NotificationKind::SeriesCancelled, Locale::French) => {
+            format!("Série annulée, {n} séance(s) : {place}")
+        }
+        (NotificationKind::SeriesCancelled, Locale::English) => {
+            format!("Series cancelled, {n} session(s): {place}")
+        }
+        (_, Locale::French) => format!("Série modifiée, {n} séance(s) : {place}"),
+        (_, Locale::English) => format!("Series changed, {n} session(s): {place}"),
+    }
+}
+
+pub fn series_event_notice(
+    kind: NotificationKind,
+    f: &SeriesEventFacts,
+    locale: Locale,
+    context: &Context,
+) -> Notice {
+    let fr = locale == Locale::French;
+    let reason = f.reason.clone().unwrap_or_default();
+    let paragraph = match (kind, fr) {
+        (NotificationKind::SeriesPending, true) => format!("{} ({}) demande une série de séances qui attend votre approbation. Vous pouvez approuver ou refuser chaque séance.", f.booker, f.organisation),
+        (NotificationKind::SeriesPending, false) => format!("{} ({}) asks for a series of sessions that waits for your approval. You may approve or reject each session.", f.booker, f.organisation),
+        (NotificationKind::SeriesCancelled, true) => format!("Ces séances de la série sont annulées. Motif : {reason}"),
+        (NotificationKind::SeriesCancelled, false) => format!("These sessions of the series are cancelled. Reason: {reason}"),
+        (_, true) => "Ces séances de la série ont été modifiées ; les voici telles qu'elles sont désormais.".to_owned(),
+        (_, false) => "These sessions of the series were changed; here they are as they now stand.".to_owned(),
+    };
+    Notice {
+        subject: series_event_subject(kind, f, locale),
+        paragraphs: vec![paragraph],
+        details: vec![
+            (
+                if fr { "Plateau" } else { "Platform" }.to_owned(),
+                f.platform.clone(),
+            ),
+            (
+                if fr { "Groupe" } else { "Group" }.to_owned(),
+                f.group_label.clone(),
+            ),
+            ("Organisation".to_owned(), f.organisation.clone()),
+        ],
+        items: f
+            .occurrences
+            .iter()
+            .map(|o| session_time(o.starts_at, o.ends_at, locale, &context.timezone))
+            .collect(),
+        link: if kind == NotificationKind::SeriesPending {
+            format!("{}/validations", context.public_url)
+        } else {
+            format!("{}/reservations", context.public_url)
+        },
+        link_label: match (kind == NotificationKind::SeriesPending, fr) {
+            (true, true) => "Ouvrir les validations",
+            (true, false) => "Open the approvals",
+            (false, true) => "Voir mes réservations",
+            (false, false) => "See my bookings",
         }
         .to_owned(),
     }

@@ -10,6 +10,8 @@ use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
 use crate::config::{Delivery, SmtpSecurity, SmtpSettings};
 
 pub enum Transport {
+    /// A relay without encryption or login: our own client (`smtp.rs`).
+    Plain(super::smtp::PlainSmtp),
     Smtp(SmtpTransport),
     Files(FileTransport),
 }
@@ -40,6 +42,14 @@ impl Transport {
                 })?;
                 Ok(Transport::Files(FileTransport::new(dir)))
             }
+            Delivery::Smtp(smtp) if smtp.security == SmtpSecurity::None && smtp.user.is_none() => {
+                Ok(Transport::Plain(super::smtp::PlainSmtp::new(
+                    &smtp.host,
+                    smtp.port,
+                    timeout,
+                    connections,
+                )))
+            }
             Delivery::Smtp(smtp) => {
                 Ok(Transport::Smtp(smtp_transport(smtp, timeout, connections)?))
             }
@@ -48,6 +58,7 @@ impl Transport {
 
     pub fn send(&self, message: &Message) -> Result<(), SendError> {
         match self {
+            Transport::Plain(plain) => plain.send(message),
             Transport::Smtp(smtp) => smtp.send(message).map(|_| ()).map_err(|e| SendError {
                 permanent: e.is_permanent(),
                 // A refused connection, a timeout, a TLS failure: lettre classifies them as

@@ -1,16 +1,15 @@
-//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox.
-//! Each message waits about 40 ms on the mail server's delayed acknowledgement (lettre
-//! writes the end-of-data marker apart from the message, and Nagle's algorithm holds it):
-//! a connection carries some 20 messages a second, so several threads send at once, each
-//! on its own connection of lettre's pool.
+//! The mail worker: threads of the service (`PLATEAUX_MAIL_SENDERS`) that send the outbox,
+//! each on its own connection to the mail server, kept open between messages (`smtp.rs`
+//! for a plain relay, lettre's pool for an encrypted or authenticated server).
 //!
 //! Each round, a thread claims a batch of due messages with a lease (one short write
 //! transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), gives
 //! the connection back, sends each message with no connection or transaction held, and
-//! marks each one as soon as the server accepted or refused it. Several instances of the
-//! service on one database therefore share the queue, each message going out once.
+//! marks those the server accepted together (one statement, at the batch's end or sooner:
+//! `Accepted`), a refusal at once. Several instances of the service on one database
+//! therefore share the queue, each message going out once.
 //!
-//! A crash between the send and its mark leaves the message claimed but not marked: once
+//! A crash between a send and its mark leaves the message claimed but not marked: once
 //! its lease has expired it is sent again. That copy is the price of never losing one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -212,6 +211,10 @@ fn run(shared: &Shared) {
 }
 
 fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
+    // Messages the server accepted, marked together: one statement for several (a commit
+    // per message held the database's write lock as often as a message went out). A crash
+    // before the mark sends them again once their lease expires, as for a single one.
+    let mut accepted = Accepted::default();
     let mut rest = batch.into_iter();
     while let Some(row) = rest.next() {
         let leased_until = row.leased_until_ms.unwrap_or(0);
@@ -219,6 +222,7 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
         if stopping
             || shared.clock.now_ms() + shared.send_timeout.as_millis() as i64 >= leased_until
         {
+            accepted.mark(shared);
             // Not tried: given back uncounted, for this worker or another to take now.
             let ids: Vec<String> = std::iter::once(row.id).chain(rest.map(|r| r.id)).collect();
             release(shared, &ids, lease_id, shared.clock.now_ms());
@@ -228,13 +232,15 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
         let outcome = compose(shared, &row).and_then(|message| shared.transport.send(&message));
         match outcome {
             Ok(()) => {
-                mark(shared, |conn| {
-                    db::outbox::mark_sent(conn, shared.clock.now(), &row.id)
-                });
                 shared.metrics.observe_mail_send("sent");
                 tracing::info!(message = %row.id, kind = %row.kind, elapsed_ms = started.elapsed().as_millis() as u64, "mail sent");
+                accepted.push(row.id);
+                if accepted.waited_long() {
+                    accepted.mark(shared);
+                }
             }
             Err(error) => {
+                accepted.mark(shared);
                 let jitter = rand::thread_rng().gen::<f64>();
                 let after = shared.retry.after_failure(
                     row.attempts,
@@ -268,6 +274,43 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
                     return;
                 }
             }
+        }
+    }
+    accepted.mark(shared);
+}
+
+/// Messages accepted by the server and not marked yet.
+#[derive(Default)]
+struct Accepted {
+    ids: Vec<String>,
+    since: Option<Instant>,
+}
+
+impl Accepted {
+    fn push(&mut self, id: String) {
+        self.since.get_or_insert_with(Instant::now);
+        self.ids.push(id);
+    }
+
+    /// A slow server should not keep accepted messages unmarked long (another worker may
+    /// take them once their lease expires).
+    fn waited_long(&self) -> bool {
+        self.since
+            .is_some_and(|since| since.elapsed() > Duration::from_millis(500))
+    }
+
+    fn mark(&mut self, shared: &Shared) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let ids = std::mem::take(&mut self.ids);
+        self.since = None;
+        match db::with_connection(&shared.pool, |conn| {
+            db::outbox::mark_sent_many(conn, shared.clock.now(), &ids)
+        }) {
+            Ok(n) if n == ids.len() => {}
+            Ok(_) => tracing::warn!("mail worker: a message was marked sent by another worker"),
+            Err(error) => tracing::error!(%error, "mail worker: cannot mark messages sent"),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod campuses;
 pub mod catalogue;
 pub mod closures;
 pub mod equipment;
+pub mod mail_schedule;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;

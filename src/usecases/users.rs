@@ -183,6 +183,7 @@ pub fn award_qualification(
             &qualification_id,
             award.awarded_on,
             expires_on,
+            Some(&actor.id),
         )?;
         db::audit::record(
             conn,

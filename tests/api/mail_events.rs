@@ -33,7 +33,7 @@ macro_rules! on_both_backends {
 }
 
 /// The messages received for `address` whose subject starts with `subject`.
-fn received(sink: &SmtpSink, address: &str, subject: &str) -> Vec<Received> {
+pub(crate) fn received(sink: &SmtpSink, address: &str, subject: &str) -> Vec<Received> {
     sink.messages()
         .into_iter()
         .filter(|m| m.rcpt_to == address && m.subject.starts_with(subject))
@@ -43,7 +43,7 @@ fn received(sink: &SmtpSink, address: &str, subject: &str) -> Vec<Received> {
 /// Waits until `count` messages for `address` whose subject starts with `subject` arrived;
 /// answers the last.
 #[track_caller]
-fn wait_for(sink: &SmtpSink, address: &str, subject: &str, count: usize) -> Received {
+pub(crate) fn wait_for(sink: &SmtpSink, address: &str, subject: &str, count: usize) -> Received {
     let started = Instant::now();
     loop {
         let mut found = received(sink, address, subject);
@@ -179,7 +179,7 @@ fn check_invitation(
 
 /// Every link of a message points to the public URL.
 #[track_caller]
-fn links_are_public(message: &Received) {
+pub(crate) fn links_are_public(message: &Received) {
     for word in message
         .text
         .split_whitespace()
@@ -577,9 +577,112 @@ async fn service_request_messages(backend: Backend) {
     assert!(received(&sink, "contact@cele.test", "Devis accepté").is_empty());
 }
 
+/// The later steps of a service request: the company's contact hears of the agreement
+/// signed, the work delivered and the invoice, each with what it says; a shared message
+/// reaches the contact, an internal one never does (nor its words in any message).
+async fn service_request_later_steps(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let id = crate::support::id_of(
+        app.post(
+            "/api/v1/service-requests",
+            &c.company,
+            json!({
+                "title": "Prototype de bride", "description": "Usinage de trois brides en inox 316L.",
+                "domains": ["welding"], "platform_id": c.platform_id,
+            }),
+        )
+        .await
+        .expect(201),
+    );
+    let step = |body: Value| {
+        let path = format!("/api/v1/service-requests/{id}/transitions");
+        let (app, token) = (&app, c.manager.clone());
+        async move { app.post(&path, &token, body).await.expect(200) }
+    };
+    step(json!({ "action": "take", "platform_id": c.platform_id })).await;
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+        "valid_until": (today() + chrono::Duration::days(30)).to_string(),
+        "lines": [{ "label": "Usinage", "quantity": 4, "unit": "hour", "unit_price_cents": 8000, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.company,
+        json!({ "action": "accept", "quote_version": 1 }),
+    )
+    .await
+    .expect(200);
+    step(json!({ "action": "sign_agreement", "agreement_reference": "CONV-2027-021", "signed_on": today().to_string() })).await;
+    let signed = wait_for(&sink, "contact@cele.test", "Convention signée", 1);
+    assert_eq!(signed.subject, "Convention signée : « Prototype de bride »");
+    assert!(
+        signed.text.contains("CONV-2027-021")
+            && signed.text.contains("les travaux peuvent être planifiés"),
+        "{}",
+        signed.text
+    );
+    links_are_public(&signed);
+    step(json!({ "action": "start_work" })).await;
+    step(json!({ "action": "deliver", "delivery_note": "Trois brides et rapport de contrôle RC-27-021" })).await;
+    let delivered = wait_for(&sink, "contact@cele.test", "Prestation livrée", 1);
+    assert!(
+        delivered.text.contains("rapport de contrôle RC-27-021"),
+        "{}",
+        delivered.text
+    );
+    // An internal note, then a shared message: only the second reaches the company.
+    for (body, visibility) in [
+        ("Marge négative sur ce dossier", "internal"),
+        ("Les brides partent demain par transporteur.", "shared"),
+    ] {
+        app.post(
+            &format!("/api/v1/service-requests/{id}/messages"),
+            &c.manager,
+            json!({ "body": body, "visibility": visibility }),
+        )
+        .await
+        .expect(201);
+    }
+    let shared = wait_for(&sink, "contact@cele.test", "Nouveau message", 1);
+    assert!(shared.text.contains("partent demain"), "{}", shared.text);
+    step(json!({ "action": "invoice", "invoice_reference": "F-2027-0077", "amount_cents": 38400 }))
+        .await;
+    let invoiced = wait_for(&sink, "contact@cele.test", "Prestation facturée", 1);
+    assert!(
+        invoiced.text.contains("F-2027-0077 (384,00\u{a0}€)"),
+        "{}",
+        invoiced.text
+    );
+    // Nothing of the internal note went anywhere, and the manager was not told of their
+    // own steps.
+    assert!(sink
+        .messages()
+        .iter()
+        .all(|m| !m.text.contains("Marge") && !m.html.contains("Marge")));
+    for subject in [
+        "Convention signée",
+        "Prestation livrée",
+        "Prestation facturée",
+        "Nouveau message",
+    ] {
+        assert!(
+            received(&sink, "manager@campus.test", subject).is_empty(),
+            "{subject}"
+        );
+    }
+    assert_eq!(
+        received(&sink, "contact@cele.test", "Nouveau message").len(),
+        1
+    );
+}
+
 on_both_backends!(
     booking_messages_carry_an_invitation,
     maintenance_and_series_messages,
     a_teacher_who_turned_approvals_off_gets_none,
     service_request_messages,
+    service_request_later_steps,
 );

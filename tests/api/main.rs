@@ -17,6 +17,7 @@ mod errors;
 mod idempotency;
 mod inventory;
 mod mail_events;
+mod mail_schedule;
 mod openapi;
 mod operations;
 mod outbox;

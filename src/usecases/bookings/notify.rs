@@ -7,14 +7,14 @@ use crate::db::{self, DbConnection};
 use crate::domain::notifications::NotificationKind;
 use crate::error::ApiResult;
 use crate::mail::content::Facts;
-use crate::mail::notices::BookingFacts;
+use crate::mail::notices::{BookingFacts, SeriesEventFacts, SessionLine};
 
 fn name(names: &std::collections::HashMap<String, String>, id: &str) -> String {
     names.get(id).cloned().unwrap_or_default()
 }
 
 /// What a message says of `row`, as it stands.
-fn facts(row: &BookingRow, names: &BookingNames) -> BookingFacts {
+pub(crate) fn facts(row: &BookingRow, names: &BookingNames) -> BookingFacts {
     BookingFacts {
         booking_id: row.id.clone(),
         sequence: row.sequence,
@@ -31,6 +31,22 @@ fn facts(row: &BookingRow, names: &BookingNames) -> BookingFacts {
         organisation: name(&names.organisations, &row.organisation_id),
         booker: name(&names.people, &row.booker_id),
         reason: row.status_reason.clone(),
+    }
+}
+
+/// `row` as a line of a list (a digest, a series).
+pub(crate) fn session_line(row: &BookingRow, names: &BookingNames) -> SessionLine {
+    SessionLine {
+        booking_id: row.id.clone(),
+        platform: name(&names.platforms, &row.platform_id),
+        equipment: row
+            .equipment_id
+            .as_deref()
+            .map(|id| name(&names.equipment, id)),
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        group_label: row.group_label.clone(),
+        organisation: name(&names.organisations, &row.organisation_id),
     }
 }
 
@@ -71,5 +87,51 @@ pub(crate) fn notify(
             messages.push((user, Facts::Booking(kind, facts(row, &names))));
         }
     }
+    crate::outbox::enqueue_many(conn, now, &messages)
+}
+
+/// Queues one `kind` message (a series to approve, cancelled or changed) about the
+/// occurrences `rows` of series `series_id`, whatever their number: to the platform's
+/// managers for a series to approve, to the booker and the supervisors otherwise.
+pub(crate) fn notify_series(
+    conn: &mut DbConnection,
+    now: i64,
+    kind: NotificationKind,
+    series_id: &str,
+    rows: &[BookingRow],
+) -> ApiResult<usize> {
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let names = db::bookings::names_for(conn, rows)?;
+    let series = SeriesEventFacts {
+        series_id: series_id.to_owned(),
+        platform: name(&names.platforms, &first.platform_id),
+        equipment: first
+            .equipment_id
+            .as_deref()
+            .map(|id| name(&names.equipment, id)),
+        group_label: first.group_label.clone(),
+        organisation: name(&names.organisations, &first.organisation_id),
+        booker: name(&names.people, &first.booker_id),
+        reason: first.status_reason.clone(),
+        occurrences: rows.iter().map(|r| session_line(r, &names)).collect(),
+    };
+    let mut recipients: Vec<String> = if kind == NotificationKind::SeriesPending {
+        db::platforms::managers_of(conn, std::slice::from_ref(&first.platform_id))?
+            .into_iter()
+            .map(|(_, user)| user)
+            .collect()
+    } else {
+        std::iter::once(first.booker_id.clone())
+            .chain(rows.iter().filter_map(|r| r.supervisor_id.clone()))
+            .collect()
+    };
+    recipients.sort_unstable();
+    recipients.dedup();
+    let messages: Vec<(&str, Facts)> = recipients
+        .iter()
+        .map(|user| (user.as_str(), Facts::Series(kind, series.clone())))
+        .collect();
     crate::outbox::enqueue_many(conn, now, &messages)
 }

@@ -16,6 +16,7 @@ use crate::domain::booking::{
     check, check_closure, Ask, BookingContext, BookingDraft, BookingStatus, LiveBooking,
     SeriesChange, SeriesMode,
 };
+use crate::domain::notifications::NotificationKind;
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::Facts;
@@ -212,6 +213,19 @@ pub fn create_series(
                 &skip.refusal.message,
             )?;
         }
+        let pending: Vec<BookingRow> = created
+            .iter()
+            .filter(|r| r.status == BookingStatus::Pending.as_str())
+            .cloned()
+            .collect();
+        // The platform's managers are asked once for the whole series.
+        super::notify::notify_series(
+            conn,
+            now,
+            NotificationKind::SeriesPending,
+            &series.id,
+            &pending,
+        )?;
         if !skipped.is_empty() {
             // The booker learns which dates were left out, and why.
             let facts = Facts::SeriesSkippedDates(SeriesFacts {
@@ -299,6 +313,7 @@ pub fn cancel_series(
             reason: Some(reason.to_owned()),
             now,
         };
+        let mut cancelled = Vec::with_capacity(rows.len());
         for mut row in rows.iter().cloned() {
             decide_row(
                 conn,
@@ -306,7 +321,16 @@ pub fn cancel_series(
                 &decision,
                 serde_json::json!({ "series_id": series.id }),
             )?;
+            cancelled.push(row);
         }
+        // One message for the series, not one per occurrence.
+        super::notify::notify_series(
+            conn,
+            now,
+            NotificationKind::SeriesCancelled,
+            &series.id,
+            &cancelled,
+        )?;
         db::series::touch(conn, &series.id, now)?;
         db::audit::record(
             conn,
@@ -427,6 +451,13 @@ pub fn change_series(
                 }),
             )?;
         }
+        super::notify::notify_series(
+            conn,
+            now,
+            NotificationKind::SeriesChanged,
+            &series.id,
+            &changed,
+        )?;
         db::series::touch(conn, &series.id, now)?;
         Ok(())
     })?;

@@ -345,6 +345,23 @@ impl TestApp {
         }
     }
 
+    /// Starts a scheduler on the application's database and clock, as each instance of the
+    /// service runs one, ticking every 100 ms; it stops when dropped (several make several
+    /// instances, a new one after a drop a restart).
+    pub fn scheduler(
+        &self,
+        schedule: plateaux::config::ScheduleConfig,
+    ) -> plateaux::mail::Scheduler {
+        plateaux::mail::Scheduler::start(
+            self.pool.clone(),
+            self.clock.clone(),
+            chrono_tz::Europe::Paris,
+            schedule,
+            std::time::Duration::from_millis(100),
+        )
+        .expect("scheduler")
+    }
+
     /// Sets the application's clock (RFC 3339).
     pub fn set_time(&self, rfc3339: &str) {
         self.clock.set(instant(rfc3339));

@@ -1,0 +1,2 @@
+ALTER TABLE user_qualifications DROP COLUMN awarded_by;
+DROP TABLE notification_sends;
