@@ -37,5 +37,5 @@ mod web_booking_form;
 mod web_bookings;
 mod web_browser;
 mod web_indicators;
-mod web_usage;
 mod web_requests;
+mod web_usage;

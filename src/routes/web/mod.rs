@@ -12,8 +12,8 @@ pub mod account;
 pub mod booking_form;
 pub mod bookings;
 pub mod indicators;
-pub mod usage;
 pub mod requests;
+pub mod usage;
 pub mod visitor;
 
 use actix_web::http::header;

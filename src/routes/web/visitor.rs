@@ -328,7 +328,9 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
                 .ok()
                 .and_then(|f| f.csrf);
             let unmasked = token.as_deref().and_then(unmask_token);
-            if !unmasked.is_some_and(|t| constant_time_eq(t.as_bytes(), visitor.csrf_secret.as_bytes())) {
+            if !unmasked
+                .is_some_and(|t| constant_time_eq(t.as_bytes(), visitor.csrf_secret.as_bytes()))
+            {
                 return Err(refuse(
                     &visitor,
                     StatusCode::FORBIDDEN,
@@ -364,7 +366,10 @@ fn unmask_token(token: &str) -> Option<String> {
     let bytes = hex::decode(token).ok().filter(|b| b.len() == 64)?;
     let (mask, masked) = bytes.split_at(32);
     Some(hex::encode(
-        mask.iter().zip(masked).map(|(m, x)| m ^ x).collect::<Vec<u8>>(),
+        mask.iter()
+            .zip(masked)
+            .map(|(m, x)| m ^ x)
+            .collect::<Vec<u8>>(),
     ))
 }
 

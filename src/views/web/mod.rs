@@ -11,8 +11,8 @@ pub mod booking_form;
 pub mod bookings;
 pub mod format;
 pub mod indicators;
-pub mod usage;
 pub mod requests;
+pub mod usage;
 pub mod week;
 
 use askama::Template;
