@@ -141,13 +141,22 @@ mod csv_tests {
     }
 }
 
-/// The schema of an IANA time zone: the names the service knows (`chrono-tz`), so that a
-/// client following the document never sends one it refuses.
+/// The schema of an optional IANA time zone: the names the service knows (`chrono-tz`), so
+/// that a client following the document never sends one it refuses, or `null`, read as the
+/// field left out (the service's zone for a new campus, no change for an edit).
 pub fn timezone_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
     utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .description(Some("Fuseau horaire IANA, par exemple `Europe/Paris`."))
-        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "Fuseau horaire IANA, par exemple `Europe/Paris` ; `null` vaut l'absence du champ.",
+        ))
+        .enum_values(Some(
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|tz| serde_json::Value::from(tz.name()))
+                .chain([serde_json::Value::Null]),
+        ))
         .build()
 }
 

@@ -793,3 +793,40 @@ async fn every_rfc_3339_spelling_of_an_instant_is_read(app: TestApp) {
 }
 
 on_both_databases!(every_rfc_3339_spelling_of_an_instant_is_read);
+
+/// A campus's time zone may be `null`, as the document says: read as left out, the
+/// service's zone for a new campus and no change for an edit.
+async fn a_null_time_zone_is_the_field_left_out(app: TestApp) {
+    let c = support::campus(&app).await;
+    let created = app
+        .post(
+            "/api/v1/campuses",
+            &c.admin,
+            json!({ "name": "Campus sans fuseau", "timezone": null }),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(created["timezone"], "Europe/Paris");
+    let id = created["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/campuses/{id}"),
+        &c.admin,
+        json!({ "timezone": "America/Cayenne" }),
+    )
+    .await
+    .expect(200);
+    let unchanged = app
+        .patch(
+            &format!("/api/v1/campuses/{id}"),
+            &c.admin,
+            json!({ "name": "Campus de Guyane", "timezone": null }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(unchanged["timezone"], "America/Cayenne");
+    assert_eq!(unchanged["name"], "Campus de Guyane");
+}
+
+on_both_databases!(a_null_time_zone_is_the_field_left_out);
