@@ -94,12 +94,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let metrics = self.metrics.clone();
-        web::block(move || {
-            crate::db::with_connection_timed(&pool, |w| metrics.observe_pool_wait(w), work)
-        })
-        .await?
+        self.on(self.pool.clone(), work).await
     }
 
     /// `db` for the reports and indicators: on the read replica when there is one. Its
@@ -114,6 +109,16 @@ impl AppState {
             .reports_pool
             .clone()
             .unwrap_or_else(|| self.pool.clone());
+        self.on(pool, work).await
+    }
+
+    /// `work` on a connection of `pool`, on the blocking thread pool; the wait for the
+    /// connection is counted in the metrics.
+    async fn on<T, F>(&self, pool: Pool, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
         let metrics = self.metrics.clone();
         web::block(move || {
             crate::db::with_connection_timed(&pool, |w| metrics.observe_pool_wait(w), work)

@@ -299,6 +299,103 @@ async fn a_stop_answers_every_request_sent_before_it(app: TestApp) {
 
 crate::on_both_databases!(a_stop_answers_every_request_sent_before_it);
 
+/// What a stream of bookings met around a disruption of the database.
+struct Stream {
+    /// Each answer: when, its status, the booking's id for a 201.
+    answers: Vec<(Instant, u16, String)>,
+    /// When the disruption began and when it was over.
+    began: Instant,
+    ended: Instant,
+}
+
+impl Stream {
+    fn created(&self) -> Vec<String> {
+        self.answers
+            .iter()
+            .filter(|(_, status, _)| *status == 201)
+            .map(|(_, _, id)| id.clone())
+            .collect()
+    }
+
+    fn unavailable(&self) -> usize {
+        self.answers.iter().filter(|(_, s, _)| *s == 503).count()
+    }
+
+    fn booked_before_and_after(&self) -> (bool, bool) {
+        let booked = |at: &dyn Fn(Instant) -> bool| {
+            self.answers
+                .iter()
+                .any(|(when, status, _)| at(*when) && *status == 201)
+        };
+        (booked(&|t| t < self.began), booked(&|t| t > self.ended))
+    }
+}
+
+/// Eight clients book without pause; after 800 ms `disrupt` runs (blocking), and the stream
+/// goes on for `settle` after it. Every answer must be 201, 409 or 503 with `Retry-After`;
+/// after a 503 a client waits `retry_pause` before sending again.
+async fn bookings_during(
+    app: &TestApp,
+    c: &Campus,
+    what: &str,
+    disrupt: impl FnOnce() + Send + 'static,
+    settle: Duration,
+    retry_pause: Duration,
+) -> Stream {
+    let counter = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let times: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
+    let answers: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
+    let client = || async {
+        while !done.load(Ordering::Relaxed) {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let reply = app
+                .post("/api/v1/bookings", &c.teacher, booking(c, n))
+                .await;
+            let status = reply.status.as_u16();
+            let detail = match status {
+                201 => reply.json()["id"].as_str().unwrap().to_owned(),
+                503 => {
+                    assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
+                    reply.problem(503, "database_unavailable");
+                    if !retry_pause.is_zero() {
+                        actix_web::rt::time::sleep(retry_pause).await;
+                    }
+                    String::new()
+                }
+                409 => String::new(),
+                _ => panic!(
+                    "a booking answered {status} during the {what}: {}",
+                    reply.text
+                ),
+            };
+            answers
+                .lock()
+                .unwrap()
+                .push((Instant::now(), status, detail));
+        }
+    };
+    let control = async {
+        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+        let began = Instant::now();
+        actix_web::web::block(disrupt).await.expect(what);
+        *times.lock().unwrap() = Some((began, Instant::now()));
+        actix_web::rt::time::sleep(settle).await;
+        done.store(true, Ordering::Relaxed);
+    };
+    futures_util::future::join(
+        futures_util::future::join_all((0..8).map(|_| client())),
+        control,
+    )
+    .await;
+    let (began, ended) = times.into_inner().unwrap().expect("disrupted");
+    Stream {
+        answers: answers.into_inner().unwrap(),
+        began,
+        ended,
+    }
+}
+
 /// A restart of PostgreSQL (`pg_ctl stop -m fast`, then start) during a stream of bookings
 /// from eight clients at once: every answer is 201, 409 or 503 with `Retry-After`, never
 /// 500; bookings are answered 201 again after the restart without any help; and every
@@ -319,71 +416,22 @@ async fn a_database_restart_under_load_answers_503_never_500() {
     )
     .await;
     let c = campus(&app).await;
-    let counter = AtomicUsize::new(0);
-    let done = AtomicBool::new(false);
-    let restarted: Mutex<Option<Instant>> = Mutex::new(None);
-    let answers: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
-    let client = || async {
-        while !done.load(Ordering::Relaxed) {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            let reply = app
-                .post("/api/v1/bookings", &c.teacher, booking(&c, n))
-                .await;
-            let status = reply.status.as_u16();
-            let detail = match status {
-                201 => reply.json()["id"].as_str().unwrap().to_owned(),
-                503 => {
-                    assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
-                    reply.problem(503, "database_unavailable");
-                    String::new()
-                }
-                409 => String::new(),
-                _ => panic!(
-                    "a booking answered {status} during the restart: {}",
-                    reply.text
-                ),
-            };
-            answers
-                .lock()
-                .unwrap()
-                .push((Instant::now(), status, detail));
-        }
-    };
-    let control = async {
-        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
-        let cluster = cluster.clone();
-        actix_web::web::block(move || cluster.restart())
-            .await
-            .expect("restart");
-        *restarted.lock().unwrap() = Some(Instant::now());
-        // Long enough for the pools to replace their connections and book again.
-        actix_web::rt::time::sleep(Duration::from_millis(3_000)).await;
-        done.store(true, Ordering::Relaxed);
-    };
-    futures_util::future::join(
-        futures_util::future::join_all((0..8).map(|_| client())),
-        control,
+    let restart = cluster.clone();
+    // Long enough after for the pools to replace their connections and book again.
+    let stream = bookings_during(
+        &app,
+        &c,
+        "restart",
+        move || restart.restart(),
+        Duration::from_millis(3_000),
+        Duration::ZERO,
     )
     .await;
-
-    let answers = answers.into_inner().unwrap();
-    let restarted = restarted.into_inner().unwrap().expect("restarted");
-    let created: Vec<String> = answers
-        .iter()
-        .filter(|(_, status, _)| *status == 201)
-        .map(|(_, _, id)| id.clone())
-        .collect();
-    let unavailable = answers.iter().filter(|(_, s, _)| *s == 503).count();
+    let (created, unavailable) = (stream.created(), stream.unavailable());
+    let (before, after) = stream.booked_before_and_after();
+    assert!(before, "bookings were made before the restart");
     assert!(
-        answers
-            .iter()
-            .any(|(at, status, _)| *at < restarted && *status == 201),
-        "bookings were made before the restart"
-    );
-    assert!(
-        answers
-            .iter()
-            .any(|(at, status, _)| *at > restarted && *status == 201),
+        after,
         "bookings are made again after the restart ({unavailable} answered 503)"
     );
     assert_eq!(
@@ -422,81 +470,27 @@ async fn a_failover_to_the_synchronous_replica_loses_no_booking() {
             .unwrap(),
         "the replica streams as a synchronous standby"
     );
-    let counter = AtomicUsize::new(0);
-    let done = AtomicBool::new(false);
-    let promoted: Mutex<Option<Instant>> = Mutex::new(None);
-    let killed: Mutex<Option<Instant>> = Mutex::new(None);
-    let answers: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
-    let client = || async {
-        while !done.load(Ordering::Relaxed) {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            let reply = app
-                .post("/api/v1/bookings", &c.teacher, booking(&c, n))
-                .await;
-            let status = reply.status.as_u16();
-            let detail = match status {
-                201 => reply.json()["id"].as_str().unwrap().to_owned(),
-                503 => {
-                    assert!(reply.headers.contains_key("retry-after"), "{}", reply.text);
-                    reply.problem(503, "database_unavailable");
-                    // Clients wait as told before sending again.
-                    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-                    String::new()
-                }
-                409 => String::new(),
-                _ => panic!(
-                    "a booking answered {status} during the failover: {}",
-                    reply.text
-                ),
-            };
-            answers
-                .lock()
-                .unwrap()
-                .push((Instant::now(), status, detail));
-        }
-    };
-    let control = async {
-        actix_web::rt::time::sleep(Duration::from_millis(800)).await;
-        let switch = pair.clone();
-        *killed.lock().unwrap() = Some(Instant::now());
-        actix_web::web::block(move || {
+    let switch = pair.clone();
+    // Clients wait a little after a 503, as told, before sending again.
+    let stream = bookings_during(
+        &app,
+        &c,
+        "failover",
+        move || {
             switch.kill_primary();
             // The time an operator or Patroni takes to decide.
             std::thread::sleep(Duration::from_millis(300));
             switch.promote_replica();
-        })
-        .await
-        .expect("failover");
-        *promoted.lock().unwrap() = Some(Instant::now());
-        // Long enough for the pools to find the new primary and book again.
-        actix_web::rt::time::sleep(Duration::from_millis(4_000)).await;
-        done.store(true, Ordering::Relaxed);
-    };
-    futures_util::future::join(
-        futures_util::future::join_all((0..8).map(|_| client())),
-        control,
+        },
+        Duration::from_millis(4_000),
+        Duration::from_millis(100),
     )
     .await;
-
-    let answers = answers.into_inner().unwrap();
-    let killed = killed.into_inner().unwrap().expect("killed");
-    let promoted = promoted.into_inner().unwrap().expect("promoted");
-    let created: Vec<String> = answers
-        .iter()
-        .filter(|(_, status, _)| *status == 201)
-        .map(|(_, _, id)| id.clone())
-        .collect();
-    let unavailable = answers.iter().filter(|(_, s, _)| *s == 503).count();
+    let (created, unavailable) = (stream.created(), stream.unavailable());
+    let (before, after) = stream.booked_before_and_after();
+    assert!(before, "bookings were made before the failover");
     assert!(
-        answers
-            .iter()
-            .any(|(at, status, _)| *at < killed && *status == 201),
-        "bookings were made before the failover"
-    );
-    assert!(
-        answers
-            .iter()
-            .any(|(at, status, _)| *at > promoted && *status == 201),
+        after,
         "bookings are made again on the new primary ({unavailable} answered 503)"
     );
     // Read on the new primary alone, not through the service's list of hosts.
