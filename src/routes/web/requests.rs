@@ -21,8 +21,8 @@ use crate::views::service_requests::{
     TransitionRequest,
 };
 use crate::views::web::requests::{
-    parse_decimal, parse_euros, DraftLine, Drafts, MessageDraft, NewRequestPage, PublicDraft,
-    QuoteDraft, Refusals, RequestPage, RequestSentPage, RequestsPage, Typed,
+    optional_euros, parse_decimal, parse_euros, DraftLine, Drafts, MessageDraft, NewRequestPage,
+    PublicDraft, QuoteDraft, Refusals, RequestPage, RequestSentPage, RequestsPage, Typed,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -82,6 +82,14 @@ fn optional_date(
         refusals.add(field, "date invalide : jj/mm/aaaa");
     }
     date
+}
+
+/// An optional amount in euros: the refusal, when it is not one, on the API's `field`.
+fn optional_amount(pairs: &Pairs, name: &str, refusals: &mut Refusals, field: &str) -> Option<i64> {
+    optional_euros(&value(pairs, name)).unwrap_or_else(|refusal| {
+        refusals.add(field, refusal);
+        None
+    })
 }
 
 /// A page outside one's scope answers as an unknown one (teachers and observers read no
@@ -182,19 +190,7 @@ async fn submit(state: web::Data<AppState>, form: CheckedForm<Pairs>) -> HttpRes
     };
     let wished_from = optional_date(&form, "wished_from", &mut refusals, "wished_from");
     let wished_to = optional_date(&form, "wished_to", &mut refusals, "wished_to");
-    let budget_cents = match optional(&form, "budget") {
-        None => None,
-        Some(text) => {
-            let cents = parse_euros(&text);
-            if cents.is_none() {
-                refusals.add(
-                    "budget_cents",
-                    "montant invalide : des euros, par exemple 1 500 ou 1 500,50",
-                );
-            }
-            cents
-        }
-    };
+    let budget_cents = optional_amount(&form, "budget", &mut refusals, "budget_cents");
     if !refusals.is_empty() {
         return public_page(
             &state,
@@ -444,19 +440,7 @@ async fn act(
         },
     };
     let signed_on = optional_date(&form, "signed_on", &mut refusals, "signed_on");
-    let amount_cents = match optional(&form, "amount") {
-        None => None,
-        Some(text) => {
-            let cents = parse_euros(&text);
-            if cents.is_none() {
-                refusals.add(
-                    "amount_cents",
-                    "montant invalide : des euros, par exemple 1 234,56",
-                );
-            }
-            cents
-        }
-    };
+    let amount_cents = optional_amount(&form, "amount", &mut refusals, "amount_cents");
     let values = form.iter().cloned().collect();
     let back = |refusals: Refusals, status: StatusCode| {
         let drafts = Drafts {

@@ -253,6 +253,17 @@ pub fn parse_euros(text: &str) -> Option<i64> {
     units.checked_mul(100)?.checked_add(cents)
 }
 
+/// An amount field that may be left empty: `Ok(None)` when blank, the cents when it is
+/// an amount, otherwise the refusal to show next to the field.
+pub fn optional_euros(typed: &str) -> Result<Option<i64>, &'static str> {
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_euros(typed)
+        .map(Some)
+        .ok_or("montant invalide : des euros, par exemple 1 500 ou 1 234,56")
+}
+
 /// A decimal number typed with a comma or a point (`1,5`); `None` otherwise.
 pub fn parse_decimal(text: &str) -> Option<f64> {
     let cleaned: String = text
@@ -1218,6 +1229,18 @@ mod tests {
         assert_eq!(quantity(1500), "1,5");
         assert_eq!(percent(550), "5,5");
         assert_eq!(percent(2000), "20");
+    }
+
+    #[test]
+    fn optional_amounts_of_forms() {
+        assert_eq!(optional_euros(""), Ok(None));
+        assert_eq!(optional_euros(" \u{a0}"), Ok(None), "blank is left empty");
+        assert_eq!(optional_euros("1 500,50"), Ok(Some(150_050)));
+        assert_eq!(optional_euros("0"), Ok(Some(0)));
+        let refusal = optional_euros("mille").expect_err("not an amount");
+        assert!(refusal.starts_with("montant invalide"), "{refusal}");
+        assert!(optional_euros("12,345").is_err(), "no fraction of a cent");
+        assert!(optional_euros("-5").is_err(), "no negative amount");
     }
 
     #[test]
