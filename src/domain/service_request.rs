@@ -148,6 +148,40 @@ pub fn quote_totals(lines: &[(i64, i64)]) -> Option<(i64, i64, i64)> {
     (incl <= MAX_AMOUNT_CENTS).then_some((excl, vat, incl))
 }
 
+/// The VAT rates of France a quote offers, in basis points: standard (20 %), intermediate
+/// (10 %), reduced (5.5 %), special (2.1 %), and none (0 %, exempt work such as training).
+pub const FRENCH_VAT_RATES_BP: [i32; 5] = [2000, 1000, 550, 210, 0];
+
+/// What a quote owes at one VAT rate: the base excluding VAT and its VAT, in cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VatShare {
+    pub rate_bp: i32,
+    pub excl_cents: i64,
+    pub vat_cents: i64,
+}
+
+/// A quote's VAT by rate, highest rate first, from its lines' rate and amounts (excluding
+/// VAT, VAT): each rate's sums of the lines' own rounded amounts, so that the shares add up
+/// to the quote's totals. `None` on overflow.
+pub fn vat_by_rate(lines: impl IntoIterator<Item = (i32, i64, i64)>) -> Option<Vec<VatShare>> {
+    let mut shares: Vec<VatShare> = Vec::new();
+    for (rate_bp, excl, vat) in lines {
+        match shares.iter_mut().find(|s| s.rate_bp == rate_bp) {
+            Some(share) => {
+                share.excl_cents = share.excl_cents.checked_add(excl)?;
+                share.vat_cents = share.vat_cents.checked_add(vat)?;
+            }
+            None => shares.push(VatShare {
+                rate_bp,
+                excl_cents: excl,
+                vat_cents: vat,
+            }),
+        }
+    }
+    shares.sort_by(|a, b| b.rate_bp.cmp(&a.rate_bp));
+    Some(shares)
+}
+
 /// A sum of amounts in cents, `None` on overflow.
 pub fn sum_cents(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
     amounts
@@ -192,6 +226,44 @@ mod tests {
         assert_eq!(line_amounts(333, 1001, 550), Some((333, 18)));
         // 2.5 cents rounds up to 3.
         assert_eq!(line_amounts(500, 5, 0), Some((3, 0)));
+    }
+
+    #[test]
+    fn vat_is_broken_down_by_rate_as_the_lines_sum_it() {
+        // Labour at 20 %, a training day exempt, parts at 5.5 %, more labour at 20 %.
+        let lines = [
+            (2000, 12750, 2550),
+            (0, 45000, 0),
+            (550, 333, 18),
+            (2000, 120000, 24000),
+        ];
+        let shares = vat_by_rate(lines).expect("small amounts");
+        assert_eq!(
+            shares,
+            vec![
+                VatShare {
+                    rate_bp: 2000,
+                    excl_cents: 132750,
+                    vat_cents: 26550
+                },
+                VatShare {
+                    rate_bp: 550,
+                    excl_cents: 333,
+                    vat_cents: 18
+                },
+                VatShare {
+                    rate_bp: 0,
+                    excl_cents: 45000,
+                    vat_cents: 0
+                },
+            ]
+        );
+        let amounts: Vec<(i64, i64)> = lines.iter().map(|(_, e, v)| (*e, *v)).collect();
+        let (excl, vat, _) = quote_totals(&amounts).unwrap();
+        assert_eq!(shares.iter().map(|s| s.excl_cents).sum::<i64>(), excl);
+        assert_eq!(shares.iter().map(|s| s.vat_cents).sum::<i64>(), vat);
+        assert_eq!(vat_by_rate([]), Some(vec![]));
+        assert_eq!(vat_by_rate([(2000, i64::MAX, 0), (2000, 1, 0)]), None);
     }
 
     #[test]

@@ -1293,13 +1293,21 @@ pub fn page(conn: &mut DbConnection, actor: &CurrentUser, id: &str) -> ApiResult
     })
 }
 
-/// Each line's amounts (excluding VAT, VAT) and the totals (excluding VAT, VAT, including
-/// VAT), in cents.
-pub type QuoteAmounts = (Vec<(i64, i64)>, (i64, i64, i64));
+/// The amounts of a quote's lines, in cents, as `issue_quote` computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteAmounts {
+    /// Each line's amount excluding VAT and its VAT.
+    pub lines: Vec<(i64, i64)>,
+    /// The VAT by rate, highest rate first.
+    pub by_rate: Vec<crate::domain::service_request::VatShare>,
+    /// Excluding VAT, VAT, including VAT.
+    pub totals: (i64, i64, i64),
+}
 
 /// The amounts a quote's lines would have, as `issue_quote` computes them (each line's
-/// amount excluding VAT and its VAT, then the totals), for a draft shown before it is
-/// issued; `None` when a line is out of bounds (issuing it would name the field).
+/// amount excluding VAT and its VAT, the VAT by rate, then the totals), for a draft shown
+/// before it is issued; `None` when a line is out of bounds (issuing it would name the
+/// field).
 pub fn preview_quote(
     lines: &[crate::views::service_requests::NewQuoteLine],
 ) -> Option<QuoteAmounts> {
@@ -1319,5 +1327,15 @@ pub fn preview_quote(
         })
         .collect::<Option<Vec<_>>>()?;
     let totals = quote_totals(&amounts)?;
-    Some((amounts, totals))
+    let by_rate = crate::domain::service_request::vat_by_rate(
+        lines
+            .iter()
+            .zip(&amounts)
+            .map(|(line, (excl, vat))| (line.vat_rate_bp, *excl, *vat)),
+    )?;
+    Some(QuoteAmounts {
+        lines: amounts,
+        by_rate,
+        totals,
+    })
 }

@@ -597,7 +597,8 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         "unit_0",
         "price_0",
         "label_2",
-        "vat_rate",
+        "vat_rate_0",
+        "vat_rate_2",
         "valid_until",
     ] {
         assert!(
@@ -625,7 +626,9 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
             ("quantity_2", String::new()),
             ("unit_2", "hour".into()),
             ("price_2", String::new()),
-            ("vat_rate", "20".into()),
+            ("vat_rate_0", "20".into()),
+            ("vat_rate_1", "20".into()),
+            ("vat_rate_2", "20".into()),
             ("valid_until", valid_until.clone()),
             ("etape", step.into()),
         ])
@@ -852,6 +855,281 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         "the timeline: {}",
         page.text
     );
+}
+
+/// Text of an attribute as the page escapes it, unescaped.
+fn unescaped(text: &str) -> String {
+    text.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of the attribute `name` in a tag's text.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let from = tag.find(&marker)? + marker.len();
+    let to = from + tag[from..].find('"')?;
+    Some(unescaped(&tag[from..to]))
+}
+
+/// What the quote editor's form sends when submitted untouched, as a browser sends it: each
+/// input's value and each select's selected option (its first when none is).
+fn editor_fields(page: &Reply) -> Vec<(String, String)> {
+    let start = page.text.find("id=\"editeur\"").expect("the editor");
+    let end = start
+        + page.text[start..]
+            .find("</form>")
+            .expect("the editor's end");
+    let html = &page.text[start..end];
+    let tag_at = |at: usize| &html[at..at + html[at..].find('>').unwrap()];
+    let mut fields = Vec::new();
+    for (at, _) in html.match_indices("<input ") {
+        let tag = tag_at(at);
+        if let Some(name) = attribute(tag, "name") {
+            fields.push((name, attribute(tag, "value").unwrap_or_default()));
+        }
+    }
+    for (at, _) in html.match_indices("<select ") {
+        let name = attribute(tag_at(at), "name").expect("a select's name");
+        let body = &html[at..at + html[at..].find("</select>").unwrap()];
+        let options: Vec<&str> = body
+            .match_indices("<option ")
+            .map(|(o, _)| &body[o..o + body[o..].find('>').unwrap()])
+            .collect();
+        let chosen = options
+            .iter()
+            .find(|o| o.contains(" selected"))
+            .or(options.first())
+            .unwrap_or_else(|| panic!("no option in {name}"));
+        fields.push((name, attribute(chosen, "value").expect("an option's value")));
+    }
+    fields
+}
+
+fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no field {name} in {fields:?}"))
+}
+
+/// The editor's body: `fields` with `changes` in place of their values, and the step.
+fn editor_body(fields: &[(String, String)], changes: &[(&str, &str)], step: &str) -> String {
+    let mut body: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| {
+            let changed = changes.iter().find(|(c, _)| c == n).map(|(_, v)| *v);
+            (n.as_str(), changed.unwrap_or(v.as_str()))
+        })
+        .collect();
+    body.push(("etape", step));
+    form(&body)
+}
+
+/// A quote issued through the API with lines at 20 %, 0 %, 5.5 % and an unusual 8.5 %:
+/// the page shows its VAT by rate as the lines sum it, and revising it in the editor without
+/// touching the rates (with and without htmx) keeps every line's rate; a bad rate is refused
+/// next to its field and issues nothing.
+async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
+    let c = support::campus(&app).await;
+    let id = request_of(&app, &c.company, "Soudage et formation", &c.platform_id).await;
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    let quotes = format!("/api/v1/service-requests/{id}/quotes");
+    let line = |label: &str, quantity: f64, unit: &str, price: i64, rate: i32| json!({ "label": label, "quantity": quantity, "unit": unit, "unit_price_cents": price, "vat_rate_bp": rate });
+    let issued = app
+        .post(
+            &quotes,
+            &c.manager,
+            json!({
+                "valid_until": (today() + Duration::days(30)).to_string(),
+                "lines": [
+                    line("Essai de traction", 1.5, "hour", 8500, 2000),
+                    line("Formation d'opérateur", 1.0, "day", 45000, 0),
+                    line("Consommables", 3.0, "piece", 1234, 550),
+                    line("Rapport", 1.0, "flat", 10000, 850),
+                ],
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    // 127,50 + 450,00 + 37,02 + 100,00 excluding VAT; 25,50 + 0 + 2,04 + 8,50 of VAT.
+    assert_eq!(issued["total_excl_vat_cents"], 71452);
+    assert_eq!(issued["total_vat_cents"], 3604);
+    assert_eq!(issued["total_incl_vat_cents"], 75056);
+
+    let path = format!("/demandes/{id}");
+    let editor = format!("{path}/devis");
+    let mut staff = Jar::default();
+    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
+    let page = page_of(&app, &mut staff, &path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    // The issued version: the VAT by rate, highest first, adding up to the API's totals.
+    let breakdown = [
+        "<dt>TVA 20 % sur 127,50\u{a0}€</dt><dd>25,50\u{a0}€</dd>",
+        "<dt>TVA 8,5 % sur 100,00\u{a0}€</dt><dd>8,50\u{a0}€</dd>",
+        "<dt>TVA 5,5 % sur 37,02\u{a0}€</dt><dd>2,04\u{a0}€</dd>",
+        "<dt>TVA 0 % sur 450,00\u{a0}€</dt><dd>0,00\u{a0}€</dd>",
+        "<dt>Total TVA</dt><dd>36,04\u{a0}€</dd>",
+        "<dt>Total TTC</dt><dd><strong>750,56\u{a0}€</strong></dd>",
+    ];
+    let in_order = |text: &str| {
+        let mut from = 0;
+        for share in breakdown {
+            let at = text[from..]
+                .find(share)
+                .unwrap_or_else(|| panic!("{share} not after the previous share: {text}"));
+            from += at + share.len();
+        }
+    };
+    in_order(&main_of(&page));
+
+    // The editor starts from the version revised: each line's rate, the unusual one offered.
+    let fields = editor_fields(&page);
+    for (name, rate) in [
+        ("vat_rate_0", "20"),
+        ("vat_rate_1", "0"),
+        ("vat_rate_2", "5,5"),
+        ("vat_rate_3", "8,5"),
+        ("vat_rate_4", "20"),
+    ] {
+        assert_eq!(field_value(&fields, name), rate, "{name}");
+    }
+    assert_eq!(field_value(&fields, "label_1"), "Formation d'opérateur");
+    assert_eq!(
+        field_value(&fields, "label_4"),
+        "",
+        "a blank line to add one"
+    );
+    assert!(page
+        .text
+        .contains("<label for=\"vat_rate_2\">Ligne 3 : taux de TVA</label>"));
+    for option in ["20", "10", "5,5", "2,1", "0"] {
+        assert!(
+            page.text
+                .contains(&format!("<option value=\"{option}\">{option} %</option>")),
+            "the French rate {option} % on offer"
+        );
+    }
+
+    // Without JavaScript, « Calculer les totaux »: the same amounts by rate, nothing issued.
+    let computed = browse(
+        &app,
+        &mut staff,
+        Method::POST,
+        &editor,
+        &editor_body(&fields, &[], "calculer"),
+    )
+    .await;
+    assert_eq!(computed.status, StatusCode::OK, "{}", computed.text);
+    let totals_of = |page: &Reply| {
+        let start = page.text.find("id=\"totaux\"").expect("the totals");
+        let end = start + page.text[start..].find("</div>").unwrap();
+        page.text[start..end].to_owned()
+    };
+    in_order(&totals_of(&computed));
+    assert!(computed
+        .text
+        .contains("Montant HT 37,02\u{a0}€, TVA 2,04\u{a0}€"));
+    // htmx refreshing the totals as one types gets the same totals to swap in.
+    let htmx = actix_web::test::TestRequest::post()
+        .uri(&editor)
+        .peer_addr("127.0.0.1:4000".parse().unwrap())
+        .insert_header(("hx-request", "true"))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((
+            header::COOKIE,
+            format!(
+                "plateaux_session={}",
+                staff.get("plateaux_session").unwrap()
+            ),
+        ))
+        .set_payload(editor_body(&fields, &[("quantity_2", "4")], "calculer"));
+    let swapped = app.send_unchecked(htmx.to_request()).await;
+    assert_eq!(swapped.status, StatusCode::OK);
+    assert!(
+        totals_of(&swapped).contains("<dt>TVA 5,5 % sur 49,36\u{a0}€</dt><dd>2,71\u{a0}€</dd>"),
+        "{}",
+        totals_of(&swapped)
+    );
+    assert_eq!(app.count("quotes").await, 1, "computing issues nothing");
+
+    // A bad rate: refused next to its line's rate, what was sent kept, nothing issued.
+    for bad in ["vingt", "150", "8,125", ""] {
+        let refused = browse(
+            &app,
+            &mut staff,
+            Method::POST,
+            &editor,
+            &editor_body(&fields, &[("vat_rate_2", bad)], "emettre"),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            refused.text
+        );
+        assert!(
+            refusal_of(&refused, "vat_rate_2").starts_with("Taux de TVA invalide"),
+            "{bad}: {}",
+            refusal_of(&refused, "vat_rate_2")
+        );
+        assert!(refused.text.contains("Totaux non calculés"));
+        let kept = editor_fields(&refused);
+        if !bad.is_empty() {
+            assert_eq!(field_value(&kept, "vat_rate_2"), bad, "what was sent, kept");
+        }
+        assert_eq!(
+            field_value(&kept, "vat_rate_3"),
+            "8,5",
+            "the other lines kept"
+        );
+    }
+    assert_eq!(app.count("quotes").await, 1, "a bad rate issues nothing");
+
+    // Issued untouched: version 2 has every line's rate of version 1, and its totals.
+    let revised = browse(
+        &app,
+        &mut staff,
+        Method::POST,
+        &editor,
+        &editor_body(&fields, &[], "emettre"),
+    )
+    .await;
+    assert_eq!(revised.status, StatusCode::SEE_OTHER, "{}", revised.text);
+    let versions = app.get(&quotes, &c.manager).await.expect(200).json();
+    let versions = versions.as_array().expect("the versions");
+    let second = versions
+        .iter()
+        .find(|q| q["version"] == 2)
+        .expect("version 2");
+    let rates: Vec<i64> = second["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["vat_rate_bp"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rates, [2000, 0, 550, 850]);
+    for key in [
+        "total_excl_vat_cents",
+        "total_vat_cents",
+        "total_incl_vat_cents",
+    ] {
+        assert_eq!(second[key], issued[key], "{key}");
+    }
+    let page = page_of(&app, &mut staff, &path).await;
+    assert!(page.text.contains("Devis, version 2 : émise"));
 }
 
 async fn internal_messages_stay_with_the_staff(app: TestApp) {
@@ -1191,6 +1469,7 @@ on_both_databases!(
     public_form_creates_refuses_and_needs_its_token,
     each_company_sees_its_own_requests_only,
     staff_quote_company_accepts_then_the_life_goes_on,
+    revising_a_quote_in_the_page_keeps_each_lines_vat_rate,
     internal_messages_stay_with_the_staff,
 );
 

@@ -21,8 +21,9 @@ use crate::views::service_requests::{
     TransitionRequest,
 };
 use crate::views::web::requests::{
-    optional_euros, parse_decimal, parse_euros, DraftLine, Drafts, MessageDraft, NewRequestPage,
-    PublicDraft, QuoteDraft, Refusals, RequestPage, RequestSentPage, RequestsPage, Typed,
+    optional_euros, parse_decimal, parse_euros, parse_vat_rate, DraftLine, Drafts, MessageDraft,
+    NewRequestPage, PublicDraft, QuoteDraft, Refusals, RequestPage, RequestSentPage, RequestsPage,
+    Typed,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -487,12 +488,13 @@ async fn act(
     }
 }
 
-/// The lines of the editor as typed, in the order of their rows (`label_0`, `quantity_0`…).
+/// The lines of the editor as typed, in the order of their rows (`label_0`, `quantity_0`,
+/// `vat_rate_0`…).
 fn typed_lines(form: &Pairs) -> Vec<DraftLine> {
     let rows = form
         .iter()
         .filter_map(|(name, _)| name.rsplit_once('_'))
-        .filter(|(field, _)| matches!(*field, "label" | "quantity" | "unit" | "price"))
+        .filter(|(field, _)| matches!(*field, "label" | "quantity" | "unit" | "price" | "vat_rate"))
         .filter_map(|(_, row)| row.parse::<usize>().ok())
         .filter(|row| *row < 200)
         .max()
@@ -503,6 +505,7 @@ fn typed_lines(form: &Pairs) -> Vec<DraftLine> {
             quantity: value(form, &format!("quantity_{i}")),
             unit: value(form, &format!("unit_{i}")),
             price: value(form, &format!("price_{i}")),
+            vat_rate: value(form, &format!("vat_rate_{i}")),
         })
         .collect()
 }
@@ -522,13 +525,13 @@ fn editor_field(field: &str, rows: &[usize]) -> Option<String> {
         ".quantity" => format!("quantity_{row}"),
         ".unit" => format!("unit_{row}"),
         ".unit_price_cents" => format!("price_{row}"),
-        ".vat_rate_bp" => "vat_rate".to_owned(),
+        ".vat_rate_bp" => format!("vat_rate_{row}"),
         _ => format!("price_{row}"),
     })
 }
 
-/// `POST /api/v1/service-requests/{id}/quotes`'s use case from the editor: its lines, one VAT
-/// rate for all, the validity. « Calculer les totaux » shows the amounts the service would
+/// `POST /api/v1/service-requests/{id}/quotes`'s use case from the editor: its lines, each
+/// with its VAT rate, the validity. « Calculer les totaux » shows the amounts the service would
 /// compute, without issuing; « Ajouter une ligne » gives one more row.
 async fn quote(
     req: HttpRequest,
@@ -550,7 +553,6 @@ async fn quote(
     }
     let mut draft = QuoteDraft {
         valid_until: value(&form, "valid_until"),
-        vat_rate: value(&form, "vat_rate"),
         lines,
         ..Default::default()
     };
@@ -564,16 +566,6 @@ async fn quote(
     }
     let mut refusals = Refusals::default();
     refuse_nul(&form, &mut refusals, str::to_owned);
-    let vat_rate_bp = match parse_decimal(&draft.vat_rate) {
-        Some(rate) if (0.0..=100.0).contains(&rate) => (rate * 100.0).round() as i32,
-        _ => {
-            refusals.add(
-                "vat_rate",
-                "taux invalide : un pourcentage de 0 à 100, par exemple 20 ou 5,5",
-            );
-            0
-        }
-    };
     let valid_until = parse_date(&draft.valid_until);
     if valid_until.is_none() {
         refusals.add("valid_until", "date invalide : jj/mm/aaaa");
@@ -602,7 +594,16 @@ async fn quote(
         if unit.is_none() {
             refusals.add(&format!("unit_{i}"), "unité inconnue");
         }
-        if let (Some(quantity), Some(price), Some(unit)) = (quantity, price, unit) {
+        let vat_rate_bp = parse_vat_rate(&line.vat_rate);
+        if vat_rate_bp.is_none() {
+            refusals.add(
+                &format!("vat_rate_{i}"),
+                "taux de TVA invalide : choisissez un des taux proposés",
+            );
+        }
+        if let (Some(quantity), Some(price), Some(unit), Some(vat_rate_bp)) =
+            (quantity, price, unit, vat_rate_bp)
+        {
             rows.push(i);
             new_lines.push(NewQuoteLine {
                 label: line.label.clone(),

@@ -10,7 +10,10 @@ use chrono_tz::Tz;
 
 use super::{format, Choice, Layout};
 use crate::db::service_requests::{EventRow, QuoteLineRow, QuoteRow, RequestRow};
-use crate::domain::service_request::{allowed_actions, RequestAction, RequestState, Side};
+use crate::domain::service_request::{
+    allowed_actions, vat_by_rate, RequestAction, RequestState, Side, VatShare, FRENCH_VAT_RATES_BP,
+    MAX_VAT_RATE_BP,
+};
 use crate::domain::PlatformDomain;
 use crate::error::ApiError;
 use crate::labels::{euros, label_of, Label};
@@ -251,6 +254,15 @@ pub fn parse_euros(text: &str) -> Option<i64> {
     let units: i64 = units.parse().ok()?;
     let cents: i64 = format!("{cents:0<2}").parse().ok()?;
     units.checked_mul(100)?.checked_add(cents)
+}
+
+/// A VAT rate in percent as the editor sends it (`20`, `5,5`, `5.5`) in basis points;
+/// `None` when it is not a rate from 0 to 100 % in hundredths of a percent.
+pub fn parse_vat_rate(text: &str) -> Option<i32> {
+    let percent = parse_decimal(text)?;
+    let bp = (percent * 100.0).round();
+    let whole = (percent * 100.0 - bp).abs() < 1e-6;
+    (whole && (0.0..=f64::from(MAX_VAT_RATE_BP)).contains(&bp)).then_some(bp as i32)
 }
 
 /// An amount field that may be left empty: `Ok(None)` when blank, the cents when it is
@@ -553,9 +565,41 @@ pub struct QuoteBlock {
     pub created: String,
     pub author: String,
     pub lines: Vec<QuoteLineView>,
-    pub total_excl: String,
-    pub total_vat: String,
-    pub total_incl: String,
+    pub totals: Totals,
+}
+
+/// The VAT at one rate: `20 %`, its base excluding VAT, its VAT.
+pub struct VatLine {
+    pub rate: String,
+    pub base: String,
+    pub vat: String,
+}
+
+/// A quote's totals as a French quote shows them: excluding VAT, the VAT by rate, the VAT,
+/// including VAT.
+pub struct Totals {
+    pub excl: String,
+    pub by_rate: Vec<VatLine>,
+    pub vat: String,
+    pub incl: String,
+}
+
+impl Totals {
+    fn new(by_rate: &[VatShare], (excl, vat, incl): (i64, i64, i64)) -> Self {
+        Totals {
+            excl: euros(excl),
+            by_rate: by_rate
+                .iter()
+                .map(|share| VatLine {
+                    rate: format!("{} %", percent(share.rate_bp)),
+                    base: euros(share.excl_cents),
+                    vat: euros(share.vat_cents),
+                })
+                .collect(),
+            vat: euros(vat),
+            incl: euros(incl),
+        }
+    }
 }
 
 impl QuoteBlock {
@@ -592,9 +636,20 @@ impl QuoteBlock {
                     vat: euros(l.vat_cents),
                 })
                 .collect(),
-            total_excl: euros(quote.total_excl_vat_cents),
-            total_vat: euros(quote.total_vat_cents),
-            total_incl: euros(quote.total_incl_vat_cents),
+            // The stored lines' amounts by rate: they add up to the stored totals.
+            totals: Totals::new(
+                &vat_by_rate(
+                    lines
+                        .iter()
+                        .map(|l| (l.vat_rate_bp, l.total_excl_vat_cents, l.vat_cents)),
+                )
+                .unwrap_or_default(),
+                (
+                    quote.total_excl_vat_cents,
+                    quote.total_vat_cents,
+                    quote.total_incl_vat_cents,
+                ),
+            ),
         }
     }
 }
@@ -683,22 +738,22 @@ impl Typed {
 }
 
 pub struct EditorLine {
-    /// Designation, quantity, unit, unit price.
+    /// Designation, quantity, unit, unit price, VAT rate.
     pub fields: Vec<Input>,
     /// Its amounts when the draft was computed: excluding VAT and VAT.
     pub amounts: Option<(String, String)>,
 }
 
-/// The quote editor: the lines typed, the VAT rate and validity, and, when computed, the
-/// totals of the draft.
+/// The quote editor: the lines typed, each with its VAT rate, the validity, and, when
+/// computed, the totals of the draft.
 pub struct QuoteEditor {
     pub version: i32,
     pub lines: Vec<EditorLine>,
-    /// The VAT rate and the validity.
+    /// The validity.
     pub settings: Vec<Input>,
     pub error: Option<String>,
-    /// Totals excluding VAT, VAT, including VAT, when the draft was computed.
-    pub totals: Option<(String, String, String)>,
+    /// The totals with the VAT by rate, when the draft was computed.
+    pub totals: Option<Totals>,
     /// The draft was refused: no totals until it is corrected.
     pub refused: bool,
 }
@@ -710,14 +765,15 @@ pub struct DraftLine {
     pub quantity: String,
     pub unit: String,
     pub price: String,
+    /// In percent, as the select sends it (`5,5`).
+    pub vat_rate: String,
 }
 
 /// The editor's draft: what was typed, the refusals by the editor's field names (`label_0`,
-/// `vat_rate`...), and the amounts computed for it.
+/// `vat_rate_0`...), and the amounts computed for it.
 #[derive(Default)]
 pub struct QuoteDraft {
     pub valid_until: String,
-    pub vat_rate: String,
     pub lines: Vec<DraftLine>,
     pub refusals: Refusals,
     pub amounts: Option<crate::usecases::service_requests::QuoteAmounts>,
@@ -763,6 +819,32 @@ pub struct RequestPage {
     pub notice: Option<String>,
     /// The refusal of an action the page has no form for.
     pub error: Option<String>,
+}
+
+/// A rate typed or sent as the select's value (`5,5` for `5.5` or `5,50`), or as typed when it
+/// is not a rate.
+fn rate_value(typed: &str) -> String {
+    parse_vat_rate(typed).map_or_else(|| typed.to_owned(), percent)
+}
+
+/// The VAT rates a line offers: France's, then any other rate of the version revised (kept
+/// as it was issued), then what was typed when it is none of them (shown with its refusal).
+fn vat_rate_choices(revised: &[i32], typed: &str) -> Vec<(String, String)> {
+    let mut rates: Vec<i32> = FRENCH_VAT_RATES_BP.to_vec();
+    for rate in revised {
+        if !rates.contains(rate) {
+            rates.push(*rate);
+        }
+    }
+    let mut choices: Vec<(String, String)> = rates
+        .into_iter()
+        .map(|bp| (percent(bp), format!("{} %", percent(bp))))
+        .collect();
+    let value = rate_value(typed);
+    if !value.is_empty() && !choices.iter().any(|(v, _)| *v == value) {
+        choices.push((value.clone(), value));
+    }
+    choices
 }
 
 const UNITS: [(&str, &str); 4] = [
@@ -1036,16 +1118,13 @@ impl RequestPage {
                                         .trim_end_matches('€')
                                         .trim_end_matches('\u{a0}')
                                         .to_owned(),
+                                    vat_rate: percent(l.vat_rate_bp),
                                 })
                                 .collect()
                         })
                         .unwrap_or_default();
                     QuoteDraft {
                         valid_until: (today + chrono::Duration::days(30)).to_string(),
-                        vat_rate: latest
-                            .and_then(|(_, lines)| lines.first())
-                            .map(|l| percent(l.vat_rate_bp))
-                            .unwrap_or_else(|| "20".to_owned()),
                         lines,
                         ..Default::default()
                     }
@@ -1055,6 +1134,11 @@ impl RequestPage {
                 draft
                     .lines
                     .extend((0..blanks).map(|_| DraftLine::default()));
+                // The rates of the version revised stay on offer, whatever they are.
+                let revised: Vec<i32> = quotes
+                    .last()
+                    .map(|(_, lines)| lines.iter().map(|l| l.vat_rate_bp).collect())
+                    .unwrap_or_default();
                 let units: Vec<(String, String)> = UNITS
                     .iter()
                     .map(|(v, l)| (v.to_string(), l.to_string()))
@@ -1104,19 +1188,31 @@ impl RequestPage {
                                 .decimal()
                                 .value(l.price.clone())
                                 .refused(r, &format!("price_{i}")),
+                                Input::new(
+                                    format!("vat_rate_{i}"),
+                                    format!("vat_rate_{i}"),
+                                    format!("Ligne {n} : taux de TVA"),
+                                )
+                                .value(if l.vat_rate.is_empty() {
+                                    percent(FRENCH_VAT_RATES_BP[0])
+                                } else {
+                                    rate_value(&l.vat_rate)
+                                })
+                                .options(vat_rate_choices(&revised, &l.vat_rate))
+                                .refused(r, &format!("vat_rate_{i}")),
                             ],
                             amounts: None,
                         }
                     })
                     .collect::<Vec<_>>();
-                if let Some((amounts, _)) = &draft.amounts {
+                if let Some(amounts) = &draft.amounts {
                     // Amounts follow the lines that were filled in, in order.
                     let mut filled = lines.iter_mut().filter(|l| {
                         [0, 1, 3]
                             .iter()
                             .any(|&k| !l.fields[k].value.trim().is_empty())
                     });
-                    for (excl, vat) in amounts {
+                    for (excl, vat) in &amounts.lines {
                         if let Some(line) = filled.next() {
                             line.amounts = Some((euros(*excl), euros(*vat)));
                         }
@@ -1124,25 +1220,17 @@ impl RequestPage {
                 }
                 QuoteEditor {
                     version: next_version,
-                    settings: vec![
-                        Input::new("vat_rate", "vat_rate", "Taux de TVA, en %")
-                            .required()
-                            .decimal()
-                            .hint("Appliqué à chaque ligne ; 20 pour 20 %.")
-                            .value(draft.vat_rate.clone())
-                            .refused(r, "vat_rate"),
-                        Input::new("valid_until", "valid_until", "Valable jusqu'au")
-                            .kind("date")
-                            .required()
-                            .value(draft.valid_until.clone())
-                            .refused(r, "valid_until"),
-                    ],
+                    settings: vec![Input::new("valid_until", "valid_until", "Valable jusqu'au")
+                        .kind("date")
+                        .required()
+                        .value(draft.valid_until.clone())
+                        .refused(r, "valid_until")],
                     lines,
                     error: r.rest(),
                     refused,
                     totals: draft
                         .amounts
-                        .map(|(_, (excl, vat, incl))| (euros(excl), euros(vat), euros(incl))),
+                        .map(|amounts| Totals::new(&amounts.by_rate, amounts.totals)),
                 }
             });
 
@@ -1229,6 +1317,30 @@ mod tests {
         assert_eq!(quantity(1500), "1,5");
         assert_eq!(percent(550), "5,5");
         assert_eq!(percent(2000), "20");
+    }
+
+    #[test]
+    fn vat_rates_in_percent() {
+        assert_eq!(parse_vat_rate("20"), Some(2000));
+        assert_eq!(parse_vat_rate("5,5"), Some(550));
+        assert_eq!(parse_vat_rate("2.10"), Some(210));
+        assert_eq!(parse_vat_rate("0"), Some(0));
+        assert_eq!(parse_vat_rate("100"), Some(10_000));
+        assert_eq!(
+            parse_vat_rate("8,125"),
+            None,
+            "finer than a hundredth of a percent"
+        );
+        assert_eq!(parse_vat_rate("120"), None);
+        assert_eq!(parse_vat_rate("-5"), None);
+        assert_eq!(parse_vat_rate("vingt"), None);
+        assert_eq!(rate_value("5.50"), "5,5");
+        let choices = vat_rate_choices(&[2000, 850, 0], "");
+        let values: Vec<&str> = choices.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, ["20", "10", "5,5", "2,1", "0", "8,5"]);
+        assert_eq!(choices[5].1, "8,5 %");
+        let typed = vat_rate_choices(&[], "vingt");
+        assert_eq!(typed.last().unwrap().0, "vingt", "what was typed, kept");
     }
 
     #[test]
