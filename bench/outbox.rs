@@ -57,7 +57,7 @@ fn main() {
                 awaiting_approval: false,
             };
             db::users::insert(conn, &user)?;
-            plateaux::outbox::enqueue(
+            plateaux::usecases::outbox::enqueue(
                 conn,
                 now,
                 &user.id,

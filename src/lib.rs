@@ -13,8 +13,6 @@ pub mod error;
 pub mod labels;
 pub mod mail;
 pub mod metrics;
-pub mod outbox;
-pub mod password_resets;
 pub mod passwords;
 pub mod rate_limit;
 pub mod routes;

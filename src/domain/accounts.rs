@@ -5,6 +5,39 @@ use super::validate::Checks;
 use super::{OrganisationKind, Role};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// How long a password reset link works.
+pub const RESET_SECONDS: i64 = 3600;
+/// An address gets at most one reset e-mail in this time, however often it is asked for:
+/// the form cannot be used to flood someone's mailbox.
+pub const RESET_INTERVAL_SECONDS: i64 = 60;
+
+/// What a password reset link is worth now, for the page it opens; only the reset itself
+/// uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Usable,
+    /// Used, or replaced by a newer link.
+    Used,
+    Expired,
+    Unknown,
+}
+
+/// What a known reset link is worth at `now`.
+pub fn reset_link_state(consumed: bool, expires_at: i64, now: i64) -> LinkState {
+    if consumed {
+        LinkState::Used
+    } else if expires_at <= now {
+        LinkState::Expired
+    } else {
+        LinkState::Usable
+    }
+}
+
+/// Whether another reset e-mail may go to an account whose latest was sent at `latest_at`.
+pub fn may_send_reset(latest_at: Option<i64>, now: i64) -> bool {
+    !latest_at.is_some_and(|at| now - at < RESET_INTERVAL_SECONDS)
+}
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 pub fn normalise_email(email: &str) -> String {
@@ -95,4 +128,35 @@ pub struct OwnAccountChange {
 pub struct PasswordChange {
     pub current: String,
     pub new: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reset_link_works_once_within_the_hour() {
+        let issued = 1_000;
+        let expires_at = issued + RESET_SECONDS;
+        assert_eq!(
+            reset_link_state(false, expires_at, issued),
+            LinkState::Usable
+        );
+        assert_eq!(
+            reset_link_state(false, expires_at, expires_at - 1),
+            LinkState::Usable
+        );
+        assert_eq!(
+            reset_link_state(false, expires_at, expires_at),
+            LinkState::Expired
+        );
+        assert_eq!(reset_link_state(true, expires_at, issued), LinkState::Used);
+    }
+
+    #[test]
+    fn reset_mails_are_spaced() {
+        assert!(may_send_reset(None, 0));
+        assert!(!may_send_reset(Some(100), 100 + RESET_INTERVAL_SECONDS - 1));
+        assert!(may_send_reset(Some(100), 100 + RESET_INTERVAL_SECONDS));
+    }
 }

@@ -17,6 +17,10 @@ use super::notices::{
 };
 use crate::domain::notifications::{Locale, NotificationKind};
 
+/// The key, beside the facts of a queued message, of its recipient's name (the greeting,
+/// the invitation's attendee).
+pub const RECIPIENT_NAME: &str = "recipient_name";
+
 /// What a message needs besides its facts.
 #[derive(Debug, Clone)]
 pub struct Context {

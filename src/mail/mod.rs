@@ -1,5 +1,5 @@
 //! E-mail: what each message says (`content`), where it goes (`transport`) and the worker
-//! that sends the outbox (`worker`). Messages are queued by `crate::outbox::enqueue`.
+//! that sends the outbox (`worker`). Messages are queued by `usecases::outbox::enqueue`.
 
 pub mod content;
 pub mod notices;

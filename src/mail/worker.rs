@@ -398,7 +398,7 @@ fn recipient_name(payload: &str) -> String {
     serde_json::from_str::<serde_json::Value>(payload)
         .ok()
         .and_then(|v| {
-            v.get(crate::outbox::RECIPIENT_NAME)?
+            v.get(crate::mail::content::RECIPIENT_NAME)?
                 .as_str()
                 .map(str::to_owned)
         })

@@ -4,7 +4,7 @@
 use crate::auth::CurrentUser;
 use crate::db::{self, web_sessions::SessionRow, DbConnection};
 use crate::error::ApiResult;
-use crate::outbox::Preferences;
+use crate::usecases::outbox::Preferences;
 
 pub struct AccountOverview {
     pub email: String,
@@ -29,6 +29,6 @@ pub fn overview(
         display_name: account.row.display_name,
         organisation,
         sessions: super::web_sessions::list(conn, actor, now)?,
-        preferences: crate::outbox::preferences(conn, actor)?,
+        preferences: crate::usecases::outbox::preferences(conn, actor)?,
     })
 }

@@ -147,7 +147,7 @@ pub fn open_confirmation(
     let organisation = db::organisations::find(conn, &user.organisation_id)?
         .map(|o| o.name)
         .unwrap_or_default();
-    crate::outbox::enqueue(
+    crate::usecases::outbox::enqueue(
         conn,
         now,
         user_id,

@@ -109,7 +109,7 @@ fn remind(conn: &mut DbConnection, now: i64, tz: &Tz, today: NaiveDate) -> ApiRe
                 Some((*user, Facts::Booking(kind, facts(row, &names))))
             })
             .collect();
-        crate::outbox::enqueue_many(conn, now, &messages)
+        crate::usecases::outbox::enqueue_many(conn, now, &messages)
     })
 }
 
@@ -169,7 +169,7 @@ fn digests(conn: &mut DbConnection, now: i64, tz: &Tz, today: NaiveDate) -> ApiR
                 (*manager, Facts::Digest(digest))
             })
             .collect();
-        crate::outbox::enqueue_many(conn, now, &messages)
+        crate::usecases::outbox::enqueue_many(conn, now, &messages)
     })
 }
 
@@ -217,6 +217,6 @@ fn expiring(conn: &mut DbConnection, now: i64, today: NaiveDate) -> ApiResult<us
             .iter()
             .map(|(u, f)| (u.as_str(), f.clone()))
             .collect();
-        crate::outbox::enqueue_many(conn, now, &borrowed)
+        crate::usecases::outbox::enqueue_many(conn, now, &borrowed)
     })
 }

@@ -21,6 +21,8 @@ pub mod closures;
 pub mod equipment;
 pub mod mail_schedule;
 pub mod organisations;
+pub mod outbox;
+pub mod password_resets;
 pub mod platforms;
 pub mod qualifications;
 pub mod reports;

@@ -258,7 +258,7 @@ fn notify(
         .iter()
         .map(|user| (user.as_str(), Facts::ServiceRequest(kind, facts.clone())))
         .collect();
-    crate::outbox::enqueue_many(conn, now, &messages)?;
+    crate::usecases::outbox::enqueue_many(conn, now, &messages)?;
     Ok(())
 }
 

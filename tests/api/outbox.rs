@@ -953,7 +953,7 @@ fn queue_messages(database_url: &str, count: usize) -> Vec<String> {
                 awaiting_approval: false,
             };
             db::users::insert(conn, &user)?;
-            plateaux::outbox::enqueue(
+            plateaux::usecases::outbox::enqueue(
                 conn,
                 now,
                 &user.id,

@@ -152,7 +152,7 @@ async fn password_reset_through_the_pages(app: TestApp) {
     let receipt = browse(&app, &mut jar, Method::GET, &location(&known), "").await;
     assert!(receipt.text.contains("role=\"status\""));
     assert!(receipt.text.contains(
-        plateaux::password_resets::RESET_RECEIPT
+        plateaux::usecases::password_resets::RESET_RECEIPT
             .split('\'')
             .next()
             .unwrap()

@@ -10,9 +10,9 @@ use crate::domain::notifications::{Locale, MessageState, NotificationKind};
 use crate::domain::pagination::PageQuery;
 use crate::error::{ApiResult, Problem};
 use crate::labels::Label;
-use crate::outbox::Preferences;
 use crate::routes::extract::JsonBody;
 use crate::state::AppState;
+use crate::usecases::outbox::Preferences;
 use crate::views::notifications::{
     ConfirmationSentView, NewPassword, NotificationKindSetting, NotificationPreferencesChanges,
     NotificationPreferencesView, NotificationQuery, NotificationView, PasswordResetRequest,
@@ -55,7 +55,7 @@ async fn show_my_notifications(
     user: CurrentUser,
 ) -> ApiResult<web::Json<NotificationPreferencesView>> {
     let preferences = state
-        .db(move |conn| crate::outbox::preferences(conn, &user))
+        .db(move |conn| crate::usecases::outbox::preferences(conn, &user))
         .await?;
     Ok(web::Json(preferences_view(preferences)))
 }
@@ -78,7 +78,9 @@ async fn change_my_notifications(
         changes.kinds.iter().map(|c| (c.kind, c.enabled)).collect();
     let locale = changes.locale;
     let preferences = state
-        .db(move |conn| crate::outbox::change_preferences(conn, &user, now, locale, &kinds))
+        .db(move |conn| {
+            crate::usecases::outbox::change_preferences(conn, &user, now, locale, &kinds)
+        })
         .await?;
     Ok(web::Json(preferences_view(preferences)))
 }
@@ -132,7 +134,7 @@ async fn list_notifications(
     };
     let tz = state.timezone;
     let listed = state
-        .db(move |conn| crate::outbox::messages(conn, &user, &filter, &page))
+        .db(move |conn| crate::usecases::outbox::messages(conn, &user, &filter, &page))
         .await?;
     Ok(web::Json(Paged::of(listed, |r| notification_view(r, &tz))?))
 }
@@ -154,7 +156,7 @@ async fn retry_notification(
     let id = id.into_inner().to_string();
     let tz = state.timezone;
     let row = state
-        .db(move |conn| crate::outbox::retry(conn, &user, now, &id))
+        .db(move |conn| crate::usecases::outbox::retry(conn, &user, now, &id))
         .await?;
     Ok(web::Json(notification_view(row, &tz)?))
 }
@@ -186,7 +188,7 @@ async fn send_confirmation_again(
     }))
 }
 
-use crate::password_resets::RESET_RECEIPT;
+use crate::usecases::password_resets::RESET_RECEIPT;
 
 /// Ask for a password reset link. The answer is the same whether or not the address has an
 /// account: only an active account gets the e-mail, with a single-use link valid one hour
@@ -204,7 +206,7 @@ async fn request_password_reset(
     body: JsonBody<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
     let client = super::client_address(&req);
-    crate::password_resets::ask(&state, &client, &body.0.email).await?;
+    crate::usecases::password_resets::ask(&state, &client, &body.0.email).await?;
     Ok(HttpResponse::Accepted().json(PublicReceipt {
         message: RESET_RECEIPT.into(),
     }))
@@ -225,7 +227,7 @@ async fn reset_password(
     body: JsonBody<NewPassword>,
 ) -> ApiResult<web::Json<PublicReceipt>> {
     let NewPassword { password } = body.0;
-    crate::password_resets::choose(&state, token.into_inner(), password).await?;
+    crate::usecases::password_resets::choose(&state, token.into_inner(), password).await?;
     Ok(web::Json(PublicReceipt {
         message: "Mot de passe changé : connectez-vous avec le nouveau. Toutes les sessions ouvertes ont été fermées.".into(),
     }))

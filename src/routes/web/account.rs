@@ -6,10 +6,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 use super::visitor::{redirect, CheckedForm, Visitor, SESSION_COOKIE};
+use crate::domain::accounts::LinkState;
 use crate::domain::notifications::{Locale, NotificationKind};
 use crate::error::ApiError;
-use crate::password_resets::{self, LinkState};
 use crate::state::AppState;
+use crate::usecases::password_resets;
 use crate::usecases::{account_pages, accounts, auth as sessions, web_sessions};
 use crate::views::users::OwnAccountChanges;
 use crate::views::web::account::{
@@ -359,7 +360,9 @@ async fn preferences(
         .collect();
     let now = state.now();
     match state
-        .db(move |conn| crate::outbox::change_preferences(conn, &user, now, locale, &kinds))
+        .db(move |conn| {
+            crate::usecases::outbox::change_preferences(conn, &user, now, locale, &kinds)
+        })
         .await
     {
         Ok(_) => visitor.finish(redirect("/compte?fait=courriels#courriels")),

@@ -87,7 +87,7 @@ pub(crate) fn notify(
             messages.push((user, Facts::Booking(kind, facts(row, &names))));
         }
     }
-    crate::outbox::enqueue_many(conn, now, &messages)
+    crate::usecases::outbox::enqueue_many(conn, now, &messages)
 }
 
 /// Queues one `kind` message (a series to approve, cancelled or changed) about the
@@ -133,5 +133,5 @@ pub(crate) fn notify_series(
         .iter()
         .map(|user| (user.as_str(), Facts::Series(kind, series.clone())))
         .collect();
-    crate::outbox::enqueue_many(conn, now, &messages)
+    crate::usecases::outbox::enqueue_many(conn, now, &messages)
 }

@@ -243,7 +243,7 @@ pub fn create_series(
                     })
                     .collect(),
             });
-            crate::outbox::enqueue_many(conn, now, &[(actor.id.as_str(), facts)])?;
+            crate::usecases::outbox::enqueue_many(conn, now, &[(actor.id.as_str(), facts)])?;
         }
         db::audit::record(
             conn,

@@ -133,8 +133,8 @@ pub struct ResetPasswordPage {
 }
 
 impl ResetPasswordPage {
-    pub fn link_message(state: crate::password_resets::LinkState) -> Option<String> {
-        use crate::password_resets::LinkState;
+    pub fn link_message(state: crate::domain::accounts::LinkState) -> Option<String> {
+        use crate::domain::accounts::LinkState;
         match state {
             LinkState::Usable => None,
             LinkState::Used => Some("Ce lien a déjà servi, ou un lien plus récent l'a remplacé : chaque lien ne sert qu'une fois.".to_owned()),

@@ -3,17 +3,13 @@
 
 use crate::auth;
 use crate::db::{self, DbConnection};
-use crate::domain::accounts::{check_email, check_password};
+use crate::domain::accounts::{
+    check_email, check_password, may_send_reset, reset_link_state, LinkState, RESET_SECONDS,
+};
 use crate::domain::validate::Checks;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::{Facts, PasswordResetFacts};
 use crate::state::AppState;
-
-/// How long a reset link works.
-pub const RESET_SECONDS: i64 = 3600;
-/// An address gets at most one reset e-mail in this time, however often it is asked for:
-/// the form cannot be used to flood someone's mailbox.
-pub const RESET_INTERVAL_SECONDS: i64 = 60;
 
 /// The answer to every reset asked for, whether or not the address has an account.
 pub const RESET_RECEIPT: &str = "Demande reçue. Si un compte actif utilise cette adresse, un e-mail vient d'y partir avec un lien valable une heure pour choisir un nouveau mot de passe.";
@@ -52,29 +48,17 @@ pub async fn choose(state: &AppState, token: String, password: String) -> ApiRes
     state.db(move |conn| reset(conn, now, &token, hash)).await
 }
 
-/// What a reset link is worth now, for the page it opens; only `reset` uses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkState {
-    Usable,
-    /// Used, or replaced by a newer link.
-    Used,
-    Expired,
-    Unknown,
-}
-
 /// Reads what a reset link is worth, without using it.
 pub fn link_state(conn: &mut DbConnection, now: i64, token: &str) -> ApiResult<LinkState> {
     let Some(reset) = db::outbox::find_password_reset(conn, &auth::token_hash(token.trim()))?
     else {
         return Ok(LinkState::Unknown);
     };
-    Ok(if reset.consumed_at.is_some() {
-        LinkState::Used
-    } else if reset.expires_at <= now {
-        LinkState::Expired
-    } else {
-        LinkState::Usable
-    })
+    Ok(reset_link_state(
+        reset.consumed_at.is_some(),
+        reset.expires_at,
+        now,
+    ))
 }
 
 /// Asks for a reset of the account of `email` (normalised). Only an active account gets an
@@ -85,9 +69,7 @@ pub fn request(conn: &mut DbConnection, now: i64, email: &str) -> ApiResult<()> 
         let Some(user) = db::users::find_by_email(conn, email)?.filter(|u| u.active) else {
             return Ok(());
         };
-        if db::outbox::latest_password_reset_at(conn, &user.id)?
-            .is_some_and(|at| now - at < RESET_INTERVAL_SECONDS)
-        {
+        if !may_send_reset(db::outbox::latest_password_reset_at(conn, &user.id)?, now) {
             return Ok(());
         }
         // A new link replaces the earlier ones.
@@ -101,7 +83,7 @@ pub fn request(conn: &mut DbConnection, now: i64, email: &str) -> ApiResult<()> 
             &auth::token_hash(&token),
             expires_at,
         )?;
-        crate::outbox::enqueue(
+        super::outbox::enqueue(
             conn,
             now,
             &user.id,

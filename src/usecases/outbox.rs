@@ -8,7 +8,7 @@ use crate::db::{self, outbox::MessageFilter, outbox::MessageRow, DbConnection, L
 use crate::domain::notifications::{Locale, NotificationKind};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::labels::Label;
-use crate::mail::content::Facts;
+use crate::mail::content::{Facts, RECIPIENT_NAME};
 
 /// Queues a message to the account `user_id`, at its address and in its language as they
 /// are now, inside the caller's transaction. Nothing is queued when the account turned this
@@ -42,10 +42,6 @@ pub fn enqueue(
     crate::mail::nudge();
     Ok(Some(id))
 }
-
-/// The key, beside the facts of a queued message, of its recipient's name (the greeting,
-/// the invitation's attendee).
-pub const RECIPIENT_NAME: &str = "recipient_name";
 
 /// Queues messages to several accounts inside the caller's transaction: two reads for all
 /// of them (addresses and languages, kinds turned off) and one insert. Inactive accounts,
