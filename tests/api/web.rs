@@ -3,67 +3,15 @@
 //! The browser's view of the same pages is `web_browser.rs`.
 
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::on_both_databases;
 use crate::support::{self, Reply, TestApp, PASSWORD};
 
-/// A browser's cookies, as the answers set them.
-#[derive(Default, Clone)]
-pub(crate) struct Jar(Vec<(String, String)>);
+pub(crate) use crate::support::web::{browse, csrf_of, log_in, Jar};
 
-impl Jar {
-    fn take(&mut self, reply: &Reply) {
-        for value in reply.headers.get_all(header::SET_COOKIE) {
-            let cookie = actix_web::cookie::Cookie::parse(value.to_str().unwrap().to_owned())
-                .expect("a cookie");
-            self.0.retain(|(name, _)| name != cookie.name());
-            if !cookie.value().is_empty() {
-                self.0
-                    .push((cookie.name().to_owned(), cookie.value().to_owned()));
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-pub(crate) async fn browse(
-    app: &TestApp,
-    jar: &mut Jar,
-    method: Method,
-    path: &str,
-    form: &str,
-) -> Reply {
-    let mut req = TestRequest::default()
-        .method(method)
-        .uri(path)
-        .peer_addr("127.0.0.1:4000".parse().unwrap());
-    if !jar.0.is_empty() {
-        req = req.insert_header((header::COOKIE, jar.header()));
-    }
-    if !form.is_empty() {
-        req = req
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload(form.to_owned());
-    }
-    let reply = app.send_unchecked(req.to_request()).await;
-    jar.take(&reply);
-    reply
+fn encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 fn header_of(reply: &Reply, name: header::HeaderName) -> String {
@@ -74,38 +22,6 @@ fn header_of(reply: &Reply, name: header::HeaderName) -> String {
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-/// The CSRF token of the page's first form.
-pub(crate) fn csrf_of(reply: &Reply) -> String {
-    let start = reply
-        .text
-        .find("name=\"csrf\" value=\"")
-        .expect("a CSRF field")
-        + 19;
-    let length = reply.text[start..].find('"').expect("the field's end");
-    reply.text[start..start + length].to_owned()
-}
-
-fn encoded(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-/// Logs in through the page as a browser does; answers the reply to the form.
-pub(crate) async fn log_in(app: &TestApp, jar: &mut Jar, email: &str, password: &str) -> Reply {
-    let mut page = browse(app, jar, Method::GET, "/connexion", "").await;
-    if page.status == StatusCode::SEE_OTHER {
-        // Already logged in: the token of the logout form of any page.
-        page = browse(app, jar, Method::GET, "/", "").await;
-    }
-    assert_eq!(page.status, StatusCode::OK);
-    let form = format!(
-        "csrf={}&email={}&password={}&suite=%2Fplateaux",
-        csrf_of(&page),
-        encoded(email),
-        encoded(password)
-    );
-    browse(app, jar, Method::POST, "/connexion", &form).await
 }
 
 async fn session_rotates_at_login_and_ends_at_logout(app: TestApp) {

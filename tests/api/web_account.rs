@@ -8,8 +8,8 @@ use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 
 use crate::on_both_databases;
+use crate::support::web::{csrf_of, WebSession};
 use crate::support::{self, Reply, TestApp, PASSWORD};
-use crate::web::{browse, csrf_of, log_in, Jar};
 
 fn encoded(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -64,8 +64,8 @@ async fn open_sessions(app: &TestApp) -> i64 {
 }
 
 /// Whether the browser of `jar` is logged in (the account page answers, or sends to login).
-async fn logged_in(app: &TestApp, jar: &mut Jar) -> bool {
-    let page = browse(app, jar, Method::GET, "/compte", "").await;
+async fn logged_in(jar: &mut WebSession<'_>) -> bool {
+    let page = jar.get("/compte").await;
     match page.status {
         StatusCode::OK => true,
         StatusCode::SEE_OTHER => {
@@ -82,14 +82,13 @@ async fn logged_in(app: &TestApp, jar: &mut Jar) -> bool {
 async fn password_reset_through_the_pages(app: TestApp) {
     support::campus(&app).await;
     // A browser where the teacher is logged in: the reset closes it.
-    let mut elsewhere = Jar::default();
-    log_in(&app, &mut elsewhere, "teacher@campus.test", PASSWORD).await;
-    assert!(logged_in(&app, &mut elsewhere).await);
+    let mut elsewhere = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    assert!(logged_in(&mut elsewhere).await);
 
-    let mut jar = Jar::default();
-    let login = browse(&app, &mut jar, Method::GET, "/connexion", "").await;
+    let mut jar = WebSession::new(&app);
+    let login = jar.get("/connexion").await;
     assert!(login.text.contains("href=\"/mot-de-passe-oublie\""));
-    let page = browse(&app, &mut jar, Method::GET, "/mot-de-passe-oublie", "").await;
+    let page = jar.get("/mot-de-passe-oublie").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page
         .text
@@ -97,26 +96,19 @@ async fn password_reset_through_the_pages(app: TestApp) {
     let csrf = csrf_of(&page);
 
     // Without its token: refused, nothing asked.
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/mot-de-passe-oublie",
-        "email=teacher%40campus.test",
-    )
-    .await;
+    let refused = jar
+        .post("/mot-de-passe-oublie", "email=teacher%40campus.test")
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("password_resets").await, 0);
 
     // A malformed address: the API's refusal in French next to the field, what was typed kept.
-    let bad = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/mot-de-passe-oublie",
-        &format!("csrf={csrf}&email=pas-une-adresse"),
-    )
-    .await;
+    let bad = jar
+        .post(
+            "/mot-de-passe-oublie",
+            &format!("csrf={csrf}&email=pas-une-adresse"),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         bad.text
@@ -128,28 +120,24 @@ async fn password_reset_through_the_pages(app: TestApp) {
     assert!(bad.text.contains("aria-describedby=\"erreur-email\""));
 
     // A known and an unknown address: the same answer; only the account gets an e-mail.
-    let known = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/mot-de-passe-oublie",
-        &format!("csrf={csrf}&email={}", encoded("Teacher@Campus.test")),
-    )
-    .await;
-    let unknown = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/mot-de-passe-oublie",
-        &format!("csrf={csrf}&email={}", encoded("personne@campus.test")),
-    )
-    .await;
+    let known = jar
+        .post(
+            "/mot-de-passe-oublie",
+            &format!("csrf={csrf}&email={}", encoded("Teacher@Campus.test")),
+        )
+        .await;
+    let unknown = jar
+        .post(
+            "/mot-de-passe-oublie",
+            &format!("csrf={csrf}&email={}", encoded("personne@campus.test")),
+        )
+        .await;
     assert_eq!(known.status, StatusCode::SEE_OTHER);
     assert_eq!(unknown.status, known.status);
     assert_eq!(location(&known), "/mot-de-passe-oublie?fait=demande");
     assert_eq!(location(&unknown), location(&known));
     assert_eq!(known.text, unknown.text);
-    let receipt = browse(&app, &mut jar, Method::GET, &location(&known), "").await;
+    let receipt = jar.get(&location(&known)).await;
     assert!(receipt.text.contains("role=\"status\""));
     assert!(receipt.text.contains(
         plateaux::usecases::password_resets::RESET_RECEIPT
@@ -174,7 +162,7 @@ async fn password_reset_through_the_pages(app: TestApp) {
     let link = format!("/mot-de-passe-oublie/{token}");
 
     // The link's page: the new password twice.
-    let page = browse(&app, &mut jar, Method::GET, &link, "").await;
+    let page = jar.get(&link).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page
         .text
@@ -190,19 +178,14 @@ async fn password_reset_through_the_pages(app: TestApp) {
     };
 
     // Refusals next to their field; the link still works after them.
-    let differ = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        &form("nouveau-mot-de-passe", "nouveau-mot-de-passf"),
-    )
-    .await;
+    let differ = jar
+        .post(&link, &form("nouveau-mot-de-passe", "nouveau-mot-de-passf"))
+        .await;
     assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(differ.text.contains(
         "id=\"erreur-mot-de-passe-bis\">Les deux mots de passe ne sont pas identiques.</p>"
     ));
-    let short = browse(&app, &mut jar, Method::POST, &link, &form("court", "court")).await;
+    let short = jar.post(&link, &form("court", "court")).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         short.text.contains(
@@ -212,14 +195,12 @@ async fn password_reset_through_the_pages(app: TestApp) {
         short.text
     );
     assert!(short.text.contains("aria-invalid=\"true\""));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        "mot_de_passe=nouveau-mot-de-passe&mot_de_passe_bis=nouveau-mot-de-passe",
-    )
-    .await;
+    let refused = jar
+        .post(
+            &link,
+            "mot_de_passe=nouveau-mot-de-passe&mot_de_passe_bis=nouveau-mot-de-passe",
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.count_where("password_resets", "consumed_at IS NULL")
@@ -228,105 +209,78 @@ async fn password_reset_through_the_pages(app: TestApp) {
     );
 
     // The new password: every session closed, to the login page, which says so.
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        &form("nouveau-mot-de-passe", "nouveau-mot-de-passe"),
-    )
-    .await;
+    let done = jar
+        .post(&link, &form("nouveau-mot-de-passe", "nouveau-mot-de-passe"))
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     assert_eq!(location(&done), "/connexion?fait=mot-de-passe");
-    let login = browse(&app, &mut jar, Method::GET, &location(&done), "").await;
+    let login = jar.get(&location(&done)).await;
     assert!(login
         .text
         .contains("Votre mot de passe est changé : connectez-vous avec le nouveau."));
     assert!(
-        !logged_in(&app, &mut elsewhere).await,
+        !logged_in(&mut elsewhere).await,
         "the other browser is still in"
     );
     assert_eq!(open_sessions(&app).await, 0);
-    let old = log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    let old = jar.log_in("teacher@campus.test", PASSWORD).await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
-    let new = log_in(
-        &app,
-        &mut jar,
-        "teacher@campus.test",
-        "nouveau-mot-de-passe",
-    )
-    .await;
+    let new = jar
+        .log_in("teacher@campus.test", "nouveau-mot-de-passe")
+        .await;
     assert_eq!(new.status, StatusCode::SEE_OTHER);
 
     // The link works once: its page says so, and so does its form.
-    let mut other = Jar::default();
-    let used = browse(&app, &mut other, Method::GET, &link, "").await;
+    let mut other = WebSession::new(&app);
+    let used = other.get(&link).await;
     assert_eq!(used.status, StatusCode::GONE);
     assert!(used.text.contains("Ce lien a déjà servi"), "{}", used.text);
     assert!(!used.text.contains("name=\"mot_de_passe\""), "no form left");
-    let again = browse(
-        &app,
-        &mut other,
-        Method::POST,
-        &link,
-        &format!(
-            "csrf={}&mot_de_passe=encore-un-autre-mot&mot_de_passe_bis=encore-un-autre-mot",
-            csrf_of(&login)
-        ),
-    )
-    .await;
+    let again = other
+        .post(
+            &link,
+            &format!(
+                "csrf={}&mot_de_passe=encore-un-autre-mot&mot_de_passe_bis=encore-un-autre-mot",
+                csrf_of(&login)
+            ),
+        )
+        .await;
     // The other browser's token is its own: refused before anything.
     assert_eq!(again.status, StatusCode::FORBIDDEN);
-    let own = browse(&app, &mut other, Method::GET, "/mot-de-passe-oublie", "").await;
-    let again = browse(
-        &app,
-        &mut other,
-        Method::POST,
-        &link,
-        &format!(
-            "csrf={}&mot_de_passe=encore-un-autre-mot&mot_de_passe_bis=encore-un-autre-mot",
-            csrf_of(&own)
-        ),
-    )
-    .await;
+    let own = other.get("/mot-de-passe-oublie").await;
+    let again = other
+        .post(
+            &link,
+            &format!(
+                "csrf={}&mot_de_passe=encore-un-autre-mot&mot_de_passe_bis=encore-un-autre-mot",
+                csrf_of(&own)
+            ),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::GONE);
     assert!(again.text.contains("Ce lien a déjà servi"));
     app.login("teacher@campus.test", "nouveau-mot-de-passe")
         .await;
 
     // An unknown link: a clear French page, 404.
-    let unknown = browse(
-        &app,
-        &mut other,
-        Method::GET,
-        &format!("/mot-de-passe-oublie/{}", "0".repeat(64)),
-        "",
-    )
-    .await;
+    let unknown = other
+        .get(&format!("/mot-de-passe-oublie/{}", "0".repeat(64)))
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown
         .text
         .contains("Ce lien de changement de mot de passe est inconnu"));
 
     // A link past its hour.
-    browse(
-        &app,
-        &mut other,
-        Method::POST,
-        "/mot-de-passe-oublie",
-        &format!("csrf={}&email=copil%40campus.test", csrf_of(&own)),
-    )
-    .await;
+    other
+        .post(
+            "/mot-de-passe-oublie",
+            &format!("csrf={}&email=copil%40campus.test", csrf_of(&own)),
+        )
+        .await;
     let token = queued_token(&app, "password_reset", "copil@campus.test").await;
     app.advance(chrono::Duration::minutes(61));
-    let expired = browse(
-        &app,
-        &mut other,
-        Method::GET,
-        &format!("/mot-de-passe-oublie/{token}"),
-        "",
-    )
-    .await;
+    let expired = other.get(&format!("/mot-de-passe-oublie/{token}")).await;
     assert_eq!(expired.status, StatusCode::GONE);
     assert!(expired.text.contains("Ce lien a expiré"));
 }
@@ -343,14 +297,14 @@ async fn forgotten_password_shares_the_api_limit(app: TestApp) {
             .to_request();
         app.send(req).await.expect(202);
     }
-    let mut jar = Jar::default();
-    let page = browse(&app, &mut jar, Method::GET, "/mot-de-passe-oublie", "").await;
+    let mut jar = WebSession::new(&app);
+    let page = jar.get("/mot-de-passe-oublie").await;
     let form = format!("csrf={}&email=personne%40campus.test", csrf_of(&page));
     for _ in 0..2 {
-        let reply = browse(&app, &mut jar, Method::POST, "/mot-de-passe-oublie", &form).await;
+        let reply = jar.post("/mot-de-passe-oublie", &form).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER);
     }
-    let limited = browse(&app, &mut jar, Method::POST, "/mot-de-passe-oublie", &form).await;
+    let limited = jar.post("/mot-de-passe-oublie", &form).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.headers.contains_key(header::RETRY_AFTER));
     assert!(
@@ -401,9 +355,9 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
     let link = format!("/confirmation/{token}");
 
     // Read twice, as a mail scanner would: nothing confirmed.
-    let mut jar = Jar::default();
+    let mut jar = WebSession::new(&app);
     for _ in 0..2 {
-        let page = browse(&app, &mut jar, Method::GET, &link, "").await;
+        let page = jar.get(&link).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert!(page.text.contains("nouvelle@campus.test"));
         assert!(page.text.contains("Nouvelle Collègue"));
@@ -414,7 +368,7 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
         );
     }
     assert!(!active(&app, "nouvelle@campus.test").await);
-    let page = browse(&app, &mut jar, Method::GET, &link, "").await;
+    let page = jar.get(&link).await;
     let csrf = csrf_of(&page);
     let form = |first: &str, second: &str| {
         format!(
@@ -425,23 +379,16 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
     };
 
     // Without its token, or with two different passwords, or too short: nothing confirmed.
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        "mot_de_passe=mot-de-passe-choisi&mot_de_passe_bis=mot-de-passe-choisi",
-    )
-    .await;
+    let refused = jar
+        .post(
+            &link,
+            "mot_de_passe=mot-de-passe-choisi&mot_de_passe_bis=mot-de-passe-choisi",
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let differ = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        &form("mot-de-passe-choisi", "mot-de-passe-choisy"),
-    )
-    .await;
+    let differ = jar
+        .post(&link, &form("mot-de-passe-choisi", "mot-de-passe-choisy"))
+        .await;
     assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(differ
         .text
@@ -450,7 +397,7 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
         differ.text.contains("nouvelle@campus.test"),
         "the page as it was"
     );
-    let short = browse(&app, &mut jar, Method::POST, &link, &form("court", "court")).await;
+    let short = jar.post(&link, &form("court", "court")).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(short.text.contains(
         "id=\"erreur-mot-de-passe\">Le mot de passe doit compter au moins 12 caractères.</p>"
@@ -463,31 +410,22 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
     );
 
     // Confirmed: to the login page, which says so, and the password works.
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &link,
-        &form("mot-de-passe-choisi", "mot-de-passe-choisi"),
-    )
-    .await;
+    let done = jar
+        .post(&link, &form("mot-de-passe-choisi", "mot-de-passe-choisi"))
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     assert_eq!(location(&done), "/connexion?fait=confirmation");
     assert!(active(&app, "nouvelle@campus.test").await);
-    let login = browse(&app, &mut jar, Method::GET, &location(&done), "").await;
+    let login = jar.get(&location(&done)).await;
     assert!(login.text.contains("Votre adresse est confirmée"));
-    let reply = log_in(
-        &app,
-        &mut jar,
-        "nouvelle@campus.test",
-        "mot-de-passe-choisi",
-    )
-    .await;
+    let reply = jar
+        .log_in("nouvelle@campus.test", "mot-de-passe-choisi")
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
 
     // Used: the page says so, the form is gone, and posting again changes nothing.
-    let mut other = Jar::default();
-    let used = browse(&app, &mut other, Method::GET, &link, "").await;
+    let mut other = WebSession::new(&app);
+    let used = other.get(&link).await;
     assert_eq!(used.status, StatusCode::GONE);
     assert!(
         used.text
@@ -499,31 +437,24 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
         used.text
     );
     assert!(!used.text.contains("name=\"mot_de_passe\""));
-    let form_page = browse(&app, &mut other, Method::GET, "/mot-de-passe-oublie", "").await;
-    let again = browse(
-        &app,
-        &mut other,
-        Method::POST,
-        &link,
-        &format!(
-            "csrf={}&mot_de_passe=un-autre-mot-de-passe&mot_de_passe_bis=un-autre-mot-de-passe",
-            csrf_of(&form_page)
-        ),
-    )
-    .await;
+    let form_page = other.get("/mot-de-passe-oublie").await;
+    let again = other
+        .post(
+            &link,
+            &format!(
+                "csrf={}&mot_de_passe=un-autre-mot-de-passe&mot_de_passe_bis=un-autre-mot-de-passe",
+                csrf_of(&form_page)
+            ),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::GONE);
     app.login("nouvelle@campus.test", "mot-de-passe-choisi")
         .await;
 
     // Unknown, and expired.
-    let unknown = browse(
-        &app,
-        &mut other,
-        Method::GET,
-        &format!("/confirmation/{}", "0".repeat(64)),
-        "",
-    )
-    .await;
+    let unknown = other
+        .get(&format!("/confirmation/{}", "0".repeat(64)))
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.text.contains("Ce lien de confirmation est inconnu"));
     app.post(
@@ -538,14 +469,7 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
     .expect(201);
     let token = queued_token(&app, "account_confirmation", "tardif@campus.test").await;
     app.advance(chrono::Duration::days(8));
-    let expired = browse(
-        &app,
-        &mut other,
-        Method::GET,
-        &format!("/confirmation/{token}"),
-        "",
-    )
-    .await;
+    let expired = other.get(&format!("/confirmation/{token}")).await;
     assert_eq!(expired.status, StatusCode::GONE);
     assert!(expired.text.contains("Ce lien a expiré"));
 }
@@ -567,15 +491,13 @@ fn closable_sessions(page: &Reply) -> Vec<String> {
 /// browser out at once, closing the others leaves this one.
 async fn sessions_listed_and_revoked(app: TestApp) {
     support::campus(&app).await;
-    let mut here = Jar::default();
-    let mut there = Jar::default();
-    log_in(&app, &mut there, "teacher@campus.test", PASSWORD).await;
-    log_in(&app, &mut here, "teacher@campus.test", PASSWORD).await;
+    let mut here = WebSession::new(&app);
+    let mut there = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    here.log_in("teacher@campus.test", PASSWORD).await;
     // Another account's session, which no one else may close.
-    let mut stranger = Jar::default();
-    log_in(&app, &mut stranger, "teacher@monteil.test", PASSWORD).await;
+    let mut stranger = WebSession::logged_in(&app, "teacher@monteil.test", PASSWORD).await;
 
-    let page = browse(&app, &mut here, Method::GET, "/compte", "").await;
+    let page = here.get("/compte").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("<h1>Mon compte</h1>"));
     assert!(page.text.contains("aria-current=\"page\">Mon compte</a>"));
@@ -594,59 +516,45 @@ async fn sessions_listed_and_revoked(app: TestApp) {
 
     // Without its token: refused, the session stays open.
     let path = format!("/compte/sessions/{}/fermeture", closable[0]);
-    let refused = browse(&app, &mut here, Method::POST, &path, "").await;
+    let refused = here.post(&path, "").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(logged_in(&app, &mut there).await);
+    assert!(logged_in(&mut there).await);
     // The stranger cannot close it: the 404 page, nothing changed.
-    let theirs = browse(&app, &mut stranger, Method::GET, "/compte", "").await;
-    let foreign = browse(
-        &app,
-        &mut stranger,
-        Method::POST,
-        &path,
-        &format!("csrf={}", csrf_of(&theirs)),
-    )
-    .await;
+    let theirs = stranger.get("/compte").await;
+    let foreign = stranger
+        .post(&path, &format!("csrf={}", csrf_of(&theirs)))
+        .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     assert!(foreign.text.contains("<h1>Page introuvable</h1>"));
-    assert!(logged_in(&app, &mut there).await);
+    assert!(logged_in(&mut there).await);
 
     // Closed: that browser is logged out at once, this one stays.
-    let done = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        &path,
-        &format!("csrf={csrf}"),
-    )
-    .await;
+    let done = here.post(&path, &format!("csrf={csrf}")).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&done), "/compte?fait=session#sessions");
-    assert!(!logged_in(&app, &mut there).await);
-    let page = browse(&app, &mut here, Method::GET, "/compte?fait=session", "").await;
+    assert!(!logged_in(&mut there).await);
+    let page = here.get("/compte?fait=session").await;
     assert!(page.text.contains("La session est fermée."));
     assert_eq!(page.text.matches("Session ouverte le ").count(), 1);
     assert!(closable_sessions(&page).is_empty());
 
     // Two more browsers; « close all the others » ends both, and not the stranger's.
-    let mut third = Jar::default();
-    log_in(&app, &mut there, "teacher@campus.test", PASSWORD).await;
-    log_in(&app, &mut third, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut here, Method::GET, "/compte", "").await;
+    let mut third = WebSession::new(&app);
+    there.log_in("teacher@campus.test", PASSWORD).await;
+    third.log_in("teacher@campus.test", PASSWORD).await;
+    let page = here.get("/compte").await;
     assert_eq!(closable_sessions(&page).len(), 2);
-    let done = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/sessions/fermeture-des-autres",
-        &format!("csrf={csrf}"),
-    )
-    .await;
+    let done = here
+        .post(
+            "/compte/sessions/fermeture-des-autres",
+            &format!("csrf={csrf}"),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
-    assert!(!logged_in(&app, &mut there).await);
-    assert!(!logged_in(&app, &mut third).await);
-    assert!(logged_in(&app, &mut here).await);
-    assert!(logged_in(&app, &mut stranger).await);
+    assert!(!logged_in(&mut there).await);
+    assert!(!logged_in(&mut third).await);
+    assert!(logged_in(&mut here).await);
+    assert!(logged_in(&mut stranger).await);
 
     assert_eq!(
         app.count_sql(
@@ -657,8 +565,8 @@ async fn sessions_listed_and_revoked(app: TestApp) {
     );
 
     // Without a session, the page asks to log in.
-    let mut nobody = Jar::default();
-    let reply = browse(&app, &mut nobody, Method::GET, "/compte", "").await;
+    let mut nobody = WebSession::new(&app);
+    let reply = nobody.get("/compte").await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&reply), "/connexion?suite=%2Fcompte");
 }
@@ -667,8 +575,8 @@ async fn sessions_listed_and_revoked(app: TestApp) {
 /// said at login.
 async fn sessions_name_their_browser(app: TestApp) {
     support::campus(&app).await;
-    let mut firefox = Jar::default();
-    let page = browse(&app, &mut firefox, Method::GET, "/connexion", "").await;
+    let mut firefox = WebSession::new(&app);
+    let page = firefox.get("/connexion").await;
     let form = format!(
         "csrf={}&email=teacher%40campus.test&password={}",
         csrf_of(&page),
@@ -679,7 +587,10 @@ async fn sessions_name_their_browser(app: TestApp) {
         .peer_addr("127.0.0.1:4000".parse().unwrap())
         .insert_header((
             header::COOKIE,
-            format!("plateaux_avant={}", firefox.get("plateaux_avant").unwrap()),
+            format!(
+                "plateaux_avant={}",
+                firefox.cookie("plateaux_avant").unwrap()
+            ),
         ))
         .insert_header((
             header::USER_AGENT,
@@ -691,9 +602,8 @@ async fn sessions_name_their_browser(app: TestApp) {
     let reply = app.send_unchecked(req).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
 
-    let mut here = Jar::default();
-    log_in(&app, &mut here, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut here, Method::GET, "/compte", "").await;
+    let mut here = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = here.get("/compte").await;
     assert_eq!(page.text.matches("Session ouverte le ").count(), 2);
     assert_eq!(
         page.text
@@ -711,9 +621,8 @@ async fn sessions_name_their_browser(app: TestApp) {
 /// locked on, and a change the API then reads.
 async fn preferences_change_reflected_in_the_api(app: TestApp) {
     let campus = support::campus(&app).await;
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut jar, Method::GET, "/compte", "").await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = jar.get("/compte").await;
     assert!(
         page.text.contains(">réservation approuvée</label>"),
         "{}",
@@ -739,30 +648,23 @@ async fn preferences_change_reflected_in_the_api(app: TestApp) {
         }
     }
     // Without its token: refused, nothing changed.
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/compte/courriels",
-        &form.replace(&format!("csrf={csrf}&"), ""),
-    )
-    .await;
+    let refused = jar
+        .post(
+            "/compte/courriels",
+            &form.replace(&format!("csrf={csrf}&"), ""),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("notification_opt_outs").await, 0);
     // A value no box has: refused, nothing changed.
-    let odd = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/compte/courriels",
-        &format!("{form}&recu=pas_un_courriel"),
-    )
-    .await;
+    let odd = jar
+        .post("/compte/courriels", &format!("{form}&recu=pas_un_courriel"))
+        .await;
     assert_eq!(odd.status, StatusCode::BAD_REQUEST);
     assert!(odd.text.contains("Ce formulaire est incomplet"));
     assert_eq!(app.count("notification_opt_outs").await, 0);
 
-    let done = browse(&app, &mut jar, Method::POST, "/compte/courriels", &form).await;
+    let done = jar.post("/compte/courriels", &form).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let api = app
         .get("/api/v1/me/notifications", &campus.teacher)
@@ -777,7 +679,7 @@ async fn preferences_change_reflected_in_the_api(app: TestApp) {
             "{kind}"
         );
     }
-    let page = browse(&app, &mut jar, Method::GET, "/compte?fait=courriels", "").await;
+    let page = jar.get("/compte?fait=courriels").await;
     assert!(page
         .text
         .contains("Vos préférences de courriels sont enregistrées."));
@@ -796,7 +698,7 @@ async fn preferences_change_reflected_in_the_api(app: TestApp) {
     )
     .await
     .expect(200);
-    let page = browse(&app, &mut jar, Method::GET, "/compte", "").await;
+    let page = jar.get("/compte").await;
     assert!(page.text.contains(
         "id=\"courriel-booking_approved\" name=\"recu\" value=\"booking_approved\" checked>"
     ));
@@ -806,11 +708,10 @@ async fn preferences_change_reflected_in_the_api(app: TestApp) {
 /// their field, every other session closed and this one kept.
 async fn password_changed_from_the_account_page(app: TestApp) {
     let campus = support::campus(&app).await;
-    let mut here = Jar::default();
-    let mut there = Jar::default();
-    log_in(&app, &mut there, "teacher@campus.test", PASSWORD).await;
-    log_in(&app, &mut here, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut here, Method::GET, "/compte", "").await;
+    let mut here = WebSession::new(&app);
+    let mut there = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    here.log_in("teacher@campus.test", PASSWORD).await;
+    let page = here.get("/compte").await;
     let csrf = csrf_of(&page);
     let form = |current: &str, new: &str, again: &str| {
         format!(
@@ -820,78 +721,58 @@ async fn password_changed_from_the_account_page(app: TestApp) {
             encoded(again)
         )
     };
-    let wrong = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form("pas le bon", "nouveau-mot-de-passe", "nouveau-mot-de-passe"),
-    )
-    .await;
+    let wrong = here
+        .post(
+            "/compte/mot-de-passe",
+            &form("pas le bon", "nouveau-mot-de-passe", "nouveau-mot-de-passe"),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong
         .text
         .contains("id=\"erreur-mot-de-passe-actuel\">Mot de passe actuel incorrect.</p>"));
-    let short = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form(PASSWORD, "court", "court"),
-    )
-    .await;
+    let short = here
+        .post("/compte/mot-de-passe", &form(PASSWORD, "court", "court"))
+        .await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(short.text.contains(
         "id=\"erreur-mot-de-passe\">Le mot de passe doit compter au moins 12 caractères.</p>"
     ));
-    let differ = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form(PASSWORD, "nouveau-mot-de-passe", "autre-mot-de-passe"),
-    )
-    .await;
+    let differ = here
+        .post(
+            "/compte/mot-de-passe",
+            &form(PASSWORD, "nouveau-mot-de-passe", "autre-mot-de-passe"),
+        )
+        .await;
     assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(differ
         .text
         .contains("Les deux mots de passe ne sont pas identiques."));
-    let refused = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form(PASSWORD, "nouveau-mot-de-passe", "nouveau-mot-de-passe")
-            .replace(&format!("csrf={csrf}&"), ""),
-    )
-    .await;
+    let refused = here
+        .post(
+            "/compte/mot-de-passe",
+            &form(PASSWORD, "nouveau-mot-de-passe", "nouveau-mot-de-passe")
+                .replace(&format!("csrf={csrf}&"), ""),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     app.login("teacher@campus.test", PASSWORD).await;
 
-    let done = browse(
-        &app,
-        &mut here,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form(PASSWORD, "nouveau-mot-de-passe", "nouveau-mot-de-passe"),
-    )
-    .await;
+    let done = here
+        .post(
+            "/compte/mot-de-passe",
+            &form(PASSWORD, "nouveau-mot-de-passe", "nouveau-mot-de-passe"),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
-    assert!(logged_in(&app, &mut here).await, "this session stays");
-    assert!(!logged_in(&app, &mut there).await, "the other is closed");
+    assert!(logged_in(&mut here).await, "this session stays");
+    assert!(!logged_in(&mut there).await, "the other is closed");
     app.get("/api/v1/me", &campus.teacher)
         .await
         .problem(401, "session_closed");
     app.login("teacher@campus.test", "nouveau-mot-de-passe")
         .await;
-    let page = browse(
-        &app,
-        &mut here,
-        Method::GET,
-        "/compte?fait=mot-de-passe",
-        "",
-    )
-    .await;
+    let page = here.get("/compte?fait=mot-de-passe").await;
     assert!(page.text.contains("Votre mot de passe est changé"));
 }
 
@@ -899,9 +780,8 @@ async fn password_changed_from_the_account_page(app: TestApp) {
 /// after five, even the right one is refused for a while, with the wait in French.
 async fn password_form_shares_the_login_limits(app: TestApp) {
     support::campus(&app).await;
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut jar, Method::GET, "/compte", "").await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = jar.get("/compte").await;
     let form = |current: &str| {
         format!(
             "csrf={}&mot_de_passe_actuel={}&mot_de_passe=nouveau-mot-de-passe&mot_de_passe_bis=nouveau-mot-de-passe",
@@ -910,24 +790,10 @@ async fn password_form_shares_the_login_limits(app: TestApp) {
         )
     };
     for _ in 0..5 {
-        let wrong = browse(
-            &app,
-            &mut jar,
-            Method::POST,
-            "/compte/mot-de-passe",
-            &form("pas le bon"),
-        )
-        .await;
+        let wrong = jar.post("/compte/mot-de-passe", &form("pas le bon")).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let locked = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/compte/mot-de-passe",
-        &form(PASSWORD),
-    )
-    .await;
+    let locked = jar.post("/compte/mot-de-passe", &form(PASSWORD)).await;
     assert_eq!(
         locked.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -977,8 +843,7 @@ mod password_form_shares_the_login_limits {
 /// problem documents.
 async fn non_utf8_query_answers_the_error_page(app: TestApp) {
     support::campus(&app).await;
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
     for (path, says) in [
         ("/plateaux?texte=%FF", "UTF-8"),
         ("/connexion?suite=%C3%28", "UTF-8"),
@@ -986,7 +851,7 @@ async fn non_utf8_query_answers_the_error_page(app: TestApp) {
         ("/plateaux?texte=%00", "NUL"),
         ("/plateaux?texte=a&texte=b", "mal formée"),
     ] {
-        let page = browse(&app, &mut jar, Method::GET, path, "").await;
+        let page = jar.get(path).await;
         assert_eq!(
             page.status,
             StatusCode::BAD_REQUEST,
@@ -1007,25 +872,18 @@ async fn non_utf8_query_answers_the_error_page(app: TestApp) {
         assert!(page.text.contains(says), "{path}: {}", page.text);
     }
     // Before any handler, the visitor is still known: the page keeps its navigation.
-    let page = browse(&app, &mut jar, Method::GET, "/plateaux?texte=%FF", "").await;
+    let page = jar.get("/plateaux?texte=%FF").await;
     assert!(page.text.contains(">Mon compte</a>"));
     // Text that is UTF-8 is read as such.
-    let page = browse(&app, &mut jar, Method::GET, "/plateaux?texte=%C3%A9", "").await;
+    let page = jar.get("/plateaux?texte=%C3%A9").await;
     assert_eq!(page.status, StatusCode::OK);
-    let api = browse(
-        &app,
-        &mut jar,
-        Method::GET,
-        "/api/v1/platforms?name=%00",
-        "",
-    )
-    .await;
+    let api = jar.get("/api/v1/platforms?name=%00").await;
     assert!(api.content_type().starts_with("application/problem+json"));
 }
 
 /// Pages are compressed for browsers that accept gzip; others get them as they are.
 async fn pages_are_compressed(app: TestApp) {
-    let plain = browse(&app, &mut Jar::default(), Method::GET, "/", "").await;
+    let plain = WebSession::new(&app).get("/").await;
     assert_eq!(plain.headers.get(header::CONTENT_ENCODING), None);
     let req = TestRequest::get()
         .uri("/")

@@ -4,14 +4,14 @@
 //! confirmed with the same dates skipped, the pages another organisation cannot reach, and
 //! the writes of the booking's and the series' pages. The writes are the API's use cases.
 
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate, Weekday};
 use serde_json::json;
 
 use crate::on_both_databases;
 use crate::support::dates::{at, next};
+use crate::support::web::{csrf_of, WebSession};
 use crate::support::{self, station_booking, Reply, TestApp, PASSWORD};
-use crate::web::{browse, csrf_of, log_in, Jar};
 
 fn encoded(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -55,30 +55,17 @@ fn french(day: NaiveDate) -> String {
 async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
     let c = support::campus(&app).await;
     let tuesday = next(Weekday::Tue, 7);
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
 
     // The platform page links to the form.
-    let platform = browse(
-        &app,
-        &mut jar,
-        Method::GET,
-        &format!("/plateaux/{}", c.platform_id),
-        "",
-    )
-    .await;
+    let platform = jar.get(&format!("/plateaux/{}", c.platform_id)).await;
     assert!(platform.text.contains(&format!(
         "href=\"/reservations/nouvelle?plateau={}\"",
         c.platform_id
     )));
-    let page = browse(
-        &app,
-        &mut jar,
-        Method::GET,
-        &format!("/reservations/nouvelle?plateau={}", c.platform_id),
-        "",
-    )
-    .await;
+    let page = jar
+        .get(&format!("/reservations/nouvelle?plateau={}", c.platform_id))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     for label in [
         "<label for=\"equipement\">Machine</label>",
@@ -100,14 +87,7 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
 
     // Without its token: refused, nothing booked.
     let body = form("x", &c.platform_id, tuesday, "08:00", "10:00", "");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("bookings").await, 0);
 
@@ -119,14 +99,7 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
         "10:00",
         "&etape=verifier",
     );
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let done = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let target = location(&done);
     assert!(
@@ -142,7 +115,7 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
         1
     );
     assert_eq!(app.count("booking_learners").await, 2);
-    let sheet = browse(&app, &mut jar, Method::GET, &target, "").await;
+    let sheet = jar.get(&target).await;
     assert_eq!(sheet.status, StatusCode::OK);
     assert!(sheet.text.contains("Votre réservation est confirmée."));
     assert!(sheet
@@ -156,16 +129,10 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
     assert!(sheet.text.contains(">confirmée<"));
 
     // Another lycée's teacher books the same platform: pending, and the page says so.
-    let mut other = Jar::default();
-    log_in(&app, &mut other, "teacher@monteil.test", PASSWORD).await;
-    let page = browse(
-        &app,
-        &mut other,
-        Method::GET,
-        &format!("/reservations/nouvelle?plateau={}", c.platform_id),
-        "",
-    )
-    .await;
+    let mut other = WebSession::logged_in(&app, "teacher@monteil.test", PASSWORD).await;
+    let page = other
+        .get(&format!("/reservations/nouvelle?plateau={}", c.platform_id))
+        .await;
     let body = form(
         &csrf_of(&page),
         &c.platform_id,
@@ -174,16 +141,9 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
         "15:30",
         "",
     );
-    let done = browse(
-        &app,
-        &mut other,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let done = other.post("/reservations/nouvelle", &body).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
-    let sheet = browse(&app, &mut other, Method::GET, &location(&done), "").await;
+    let sheet = other.get(&location(&done)).await;
     assert!(sheet.text.contains(">en attente<"));
     assert!(sheet.text.contains("Elle est en attente"), "{}", sheet.text);
     assert_eq!(app.count_where("bookings", "status = 'pending'").await, 1);
@@ -197,28 +157,15 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
     app.post("/api/v1/bookings", &c.teacher, taken)
         .await
         .expect(201);
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let page = browse(
-        &app,
-        &mut jar,
-        Method::GET,
-        &format!("/reservations/nouvelle?plateau={}", c.platform_id),
-        "",
-    )
-    .await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = jar
+        .get(&format!("/reservations/nouvelle?plateau={}", c.platform_id))
+        .await;
     let csrf = csrf_of(&page);
 
     // 4 stations where 2 are left: next to the stations, with the next free slot.
     let body = form(&csrf, &c.platform_id, tuesday, "08:00", "10:00", "");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     let start = refused
         .text
@@ -253,14 +200,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
 
     // Outside the opening hours: next to the start time.
     let body = form(&csrf, &c.platform_id, tuesday, "07:00", "09:00", "");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.text.contains("id=\"erreur-debut\">Le créneau du"),
@@ -277,14 +217,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
         "csrf={csrf}&plateau={}&postes=4&groupe=G&scolaires=douze&date=&debut=08%3A00&fin=10%3A00",
         c.platform_id
     );
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused
@@ -301,14 +234,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
     // The API's own checks: a headcount out of its bounds, named on its field.
     let body = form(&csrf, &c.platform_id, tuesday, "10:00", "12:00", "")
         .replace("scolaires=3", "scolaires=5000");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.text.contains("id=\"erreur-scolaires\">"),
@@ -318,14 +244,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
     // A machine that asks for a qualification nobody here holds: next to the supervisor.
     let body = form(&csrf, &c.platform_id, tuesday, "13:30", "15:30", "")
         .replace("equipement=&", &format!("equipement={}&", c.equipment_id));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -348,14 +267,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
     // Today, past or within the platform's notice: next to the date.
     let today = crate::support::dates::today();
     let body = form(&csrf, &c.platform_id, today, "08:00", "10:00", "");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let refused = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -386,27 +298,14 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     )
     .await
     .expect(201);
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let page = browse(
-        &app,
-        &mut jar,
-        Method::GET,
-        &format!("/reservations/nouvelle?plateau={}", c.platform_id),
-        "",
-    )
-    .await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = jar
+        .get(&format!("/reservations/nouvelle?plateau={}", c.platform_id))
+        .await;
     let csrf = csrf_of(&page);
     let weekly = format!("&chaque_semaine=oui&jusqu_au={last}&mode=sauter");
     let body = form(&csrf, &c.platform_id, first, "08:00", "10:00", &weekly);
-    let preview = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let preview = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
     assert!(preview
         .text
@@ -458,14 +357,7 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     let fingerprint = hidden(&preview, "apercu");
     let changed = form(&csrf, &c.platform_id, first, "08:00", "11:00", &weekly)
         + &format!("&etape=confirmer&apercu={fingerprint}");
-    let again = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &changed,
-    )
-    .await;
+    let again = jar.post("/reservations/nouvelle", &changed).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert!(
         again.text.contains("Rien n&#x27;a encore été réservé")
@@ -475,26 +367,12 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     // Nor is a single session booked when « chaque semaine » was unticked since.
     let unticked = form(&csrf, &c.platform_id, first, "08:00", "10:00", "")
         + &format!("&etape=confirmer&apercu={fingerprint}");
-    let again = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &unticked,
-    )
-    .await;
+    let again = jar.post("/reservations/nouvelle", &unticked).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert_eq!(app.count("bookings").await, 0);
 
     let confirm = body + &format!("&etape=confirmer&apercu={fingerprint}");
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &confirm,
-    )
-    .await;
+    let done = jar.post("/reservations/nouvelle", &confirm).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let target = location(&done);
     assert!(
@@ -513,7 +391,7 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
         1,
         "the date previewed is the date skipped"
     );
-    let series = browse(&app, &mut jar, Method::GET, &target, "").await;
+    let series = jar.get(&target).await;
     assert_eq!(series.status, StatusCode::OK);
     assert!(series.text.contains("La série est enregistrée"));
     assert!(series.text.contains("Dates sautées (1)"));
@@ -532,14 +410,7 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
         .expect(201);
     let strict = format!("&chaque_semaine=oui&jusqu_au={last}&mode=tout_ou_rien");
     let body = form(&csrf, &c.platform_id, first, "13:30", "15:30", &strict);
-    let preview = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let preview = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
     assert!(preview.text.contains("Dates en conflit"));
     assert!(
@@ -559,14 +430,7 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     // Up to the closure chosen as the end of the term: the day before it, no date skipped.
     let by_term = format!("&chaque_semaine=oui&jusqu_au=&periode={term_start}&mode=sauter");
     let body = form(&csrf, &c.platform_id, first, "10:00", "12:00", &by_term);
-    let preview = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/reservations/nouvelle",
-        &body,
-    )
-    .await;
+    let preview = jar.post("/reservations/nouvelle", &body).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
     assert!(
         preview
@@ -606,10 +470,9 @@ async fn another_organisation_gets_the_404_page(app: TestApp) {
         format!("/reservations/{}", booking["id"].as_str().unwrap()),
         format!("/series/{}", series["id"].as_str().unwrap()),
     ];
-    let mut mine = Jar::default();
-    log_in(&app, &mut mine, "teacher@campus.test", PASSWORD).await;
+    let mut mine = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
     for page in &pages {
-        let reply = browse(&app, &mut mine, Method::GET, page, "").await;
+        let reply = mine.get(page).await;
         assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.text);
     }
     for who in [
@@ -617,43 +480,33 @@ async fn another_organisation_gets_the_404_page(app: TestApp) {
         "contact@cele.test",
         "copil@campus.test",
     ] {
-        let mut jar = Jar::default();
-        log_in(&app, &mut jar, who, PASSWORD).await;
+        let mut jar = WebSession::logged_in(&app, who, PASSWORD).await;
         for page in pages.iter().cloned().chain([
             format!("/reservations/{}", uuid::Uuid::now_v7()),
             "/series/pas-un-id".to_owned(),
         ]) {
-            let reply = browse(&app, &mut jar, Method::GET, &page, "").await;
+            let reply = jar.get(&page).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{who} {page}");
             assert!(reply.text.contains("<h1>Page introuvable</h1>"));
             assert!(!reply.text.contains("CAP RICS 1"));
         }
     }
     // Nor can they cancel: the 404 page, nothing changed.
-    let mut other = Jar::default();
-    log_in(&app, &mut other, "teacher@monteil.test", PASSWORD).await;
-    let home = browse(&app, &mut other, Method::GET, "/reservations", "").await;
-    let reply = browse(
-        &app,
-        &mut other,
-        Method::POST,
-        &format!("{}/annulation", pages[1]),
-        &format!("csrf={}&motif=Pas+la+mienne", csrf_of(&home)),
-    )
-    .await;
+    let mut other = WebSession::logged_in(&app, "teacher@monteil.test", PASSWORD).await;
+    let home = other.get("/reservations").await;
+    let reply = other
+        .post(
+            &format!("{}/annulation", pages[1]),
+            &format!("csrf={}&motif=Pas+la+mienne", csrf_of(&home)),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(app.count_where("bookings", "status = 'cancelled'").await, 0);
     // Observers book nothing: the form is out of their scope too.
-    let mut observer = Jar::default();
-    log_in(&app, &mut observer, "copil@campus.test", PASSWORD).await;
-    let reply = browse(
-        &app,
-        &mut observer,
-        Method::GET,
-        &format!("/reservations/nouvelle?plateau={}", c.platform_id),
-        "",
-    )
-    .await;
+    let mut observer = WebSession::logged_in(&app, "copil@campus.test", PASSWORD).await;
+    let reply = observer
+        .get(&format!("/reservations/nouvelle?plateau={}", c.platform_id))
+        .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
@@ -671,15 +524,14 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
         .json();
     let id = booking["id"].as_str().unwrap().to_owned();
     let page_path = format!("/reservations/{id}");
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let list = browse(&app, &mut jar, Method::GET, "/reservations", "").await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let list = jar.get("/reservations").await;
     assert!(
         list.text.contains(&format!("href=\"{page_path}\"")),
         "linked from « Mes réservations »"
     );
     assert!(list.text.contains("href=\"/reservations/nouvelle\""));
-    let page = browse(&app, &mut jar, Method::GET, &page_path, "").await;
+    let page = jar.get(&page_path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("Changer la date ou l'horaire"));
     assert!(
@@ -691,14 +543,12 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
     let times = format!("/reservations/{id}/horaires");
 
     // Outside the opening hours: refused next to the start, what was typed kept.
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &times,
-        &format!("csrf={csrf}&date={tuesday}&debut=18%3A00&fin=19%3A00"),
-    )
-    .await;
+    let refused = jar
+        .post(
+            &times,
+            &format!("csrf={csrf}&date={tuesday}&debut=18%3A00&fin=19%3A00"),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -712,14 +562,9 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
     );
     assert!(refused.text.contains("value=\"18:00\""));
     // Without its token: refused.
-    let forged = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &times,
-        &format!("date={tuesday}&debut=10%3A00&fin=12%3A00"),
-    )
-    .await;
+    let forged = jar
+        .post(&times, &format!("date={tuesday}&debut=10%3A00&fin=12%3A00"))
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let start = |hm: &str| {
         chrono::DateTime::parse_from_rfc3339(&at(tuesday, hm))
@@ -735,14 +580,12 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
         1
     );
 
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &times,
-        &format!("csrf={csrf}&date={tuesday}&debut=10%3A00&fin=12%3A00"),
-    )
-    .await;
+    let done = jar
+        .post(
+            &times,
+            &format!("csrf={csrf}&date={tuesday}&debut=10%3A00&fin=12%3A00"),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     assert_eq!(location(&done), format!("{page_path}?fait=modifiee"));
     assert_eq!(
@@ -755,9 +598,8 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
     );
 
     // The manager reads the whole history.
-    let mut manager = Jar::default();
-    log_in(&app, &mut manager, "manager@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut manager, Method::GET, &page_path, "").await;
+    let mut manager = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = manager.get(&page_path).await;
     assert!(
         page.text.contains(": création par teacher@campus.test"),
         "{}",
@@ -767,14 +609,9 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
 
     // Cancelling needs a reason, said on this page; then it is cancelled.
     let cancel = format!("/reservations/{id}/annulation");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &cancel,
-        &format!("csrf={csrf}&retour=fiche&motif=+"),
-    )
-    .await;
+    let refused = jar
+        .post(&cancel, &format!("csrf={csrf}&retour=fiche&motif=+"))
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused
@@ -787,14 +624,12 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
         refused.text.contains("Changer la date"),
         "the booking's own page"
     );
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &cancel,
-        &format!("csrf={csrf}&retour=fiche&motif=Sortie+scolaire"),
-    )
-    .await;
+    let done = jar
+        .post(
+            &cancel,
+            &format!("csrf={csrf}&retour=fiche&motif=Sortie+scolaire"),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&done), format!("{page_path}?fait=annulation"));
     assert_eq!(
@@ -804,7 +639,7 @@ async fn the_booking_page_changes_times_and_cancels(app: TestApp) {
         .await,
         1
     );
-    let page = browse(&app, &mut jar, Method::GET, &location(&done), "").await;
+    let page = jar.get(&location(&done)).await;
     assert!(page.text.contains("La réservation est annulée."));
     assert!(page.text.contains(">annulée<") && page.text.contains("Sortie scolaire"));
     assert!(
@@ -831,21 +666,18 @@ async fn the_series_page_cancels_what_remains(app: TestApp) {
         .expect(201)
         .json();
     let path = format!("/series/{}", series["id"].as_str().unwrap());
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "teacher@campus.test", PASSWORD).await;
-    let page = browse(&app, &mut jar, Method::GET, &path, "").await;
+    let mut jar = WebSession::logged_in(&app, "teacher@campus.test", PASSWORD).await;
+    let page = jar.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("Séances (3)"));
     assert!(page.text.contains("Aucune date n'a été sautée"));
     let csrf = csrf_of(&page);
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &format!("{path}/annulation"),
-        &format!("csrf={csrf}&motif="),
-    )
-    .await;
+    let refused = jar
+        .post(
+            &format!("{path}/annulation"),
+            &format!("csrf={csrf}&motif="),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused
@@ -855,17 +687,15 @@ async fn the_series_page_cancels_what_remains(app: TestApp) {
         refused.text
     );
     assert_eq!(app.count_where("bookings", "status = 'cancelled'").await, 0);
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &format!("{path}/annulation"),
-        &format!("csrf={csrf}&motif=Fin+du+module"),
-    )
-    .await;
+    let done = jar
+        .post(
+            &format!("{path}/annulation"),
+            &format!("csrf={csrf}&motif=Fin+du+module"),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count_where("bookings", "status = 'cancelled'").await, 3);
-    let page = browse(&app, &mut jar, Method::GET, &location(&done), "").await;
+    let page = jar.get(&location(&done)).await;
     assert!(page
         .text
         .contains("Les séances à venir de la série sont annulées."));

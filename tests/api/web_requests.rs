@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::on_both_databases;
 use crate::support::dates::today;
+use crate::support::web::{csrf_of, WebSession};
 use crate::support::{self, Campus, Reply, TestApp, PASSWORD};
-use crate::web::{browse, csrf_of, log_in, Jar};
 
 fn encoded(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -99,10 +99,6 @@ async fn request_of(app: &TestApp, token: &str, title: &str, platform_id: &str) 
     request["id"].as_str().unwrap().to_owned()
 }
 
-async fn page_of(app: &TestApp, jar: &mut Jar, path: &str) -> Reply {
-    browse(app, jar, Method::GET, path, "").await
-}
-
 fn public_fields<'a>(email: &'a str, siret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("company_name", "Moules et Composites du Lot"),
@@ -121,8 +117,8 @@ fn public_fields<'a>(email: &'a str, siret: &'a str) -> Vec<(&'a str, &'a str)> 
 
 async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
     support::campus(&app).await;
-    let mut jar = Jar::default();
-    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    let mut jar = WebSession::new(&app);
+    let page = jar.get("/demandes/nouvelle").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("<h1>Demander une prestation</h1>"));
     assert!(page.text.contains(">Je ne sais pas</option>"));
@@ -142,28 +138,14 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
 
     // Without its token, or with another browser's: refused, nothing stored.
     let fields = public_fields("claire@moules-lot.fr", "40483304800022");
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&fields),
-    )
-    .await;
+    let refused = jar.post("/demandes/nouvelle", &form(&fields)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let mut other = Jar::default();
-    let other_page = page_of(&app, &mut other, "/demandes/nouvelle").await;
+    let mut other = WebSession::new(&app);
+    let other_page = other.get("/demandes/nouvelle").await;
     let mut with_other = fields.clone();
     let other_csrf = csrf_of(&other_page);
     with_other.push(("csrf", &other_csrf));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&with_other),
-    )
-    .await;
+    let refused = jar.post("/demandes/nouvelle", &form(&with_other)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     // Refusals next to their fields, in French, what was typed kept, nothing stored.
@@ -172,14 +154,7 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
     bad.push(("title", "  "));
     bad.push(("description", ""));
     bad.push(("csrf", &csrf));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&bad),
-    )
-    .await;
+    let refused = jar.post("/demandes/nouvelle", &form(&bad)).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -222,28 +197,14 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
     bad_budget.retain(|(n, _)| *n != "budget");
     bad_budget.push(("budget", "beaucoup"));
     bad_budget.push(("csrf", &csrf));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&bad_budget),
-    )
-    .await;
+    let refused = jar.post("/demandes/nouvelle", &form(&bad_budget)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refusal_of(&refused, "budget").starts_with("Montant invalide"));
     // A NUL character is refused as the API refuses it, not stored.
     let mut nul = public_fields("claire@moules-lot.fr", "40483304800022");
     nul.push(("links", "https://exemple.fr/\0"));
     nul.push(("csrf", &csrf));
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&nul),
-    )
-    .await;
+    let refused = jar.post("/demandes/nouvelle", &form(&nul)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!refusal_of(&refused, "links").is_empty());
     assert_eq!(
@@ -259,14 +220,7 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
     let mut good = public_fields("claire@moules-lot.fr", "40483304800022");
     good.push(("csrf", &csrf));
     good.push(("confidential", "oui"));
-    let done = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&good),
-    )
-    .await;
+    let done = jar.post("/demandes/nouvelle", &form(&good)).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     assert_eq!(location(&done), "/demandes/nouvelle/envoyee");
     assert_eq!(app.count("service_requests").await, before.0 + 1);
@@ -289,7 +243,7 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
         1,
         "an inactive contact waiting for its confirmation"
     );
-    let receipt = page_of(&app, &mut jar, "/demandes/nouvelle/envoyee").await;
+    let receipt = jar.get("/demandes/nouvelle/envoyee").await;
     assert_eq!(receipt.status, StatusCode::OK);
     assert!(
         receipt.text.contains("confirmez l&#x27;adresse")
@@ -301,9 +255,8 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
 
     // The staff see it in their list (confidential, with no platform asked for: the
     // director and the technology platforms' managers).
-    let mut manager = Jar::default();
-    log_in(&app, &mut manager, "admin@campus.test", PASSWORD).await;
-    let list = page_of(&app, &mut manager, "/demandes").await;
+    let mut manager = WebSession::logged_in(&app, "admin@campus.test", PASSWORD).await;
+    let list = manager.get("/demandes").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.text.contains("Prototype de carter en composite"));
     assert!(list.text.contains("Moules et Composites du Lot"));
@@ -313,8 +266,8 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
     );
 
     // Without an account the list asks to log in.
-    let mut anonymous = Jar::default();
-    let asked = page_of(&app, &mut anonymous, "/demandes").await;
+    let mut anonymous = WebSession::new(&app);
+    let asked = anonymous.get("/demandes").await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&asked), "/connexion?suite=%2Fdemandes");
 }
@@ -323,8 +276,8 @@ async fn public_form_creates_refuses_and_needs_its_token(app: TestApp) {
 /// minutes, whichever door they come through.
 async fn public_form_shares_the_api_limit(app: TestApp) {
     support::campus(&app).await;
-    let mut jar = Jar::default();
-    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    let mut jar = WebSession::new(&app);
+    let page = jar.get("/demandes/nouvelle").await;
     let csrf = csrf_of(&page);
     for i in 0..3 {
         let req = actix_web::test::TestRequest::post()
@@ -346,25 +299,11 @@ async fn public_form_shares_the_api_limit(app: TestApp) {
     let mut fields = public_fields("web@moules-lot.fr", "40483304800022");
     fields.push(("csrf", &csrf));
     for _ in 0..2 {
-        let done = browse(
-            &app,
-            &mut jar,
-            Method::POST,
-            "/demandes/nouvelle",
-            &form(&fields),
-        )
-        .await;
+        let done = jar.post("/demandes/nouvelle", &form(&fields)).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     }
     let stored = app.count("service_requests").await;
-    let limited = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&fields),
-    )
-    .await;
+    let limited = jar.post("/demandes/nouvelle", &form(&fields)).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = limited
         .headers
@@ -401,27 +340,26 @@ async fn each_company_sees_its_own_requests_only(app: TestApp) {
         &c.platform_id,
     )
     .await;
-    let mut jar = Jar::default();
-    log_in(&app, &mut jar, "contact@cele.test", PASSWORD).await;
-    let list = page_of(&app, &mut jar, "/demandes").await;
+    let mut jar = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let list = jar.get("/demandes").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert!(list.text.contains("Essais de traction du Célé"));
     assert!(!list.text.contains("Stratiforme"), "{}", list.text);
     assert!(list.text.contains("aria-current=\"page\">Demandes"));
-    let own = page_of(&app, &mut jar, &format!("/demandes/{mine}")).await;
+    let own = jar.get(&format!("/demandes/{mine}")).await;
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.text.contains("État : <strong>déposée</strong>"));
     assert!(own.text.contains("Retirer"), "the company may withdraw");
     assert!(!own.text.contains("Prendre en charge"), "a staff action");
 
     // Another company's request, an unknown one and a malformed id: the same 404 page.
-    let unknown = page_of(&app, &mut jar, "/nulle-part").await;
+    let unknown = jar.get("/nulle-part").await;
     for path in [
         format!("/demandes/{theirs}"),
         format!("/demandes/{}", uuid::Uuid::now_v7()),
         "/demandes/pas-un-identifiant".to_owned(),
     ] {
-        let page = page_of(&app, &mut jar, &path).await;
+        let page = jar.get(&path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(
             main_of(&page),
@@ -431,51 +369,42 @@ async fn each_company_sees_its_own_requests_only(app: TestApp) {
         assert!(!page.text.contains("Stratiforme"));
     }
     // Nor can it act on it or write there.
-    let csrf = csrf_of(&own);
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &format!("/demandes/{theirs}/messages"),
-        &form(&[("csrf", &csrf), ("body", "Bonjour")]),
-    )
-    .await;
+    let refused = jar
+        .post_form(
+            &format!("/demandes/{theirs}/messages"),
+            &[("body", "Bonjour")],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
-    let refused = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        &format!("/demandes/{theirs}/actions"),
-        &form(&[("csrf", &csrf), ("action", "withdraw")]),
-    )
-    .await;
+    let refused = jar
+        .post_form(
+            &format!("/demandes/{theirs}/actions"),
+            &[("action", "withdraw")],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert_eq!(state_of(&app, &theirs).await, "submitted");
     assert_eq!(app.count("service_request_messages").await, 0);
 
     // Logged in, a contact files a request for their company, without saying who they are.
-    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    let page = jar.get("/demandes/nouvelle").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         !page.text.contains("name=\"company_name\""),
         "{}",
         page.text
     );
-    let csrf = csrf_of(&page);
-    let filed = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&[
-            ("csrf", &csrf),
-            ("title", "Contrôle dimensionnel"),
-            ("description", "Dix pièces à mesurer."),
-            ("domains", "metrology"),
-            ("platform_id", ""),
-        ]),
-    )
-    .await;
+    let filed = jar
+        .post_form(
+            "/demandes/nouvelle",
+            &[
+                ("title", "Contrôle dimensionnel"),
+                ("description", "Dix pièces à mesurer."),
+                ("domains", "metrology"),
+                ("platform_id", ""),
+            ],
+        )
+        .await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text);
     assert!(location(&filed).ends_with("?fait=depot"));
     assert_eq!(
@@ -487,15 +416,14 @@ async fn each_company_sees_its_own_requests_only(app: TestApp) {
         .await,
         1
     );
-    let filed = page_of(&app, &mut jar, &location(&filed)).await;
+    let filed = jar.get(&location(&filed)).await;
     assert!(filed.text.contains("La demande est déposée"));
 
     // Teachers and observers read no request: the pages are unknown to them.
     for email in ["teacher@campus.test", "copil@campus.test"] {
-        let mut jar = Jar::default();
-        log_in(&app, &mut jar, email, PASSWORD).await;
+        let mut jar = WebSession::logged_in(&app, email, PASSWORD).await;
         for path in ["/demandes".to_owned(), format!("/demandes/{mine}")] {
-            let page = page_of(&app, &mut jar, &path).await;
+            let page = jar.get(&path).await;
             assert_eq!(page.status, StatusCode::NOT_FOUND, "{email} {path}");
             assert!(!page.text.contains("href=\"/demandes\""), "no link to it");
         }
@@ -514,9 +442,8 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     )
     .await;
     let path = format!("/demandes/{id}");
-    let mut staff = Jar::default();
-    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
-    let page = page_of(&app, &mut staff, &path).await;
+    let mut staff = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = staff.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("<h3>Prendre en charge</h3>"));
     assert!(page.text.contains("<h3>Refuser</h3>"));
@@ -533,19 +460,17 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     let actions = format!("{path}/actions");
 
     // Without its token nothing happens; taking it needs a platform.
-    let refused = browse(&app, &mut staff, Method::POST, &actions, "action=take").await;
+    let refused = staff.post(&actions, "action=take").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![
-            ("action", "take".into()),
-            ("platform_id", String::new()),
-        ]),
-    )
-    .await;
+    let refused = staff
+        .post(
+            &actions,
+            &act(vec![
+                ("action", "take".into()),
+                ("platform_id", String::new()),
+            ]),
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -554,17 +479,15 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     );
     assert!(refusal_of(&refused, "take-platform_id").starts_with("Indiquez le plateau"));
     // A platform the manager does not run: the API's refusal, in the form.
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![
-            ("action", "take".into()),
-            ("platform_id", c.other_platform_id.clone()),
-        ]),
-    )
-    .await;
+    let refused = staff
+        .post(
+            &actions,
+            &act(vec![
+                ("action", "take".into()),
+                ("platform_id", c.other_platform_id.clone()),
+            ]),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(
         refused.text.contains("qu&#x27;à un plateau que vous gérez")
@@ -573,23 +496,21 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         refused.text
     );
     assert_eq!(state_of(&app, &id).await, "submitted");
-    let taken = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![
-            ("action", "take".into()),
-            ("platform_id", c.platform_id.clone()),
-        ]),
-    )
-    .await;
+    let taken = staff
+        .post(
+            &actions,
+            &act(vec![
+                ("action", "take".into()),
+                ("platform_id", c.platform_id.clone()),
+            ]),
+        )
+        .await;
     assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.text);
     assert_eq!(location(&taken), format!("{path}?fait=take"));
     assert_eq!(state_of(&app, &id).await, "in_review");
 
     // The editor: a wrong quantity is refused next to it, the lines kept.
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("id=\"editeur\""));
     for name in [
         "label_0",
@@ -634,14 +555,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         ])
     };
     let editor = format!("{path}/devis");
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &lines("beaucoup", "emettre"),
-    )
-    .await;
+    let refused = staff.post(&editor, &lines("beaucoup", "emettre")).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -660,7 +574,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
             header::COOKIE,
             format!(
                 "plateaux_session={}",
-                staff.get("plateaux_session").unwrap()
+                staff.cookie("plateaux_session").unwrap()
             ),
         ))
         .set_payload(lines("beaucoup", "calculer"));
@@ -673,14 +587,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
             || refused.text.contains("value=\"Rapport d&#39;essai\"")
     );
     // Past the service's bounds: the use case's refusal, on the line at fault.
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &lines("0", "emettre"),
-    )
-    .await;
+    let refused = staff.post(&editor, &lines("0", "emettre")).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -691,14 +598,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     assert_eq!(app.count("quotes").await, 0);
 
     // The totals computed by the service before issuing, then issued.
-    let computed = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &lines("1,5", "calculer"),
-    )
-    .await;
+    let computed = staff.post(&editor, &lines("1,5", "calculer")).await;
     assert_eq!(computed.status, StatusCode::OK);
     assert!(
         computed.text.contains("1\u{a0}593,00\u{a0}€"),
@@ -706,14 +606,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         computed.text
     );
     assert_eq!(app.count("quotes").await, 0, "computing issues nothing");
-    let issued = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &lines("1,5", "emettre"),
-    )
-    .await;
+    let issued = staff.post(&editor, &lines("1,5", "emettre")).await;
     assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.text);
     assert_eq!(
         app.count_sql(format!(
@@ -724,7 +617,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         1
     );
     assert_eq!(state_of(&app, &id).await, "quoted");
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     for amount in [
         "127,50",
         "1\u{a0}200,00",
@@ -742,9 +635,8 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     assert!(page.text.contains("1,5 heure"));
 
     // The company reads it and accepts it.
-    let mut company = Jar::default();
-    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
-    let page = page_of(&app, &mut company, &path).await;
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let page = company.get(&path).await;
     assert!(page.text.contains("État : <strong>devisée</strong>"));
     assert!(page
         .text
@@ -753,16 +645,8 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         !page.text.contains("id=\"editeur\""),
         "the editor is the staff's"
     );
-    let company_csrf = csrf_of(&page);
     // An action the company may not take: the API's refusal, nothing changed.
-    let refused = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &actions,
-        &form(&[("csrf", &company_csrf), ("action", "close")]),
-    )
-    .await;
+    let refused = company.post_form(&actions, &[("action", "close")]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(
         refused
@@ -771,18 +655,9 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         "{}",
         refused.text
     );
-    let accepted = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &actions,
-        &form(&[
-            ("csrf", &company_csrf),
-            ("action", "accept"),
-            ("quote_version", "1"),
-        ]),
-    )
-    .await;
+    let accepted = company
+        .post_form(&actions, &[("action", "accept"), ("quote_version", "1")])
+        .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
     assert_eq!(state_of(&app, &id).await, "accepted");
     assert_eq!(
@@ -792,7 +667,7 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
         .await,
         1
     );
-    let page = page_of(&app, &mut company, &format!("{path}?fait=accept")).await;
+    let page = company.get(&format!("{path}?fait=accept")).await;
     assert!(
         page.text.contains("C&#x27;est enregistré : « accepter »")
             || page.text.contains("C&#39;est enregistré : « accepter »")
@@ -800,51 +675,42 @@ async fn staff_quote_company_accepts_then_the_life_goes_on(app: TestApp) {
     assert!(page.text.contains("Devis, version 1 : acceptée"));
 
     // The agreement needs its reference, shown next to the field when missing.
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("<h3>Signer la convention</h3>"));
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![
-            ("action", "sign_agreement".into()),
-            ("agreement_reference", " ".into()),
-            ("signed_on", today().to_string()),
-        ]),
-    )
-    .await;
+    let refused = staff
+        .post(
+            &actions,
+            &act(vec![
+                ("action", "sign_agreement".into()),
+                ("agreement_reference", " ".into()),
+                ("signed_on", today().to_string()),
+            ]),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!refusal_of(&refused, "sign_agreement-agreement_reference").is_empty());
     assert!(
         refused.text.contains(&format!("value=\"{}\"", today())),
         "the date kept"
     );
-    let signed = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![
-            ("action", "sign_agreement".into()),
-            ("agreement_reference", "CONV-2027-014".into()),
-            ("signed_on", today().to_string()),
-        ]),
-    )
-    .await;
+    let signed = staff
+        .post(
+            &actions,
+            &act(vec![
+                ("action", "sign_agreement".into()),
+                ("agreement_reference", "CONV-2027-014".into()),
+                ("signed_on", today().to_string()),
+            ]),
+        )
+        .await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
     assert_eq!(state_of(&app, &id).await, "agreement_signed");
-    let started = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &actions,
-        &act(vec![("action", "start_work".into())]),
-    )
-    .await;
+    let started = staff
+        .post(&actions, &act(vec![("action", "start_work".into())]))
+        .await;
     assert_eq!(started.status, StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, &id).await, "in_progress");
-    let page = page_of(&app, &mut company, &path).await;
+    let page = company.get(&path).await;
     assert!(page
         .text
         .contains("État : <strong>travaux en cours</strong>"));
@@ -970,9 +836,8 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
 
     let path = format!("/demandes/{id}");
     let editor = format!("{path}/devis");
-    let mut staff = Jar::default();
-    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
-    let page = page_of(&app, &mut staff, &path).await;
+    let mut staff = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = staff.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     // The issued version: the VAT by rate, highest first, adding up to the API's totals.
     let breakdown = [
@@ -1023,14 +888,9 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
     }
 
     // Without JavaScript, « Calculer les totaux »: the same amounts by rate, nothing issued.
-    let computed = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &editor_body(&fields, &[], "calculer"),
-    )
-    .await;
+    let computed = staff
+        .post(&editor, &editor_body(&fields, &[], "calculer"))
+        .await;
     assert_eq!(computed.status, StatusCode::OK, "{}", computed.text);
     let totals_of = |page: &Reply| {
         let start = page.text.find("id=\"totaux\"").expect("the totals");
@@ -1051,7 +911,7 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
             header::COOKIE,
             format!(
                 "plateaux_session={}",
-                staff.get("plateaux_session").unwrap()
+                staff.cookie("plateaux_session").unwrap()
             ),
         ))
         .set_payload(editor_body(&fields, &[("quantity_2", "4")], "calculer"));
@@ -1066,14 +926,12 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
 
     // A bad rate: refused next to its line's rate, what was sent kept, nothing issued.
     for bad in ["vingt", "150", "8,125", ""] {
-        let refused = browse(
-            &app,
-            &mut staff,
-            Method::POST,
-            &editor,
-            &editor_body(&fields, &[("vat_rate_2", bad)], "emettre"),
-        )
-        .await;
+        let refused = staff
+            .post(
+                &editor,
+                &editor_body(&fields, &[("vat_rate_2", bad)], "emettre"),
+            )
+            .await;
         assert_eq!(
             refused.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1099,14 +957,9 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
     assert_eq!(app.count("quotes").await, 1, "a bad rate issues nothing");
 
     // Issued untouched: version 2 has every line's rate of version 1, and its totals.
-    let revised = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &editor,
-        &editor_body(&fields, &[], "emettre"),
-    )
-    .await;
+    let revised = staff
+        .post(&editor, &editor_body(&fields, &[], "emettre"))
+        .await;
     assert_eq!(revised.status, StatusCode::SEE_OTHER, "{}", revised.text);
     let versions = app.get(&quotes, &c.manager).await.expect(200).json();
     let versions = versions.as_array().expect("the versions");
@@ -1128,7 +981,7 @@ async fn revising_a_quote_in_the_page_keeps_each_lines_vat_rate(app: TestApp) {
     ] {
         assert_eq!(second[key], issued[key], "{key}");
     }
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("Devis, version 2 : émise"));
 }
 
@@ -1143,47 +996,34 @@ async fn internal_messages_stay_with_the_staff(app: TestApp) {
     .await;
     let path = format!("/demandes/{id}");
     let messages = format!("{path}/messages");
-    let mut staff = Jar::default();
-    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
-    let page = page_of(&app, &mut staff, &path).await;
-    let csrf = csrf_of(&page);
+    let mut staff = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = staff.get(&path).await;
     assert!(
         page.text.contains("message interne"),
         "the staff choose who reads"
     );
-    let refused = browse(&app, &mut staff, Method::POST, &messages, "body=Bonjour").await;
+    let refused = staff.post(&messages, "body=Bonjour").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let refused = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &messages,
-        &form(&[("csrf", &csrf), ("body", "   "), ("visibility", "internal")]),
-    )
-    .await;
+    let refused = staff
+        .post_form(&messages, &[("body", "   "), ("visibility", "internal")])
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!refusal_of(&refused, "message").is_empty());
     for (body, visibility) in [
         ("Marge confortable : proposer 85 € de l'heure.", "internal"),
         ("Pouvez-vous préciser la nuance d'acier ?", "shared"),
     ] {
-        let sent = browse(
-            &app,
-            &mut staff,
-            Method::POST,
-            &messages,
-            &form(&[("csrf", &csrf), ("body", body), ("visibility", visibility)]),
-        )
-        .await;
+        let sent = staff
+            .post_form(&messages, &[("body", body), ("visibility", visibility)])
+            .await;
         assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
     }
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("Marge confortable"));
     assert!(page.text.contains("<strong>message interne</strong>"));
 
-    let mut company = Jar::default();
-    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
-    let page = page_of(&app, &mut company, &path).await;
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let page = company.get(&path).await;
     assert!(
         page.text.contains("préciser la nuance"),
         "the shared message"
@@ -1200,30 +1040,18 @@ async fn internal_messages_stay_with_the_staff(app: TestApp) {
         !page.text.contains("name=\"visibility\""),
         "a company writes shared messages only"
     );
-    let company_csrf = csrf_of(&page);
     // A company cannot write an internal message, even by crafting the form.
-    let refused = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &messages,
-        &form(&[
-            ("csrf", &company_csrf),
-            ("body", "En interne"),
-            ("visibility", "internal"),
-        ]),
-    )
-    .await;
+    let refused = company
+        .post_form(
+            &messages,
+            &[("body", "En interne"), ("visibility", "internal")],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("service_request_messages").await, 2);
-    let sent = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &messages,
-        &form(&[("csrf", &company_csrf), ("body", "Acier S355 J2.")]),
-    )
-    .await;
+    let sent = company
+        .post_form(&messages, &[("body", "Acier S355 J2.")])
+        .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.count_sql(format!(
@@ -1233,7 +1061,7 @@ async fn internal_messages_stay_with_the_staff(app: TestApp) {
         .await,
         1
     );
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("Acier S355 J2."));
 }
 
@@ -1262,26 +1090,18 @@ async fn declining_then_closing(app: TestApp) {
     .await
     .expect(201);
     let path = format!("/demandes/{id}");
-    let mut company = Jar::default();
-    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
-    let page = page_of(&app, &mut company, &path).await;
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let page = company.get(&path).await;
     assert!(page
         .text
         .contains("Décliner le devis (version 1, 204,00\u{a0}€ TTC)"));
-    let csrf = csrf_of(&page);
     // A version that is not the one to answer: the API's refusal, nothing changed.
-    let refused = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &format!("{path}/actions"),
-        &form(&[
-            ("csrf", &csrf),
-            ("action", "decline"),
-            ("quote_version", "7"),
-        ]),
-    )
-    .await;
+    let refused = company
+        .post_form(
+            &format!("{path}/actions"),
+            &[("action", "decline"), ("quote_version", "7")],
+        )
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1299,22 +1119,19 @@ async fn declining_then_closing(app: TestApp) {
         refused.text
     );
     assert_eq!(state_of(&app, &id).await, "quoted");
-    let declined = browse(
-        &app,
-        &mut company,
-        Method::POST,
-        &format!("{path}/actions"),
-        &form(&[
-            ("csrf", &csrf),
-            ("action", "decline"),
-            ("quote_version", "1"),
-            ("reason", "Budget dépassé cette année."),
-        ]),
-    )
-    .await;
+    let declined = company
+        .post_form(
+            &format!("{path}/actions"),
+            &[
+                ("action", "decline"),
+                ("quote_version", "1"),
+                ("reason", "Budget dépassé cette année."),
+            ],
+        )
+        .await;
     assert_eq!(declined.status, StatusCode::SEE_OTHER, "{}", declined.text);
     assert_eq!(state_of(&app, &id).await, "declined");
-    let page = page_of(&app, &mut company, &path).await;
+    let page = company.get(&path).await;
     assert!(
         page.text.contains("Budget dépassé cette année."),
         "the reason shown"
@@ -1324,25 +1141,19 @@ async fn declining_then_closing(app: TestApp) {
         "nothing more to do"
     );
 
-    let mut staff = Jar::default();
-    log_in(&app, &mut staff, "manager@campus.test", PASSWORD).await;
-    let page = page_of(&app, &mut staff, &path).await;
+    let mut staff = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("<h3>Clore</h3>"));
     assert!(
         !page.text.contains("id=\"editeur\""),
         "no quote on a declined request"
     );
-    let closed = browse(
-        &app,
-        &mut staff,
-        Method::POST,
-        &format!("{path}/actions"),
-        &form(&[("csrf", &csrf_of(&page)), ("action", "close")]),
-    )
-    .await;
+    let closed = staff
+        .post_form(&format!("{path}/actions"), &[("action", "close")])
+        .await;
     assert_eq!(closed.status, StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, &id).await, "closed");
-    let page = page_of(&app, &mut staff, &path).await;
+    let page = staff.get(&path).await;
     assert!(page.text.contains("État : <strong>close</strong>"));
     assert!(!page.text.contains("Ce que vous pouvez faire"));
 }
@@ -1352,21 +1163,14 @@ async fn declining_then_closing(app: TestApp) {
 async fn a_contact_awaiting_approval_follows_only_their_own(app: TestApp) {
     let c = support::campus(&app).await;
     let secret = request_of(&app, &c.company, "Secret du Célé", &c.platform_id).await;
-    let mut jar = Jar::default();
-    let page = page_of(&app, &mut jar, "/demandes/nouvelle").await;
+    let mut jar = WebSession::new(&app);
+    let page = jar.get("/demandes/nouvelle").await;
     let mut fields = public_fields("intrus@exemple.fr", "73282932000074");
     fields.retain(|(n, _)| *n != "title");
     fields.push(("title", "Demande du nouveau venu"));
     let csrf = csrf_of(&page);
     fields.push(("csrf", &csrf));
-    let sent = browse(
-        &app,
-        &mut jar,
-        Method::POST,
-        "/demandes/nouvelle",
-        &form(&fields),
-    )
-    .await;
+    let sent = jar.post("/demandes/nouvelle", &form(&fields)).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
     let pending = app
         .get("/api/v1/account-confirmations", &c.admin)
@@ -1419,15 +1223,11 @@ async fn a_contact_awaiting_approval_follows_only_their_own(app: TestApp) {
     .await
     .expect(201);
 
-    let mut newcomer = Jar::default();
-    log_in(
-        &app,
-        &mut newcomer,
-        "intrus@exemple.fr",
-        "un-mot-de-passe-solide",
-    )
-    .await;
-    let list = page_of(&app, &mut newcomer, "/demandes").await;
+    let mut newcomer = WebSession::new(&app);
+    newcomer
+        .log_in("intrus@exemple.fr", "un-mot-de-passe-solide")
+        .await;
+    let list = newcomer.get("/demandes").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert!(list.text.contains("Demande du nouveau venu"));
     assert!(
@@ -1438,22 +1238,16 @@ async fn a_contact_awaiting_approval_follows_only_their_own(app: TestApp) {
         list.text.contains("href=\"/demandes\""),
         "the link to their requests"
     );
-    let hidden = page_of(&app, &mut newcomer, &format!("/demandes/{secret}")).await;
+    let hidden = newcomer.get(&format!("/demandes/{secret}")).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-    let page = page_of(&app, &mut newcomer, &format!("/demandes/{own}")).await;
+    let page = newcomer.get(&format!("/demandes/{own}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    let refused = browse(
-        &app,
-        &mut newcomer,
-        Method::POST,
-        &format!("/demandes/{own}/actions"),
-        &form(&[
-            ("csrf", &csrf_of(&page)),
-            ("action", "accept"),
-            ("quote_version", "1"),
-        ]),
-    )
-    .await;
+    let refused = newcomer
+        .post_form(
+            &format!("/demandes/{own}/actions"),
+            &[("action", "accept"), ("quote_version", "1")],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     assert!(
         refused.text.contains("Seul un contact approuvé"),

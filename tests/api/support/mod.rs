@@ -6,6 +6,7 @@ pub mod dates;
 pub mod postgres;
 pub mod smtp;
 pub mod util;
+pub mod web;
 
 use actix_http::Request;
 use actix_service::ServiceExt;
