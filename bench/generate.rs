@@ -511,7 +511,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[derive(Default)]
@@ -597,7 +597,7 @@ impl Rows {
             self.record(rng, &id, start, end, group, machine_id, headcount == 1);
         }
         self.count += 1;
-        if self.count % BATCH == 0 {
+        if self.count.is_multiple_of(BATCH) {
             self.cut();
         }
     }

@@ -36,7 +36,7 @@ pub fn reset_link_state(consumed: bool, expires_at: i64, now: i64) -> LinkState 
 
 /// Whether another reset e-mail may go to an account whose latest was sent at `latest_at`.
 pub fn may_send_reset(latest_at: Option<i64>, now: i64) -> bool {
-    !latest_at.is_some_and(|at| now - at < RESET_INTERVAL_SECONDS)
+    latest_at.is_none_or(|at| now - at >= RESET_INTERVAL_SECONDS)
 }
 pub const MAX_PASSWORD_CHARS: usize = 256;
 

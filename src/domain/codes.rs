@@ -36,7 +36,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A deliberately plain e-mail check, the one the API document states as a pattern

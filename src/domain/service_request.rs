@@ -178,7 +178,7 @@ pub fn vat_by_rate(lines: impl IntoIterator<Item = (i32, i64, i64)>) -> Option<V
             }),
         }
     }
-    shares.sort_by(|a, b| b.rate_bp.cmp(&a.rate_bp));
+    shares.sort_by_key(|share| std::cmp::Reverse(share.rate_bp));
     Some(shares)
 }
 
