@@ -53,10 +53,17 @@ pub fn minute_of_day(minute: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
+/// The years a week may be asked in: four digits, as the parameter is written. Beyond,
+/// the calendar arithmetic of the view (the days after the week, the time zone) overflows.
+pub const WEEK_YEARS: std::ops::RangeInclusive<i32> = 1000..=9998;
+
 /// The Monday of an ISO week written `2027-W10`; `None` for anything else.
 pub fn parse_iso_week(text: &str) -> Option<NaiveDate> {
     let (year, week) = text.trim().split_once("-W")?;
     let (year, week) = (year.parse().ok()?, week.parse().ok()?);
+    if !WEEK_YEARS.contains(&year) {
+        return None;
+    }
     NaiveDate::from_isoywd_opt(year, week, ChronoWeekday::Mon)
 }
 
@@ -90,5 +97,8 @@ mod tests {
         );
         assert_eq!(parse_iso_week("2027-W54"), None);
         assert_eq!(parse_iso_week("mardi"), None);
+        assert_eq!(parse_iso_week("262143-W01"), None);
+        assert_eq!(parse_iso_week("0000-W01"), None);
+        assert!(parse_iso_week("9998-W52").is_some());
     }
 }
