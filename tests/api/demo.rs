@@ -280,6 +280,67 @@ async fn seeding_twice_adds_nothing_and_every_account_works(app: TestApp) {
 
 on_both_databases!(seeding_twice_adds_nothing_and_every_account_works);
 
+/// The demo's equipment reads in French on the platform pages: its types (a free text) were
+/// English words (« 5-axis CNC machining centre ») in a French table.
+async fn demo_equipment_types_read_in_french(app: TestApp) {
+    use actix_web::http::Method;
+    seed(&app).await;
+    let mut jar = crate::web::Jar::default();
+    crate::web::log_in(
+        &app,
+        &mut jar,
+        "enseignant.soudage@demo.plateaux.test",
+        "demo-soudage-2027",
+    )
+    .await;
+    let teacher = app
+        .login("enseignant.soudage@demo.plateaux.test", "demo-soudage-2027")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let platforms = app
+        .get("/api/v1/platforms?limit=500", &teacher)
+        .await
+        .expect(200)
+        .json();
+    let english = [
+        "machining",
+        "lathe",
+        "welding",
+        "booth",
+        "printer",
+        "bench",
+        "analyser",
+        "cutter",
+        "grinder",
+        "moulding",
+        "painting",
+        "robotic",
+        "measuring",
+        "training",
+    ];
+    let mut pages = 0;
+    let mut french_type_shown = false;
+    for id in item_ids(&platforms) {
+        let page =
+            crate::web::browse(&app, &mut jar, Method::GET, &format!("/plateaux/{id}"), "").await;
+        assert_eq!(page.status, actix_web::http::StatusCode::OK, "{id}");
+        let lower = page.text.to_lowercase();
+        for word in english {
+            assert!(!lower.contains(word), "« {word} » on /plateaux/{id}");
+        }
+        french_type_shown |= page
+            .text
+            .contains("<td>centre d&#39;usinage 5 axes à commande numérique</td>");
+        pages += 1;
+    }
+    assert_eq!(pages as i64, len(&demo_data(), "platforms"));
+    assert!(french_type_shown, "the machining centres' type, in French");
+}
+
+on_both_databases!(demo_equipment_types_read_in_french);
+
 /// Rows of the past term: what the second load must not add to.
 const HISTORY_TABLES: [&str; 10] = [
     "bookings",
