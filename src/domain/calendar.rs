@@ -426,6 +426,17 @@ fn vtimezone(tz: &Tz, window: Span) -> IcalTimeZone {
 }
 
 /// An RFC 5545 calendar of `events`, times in `tz` with its VTIMEZONE.
+/// The domain of the UIDs of bookings (`<booking id>@<host>`): the host of the service's
+/// public URL, so that a booking keeps one UID in the invitations and the feeds alike.
+pub fn uid_host(public_url: &str) -> &str {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.split(':').next().unwrap_or(host)
+}
+
 pub fn feed(name: &str, tz: &Tz, window: Span, events: &[FeedEvent], now: i64) -> String {
     let mut calendar = IcalCalendarBuilder::version("2.0")
         .gregorian()
