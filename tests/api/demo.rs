@@ -380,6 +380,9 @@ async fn the_demo_quote_awaiting_an_answer_can_be_accepted(app: TestApp) {
     let path = format!("/demandes/{id}");
     let page = crate::web::browse(&app, &mut jar, Method::GET, &path, "").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    // Its lines read as French writes quantities.
+    assert!(page.text.contains("<td>6 heures</td>"), "{}", page.text);
+    assert!(page.text.contains("<td>1 forfait</td>"), "{}", page.text);
     let csrf = crate::web::csrf_of(&page);
     let form: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("csrf", &csrf)
