@@ -795,7 +795,7 @@ impl SeriesPage {
             .map(|f| {
                 f.learners
                     .iter()
-                    .map(|(s, n)| format!("{n} {}", label_of(s, LearnerStatus::parse)))
+                    .map(|(s, n)| super::format::headcount(*n, s))
                     .collect::<Vec<_>>()
                     .join(", ")
             })

@@ -67,6 +67,27 @@ pub fn parse_iso_week(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_isoywd_opt(year, week, ChronoWeekday::Mon)
 }
 
+/// A headcount with its learner status, singular for one: `1 apprenti`, `5 scolaires`
+/// (the labels of `src/labels.rs` are the plural, as tables and lists head them).
+pub fn headcount(count: i32, status: &str) -> String {
+    use crate::domain::booking::LearnerStatus;
+    let singular = match LearnerStatus::parse(status) {
+        Some(LearnerStatus::School) => "scolaire",
+        Some(LearnerStatus::Apprentice) => "apprenti",
+        Some(LearnerStatus::HigherEducation) => "étudiant",
+        Some(LearnerStatus::Company) => "salarié d'entreprise",
+        _ => "",
+    };
+    if count <= 1 && !singular.is_empty() {
+        format!("{count} {singular}")
+    } else {
+        format!(
+            "{count} {}",
+            crate::labels::label_of(status, LearnerStatus::parse)
+        )
+    }
+}
+
 /// `2027-W10` for the ISO week holding `date`.
 pub fn iso_week(date: NaiveDate) -> String {
     let week = date.iso_week();

@@ -19,7 +19,7 @@ use crate::domain::error::FieldError;
 use crate::domain::time::{local, local_to_instant};
 use crate::domain::usage::UsageDraft;
 use crate::error::ApiError;
-use crate::labels::{label_of, Label};
+use crate::labels::Label;
 use crate::usecases::usage_pages::{SessionEntry, UsageWeek};
 use crate::views::bookings::LearnerCount;
 use crate::views::closures::NewMaintenance;
@@ -62,7 +62,7 @@ fn learners_text(learners: &[(String, i32)]) -> String {
     });
     sorted
         .iter()
-        .map(|(status, count)| format!("{count} {}", label_of(status, LearnerStatus::parse)))
+        .map(|(status, count)| format::headcount(*count, status))
         .collect::<Vec<_>>()
         .join(", ")
 }
