@@ -610,6 +610,19 @@ mod tests {
     use crate::domain::time::parse_instant;
 
     #[test]
+    fn the_uid_domain_is_the_public_host() {
+        assert_eq!(
+            uid_host("https://plateaux.campus.example"),
+            "plateaux.campus.example"
+        );
+        assert_eq!(uid_host("http://127.0.0.1:8080/app"), "127.0.0.1");
+        assert_eq!(
+            uid_host("https://user@plateaux.example:8443/"),
+            "plateaux.example"
+        );
+    }
+
+    #[test]
     fn reads_all_day_holidays_and_timed_events() {
         let tz = chrono_tz::Europe::Paris;
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\nBEGIN:VEVENT\r\nUID:noel-2026\r\nDTSTART;VALUE=DATE:20261219\r\nDTEND;VALUE=DATE:20270104\r\nSUMMARY:Vacances de Noël - Zone C\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/Paris:20270302T080000\r\nDURATION:PT4H\r\nSUMMARY:Inventaire\\, atelier\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";

@@ -761,20 +761,3 @@ pub fn series_event_notice(
         .to_owned(),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_uid_domain_is_the_public_host() {
-        assert_eq!(
-            crate::domain::calendar::uid_host("https://plateaux.campus.example"),
-            "plateaux.campus.example"
-        );
-        assert_eq!(
-            crate::domain::calendar::uid_host("http://127.0.0.1:8080/app"),
-            "127.0.0.1"
-        );
-    }
-}
