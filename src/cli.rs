@@ -381,6 +381,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         std::sync::Arc::new(crate::clock::SystemClock),
     );
     state.secure_cookies = config.mail.public_url.starts_with("https://");
+    state.uid_host = crate::domain::calendar::uid_host(&config.mail.public_url).to_owned();
     if let Some(url) = &config.reports_database_url {
         // Reports are few and long: a quarter of the pool is plenty.
         state.reports_pool = Some(db::build_pool(url, (config.pool_size / 4).max(2))?);

@@ -44,6 +44,9 @@ pub struct AppState {
     pub strict_transport_security: bool,
     /// Browser cookies are marked `Secure` (`PLATEAUX_PUBLIC_URL` is https).
     pub secure_cookies: bool,
+    /// The host of `PLATEAUX_PUBLIC_URL`, naming the bookings' UIDs in the calendar feeds
+    /// as the e-mailed invitations name them.
+    pub uid_host: String,
 }
 
 impl AppState {
@@ -84,6 +87,8 @@ impl AppState {
             reports_pool: None,
             strict_transport_security: false,
             secure_cookies: false,
+            uid_host: crate::domain::calendar::uid_host(crate::config::DEFAULT_PUBLIC_URL)
+                .to_owned(),
         }
     }
 

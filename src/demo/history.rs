@@ -573,7 +573,7 @@ pub fn seed(conn: &mut DbConnection, tz: Tz, now: i64, keys: &Keys) -> ApiResult
     }
     written += bookings.len();
 
-    written += requests_at_every_stage(conn, tz, keys, planned, &director)?;
+    written += requests_at_every_stage(conn, tz, keys, planned, today, &director)?;
 
     // The e-mails of all this went out at the time.
     db::outbox::mark_sent_created_between(conn, planned - 2 * 86_400, now, now)?;
@@ -630,6 +630,7 @@ fn requests_at_every_stage(
     tz: Tz,
     keys: &Keys,
     planned: i64,
+    today: NaiveDate,
     director: &CurrentUser,
 ) -> ApiResult<usize> {
     let mut written = 0;
@@ -680,8 +681,15 @@ fn requests_at_every_stage(
                     json!({ "action": "take", "platform_id": platform_id }),
                 )?,
                 "quote" => {
+                    // The quote still awaiting the company's answer is still valid today,
+                    // so that the company's contact trying the demo can accept it.
+                    let valid_until = if *last == "quote" {
+                        today + Duration::days(30)
+                    } else {
+                        day(t) + Duration::days(30)
+                    };
                     let quote = serde_json::from_value(json!({
-                        "valid_until": day(t) + Duration::days(30),
+                        "valid_until": valid_until,
                         "lines": [
                             { "label": "Temps machine et opérateur", "quantity": hours, "unit": "hour", "unit_price_cents": price, "vat_rate_bp": 2000 },
                             { "label": "Préparation et rapport", "quantity": 1.0, "unit": "flat", "unit_price_cents": 25000, "vat_rate_bp": 2000 },

@@ -426,6 +426,17 @@ fn vtimezone(tz: &Tz, window: Span) -> IcalTimeZone {
 }
 
 /// An RFC 5545 calendar of `events`, times in `tz` with its VTIMEZONE.
+/// The domain of the UIDs of bookings (`<booking id>@<host>`): the host of the service's
+/// public URL, so that a booking keeps one UID in the invitations and the feeds alike.
+pub fn uid_host(public_url: &str) -> &str {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.split(':').next().unwrap_or(host)
+}
+
 pub fn feed(name: &str, tz: &Tz, window: Span, events: &[FeedEvent], now: i64) -> String {
     let mut calendar = IcalCalendarBuilder::version("2.0")
         .gregorian()
@@ -597,6 +608,19 @@ pub fn fold_lines(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::time::parse_instant;
+
+    #[test]
+    fn the_uid_domain_is_the_public_host() {
+        assert_eq!(
+            uid_host("https://plateaux.campus.example"),
+            "plateaux.campus.example"
+        );
+        assert_eq!(uid_host("http://127.0.0.1:8080/app"), "127.0.0.1");
+        assert_eq!(
+            uid_host("https://user@plateaux.example:8443/"),
+            "plateaux.example"
+        );
+    }
 
     #[test]
     fn reads_all_day_holidays_and_timed_events() {

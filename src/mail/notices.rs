@@ -247,16 +247,6 @@ pub fn booking_notice(
     }
 }
 
-/// The host of the public URL: the domain of invitation UIDs.
-fn public_host(public_url: &str) -> &str {
-    let rest = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    host.split(':').next().unwrap_or(host)
-}
-
 /// The invitation of a booking message for `recipient`: none for the managers' request to
 /// approve (they do not attend), a cancellation for a booking rejected or cancelled, a
 /// request otherwise.
@@ -274,7 +264,11 @@ pub fn booking_invitation(
         // Managers do not attend; a reminder changes nothing in the calendar.
         return None;
     }
-    let uid = format!("{}@{}", f.booking_id, public_host(&context.public_url));
+    let uid = format!(
+        "{}@{}",
+        f.booking_id,
+        crate::domain::calendar::uid_host(&context.public_url)
+    );
     let summary = match &f.equipment {
         Some(e) => format!("{} : {} ({})", f.platform, e, f.group_label),
         None => format!("{} ({})", f.platform, f.group_label),
@@ -765,19 +759,5 @@ pub fn series_event_notice(
             (false, false) => "See my bookings",
         }
         .to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_uid_domain_is_the_public_host() {
-        assert_eq!(
-            public_host("https://plateaux.campus.example"),
-            "plateaux.campus.example"
-        );
-        assert_eq!(public_host("http://127.0.0.1:8080/app"), "127.0.0.1");
     }
 }

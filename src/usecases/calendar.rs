@@ -79,8 +79,15 @@ const FEED_PAST_DAYS: i64 = 92;
 const FEED_FUTURE_DAYS: i64 = 366;
 
 /// The iCalendar text of the feed whose token hashes to `hash`. It names groups and
-/// organisations, never people.
-pub fn build_feed(conn: &mut DbConnection, now: i64, hash: &str, tz: Tz) -> ApiResult<String> {
+/// organisations, never people; each booking's UID is `<id>@<uid_host>`, as in its
+/// e-mailed invitations.
+pub fn build_feed(
+    conn: &mut DbConnection,
+    now: i64,
+    hash: &str,
+    tz: Tz,
+    uid_host: &str,
+) -> ApiResult<String> {
     let token = db::calendar::find_live_by_hash(conn, hash)?.ok_or_else(ApiError::not_found)?;
     let owner = db::users::find(conn, &token.user_id)?
         .filter(|u| u.active)
@@ -184,7 +191,7 @@ pub fn build_feed(conn: &mut DbConnection, now: i64, hash: &str, tz: Tz) -> ApiR
                 (format!("{group} – {what}"), description)
             };
             FeedEvent {
-                uid: format!("{}@plateaux", row.id),
+                uid: format!("{}@{uid_host}", row.id),
                 span: Span::new(row.starts_at, row.ends_at),
                 summary,
                 description,

@@ -280,6 +280,135 @@ async fn seeding_twice_adds_nothing_and_every_account_works(app: TestApp) {
 
 on_both_databases!(seeding_twice_adds_nothing_and_every_account_works);
 
+/// The demo's equipment reads in French on the platform pages: its types (a free text) were
+/// English words (« 5-axis CNC machining centre ») in a French table.
+async fn demo_equipment_types_read_in_french(app: TestApp) {
+    use actix_web::http::Method;
+    seed(&app).await;
+    let mut jar = crate::web::Jar::default();
+    crate::web::log_in(
+        &app,
+        &mut jar,
+        "enseignant.soudage@demo.plateaux.test",
+        "demo-soudage-2027",
+    )
+    .await;
+    let teacher = app
+        .login("enseignant.soudage@demo.plateaux.test", "demo-soudage-2027")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let platforms = app
+        .get("/api/v1/platforms?limit=500", &teacher)
+        .await
+        .expect(200)
+        .json();
+    let english = [
+        "machining",
+        "lathe",
+        "welding",
+        "booth",
+        "printer",
+        "bench",
+        "analyser",
+        "cutter",
+        "grinder",
+        "moulding",
+        "painting",
+        "robotic",
+        "measuring",
+        "training",
+    ];
+    let mut pages = 0;
+    let mut french_type_shown = false;
+    for id in item_ids(&platforms) {
+        let page =
+            crate::web::browse(&app, &mut jar, Method::GET, &format!("/plateaux/{id}"), "").await;
+        assert_eq!(page.status, actix_web::http::StatusCode::OK, "{id}");
+        let lower = page.text.to_lowercase();
+        for word in english {
+            assert!(!lower.contains(word), "« {word} » on /plateaux/{id}");
+        }
+        french_type_shown |= page
+            .text
+            .contains("<td>centre d&#39;usinage 5 axes à commande numérique</td>");
+        pages += 1;
+    }
+    assert_eq!(pages as i64, len(&demo_data(), "platforms"));
+    assert!(french_type_shown, "the machining centres' type, in French");
+}
+
+on_both_databases!(demo_equipment_types_read_in_french);
+
+/// The demo's request waiting for the company's answer has a quote still valid today: its
+/// contact, trying the demo, accepts it from the request's page.
+async fn the_demo_quote_awaiting_an_answer_can_be_accepted(app: TestApp) {
+    use actix_web::http::{Method, StatusCode};
+    seed(&app).await;
+    let mut jar = crate::web::Jar::default();
+    crate::web::log_in(
+        &app,
+        &mut jar,
+        "contact@stratiforme.demo.plateaux.test",
+        "demo-stratiforme-2027",
+    )
+    .await;
+    let company = app
+        .login(
+            "contact@stratiforme.demo.plateaux.test",
+            "demo-stratiforme-2027",
+        )
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let requests = app
+        .get("/api/v1/service-requests?limit=50", &company)
+        .await
+        .expect(200)
+        .json();
+    let id = requests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["state"] == "quoted")
+        .expect("a request waiting for the company's answer")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/demandes/{id}");
+    let page = crate::web::browse(&app, &mut jar, Method::GET, &path, "").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    // Its lines read as French writes quantities.
+    assert!(page.text.contains("<td>6 heures</td>"), "{}", page.text);
+    assert!(page.text.contains("<td>1 forfait</td>"), "{}", page.text);
+    let csrf = crate::web::csrf_of(&page);
+    let form: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", &csrf)
+        .append_pair("action", "accept")
+        .append_pair("quote_version", "1")
+        .finish();
+    let accepted = crate::web::browse(
+        &app,
+        &mut jar,
+        Method::POST,
+        &format!("{path}/actions"),
+        &form,
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM service_requests WHERE id = '{id}' AND state = 'accepted'"
+        ))
+        .await,
+        1
+    );
+}
+
+on_both_databases!(the_demo_quote_awaiting_an_answer_can_be_accepted);
+
 /// Rows of the past term: what the second load must not add to.
 const HISTORY_TABLES: [&str; 10] = [
     "bookings",

@@ -6,6 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use actix_web::http::Method;
 use chrono::Weekday;
 use serde_json::{json, Value};
 
@@ -265,6 +266,28 @@ async fn booking_messages_carry_an_invitation(backend: Backend) {
     assert_eq!(first["status"], "CONFIRMED");
     assert_eq!(first["start"], at(friday, "08:00"), "{first}");
     assert_eq!(first["end"], at(friday, "10:00"), "{first}");
+    // The booker's calendar feed names the booking by the invitation's UID: a calendar
+    // holding both knows them for one event.
+    let token = app
+        .post(
+            "/api/v1/calendar-tokens",
+            &c.other_teacher,
+            json!({ "feed": "user" }),
+        )
+        .await
+        .expect(201)
+        .json();
+    let feed = app
+        .call(Method::GET, token["url"].as_str().unwrap(), None, None, &[])
+        .await
+        .expect(200);
+    assert!(
+        feed.text
+            .replace("\r\n ", "")
+            .contains(&format!("UID:{uid}\r\n")),
+        "{}",
+        feed.text
+    );
 
     // A change by the outside booker: a new SEQUENCE, and the manager asked again.
     app.patch(

@@ -160,6 +160,16 @@ async fn account_confirmations_reach_people(backend: Backend) {
         "{}",
         message.html
     );
+    // The 64 characters of the code break anywhere: unbroken, they widen the message past
+    // a phone's screen (360 px).
+    assert!(
+        message.html.contains(&format!(
+            "<code style=\"word-break:break-all;\">{}</code>",
+            token_of(&link)
+        )),
+        "{}",
+        message.html
+    );
     // Every link of the message points to the public URL.
     for word in message
         .text
@@ -449,6 +459,13 @@ async fn password_reset_end_to_end(backend: Backend) {
     assert!(reset.html.contains("<html lang=\"en\">"));
     let link = reset.link(&format!("{PUBLIC_URL}/mot-de-passe-oublie/"));
     let token = token_of(&link);
+    assert!(
+        reset.html.contains(&format!(
+            "<code style=\"word-break:break-all;\">{token}</code>"
+        )),
+        "the code breaks to fit a phone: {}",
+        reset.html
+    );
     // Asked again at once: the same answer, no second e-mail.
     public_post(
         &app,

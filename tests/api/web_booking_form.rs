@@ -122,7 +122,10 @@ async fn the_form_books_one_session_and_says_when_it_waits(app: TestApp) {
         .text
         .contains(&format!("{}, 08:00 – 10:00", french(tuesday))));
     assert!(
-        sheet.text.contains("3 scolaires") && sheet.text.contains("1 apprentis"),
+        // One apprentice is singular.
+        sheet.text.contains("3 scolaires")
+            && sheet.text.contains("1 apprenti")
+            && !sheet.text.contains("1 apprentis"),
         "{}",
         sheet.text
     );

@@ -89,8 +89,9 @@ async fn calendar_feed(
     let now = state.now();
     let hash = auth::token_hash(&token.into_inner());
     let tz = state.timezone;
+    let uid_host = state.uid_host.clone();
     let text = state
-        .db(move |conn| calendar::build_feed(conn, now, &hash, tz))
+        .db(move |conn| calendar::build_feed(conn, now, &hash, tz, &uid_host))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

@@ -56,7 +56,9 @@ pub fn is_web_path(path: &str) -> bool {
 
 /// Middleware: a page's query string whose encoded bytes are not UTF-8 (`?texte=%FF`), or
 /// hold a NUL character, is refused with the French error page (400) instead of being read
-/// with replacement characters; the API's paths are left to their own checks.
+/// with replacement characters, and so is a page's path holding a NUL (`/plateaux/%00`),
+/// which the API's check would answer with a problem document; the API's paths are left to
+/// their own checks.
 pub async fn refuse_unreadable_query(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -64,7 +66,11 @@ pub async fn refuse_unreadable_query(
     if !is_web_path(req.path()) {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     }
+    let nul_in_path = req.uri().path().as_bytes().windows(3).any(|w| w == b"%00");
     let message = match decoded_query(req.query_string()) {
+        _ if nul_in_path => {
+            "L'adresse de cette page contient un caractère NUL, qui n'est pas permis : vérifiez le lien."
+        }
         Some(bytes) if bytes.contains(&0) => {
             "L'adresse de cette page contient un caractère NUL, qui n'est pas permis : vérifiez le lien."
         }
@@ -330,7 +336,7 @@ pub(crate) fn monday_of(
         Some(text) => format::parse_iso_week(text).ok_or_else(|| {
             crate::error::ApiError::new(
                 crate::error::ErrorCode::InvalidQuery,
-                "La semaine s'écrit année-Wnuméro, par exemple 2027-W10.",
+                "La semaine s'écrit année-Wnuméro, par exemple 2027-W10, avec une année de 1000 à 9998.",
             )
         }),
     }

@@ -20,6 +20,7 @@ use crate::views::service_requests::{
     MessageVisibility, NewMessage, NewQuote, NewQuoteLine, NewServiceRequest, PublicServiceRequest,
     TransitionRequest,
 };
+use crate::views::web::format::parse_date;
 use crate::views::web::requests::{
     optional_euros, parse_decimal, parse_euros, parse_vat_rate, DraftLine, Drafts, MessageDraft,
     NewRequestPage, PublicDraft, QuoteDraft, Refusals, RequestPage, RequestSentPage, RequestsPage,
@@ -61,14 +62,6 @@ fn refuse_nul(pairs: &Pairs, refusals: &mut Refusals, field_of: impl Fn(&str) ->
             refusals.add(&field_of(name), "caractère interdit (NUL)");
         }
     }
-}
-
-/// A date as a date field sends it (`2027-03-02`), or as people type it (`02/03/2027`).
-fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
-    let text = text.trim();
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
 }
 
 fn optional_date(

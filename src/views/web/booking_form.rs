@@ -3,9 +3,9 @@
 //! `SeriesCancellation`) and go through their checks; only what a form adds (dates and
 //! times typed apart, numbers as text) is read here.
 
+use super::format::parse_date;
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -183,15 +183,6 @@ impl FormErrors {
         }
         errors
     }
-}
-
-/// `2027-03-02` from a date field, or `02/03/2027` as typed where the browser has no date
-/// picker.
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
 }
 
 /// A date and two times of the campus, as the API's instants.
@@ -795,7 +786,7 @@ impl SeriesPage {
             .map(|f| {
                 f.learners
                     .iter()
-                    .map(|(s, n)| format!("{n} {}", label_of(s, LearnerStatus::parse)))
+                    .map(|(s, n)| super::format::headcount(*n, s))
                     .collect::<Vec<_>>()
                     .join(", ")
             })

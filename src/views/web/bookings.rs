@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use chrono_tz::Tz;
 
 use super::{format, Layout};
-use crate::domain::booking::{BookingStatus, LearnerStatus};
+use crate::domain::booking::BookingStatus;
 use crate::labels::label_of;
 use crate::usecases::booking_pages::{BookingEntry, MyBookings};
 
@@ -42,7 +42,7 @@ impl BookingLine {
             .booking
             .learners
             .iter()
-            .map(|(status, count)| format!("{count} {}", label_of(status, LearnerStatus::parse)))
+            .map(|(status, count)| super::format::headcount(*count, status))
             .collect();
         BookingLine {
             id: row.id.clone(),

@@ -230,6 +230,15 @@ pub fn quantity(milli: i64) -> String {
     text.replace('.', ",")
 }
 
+/// A quote line's quantity with its unit, plural from two as French writes it: `1,5 heure`,
+/// `6 heures`, `1 forfait`.
+pub fn quantity_of_unit(milli: i64, unit: &str) -> String {
+    let label = label_of(unit, crate::domain::service_request::QuoteUnit::parse);
+    // Every unit's label takes an « s » (heures, jours, pièces, forfaits).
+    let plural = if milli >= 2000 { "s" } else { "" };
+    format!("{} {label}{plural}", quantity(milli))
+}
+
 /// A VAT rate in percent: `20`, `5,5`.
 pub fn percent(bp: i32) -> String {
     quantity(i64::from(bp) * 10)
@@ -625,11 +634,7 @@ impl QuoteBlock {
                 .iter()
                 .map(|l| QuoteLineView {
                     label: l.label.clone(),
-                    quantity: format!(
-                        "{} {}",
-                        quantity(l.quantity_milli),
-                        label_of(&l.unit, crate::domain::service_request::QuoteUnit::parse)
-                    ),
+                    quantity: quantity_of_unit(l.quantity_milli, &l.unit),
                     unit_price: euros(l.unit_price_cents),
                     vat_rate: format!("{} %", percent(l.vat_rate_bp)),
                     excl: euros(l.total_excl_vat_cents),

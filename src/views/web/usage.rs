@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
 use chrono_tz::Tz;
 
 use super::{format, Choice, Layout};
@@ -19,7 +19,7 @@ use crate::domain::error::FieldError;
 use crate::domain::time::{local, local_to_instant};
 use crate::domain::usage::UsageDraft;
 use crate::error::ApiError;
-use crate::labels::{label_of, Label};
+use crate::labels::Label;
 use crate::usecases::usage_pages::{SessionEntry, UsageWeek};
 use crate::views::bookings::LearnerCount;
 use crate::views::closures::NewMaintenance;
@@ -62,7 +62,7 @@ fn learners_text(learners: &[(String, i32)]) -> String {
     });
     sorted
         .iter()
-        .map(|(status, count)| format!("{count} {}", label_of(status, LearnerStatus::parse)))
+        .map(|(status, count)| format::headcount(*count, status))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -449,10 +449,7 @@ pub struct MaintenanceFields {
 
 /// A local date and time as a `datetime-local` field sends it (`2027-03-08T08:00`).
 fn local_instant(text: &str, tz: &Tz) -> Option<String> {
-    let text = text.trim();
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
+    let naive = format::parse_date_time(text)?;
     Some(instant(local_to_instant(naive, tz), tz))
 }
 

@@ -235,7 +235,12 @@ impl TestApp {
         tune: impl FnOnce(&mut plateaux::config::MailConfig),
     ) -> TestApp {
         let clock = std::sync::Arc::new(TestClock::new(chrono::Utc::now(), true));
-        let mut app = Self::with_clock(backend, clock, relaxed_limits).await;
+        // The service names the feeds' UIDs by the same public URL as the e-mails.
+        let mut app = Self::with_clock(backend, clock, |state| {
+            relaxed_limits(state);
+            state.uid_host = "plateaux.campus.test".to_owned();
+        })
+        .await;
         let mut config = test_mail_config(smtp_url, &app.mail_dir);
         tune(&mut config);
         let metrics = app.metrics.clone();
