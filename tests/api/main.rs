@@ -36,6 +36,7 @@ mod web_account;
 mod web_booking_form;
 mod web_bookings;
 mod web_browser;
+mod web_form_keys;
 mod web_indicators;
 mod web_requests;
 mod web_usage;
