@@ -513,15 +513,19 @@ pub fn seed(conn: &mut DbConnection, tz: Tz, now: i64, keys: &Keys) -> ApiResult
     }
 
     // What really happened, recorded by the platform's manager (or the director) after
-    // each session; last week's are mostly still to be recorded, and a few older ones too.
+    // each session; last week's are mostly still to be recorded (the director's platforms,
+    // and the class sessions of La Découverte's machining platform, whose week its manager
+    // has yet to record), and a few older ones too.
     let no_shows = [(6usize, 7i64), (8, 3)];
     for (n, b) in bookings.iter().enumerate() {
         if b.row.status != "confirmed" {
             continue;
         }
         let diligent = manager_of(&b.row.platform_id).role == Role::Manager;
-        let unreported =
-            (b.week == 1 && !diligent) || (b.weekly == Some(7) && [5, 2].contains(&b.week));
+        let week_to_record = b.week == 1 && matches!(b.weekly, Some(3) | Some(5));
+        let unreported = (b.week == 1 && !diligent)
+            || week_to_record
+            || (b.weekly == Some(7) && [5, 2].contains(&b.week));
         if unreported {
             continue;
         }

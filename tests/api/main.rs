@@ -37,6 +37,7 @@ mod web_booking_form;
 mod web_bookings;
 mod web_browser;
 mod web_hostile;
+mod web_form_keys;
 mod web_indicators;
 mod web_requests;
 mod web_usage;

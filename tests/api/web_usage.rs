@@ -13,20 +13,20 @@ use crate::support::{self, Campus, Reply, TestApp, PASSWORD};
 use crate::web::{browse, csrf_of, log_in, Jar};
 
 /// `2027-W10` for the week holding `date`.
-fn iso_week(date: NaiveDate) -> String {
+pub(crate) fn iso_week(date: NaiveDate) -> String {
     let week = date.iso_week();
     format!("{:04}-W{:02}", week.year(), week.week())
 }
 
 /// The Monday two weeks ago: its sessions are all over, whatever the hour.
-fn past_monday() -> NaiveDate {
+pub(crate) fn past_monday() -> NaiveDate {
     let day = today() - Duration::days(14);
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
 /// Sessions the teacher booked four weeks before `monday`'s week (the clock goes back for
 /// the bookings, then forward again): `(day offset, from, to)` each, answering their ids.
-async fn past_sessions(
+pub(crate) async fn past_sessions(
     app: &TestApp,
     c: &Campus,
     monday: NaiveDate,

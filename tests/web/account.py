@@ -5,60 +5,24 @@ closing another one, an e-mail preference changed and read back through the API,
 invited account confirmed through its link (nothing confirmed by opening it).
 """
 
-import email
-import email.policy
-import os
 import re
-import time
-from pathlib import Path
 
 from common import (
     BASE,
+    ADMIN,
     FIGEAC_TEACHER,
     api,
     audit,
     browser_page,
     check,
     finish,
+    link_sent_to,
     log_in,
     nav_links,
+    token_of,
 )
 
-# The administrator the test service was started with (tests/api/web_browser.rs).
-ADMIN = ("navigateur@plateaux.test", "navigateur-admin-2027")
-MAIL_DIR = Path(os.environ["PLATEAUX_TEST_MAIL_DIR"])
 NEW_PASSWORD = "une phrase de passe toute neuve"
-
-
-def token_of(who):
-    status, tokens = api("POST", "/auth/login", body={"email": who[0], "password": who[1]})
-    check(status == 200, f"API login of {who[0]}: {status} {tokens}")
-    return tokens["access_token"]
-
-
-def link_sent_to(address, kind, path):
-    """The link (`path` followed by its token) of the latest message of `kind` to `address`:
-    waits until the administrators' outbox says it is sent, then reads the .eml file the
-    service wrote (the outbox never shows a message's content)."""
-    admin = token_of(ADMIN)
-    deadline = time.time() + 30
-    while True:
-        status, page = api("GET", f"/notifications?kind={kind}&recipient={address}", admin)
-        check(status == 200, f"outbox: {status} {page}")
-        if page["items"] and page["items"][0]["state"] == "sent":
-            break
-        check(time.time() < deadline, f"no {kind} message sent to {address}: {page}")
-        time.sleep(0.2)
-    found = []
-    for file in MAIL_DIR.glob("*.eml"):
-        message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
-        if address not in str(message["To"]):
-            continue
-        text = message.get_body(preferencelist=("plain",)).get_content()
-        for token in re.findall(re.escape(path) + r"([0-9a-f]{64})", text):
-            found.append((file.stat().st_mtime, token))
-    check(found, f"no {path} link in the e-mails to {address} under {MAIL_DIR}")
-    return path + max(found)[1]
 
 
 def main():

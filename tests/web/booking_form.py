@@ -2,8 +2,8 @@
 a weekly session over a term that crosses a closure of the platform (created through the
 API by the director), sees every skipped date listed before confirming (and nothing booked yet),
 confirms, reads the series page and one booking's page; then a teacher of another member
-books a platform their lycée does not own (pending, and the page says so), and its manager
-approves it on « Validations ». axe-core on every page.
+books a platform their lycée does not own with a double click (booked once, pending, and
+the page says so), and its manager approves it on « Validations ». axe-core on every page.
 """
 
 import datetime
@@ -23,6 +23,7 @@ from common import (
     check,
     finish,
     log_in,
+    send_twice,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -146,8 +147,14 @@ def main():
         page.get_by_label("Date", exact=True).fill(wednesday.isoformat())
         page.get_by_label("Début").fill("09:00")
         page.get_by_label("Fin", exact=True).fill("11:00")
-        page.get_by_role("button", name="Réserver").click()
-        page.wait_for_url(re.compile(r".*/reservations/[0-9a-f-]+\?fait=creee$"))
+        # Sent twice at once (a double click): it books once, and both answers lead to it.
+        replies = send_twice(page, page.get_by_role("button", name="Réserver"))
+        check(replies[0] == replies[1] and replies[0][0] == 200, f"the two sendings: {replies}")
+        check(re.fullmatch(r".*/reservations/[0-9a-f-]+\?fait=creee", page.url), page.url)
+        _, figeac = api("GET", "/bookings?booked_by=me", token(FIGEAC_TEACHER))
+        twice = [b for b in figeac["items"] if b["group_label"] == GROUP + " (Figeac)"]
+        check(len(twice) == 1, f"a double click booked {len(twice)} times")
+        check(twice[0]["id"] in page.url, f"{page.url} is not the booking {twice[0]['id']}")
         notice = page.get_by_role("status").inner_text()
         check("en attente" in notice, notice)
         check(page.get_by_text("en attente", exact=True).count() >= 1, "pending status in French")

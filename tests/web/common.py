@@ -7,8 +7,13 @@ calls `finish()` last, which prints the "ok" the Rust test waits for.
 """
 
 import contextlib
+import email
+import email.policy
 import json
+import os
+import re
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +34,10 @@ COMPANY = ("contact@usinages-cele.demo.plateaux.test", "demo-usinages-cele-2027"
 OTHER_COMPANY = ("contact@stratiforme.demo.plateaux.test", "demo-stratiforme-2027")
 OBSERVER = ("copil@demo.plateaux.test", "demo-copil-2027")
 GROUP = "Groupe du test navigateur"
+# The administrator the test service was started with (tests/api/web_browser.rs).
+ADMIN = ("navigateur@plateaux.test", "navigateur-admin-2027")
+# Where the service writes its e-mails (it has no mail server), from tests/api/web_browser.rs.
+MAIL_DIR = Path(os.environ["PLATEAUX_TEST_MAIL_DIR"])
 WIDTHS = {"bureau": 1280, "mobile": 360}
 
 axe = Axe()
@@ -55,9 +64,42 @@ def api(method, path, token=None, body=None):
         return error.code, json.loads(error.read() or b"null")
 
 
+def token_of(who):
+    status, tokens = api("POST", "/auth/login", body={"email": who[0], "password": who[1]})
+    check(status == 200, f"API login of {who[0]}: {status} {tokens}")
+    return tokens["access_token"]
+
+
+def link_sent_to(address, kind, path):
+    """The link (`path` followed by its token) of the latest message of `kind` to `address`:
+    waits until the administrators' outbox says it is sent, then reads the .eml file the
+    service wrote (the outbox never shows a message's content)."""
+    admin = token_of(ADMIN)
+    deadline = time.time() + 30
+    while True:
+        status, page = api("GET", f"/notifications?kind={kind}&recipient={address}", admin)
+        check(status == 200, f"outbox: {status} {page}")
+        if page["items"] and page["items"][0]["state"] == "sent":
+            break
+        check(time.time() < deadline, f"no {kind} message sent to {address}: {page}")
+        time.sleep(0.2)
+    found = []
+    for file in MAIL_DIR.glob("*.eml"):
+        message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+        if address not in str(message["To"]):
+            continue
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        for token in re.findall(re.escape(path) + r"([0-9a-f]{64})", text):
+            found.append((file.stat().st_mtime, token))
+    check(found, f"no {path} link in the e-mails to {address} under {MAIL_DIR}")
+    return path + max(found)[1]
+
+
 def audit(page, name):
     """axe-core at both widths: no serious or critical violation, no horizontal scroll at
-    360 px; a screenshot of each."""
+    360 px; a screenshot of each, and the page's HTML beside them (`css_unchanged.py`
+    renders it again under another style sheet)."""
+    (SHOTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(50)
@@ -85,6 +127,22 @@ def log_in(page, who, then=None):
     page.get_by_label("Mot de passe").fill(who[1])
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+
+
+def send_twice(page, button):
+    """The form of `button` sent twice at once, as a double click over a slow network sends
+    it (chromium's own double click sends one: the second cancels the first before it
+    leaves): two POSTs of the same fields, each following its redirect; then the page
+    opens where the first led. Answers the two replies' (status, address)."""
+    replies = button.evaluate("""async (button) => {
+        const form = button.form;
+        const body = new URLSearchParams(new FormData(form, button));
+        const send = () => fetch(form.action, { method: "POST", body, credentials: "same-origin" });
+        const replies = await Promise.all([send(), send()]);
+        return replies.map((r) => [r.status, r.url]);
+    }""")
+    page.goto(replies[0][1])
+    return [tuple(r) for r in replies]
 
 
 def nav_links(page):

@@ -75,7 +75,7 @@ struct ForgottenForm {
 /// `POST /api/v1/public/password-resets`'s use case, with its limit per client address;
 /// the same answer whether or not the address has an account.
 async fn forgotten(state: web::Data<AppState>, form: CheckedForm<ForgottenForm>) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let client = visitor.client_address();
     match password_resets::ask(&state, &client, &form.email).await {
         Ok(()) => visitor.finish(redirect("/mot-de-passe-oublie?fait=demande")),
@@ -153,7 +153,7 @@ async fn reset(
     form: CheckedForm<NewPasswordForm>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let token = token.into_inner();
     if let Some(again) = mismatch(&form.mot_de_passe, &form.mot_de_passe_bis) {
         let errors = NewPasswordErrors {
@@ -248,7 +248,7 @@ async fn confirm(
     form: CheckedForm<NewPasswordForm>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let token = token.into_inner();
     if let Some(again) = mismatch(&form.mot_de_passe, &form.mot_de_passe_bis) {
         let errors = NewPasswordErrors {
@@ -333,7 +333,7 @@ async fn preferences(
     state: web::Data<AppState>,
     form: CheckedForm<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
@@ -405,7 +405,7 @@ async fn change_password(
     state: web::Data<AppState>,
     form: CheckedForm<PasswordChangeForm>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use uuid::Uuid;
 
 use super::bookings::refused;
+use super::form_key;
 use super::visitor::{redirect, CheckedForm, Visitor};
 use crate::auth::CurrentUser;
 use crate::db::platforms::PlatformFilter;
@@ -175,11 +176,22 @@ fn shown_on_form(error: &ApiError) -> bool {
     error.status.is_client_error() && error.status != StatusCode::NOT_FOUND
 }
 
+/// The form sent: once per form key (a double click on « Réserver » or « Confirmer »
+/// books once).
 async fn submit(state: web::Data<AppState>, form: CheckedForm<BookingFields>) -> HttpResponse {
     let CheckedForm {
         visitor,
         form: fields,
+        key,
     } = form;
+    let shared = state.clone();
+    form_key::once(&state, visitor, key, move |visitor| {
+        book(shared, visitor, fields)
+    })
+    .await
+}
+
+async fn book(state: web::Data<AppState>, visitor: Visitor, fields: BookingFields) -> HttpResponse {
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
@@ -407,6 +419,7 @@ async fn change_times(
     let CheckedForm {
         visitor,
         form: fields,
+        ..
     } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
@@ -532,6 +545,7 @@ async fn cancel_series(
     let CheckedForm {
         visitor,
         form: fields,
+        ..
     } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();

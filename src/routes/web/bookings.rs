@@ -113,7 +113,7 @@ async fn cancel_booking(
     form: CheckedForm<ReasonForm>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
@@ -220,7 +220,7 @@ async fn decide(
     form: CheckedForm<ReasonForm>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };

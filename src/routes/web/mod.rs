@@ -11,6 +11,7 @@
 pub mod account;
 pub mod booking_form;
 pub mod bookings;
+pub mod form_key;
 pub mod indicators;
 pub mod requests;
 pub mod usage;
@@ -189,7 +190,7 @@ struct LoginForm {
 /// The same check as `POST /api/v1/auth/login` (limits, password gate), then a browser
 /// session with a new id.
 async fn login(state: web::Data<AppState>, form: CheckedForm<LoginForm>) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let next = safe_next(form.suite.as_deref());
     let client = visitor.client_address();
     let user = match sessions::authenticate(&state, &client, &form.email, form.password).await {

@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
+use super::form_key;
 use super::visitor::{redirect, CheckedForm, Visitor};
 use crate::db::service_requests::RequestFilter;
 use crate::db::Page;
@@ -139,7 +140,16 @@ async fn new_request(state: web::Data<AppState>, visitor: Visitor) -> HttpRespon
 /// `POST /api/v1/public/service-requests`'s use case, with its limit: refusals next to
 /// their fields, what was typed kept; then the same receipt as the API's.
 async fn submit(state: web::Data<AppState>, form: CheckedForm<Pairs>) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, key } = form;
+    // Once per form key: a double click on « Envoyer la demande » files one request.
+    let shared = state.clone();
+    form_key::once(&state, visitor, key, move |visitor| {
+        file_request(shared, visitor, form)
+    })
+    .await
+}
+
+async fn file_request(state: web::Data<AppState>, visitor: Visitor, form: Pairs) -> HttpResponse {
     let draft = PublicDraft {
         company_name: value(&form, "company_name"),
         siret: value(&form, "siret"),
@@ -393,7 +403,7 @@ async fn act(
     form: CheckedForm<Pairs>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
@@ -532,7 +542,7 @@ async fn quote(
     form: CheckedForm<Pairs>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };
@@ -677,7 +687,7 @@ async fn message(
     form: CheckedForm<Pairs>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let Some(user) = visitor.user().cloned() else {
         return visitor.login_required();
     };

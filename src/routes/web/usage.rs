@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::form_key;
 use super::visitor::{redirect, CheckedForm, Visitor};
 use crate::auth::CurrentUser;
 use crate::error::ErrorCode;
@@ -122,8 +123,25 @@ async fn record_week(
     id: web::Path<String>,
     query: web::Query<FollowUpQuery>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
-    let (user, id, monday) = match asked(&state, &visitor, &id, query.semaine.as_deref()) {
+    let CheckedForm { visitor, form, key } = form;
+    // Once per form key: « Enregistrer » sent twice records the week once, and the second
+    // answer says what the first recorded.
+    let shared = state.clone();
+    let (id, week) = (id.into_inner(), query.into_inner().semaine);
+    form_key::once(&state, visitor, key, move |visitor| {
+        record(shared, visitor, form, id, week)
+    })
+    .await
+}
+
+async fn record(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: Vec<(String, String)>,
+    id: String,
+    week: Option<String>,
+) -> HttpResponse {
+    let (user, id, monday) = match asked(&state, &visitor, &id, week.as_deref()) {
         Ok(asked) => asked,
         Err(response) => return *response,
     };
@@ -177,7 +195,7 @@ async fn plan_maintenance(
     id: web::Path<String>,
     query: web::Query<FollowUpQuery>,
 ) -> HttpResponse {
-    let CheckedForm { visitor, form } = form;
+    let CheckedForm { visitor, form, .. } = form;
     let (user, id, monday) = match asked(&state, &visitor, &id, query.semaine.as_deref()) {
         Ok(asked) => asked,
         Err(response) => return *response,

@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
 use askama::Template;
 
+use super::form_key::FormKey;
 use crate::auth::{CurrentUser, TokenKeys};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -285,6 +286,8 @@ pub fn bare_page(status: StatusCode, title: &str, message: &str) -> HttpResponse
 pub struct CheckedForm<T> {
     pub visitor: Visitor,
     pub form: T,
+    /// The form's one-time key, when it carries one (`form_key`).
+    pub key: Option<FormKey>,
 }
 
 #[derive(serde::Deserialize)]
@@ -338,7 +341,10 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
                 ));
             }
             match serde_urlencoded::from_bytes::<T>(&body) {
-                Ok(form) => Ok(CheckedForm { visitor, form }),
+                Ok(form) => {
+                    let key = FormKey::of(&req.uri().to_string(), &body);
+                    Ok(CheckedForm { visitor, form, key })
+                }
                 Err(_) => Err(refuse(
                     &visitor,
                     StatusCode::BAD_REQUEST,

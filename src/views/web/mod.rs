@@ -76,6 +76,9 @@ pub struct Layout {
     /// The caller's name and role, when logged in.
     pub user: Option<(String, &'static str)>,
     pub csrf: String,
+    /// A fresh one-time key for the page's write form (`routes::web::form_key`): sent
+    /// twice, the form writes once.
+    pub form_key: String,
     pub css: String,
     pub htmx: String,
 }
@@ -110,6 +113,7 @@ impl Layout {
             nav,
             user: caller.map(|c| (c.display_name.clone(), c.user.role.label())),
             csrf: csrf.to_owned(),
+            form_key: crate::auth::random_token(),
             css: assets::url("app.css"),
             htmx: assets::url("htmx.min.js"),
         }
