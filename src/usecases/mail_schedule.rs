@@ -5,6 +5,8 @@
 //! restart or another instance queues it no more. Recipients who turned a kind off get
 //! nothing (`outbox::enqueue_many`).
 
+use std::collections::HashSet;
+
 use chrono::{Days, NaiveDate, Timelike};
 use chrono_tz::Tz;
 
@@ -55,7 +57,8 @@ fn midnight(day: NaiveDate, tz: &Tz) -> i64 {
 }
 
 /// Keeps the `(subject, recipient)` pairs of `candidates` not yet recorded for `kind` on
-/// `day`, and records them: one read, then one insert per new pair.
+/// `day`, and records them: one read, then one insert per new pair. Looked up in sets: a
+/// day's reminders are a thousand pairs or more on a large campus.
 fn first_sends<'a>(
     conn: &mut DbConnection,
     now: i64,
@@ -64,11 +67,14 @@ fn first_sends<'a>(
     candidates: Vec<(&'a str, &'a str)>,
 ) -> ApiResult<Vec<(&'a str, &'a str)>> {
     let already = db::schedule::sent_on(conn, kind.as_str(), day)?;
+    let already: HashSet<(&str, &str)> = already
+        .iter()
+        .map(|(s, u)| (s.as_str(), u.as_str()))
+        .collect();
+    let mut seen = HashSet::new();
     let mut fresh = Vec::new();
     for (subject, user) in candidates {
-        if already.iter().any(|(s, u)| s == subject && u == user)
-            || fresh.contains(&(subject, user))
-        {
+        if already.contains(&(subject, user)) || !seen.insert((subject, user)) {
             continue;
         }
         if db::schedule::record_send(conn, now, kind.as_str(), subject, user, day)? {
