@@ -43,8 +43,10 @@ pub fn run_due(
 ) -> ApiResult<Queued> {
     let here = local(now, &tz);
     let today = here.date_naive();
-    let mut queued = Queued::default();
-    queued.reminders = remind(conn, now, &tz, today, here.hour() >= schedule.reminder_hour)?;
+    let mut queued = Queued {
+        reminders: remind(conn, now, &tz, today, here.hour() >= schedule.reminder_hour)?,
+        ..Queued::default()
+    };
     if here.hour() >= schedule.digest_hour {
         queued.digests = digests(conn, now, &tz, today)?;
         queued.expiring = expiring(conn, now, today)?;
