@@ -24,6 +24,7 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use diesel::connection::SimpleConnection;
+use diesel::{QueryDsl, RunQueryDsl};
 
 use plateaux::db::{self, DbConnection};
 use plateaux::domain::accounts::AccountDraft;
@@ -45,6 +46,9 @@ const MAINTENANCE: (i32, i32) = (480, 720);
 
 pub const ADMIN_EMAIL: &str = "bench-admin@bench.test";
 pub const ADMIN_PASSWORD: &str = "bench-password-2027";
+/// A teacher of a school that owns no platform (`bench/notify_rate.sh`): on a platform that
+/// asks outsiders for approval, each of its bookings waits and its managers are told.
+pub const TEACHER_EMAIL: &str = "bench-teacher@bench.test";
 
 /// A small deterministic generator (64-bit LCG): no dependency, the same data every run.
 struct Lcg(u64);
@@ -84,6 +88,7 @@ fn main() {
         organisations,
         admin_id,
     } = campus(&mut conn);
+    outsiders(&mut conn, &campus_id, &platforms, &organisations);
     std::fs::write(out.join("platforms.txt"), platforms.join("\n") + "\n").unwrap();
     std::fs::write(
         out.join("equipment.txt"),
@@ -481,6 +486,73 @@ fn campus(conn: &mut DbConnection) -> BenchCampus {
         equipment,
         organisations,
         admin_id,
+    }
+}
+
+/// The accounts of `bench/notify_rate.sh`: a qualified teacher of a school of the campus that
+/// owns no platform, and a manager for each platform (of its owner), all with the
+/// administrator's password. The platforms keep booking confirmed for everybody until the
+/// script asks outsiders for approval.
+fn outsiders(
+    conn: &mut DbConnection,
+    campus_id: &str,
+    platforms: &[String],
+    organisations: &[String],
+) {
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
+    let school = db::new_id();
+    conn.batch_execute(&format!(
+        "INSERT INTO organisations (id, name, kind, siret, created_at, updated_at) VALUES ('{school}', 'Lycée extérieur {school}', 'lycee', NULL, {now}, {now}); \
+         INSERT INTO campus_memberships VALUES ('{campus_id}', '{school}')"
+    ))
+    .expect("outside school");
+    let account = |conn: &mut DbConnection, email: String, role, organisation: &str, managed| {
+        create_account(
+            conn,
+            None,
+            now,
+            AccountDraft {
+                email,
+                display_name: "Mesure".into(),
+                password: Some(ADMIN_PASSWORD.into()),
+                role,
+                organisation_id: organisation.to_owned(),
+                managed_platform_ids: managed,
+            },
+        )
+        .expect("bench account")
+        .row
+        .id
+    };
+    let teacher = account(
+        conn,
+        TEACHER_EMAIL.into(),
+        Role::Teacher,
+        &school,
+        Vec::new(),
+    );
+    let qualification: String = db::schema::qualifications::table
+        .select(db::schema::qualifications::id)
+        .first(conn)
+        .expect("qualification");
+    db::users::award_qualification(
+        conn,
+        now,
+        &teacher,
+        &qualification,
+        NaiveDate::from_ymd_opt(2024, 1, 8).unwrap(),
+        None,
+        None,
+    )
+    .expect("qualification");
+    for (p, platform) in platforms.iter().enumerate() {
+        account(
+            conn,
+            format!("bench-manager-{p}@bench.test"),
+            Role::Manager,
+            &organisations[p % ORGANISATIONS],
+            vec![platform.parse().expect("platform id")],
+        );
     }
 }
 

@@ -731,9 +731,11 @@ pub struct BookingNames {
     pub people: std::collections::HashMap<String, String>,
 }
 
-/// The names of what `rows` refer to, one query for each kind of name.
+/// The names of what `rows` refer to, in one query (each kind of name tagged), since the
+/// booking writer asks for them inside its transaction for every batch that notifies.
 pub fn names_for(conn: &mut DbConnection, rows: &[BookingRow]) -> ApiResult<BookingNames> {
     use super::schema::{equipment, organisations, platforms};
+    use diesel::sql_types::Integer;
     fn ids<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
         let mut ids: Vec<&str> = values.collect();
         ids.sort_unstable();
@@ -747,34 +749,52 @@ pub fn names_for(conn: &mut DbConnection, rows: &[BookingRow]) -> ApiResult<Book
     let equipment_ids = ids(rows.iter().filter_map(|r| r.equipment_id.as_deref()));
     let organisation_ids = ids(rows.iter().map(|r| r.organisation_id.as_str()));
     let people_ids = ids(rows.iter().map(|r| r.booker_id.as_str()));
-    Ok(BookingNames {
-        platforms: platforms::table
+    const PLATFORM: i32 = 0;
+    const EQUIPMENT: i32 = 1;
+    const ORGANISATION: i32 = 2;
+    const PERSON: i32 = 3;
+    let named: Vec<(i32, String, String)> = load_on_each_backend(
+        conn,
+        platforms::table
             .filter(platforms::id.eq_any(&platform_ids))
-            .select((platforms::id, platforms::name))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect(),
-        equipment: if equipment_ids.is_empty() {
-            Default::default()
-        } else {
-            equipment::table
-                .filter(equipment::id.eq_any(&equipment_ids))
-                .select((equipment::id, equipment::name))
-                .load::<(String, String)>(conn)?
-                .into_iter()
-                .collect()
-        },
-        organisations: organisations::table
-            .filter(organisations::id.eq_any(&organisation_ids))
-            .select((organisations::id, organisations::name))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect(),
-        people: users::table
-            .filter(users::id.eq_any(&people_ids))
-            .select((users::id, users::display_name))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect(),
-    })
+            .select((
+                PLATFORM.into_sql::<Integer>(),
+                platforms::id,
+                platforms::name,
+            ))
+            .union_all(
+                equipment::table
+                    .filter(equipment::id.eq_any(&equipment_ids))
+                    .select((
+                        EQUIPMENT.into_sql::<Integer>(),
+                        equipment::id,
+                        equipment::name,
+                    )),
+            )
+            .union_all(
+                organisations::table
+                    .filter(organisations::id.eq_any(&organisation_ids))
+                    .select((
+                        ORGANISATION.into_sql::<Integer>(),
+                        organisations::id,
+                        organisations::name,
+                    )),
+            )
+            .union_all(users::table.filter(users::id.eq_any(&people_ids)).select((
+                PERSON.into_sql::<Integer>(),
+                users::id,
+                users::display_name,
+            ))),
+    )?;
+    let mut names = BookingNames::default();
+    for (kind, id, name) in named {
+        let map = match kind {
+            PLATFORM => &mut names.platforms,
+            EQUIPMENT => &mut names.equipment,
+            ORGANISATION => &mut names.organisations,
+            _ => &mut names.people,
+        };
+        map.insert(id, name);
+    }
+    Ok(names)
 }

@@ -72,23 +72,27 @@ pub struct Recipients {
     pub turned_off: Vec<(String, String)>,
 }
 
-/// The accounts `ids` as messages address them: two queries for any number of them.
+/// The accounts `ids` as messages address them, with the kinds each turned off: one query
+/// for any number of them (an account once for each kind turned off).
 pub fn recipients(conn: &mut DbConnection, ids: &[&str]) -> ApiResult<Recipients> {
     if ids.is_empty() {
         return Ok(Recipients::default());
     }
-    let accounts = users::table
+    let rows: Vec<(RecipientRow, Option<String>)> = users::table
+        .left_join(opt::table)
         .filter(users::id.eq_any(ids))
-        .select(RecipientRow::as_select())
+        .select((RecipientRow::as_select(), opt::kind.nullable()))
         .load(conn)?;
-    let off = opt::table
-        .filter(opt::user_id.eq_any(ids))
-        .select((opt::user_id, opt::kind))
-        .load(conn)?;
-    Ok(Recipients {
-        accounts,
-        turned_off: off,
-    })
+    let mut found = Recipients::default();
+    for (account, off) in rows {
+        if let Some(kind) = off {
+            found.turned_off.push((account.id.clone(), kind));
+        }
+        if !found.accounts.iter().any(|a| a.id == account.id) {
+            found.accounts.push(account);
+        }
+    }
+    Ok(found)
 }
 
 /// Queues messages, due at once, in one statement; returns their ids.

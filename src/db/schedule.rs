@@ -50,15 +50,22 @@ pub fn record_send(
     Ok(inserted == 1)
 }
 
-/// Confirmed bookings starting in `[from, to)`.
+/// Confirmed bookings starting in `[from, to)`; with `updated_before`, only those last
+/// written (booked, approved, changed) before it.
 pub fn confirmed_starting(
     conn: &mut DbConnection,
     from: i64,
     to: i64,
+    updated_before: Option<i64>,
 ) -> ApiResult<Vec<BookingRow>> {
-    Ok(bookings::table
+    let mut query = bookings::table
         .filter(bookings::status.eq("confirmed"))
         .filter(bookings::starts_at.ge(from).and(bookings::starts_at.lt(to)))
+        .into_boxed();
+    if let Some(before) = updated_before {
+        query = query.filter(bookings::updated_at.lt(before));
+    }
+    Ok(query
         .order((bookings::starts_at, bookings::id))
         .select(BookingRow::as_select())
         .load(conn)?)

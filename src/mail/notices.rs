@@ -30,6 +30,10 @@ pub struct BookingFacts {
     pub booker: String,
     /// Why it was rejected or cancelled.
     pub reason: Option<String>,
+    /// A reminder queued the day of the session itself (caught up after no instance ran
+    /// over the reminder hour the day before): it says "today", not "tomorrow".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_day: bool,
 }
 
 /// One date of a series that was not booked, and why (in French, as the rules say it).
@@ -161,6 +165,14 @@ pub fn booking_words(kind: NotificationKind, f: &BookingFacts, locale: Locale) -
         NotificationKind::BookingCancelledByUnavailability => (
             format!("Booking cancelled: {place}"),
             format!("The booking was cancelled: the equipment is unavailable over that period. Reason: {reason}"),
+        ),
+        NotificationKind::BookingReminder if fr && f.same_day => (
+            format!("Rappel : séance aujourd'hui, {place}"),
+            "Votre séance a lieu aujourd'hui. En voici le détail ; si elle n'a plus lieu, annulez-la pour libérer le plateau.".to_owned(),
+        ),
+        NotificationKind::BookingReminder if f.same_day => (
+            format!("Reminder: session today, {place}"),
+            "Your session takes place today. Here are its details; if it no longer takes place, cancel it to free the platform.".to_owned(),
         ),
         NotificationKind::BookingReminder if fr => (
             format!("Rappel : séance demain, {place}"),

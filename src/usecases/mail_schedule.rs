@@ -5,6 +5,8 @@
 //! restart or another instance queues it no more. Recipients who turned a kind off get
 //! nothing (`outbox::enqueue_many`).
 
+use std::collections::HashSet;
+
 use chrono::{Days, NaiveDate, Timelike};
 use chrono_tz::Tz;
 
@@ -28,9 +30,11 @@ pub struct Queued {
     pub expiring: usize,
 }
 
-/// Queues what is due at `now`: from the reminder hour, the reminders of tomorrow's
-/// sessions; from the digest hour, today's digests and the notices of qualifications
-/// expiring within 30 days. Each part commits on its own.
+/// Queues what is due at `now`: the reminders of today's sessions that have not started yet
+/// and were missed (no instance ran over yesterday's reminder hour) and, from the reminder
+/// hour, those of tomorrow's sessions; from the digest hour, today's digests and the
+/// notices of qualifications expiring within 30 days (any not told yet, so a day without
+/// ticks is caught up by the next). Each part commits on its own.
 pub fn run_due(
     conn: &mut DbConnection,
     now: i64,
@@ -39,10 +43,10 @@ pub fn run_due(
 ) -> ApiResult<Queued> {
     let here = local(now, &tz);
     let today = here.date_naive();
-    let mut queued = Queued::default();
-    if here.hour() >= schedule.reminder_hour {
-        queued.reminders = remind(conn, now, &tz, today)?;
-    }
+    let mut queued = Queued {
+        reminders: remind(conn, now, &tz, today, here.hour() >= schedule.reminder_hour)?,
+        ..Queued::default()
+    };
     if here.hour() >= schedule.digest_hour {
         queued.digests = digests(conn, now, &tz, today)?;
         queued.expiring = expiring(conn, now, today)?;
@@ -55,7 +59,8 @@ fn midnight(day: NaiveDate, tz: &Tz) -> i64 {
 }
 
 /// Keeps the `(subject, recipient)` pairs of `candidates` not yet recorded for `kind` on
-/// `day`, and records them: one read, then one insert per new pair.
+/// `day`, and records them: one read, then one insert per new pair. Looked up in sets: a
+/// day's reminders are a thousand pairs or more on a large campus.
 fn first_sends<'a>(
     conn: &mut DbConnection,
     now: i64,
@@ -64,11 +69,14 @@ fn first_sends<'a>(
     candidates: Vec<(&'a str, &'a str)>,
 ) -> ApiResult<Vec<(&'a str, &'a str)>> {
     let already = db::schedule::sent_on(conn, kind.as_str(), day)?;
+    let already: HashSet<(&str, &str)> = already
+        .iter()
+        .map(|(s, u)| (s.as_str(), u.as_str()))
+        .collect();
+    let mut seen = HashSet::new();
     let mut fresh = Vec::new();
     for (subject, user) in candidates {
-        if already.iter().any(|(s, u)| s == subject && u == user)
-            || fresh.contains(&(subject, user))
-        {
+        if already.contains(&(subject, user)) || !seen.insert((subject, user)) {
             continue;
         }
         if db::schedule::record_send(conn, now, kind.as_str(), subject, user, day)? {
@@ -78,38 +86,70 @@ fn first_sends<'a>(
     Ok(fresh)
 }
 
-/// The reminders of the confirmed sessions of the day after `today`, to their booker and
-/// supervisor.
-fn remind(conn: &mut DbConnection, now: i64, tz: &Tz, today: NaiveDate) -> ApiResult<usize> {
+/// The reminders of confirmed sessions, to their booker and supervisor, recorded under the
+/// session's day: those of the day after `today` once `tomorrow_due` (the reminder hour has
+/// come), and those of `today` not started at `now` that stood as they are before midnight,
+/// which yesterday evening's ticks queued unless no instance ran then. A session booked,
+/// approved or changed today was told of by that event's message and gets none.
+fn remind(
+    conn: &mut DbConnection,
+    now: i64,
+    tz: &Tz,
+    today: NaiveDate,
+    tomorrow_due: bool,
+) -> ApiResult<usize> {
     let Some(tomorrow) = today.checked_add_days(Days::new(1)) else {
         return Ok(0);
     };
     let after = tomorrow.checked_add_days(Days::new(1)).unwrap_or(tomorrow);
     let kind = NotificationKind::BookingReminder;
     db::write_transaction(conn, |conn| {
-        let rows =
-            db::schedule::confirmed_starting(conn, midnight(tomorrow, tz), midnight(after, tz))?;
-        let candidates: Vec<(&str, &str)> = rows
-            .iter()
-            .flat_map(|row| {
-                std::iter::once(row.booker_id.as_str())
-                    .chain(row.supervisor_id.as_deref())
-                    .map(move |user| (row.id.as_str(), user))
-            })
-            .collect();
-        let fresh = first_sends(conn, now, kind, tomorrow, candidates)?;
-        if fresh.is_empty() {
-            return Ok(0);
+        let midnight_today = midnight(today, tz);
+        let mut days = vec![(
+            today,
+            db::schedule::confirmed_starting(
+                conn,
+                now + 1,
+                midnight(tomorrow, tz),
+                Some(midnight_today),
+            )?,
+        )];
+        if tomorrow_due {
+            let rows = db::schedule::confirmed_starting(
+                conn,
+                midnight(tomorrow, tz),
+                midnight(after, tz),
+                None,
+            )?;
+            days.push((tomorrow, rows));
         }
-        let names = db::bookings::names_for(conn, &rows)?;
-        let messages: Vec<(&str, Facts)> = fresh
-            .iter()
-            .filter_map(|(booking, user)| {
-                let row = rows.iter().find(|r| r.id == *booking)?;
-                Some((*user, Facts::Booking(kind, facts(row, &names))))
-            })
-            .collect();
-        crate::usecases::outbox::enqueue_many(conn, now, &messages)
+        let mut queued = 0;
+        for (day, rows) in &days {
+            let candidates: Vec<(&str, &str)> = rows
+                .iter()
+                .flat_map(|row| {
+                    std::iter::once(row.booker_id.as_str())
+                        .chain(row.supervisor_id.as_deref())
+                        .map(move |user| (row.id.as_str(), user))
+                })
+                .collect();
+            let fresh = first_sends(conn, now, kind, *day, candidates)?;
+            if fresh.is_empty() {
+                continue;
+            }
+            let names = db::bookings::names_for(conn, rows)?;
+            let messages: Vec<(&str, Facts)> = fresh
+                .iter()
+                .filter_map(|(booking, user)| {
+                    let row = rows.iter().find(|r| r.id == *booking)?;
+                    let mut said = facts(row, &names);
+                    said.same_day = *day == today;
+                    Some((*user, Facts::Booking(kind, said)))
+                })
+                .collect();
+            queued += crate::usecases::outbox::enqueue_many(conn, now, &messages)?;
+        }
+        Ok(queued)
     })
 }
 

@@ -195,6 +195,95 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
     assert_eq!(received(&sink, "manager@campus.test", "Rappel").len(), 1);
 }
 
+/// With no instance running over the reminder hour the day before, a tick the next
+/// morning reminds the booker and supervisor of that day's later session once ("today"),
+/// and nobody of a session already begun or of one approved that morning (the approval
+/// told of it).
+async fn missed_reminders_are_caught_up_the_next_morning(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let mut c = campus(&app).await;
+    let wednesday = next(Weekday::Wed, 7);
+    let tuesday = wednesday.pred_opt().unwrap();
+    let mut afternoon =
+        crate::support::station_booking(&c.platform_id, wednesday, "13:30", "15:30");
+    afternoon["supervisor_id"] = json!(c.manager_id);
+    app.post("/api/v1/bookings", &c.teacher, afternoon)
+        .await
+        .expect(201);
+    let mut morning = crate::support::station_booking(&c.platform_id, wednesday, "08:00", "10:00");
+    morning["group_label"] = json!("Déjà commencée");
+    app.post("/api/v1/bookings", &c.teacher, morning)
+        .await
+        .expect(201);
+    let outside = id_of(
+        app.post(
+            "/api/v1/bookings",
+            &c.other_teacher,
+            json!({
+                "platform_id": c.platform_id, "stations": 4, "starts_at": at(wednesday, "15:30"),
+                "ends_at": at(wednesday, "17:30"), "group_label": "Approuvée le jour même",
+            }),
+        )
+        .await
+        .expect(201),
+    );
+
+    // The service runs on Tuesday afternoon, then stops before the reminder hour.
+    app.set_time(&at(tuesday, "16:00"));
+    let before = app.scheduler(ScheduleConfig::default());
+    let_ticks_pass();
+    drop(before);
+    assert_eq!(queued(&app, "booking_reminder").await, 0, "before the hour");
+
+    // It starts again on Wednesday at 09:00; the outside session is approved then.
+    app.set_time(&at(wednesday, "09:00"));
+    c.log_in_again(&app).await;
+    app.post(
+        &format!("/api/v1/bookings/{outside}/approve"),
+        &c.manager,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let first = app.scheduler(ScheduleConfig::default());
+    let twin = app.scheduler(ScheduleConfig::default());
+    let reminded = wait_for(&sink, "teacher@campus.test", "Rappel", 1);
+    assert_eq!(
+        reminded.subject,
+        "Rappel : séance aujourd'hui, Atelier soudage (CAP RICS 1)"
+    );
+    let when = format!("{} de 13:30 à 15:30", wednesday.format("%d/%m/%Y"));
+    assert!(reminded.text.contains(&when), "{}", reminded.text);
+    assert!(
+        reminded.text.contains("Votre séance a lieu aujourd'hui"),
+        "{}",
+        reminded.text
+    );
+    let supervisor = wait_for(&sink, "manager@campus.test", "Rappel", 1);
+    assert_eq!(supervisor.subject, reminded.subject);
+
+    // Once, whatever the ticks, instances and restarts; nothing for the other two.
+    let_ticks_pass();
+    drop((first, twin));
+    let again = app.scheduler(ScheduleConfig::default());
+    let_ticks_pass();
+    drop(again);
+    assert_eq!(queued(&app, "booking_reminder").await, 2);
+    assert_eq!(received(&sink, "teacher@campus.test", "Rappel").len(), 1);
+    assert_eq!(received(&sink, "manager@campus.test", "Rappel").len(), 1);
+    for label in ["Déjà commencée", "Approuvée le jour même"] {
+        assert_eq!(
+            app.count_sql(format!(
+                "SELECT COUNT(*) AS n FROM outbox_messages WHERE kind = 'booking_reminder' AND payload LIKE '%{label}%'"
+            ))
+            .await,
+            0,
+            "{label}"
+        );
+    }
+}
+
 /// From the digest hour, each platform manager gets one digest a day of the bookings
 /// waiting for their approval and of last week's sessions still without a usage record;
 /// a manager with nothing to read gets none.
@@ -516,6 +605,7 @@ async fn series_events_are_one_message_each(backend: Backend) {
 
 on_both_backends!(
     reminders_go_out_once_the_day_before,
+    missed_reminders_are_caught_up_the_next_morning,
     managers_get_one_morning_digest,
     qualifications_about_to_expire_are_told_once,
     series_events_are_one_message_each,

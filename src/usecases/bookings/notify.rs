@@ -31,6 +31,7 @@ pub(crate) fn facts(row: &BookingRow, names: &BookingNames) -> BookingFacts {
         organisation: name(&names.organisations, &row.organisation_id),
         booker: name(&names.people, &row.booker_id),
         reason: row.status_reason.clone(),
+        same_day: false,
     }
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX bookings_status_end;
+DROP INDEX bookings_status_start;
