@@ -1,5 +1,5 @@
 //! The messages bookings cause, queued in the transaction of the change that causes them
-//! (`crate::outbox`): a booking to approve goes to the platform's managers, every other
+//! (`crate::usecases::outbox`): a booking to approve goes to the platform's managers, every other
 //! event to the booker and the supervisor, with the booking's calendar invitation.
 
 use crate::db::bookings::{BookingNames, BookingRow};
