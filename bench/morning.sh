@@ -3,7 +3,7 @@
 # instances on one PostgreSQL database behind HAProxy, then the same mix through HAProxy to
 # one instance, RUNS times each. Needs wrk, haproxy and a PostgreSQL server where the user
 # may create databases.
-#   PLATEAUX_BENCH_SERVER=postgres://postgres@ RATE=300 RUNS=3 bench/morning.sh
+#   PLATEAUX_BENCH_SERVER=postgres://postgres@ POOL=16 RATE=100 RUNS=3 bench/morning.sh
 # The data (BOOKINGS, 1,000,000 by default) is generated once into the database
 # plateaux_morning and reused: GENERATE=1 makes it afresh, GENERATE=0 never (by default it
 # is made when the database is missing). Before each measure what the runs wrote is undone
@@ -20,7 +20,7 @@ BOOKINGS=${BOOKINGS:-1000000}
 DURATION=${DURATION:-30s}
 WARMUP=${WARMUP:-10s}
 RUNS=${RUNS:-3}
-RATE=${RATE:-300}
+RATE=${RATE:-100}
 INDICATORS_EVERY=${INDICATORS_EVERY:-10}
 MODES=${MODES:-2 1}
 SERVER=${PLATEAUX_BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
