@@ -15,7 +15,9 @@
 //! Writes `<output>/equipment.txt`, `<output>/platforms.txt` (ids, one a line),
 //! `<output>/first_free_day.txt` (the first date with no booking, YYYY-MM-DD) and
 //! `<output>/report_school_year.txt` (the last school year fully in the past, `2025-2026`:
-//! the report benchmarks use it).
+//! the report benchmarks use it), `<output>/slots.txt` (free equipment slots after the
+//! generated period) and `<output>/pending.txt` (the ids of 10,000 requests of companies
+//! awaiting approval, in the slots after the free ones: the morning load approves them).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -151,11 +153,20 @@ fn main() {
         format!("{}\n", last_day + Duration::days(1)),
     )
     .unwrap();
-    write_free_slots(
+    let after_free_slots = write_free_slots(
         &out.join("slots.txt"),
         &equipment,
         last_day + Duration::days(1),
         &tz,
+    );
+    pending_requests(
+        &mut conn,
+        &out.join("pending.txt"),
+        &equipment,
+        &organisations,
+        after_free_slots,
+        &tz,
+        &admin_id,
     );
 
     let mut rng = Lcg(2027);
@@ -366,13 +377,13 @@ fn maintenance(
 
 /// Equipment slots after the generated bookings, for the booking-creation load:
 /// `equipment_id starts_at ends_at` a line, day by day, so that concurrent clients taking
-/// lines in turn ask for distinct slots.
+/// lines in turn ask for distinct slots (whole days). Answers the day after the last one.
 fn write_free_slots(
     path: &std::path::Path,
     equipment: &[(String, String)],
     first: NaiveDate,
     tz: &chrono_tz::Tz,
-) {
+) -> NaiveDate {
     const LINES: usize = 300_000;
     let mut text = String::with_capacity(LINES * 110);
     let mut day = first;
@@ -391,6 +402,55 @@ fn write_free_slots(
         day += Duration::days(1);
     }
     std::fs::write(path, text).expect("slots");
+    day
+}
+
+/// Requests of the companies awaiting the managers' approval, one per equipment slot from
+/// `first` on (after the free slots, so that booking them and approving these never
+/// collide), written as pending bookings; their ids go to `path`, in the order of the slots.
+fn pending_requests(
+    conn: &mut DbConnection,
+    path: &std::path::Path,
+    equipment: &[(String, String)],
+    organisations: &[String],
+    first: NaiveDate,
+    tz: &chrono_tz::Tz,
+    admin_id: &str,
+) {
+    const PENDING: usize = 10_000;
+    let now = plateaux::clock::Clock::now(&plateaux::clock::SystemClock);
+    let mut ids = Vec::with_capacity(PENDING);
+    let mut bookings = Vec::new();
+    let mut learners = Vec::new();
+    let mut day = first;
+    'days: loop {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            for (start, end) in SLOTS {
+                for (e, (equipment_id, platform_id)) in equipment.iter().enumerate() {
+                    if ids.len() == PENDING {
+                        break 'days;
+                    }
+                    let id = db::new_id();
+                    let company = &organisations[ORGANISATIONS + e % COMPANIES];
+                    bookings.push(format!(
+                        "('{id}','{platform_id}','{equipment_id}',NULL,{},{},'pending','{admin_id}','{company}',NULL,'Demande de mesure','','',NULL,NULL,NULL,NULL,NULL,{now},{now})",
+                        date_at_minute(day, start, tz),
+                        date_at_minute(day, end, tz),
+                    ));
+                    learners.push(format!("('{id}','company',1)"));
+                    ids.push(id);
+                }
+            }
+        }
+        day += Duration::days(1);
+    }
+    for (rows, table) in [(&bookings, "bookings"), (&learners, "booking_learners")] {
+        for chunk in rows.chunks(BATCH) {
+            conn.batch_execute(&format!("INSERT INTO {table} VALUES {}", chunk.join(",")))
+                .expect("pending requests");
+        }
+    }
+    std::fs::write(path, ids.join("\n") + "\n").expect("pending ids");
 }
 
 /// Organisations, platforms, equipment, one qualification and the bench administrator.
