@@ -236,8 +236,8 @@ fn resolve_organisation(conn: &mut DbConnection, text: &str) -> Result<String, S
 fn seed_demo(conn: &mut DbConnection, config: &Config) -> Result<(), String> {
     let report = crate::demo::seed(conn, SystemClock.now()).map_err(describe)?;
     println!(
-        "Campus de démonstration chargé ({} éléments ajoutés, {} pour le trimestre passé).",
-        report.created, report.history
+        "Campus de démonstration chargé ({} éléments ajoutés, {} pour le trimestre passé, {} périodes de vacances à venir).",
+        report.created, report.history, report.holidays
     );
     println!(
         "Service : http://{}/api/v1  (documentation : /api/v1/openapi.json)",

@@ -293,6 +293,69 @@ fn monday(today: NaiveDate, weeks_before: i64) -> NaiveDate {
         - Duration::weeks(weeks_before)
 }
 
+/// The coming school holidays recur every `HOLIDAY_CYCLE_WEEKS` weeks from this Monday, as
+/// the zone's calendar roughly does (seven weeks of classes, two of holidays). A fixed grid,
+/// not an offset from today: loaded again on a later day, the demo finds the same periods
+/// by their UIDs and only adds the ones that came into view.
+const HOLIDAY_GRID_START: (i32, u32, u32) = (2024, 1, 1);
+const HOLIDAY_CYCLE_WEEKS: i64 = 9;
+const HOLIDAY_LENGTH_WEEKS: i64 = 2;
+/// How many holiday periods ahead the demo holds.
+const COMING_HOLIDAYS: i64 = 2;
+
+/// The Mondays on which the next `COMING_HOLIDAYS` holiday periods start, all after the
+/// current week (the demo's future is free of bookings, so no closure falls on one).
+fn coming_holiday_mondays(today: NaiveDate) -> Vec<NaiveDate> {
+    let (y, m, d) = HOLIDAY_GRID_START;
+    let grid = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    let this_monday = monday(today, 0);
+    let cycles = (this_monday - grid)
+        .num_weeks()
+        .div_euclid(HOLIDAY_CYCLE_WEEKS)
+        + 1;
+    (0..COMING_HOLIDAYS)
+        .map(|i| grid + Duration::weeks((cycles + i) * HOLIDAY_CYCLE_WEEKS))
+        .collect()
+}
+
+/// Imports the coming school holidays of the campus's zone, as the director would import
+/// the ministry's calendar; a period imported before is left alone. Answers how many
+/// closures it wrote.
+pub fn seed_coming_holidays(
+    conn: &mut DbConnection,
+    tz: Tz,
+    now: i64,
+    campus_id: &str,
+) -> ApiResult<usize> {
+    let today = local(now, &tz).date_naive();
+    let mut calendar =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Plateaux//Démonstration//FR\r\n".to_owned();
+    for start in coming_holiday_mondays(today) {
+        // From the Saturday before to the Sunday ending the second week (DTEND excluded).
+        calendar.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:vacances-{}@mecanic-vallee\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Vacances scolaires\r\nEND:VEVENT\r\n",
+            start.format("%Y%m%d"),
+            (start - Duration::days(2)).format("%Y%m%d"),
+            (start + Duration::weeks(HOLIDAY_LENGTH_WEEKS)).format("%Y%m%d"),
+        ));
+    }
+    calendar.push_str("END:VCALENDAR\r\n");
+    let parsed = crate::domain::calendar::parse_events(&calendar, &tz, None)?;
+    let mut new = Vec::new();
+    for event in parsed.events {
+        if db::closures::find_imported(conn, "campus", campus_id, &event.uid)?.is_none() {
+            new.push(event);
+        }
+    }
+    // Nothing new: no import at all, so a second load writes not even an audit line.
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let director = caller(conn, DIRECTOR)?;
+    let import = closures::import(conn, &director, now, ClosureScope::Campus, campus_id, new)?;
+    Ok(import.created.len())
+}
+
 /// A booking as one past moment's use case writes it.
 struct Written {
     row: BookingRow,

@@ -111,6 +111,8 @@ pub struct SeedReport {
     pub created: usize,
     /// Rows of the past term written (none when it was there already).
     pub history: usize,
+    /// Coming school holidays imported (none when they were there already).
+    pub holidays: usize,
     pub logins: Vec<DemoLogin>,
 }
 
@@ -321,9 +323,11 @@ pub fn seed(conn: &mut DbConnection, now: i64) -> ApiResult<SeedReport> {
                 platforms: &platforms,
             },
         )?;
+        let holidays = history::seed_coming_holidays(conn, tz, now, &campus_id)?;
         Ok(SeedReport {
             created,
             history,
+            holidays,
             logins,
         })
     })

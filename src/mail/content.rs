@@ -195,7 +195,11 @@ fn local_time(at: i64, locale: Locale, tz: &Tz) -> String {
         return at.to_string();
     };
     match locale {
-        Locale::French => t.format("%d/%m/%Y à %H:%M").to_string(),
+        Locale::French => format!(
+            "{} à {}",
+            crate::views::web::format::long_date(t.date_naive()),
+            t.format("%H:%M")
+        ),
         Locale::English => t.format("%d %B %Y, %H:%M").to_string(),
     }
 }

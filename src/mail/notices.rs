@@ -68,6 +68,10 @@ pub struct ServiceRequestFacts {
     pub detail: Option<String>,
     /// For a quote answered: accepted (true) or declined.
     pub accepted: Option<bool>,
+    /// The copy for the campus's staff (a request received reads differently to them than
+    /// the company's acknowledgement). Absent from messages queued before it existed.
+    #[serde(default)]
+    pub for_campus: bool,
 }
 
 /// A message made of parts the `notice` templates lay out.
@@ -87,12 +91,42 @@ pub struct CalendarPart {
     pub ics: String,
 }
 
+/// `de Stratiforme`, `d'Atelier Vallée`: French elides « de » before a vowel or an h.
+pub fn de(name: &str) -> String {
+    let elided = name
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouyhàâäéèêëîïôöùûüœæ".contains(c.to_lowercase().next().unwrap_or(c)));
+    if elided {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
+/// `1 poste`, `6 postes`: a count with its noun in the plural from two, as French writes it.
+fn counted(n: impl Into<i64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n >= 2 { plural } else { singular })
+}
+
+/// A number of stations, as people read it (`1 poste`, `6 postes`).
+pub fn stations_words(n: i32, locale: Locale) -> String {
+    match locale {
+        Locale::French => counted(n, "poste", "postes"),
+        Locale::English => match n {
+            1 => "1 station".to_owned(),
+            n => format!("{n} stations"),
+        },
+    }
+}
+
 fn day_and_hours(span: Span, locale: Locale, tz: &Tz) -> String {
     let (start, end) = (local(span.start, tz), local(span.end, tz));
     match locale {
         Locale::French => format!(
             "{} de {} à {}",
-            start.format("%d/%m/%Y"),
+            long_day(start.date_naive(), locale),
             start.format("%H:%M"),
             end.format("%H:%M")
         ),
@@ -108,8 +142,7 @@ fn day_and_hours(span: Span, locale: Locale, tz: &Tz) -> String {
 fn what(f: &BookingFacts, locale: Locale) -> String {
     match (&f.equipment, f.stations, locale) {
         (Some(e), _, _) => e.clone(),
-        (None, Some(n), Locale::French) => format!("{n} poste(s)"),
-        (None, Some(n), Locale::English) => format!("{n} station(s)"),
+        (None, Some(n), _) => stations_words(n, locale),
         (None, None, _) => String::new(),
     }
 }
@@ -382,9 +415,25 @@ pub fn service_request_words(
     let fr = locale == Locale::French;
     let name = format!("« {} »", f.title);
     match (kind, fr) {
+        (NotificationKind::ServiceRequestReceived, true) if f.for_campus => (
+            format!("Nouvelle demande de prestation : {name}"),
+            format!(
+                "{} a déposé une demande de prestation{}. Lisez-la et prenez-la en charge depuis sa page.",
+                f.organisation,
+                f.platform.as_ref().map(|p| format!(" pour le plateau {p}")).unwrap_or_default()
+            ),
+        ),
+        (NotificationKind::ServiceRequestReceived, false) if f.for_campus => (
+            format!("New service request: {name}"),
+            format!(
+                "{} submitted a service request{}. Read it and take it from its page.",
+                f.organisation,
+                f.platform.as_ref().map(|p| format!(" for the platform {p}")).unwrap_or_default()
+            ),
+        ),
         (NotificationKind::ServiceRequestReceived, true) => (
             format!("Demande de prestation reçue : {name}"),
-            format!("La demande de prestation de {} a été reçue ; l'équipe du campus y répond sous peu.", f.organisation),
+            format!("La demande de prestation {} a été reçue ; l'équipe du campus y répond sous peu.", de(&f.organisation)),
         ),
         (NotificationKind::ServiceRequestReceived, false) => (
             format!("Service request received: {name}"),
@@ -636,8 +685,9 @@ pub fn qualification_subject(f: &QualificationFacts, locale: Locale) -> String {
             f.qualification
         ),
         (Locale::French, false) => format!(
-            "Habilitation « {} » de {} bientôt échue",
-            f.qualification, f.holder
+            "Habilitation « {} » {} bientôt échue",
+            f.qualification,
+            de(&f.holder)
         ),
         (Locale::English, true) => format!(
             "Your qualification \"{}\" is about to expire",
@@ -655,7 +705,7 @@ pub fn qualification_notice(f: &QualificationFacts, locale: Locale, context: &Co
     let day = long_day(f.expires_on, locale);
     let paragraph = match (fr, f.to_holder) {
         (true, true) => format!("Votre habilitation « {} » prend fin le {day}. Passé cette date, les équipements qui l'exigent ne pourront plus être réservés à votre nom : voyez avec votre responsable de plateau pour la renouveler.", f.qualification),
-        (true, false) => format!("L'habilitation « {} » de {} prend fin le {day}. Passé cette date, les équipements qui l'exigent ne pourront plus être réservés à son nom.", f.qualification, f.holder),
+        (true, false) => format!("L'habilitation « {} » {} prend fin le {day}. Passé cette date, les équipements qui l'exigent ne pourront plus être réservés à son nom.", f.qualification, de(&f.holder)),
         (false, true) => format!("Your qualification \"{}\" ends on {day}. After that date, equipment that requires it can no longer be booked in your name: ask your platform manager to renew it.", f.qualification),
         (false, false) => format!("The qualification \"{}\" of {} ends on {day}. After that date, equipment that requires it can no longer be booked in their name.", f.qualification, f.holder),
     };
@@ -771,5 +821,28 @@ pub fn series_event_notice(
             (false, false) => "See my bookings",
         }
         .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn de_elides_before_a_vowel_or_an_h() {
+        assert_eq!(de("Atelier Vallée"), "d'Atelier Vallée");
+        assert_eq!(de("Usinages du Célé"), "d'Usinages du Célé");
+        assert_eq!(de("Élodie Marty"), "d'Élodie Marty");
+        assert_eq!(de("Hélène Roux"), "d'Hélène Roux");
+        assert_eq!(de("Stratiforme"), "de Stratiforme");
+        assert_eq!(de("Lycée Champollion"), "de Lycée Champollion");
+    }
+
+    #[test]
+    fn stations_take_the_plural_from_two() {
+        assert_eq!(stations_words(1, Locale::French), "1 poste");
+        assert_eq!(stations_words(6, Locale::French), "6 postes");
+        assert_eq!(stations_words(1, Locale::English), "1 station");
+        assert_eq!(stations_words(6, Locale::English), "6 stations");
     }
 }

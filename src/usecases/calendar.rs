@@ -11,9 +11,11 @@ use crate::db::calendar::CalendarTokenRow;
 use crate::db::{self, DbConnection};
 use crate::domain::booking::BookingStatus;
 use crate::domain::calendar::{feed, CalendarFeed, FeedEvent};
+use crate::domain::notifications::Locale;
 use crate::domain::time::Span;
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::mail::notices::stations_words;
 
 /// Creates a feed of one's own bookings (`target_id` none), or of a platform or an
 /// equipment item; answers the token, which exists nowhere else (only its hash is stored).
@@ -152,7 +154,10 @@ pub fn build_feed(
                     "{} ({platform_name})",
                     equipment.get(e).cloned().unwrap_or_default()
                 ),
-                None => format!("{platform_name} – {} poste(s)", row.stations.unwrap_or(0)),
+                None => format!(
+                    "{platform_name} – {}",
+                    stations_words(row.stations.unwrap_or(0), Locale::French)
+                ),
             };
             let (summary, description) = if hidden {
                 (

@@ -253,10 +253,23 @@ fn notify(
         },
         detail,
         accepted,
+        for_campus: false,
     };
     let messages: Vec<(&str, Facts)> = to
         .iter()
-        .map(|user| (user.as_str(), Facts::ServiceRequest(kind, facts.clone())))
+        .map(|user| {
+            let for_campus = row.contact_user_id.as_deref() != Some(user.as_str());
+            (
+                user.as_str(),
+                Facts::ServiceRequest(
+                    kind,
+                    ServiceRequestFacts {
+                        for_campus,
+                        ..facts.clone()
+                    },
+                ),
+            )
+        })
         .collect();
     crate::usecases::outbox::enqueue_many(conn, now, &messages)?;
     Ok(())

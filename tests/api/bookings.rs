@@ -1195,7 +1195,7 @@ async fn calendar_feeds(app: TestApp) {
         "BEGIN:VTIMEZONE",
         "TZID:Europe/Paris",
         "BEGIN:VEVENT",
-        "SUMMARY:BTS CPRP 1 – Lycée La Découverte – Atelier soudage – 12 poste(s)",
+        "SUMMARY:BTS CPRP 1 – Lycée La Découverte – Atelier soudage – 12 postes",
         "END:VCALENDAR",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");

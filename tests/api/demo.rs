@@ -537,8 +537,8 @@ async fn the_demo_has_a_past_term_written_once(app: TestApp) {
     assert_eq!(
         app.count_sql("SELECT COUNT(*) AS n FROM closures WHERE source_uid IS NOT NULL".to_owned())
             .await,
-        1,
-        "one holiday import"
+        3,
+        "one past holiday, two coming ones"
     );
     assert_eq!(app.count("maintenance_windows").await, 1);
     // The week of the holiday has no class session: the series skipped it.
@@ -558,7 +558,7 @@ async fn the_demo_has_a_past_term_written_once(app: TestApp) {
         after_first.insert(table, app.count(table).await);
     }
     let second = seed(&app).await;
-    assert_eq!((second.created, second.history), (0, 0));
+    assert_eq!((second.created, second.history, second.holidays), (0, 0, 0));
     let mut after_second = BTreeMap::new();
     for table in HISTORY_TABLES {
         after_second.insert(table, app.count(table).await);
@@ -567,3 +567,68 @@ async fn the_demo_has_a_past_term_written_once(app: TestApp) {
 }
 
 on_both_databases!(at "2027-03-10T10:00:00+01:00": the_demo_has_a_past_term_written_once);
+
+/// A teacher trying a term series on the demo sees the coming school holidays skipped: the
+/// demo holds them, placed from today, as an imported holiday calendar would.
+async fn a_term_series_on_the_demo_skips_the_coming_holidays(app: TestApp) {
+    use crate::support::dates::{at, next};
+    use chrono::{Duration, Weekday};
+    let first = seed(&app).await;
+    assert_eq!(first.holidays, 2);
+    let teacher = app
+        .login("enseignant.soudage@demo.plateaux.test", "demo-soudage-2027")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let platforms = app
+        .get("/api/v1/platforms?limit=50", &teacher)
+        .await
+        .expect(200)
+        .json();
+    let platform_id = platforms["items"][0]["id"].as_str().unwrap().to_owned();
+    // Weekly on Tuesdays for the next twelve weeks.
+    let tuesday = next(Weekday::Tue, 1);
+    let until = tuesday + Duration::weeks(11);
+    let preview = app
+        .post(
+            "/api/v1/booking-series/preview",
+            &teacher,
+            json!({
+                "first_occurrence": crate::support::station_booking(&platform_id, tuesday, "08:00", "10:00"),
+                "rrule": format!("FREQ=WEEKLY;UNTIL={}", until.format("%Y%m%d")),
+                "mode": "skip_conflicts",
+            }),
+        )
+        .await
+        .expect(200)
+        .json();
+    let holidays: Vec<&Value> = preview["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["code"] == "closed"
+                && s["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("Vacances scolaires"))
+        })
+        .collect();
+    // Two weeks of holidays: two Tuesdays skipped.
+    assert_eq!(holidays.len(), 2, "{preview}");
+    let skipped = holidays[0]["starts_at"].as_str().unwrap();
+    assert!(
+        (1..12).any(|w| skipped == at(tuesday + Duration::weeks(w), "08:00")),
+        "{skipped}"
+    );
+
+    // Loaded again the same day, the demo adds no holiday.
+    let closures = app.count("closures").await;
+    let audit = app.count("audit_events").await;
+    let second = seed(&app).await;
+    assert_eq!(second.holidays, 0);
+    assert_eq!(app.count("closures").await, closures);
+    assert_eq!(app.count("audit_events").await, audit);
+}
+
+on_both_databases!(a_term_series_on_the_demo_skips_the_coming_holidays);

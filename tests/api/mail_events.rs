@@ -222,7 +222,7 @@ async fn booking_messages_carry_an_invitation(backend: Backend) {
         asked.html
     );
     assert!(
-        asked.text.contains("Lycée Alexis Monteil") && asked.text.contains("4 poste(s)"),
+        asked.text.contains("Lycée Alexis Monteil") && asked.text.contains("4 postes"),
         "{}",
         asked.text
     );
@@ -434,7 +434,8 @@ async fn maintenance_and_series_messages(backend: Backend) {
         told.subject,
         "Série réservée, 1 date(s) non réservée(s) : Atelier soudage"
     );
-    let date = closed.format("%d/%m/%Y").to_string();
+    // Written out as the pages write dates, not 15/12/2026.
+    let date = plateaux::views::web::format::long_date(closed);
     let line = told
         .text
         .lines()
@@ -534,19 +535,46 @@ async fn service_request_messages(backend: Backend) {
         .expect(201),
     );
     let link = format!("{PUBLIC_URL}/demandes/{id}");
-    for person in ["contact@cele.test", "manager@campus.test"] {
-        let received = wait_for(&sink, person, "Demande de prestation reçue", 1);
-        assert_eq!(
-            received.subject,
-            "Demande de prestation reçue : « Essais de traction »"
-        );
-        assert!(
-            received.text.contains(&link) && received.text.contains("Usinages du Célé"),
-            "{}",
-            received.text
-        );
-        assert!(received.calendar.is_none());
-        links_are_public(&received);
+    // The company's acknowledgement, « de » elided before the vowel.
+    let acknowledged = wait_for(&sink, "contact@cele.test", "Demande de prestation reçue", 1);
+    // The staff's notice: what came in, where to take it; not the company's acknowledgement.
+    let came_in = wait_for(
+        &sink,
+        "manager@campus.test",
+        "Nouvelle demande de prestation",
+        1,
+    );
+    assert_eq!(
+        acknowledged.subject,
+        "Demande de prestation reçue : « Essais de traction »"
+    );
+    assert!(
+        acknowledged.text.contains(
+            "La demande de prestation d'Usinages du Célé a été reçue ; l'équipe du campus y répond sous peu."
+        ),
+        "{}",
+        acknowledged.text
+    );
+    assert_eq!(
+        came_in.subject,
+        "Nouvelle demande de prestation : « Essais de traction »"
+    );
+    assert!(
+        came_in.text.contains(
+            "Usinages du Célé a déposé une demande de prestation pour le plateau Atelier soudage. Lisez-la et prenez-la en charge depuis sa page."
+        ),
+        "{}",
+        came_in.text
+    );
+    assert!(!came_in.text.contains("sous peu"), "{}", came_in.text);
+    assert!(
+        received(&sink, "manager@campus.test", "Demande de prestation reçue").is_empty(),
+        "the staff get no acknowledgement"
+    );
+    for message in [&acknowledged, &came_in] {
+        assert!(message.text.contains(&link), "{}", message.text);
+        assert!(message.calendar.is_none());
+        links_are_public(message);
     }
     app.post(
         &format!("/api/v1/service-requests/{id}/transitions"),

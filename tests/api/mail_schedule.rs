@@ -142,7 +142,10 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
         reminded.subject,
         "Rappel : séance demain, Atelier soudage (CAP RICS 1)"
     );
-    let when = format!("{} de 08:00 à 10:00", wednesday.format("%d/%m/%Y"));
+    let when = format!(
+        "{} de 08:00 à 10:00",
+        plateaux::views::web::format::long_date(wednesday)
+    );
     assert!(reminded.text.contains(&when), "{}", reminded.text);
     assert!(
         reminded.text.contains("Votre séance a lieu demain"),
@@ -184,7 +187,7 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
     assert!(
         next_day
             .text
-            .contains(&thursday.format("%d/%m/%Y").to_string())
+            .contains(&plateaux::views::web::format::long_date(thursday))
             && next_day.text.contains("BTS CPRP 2"),
         "{}",
         next_day.text

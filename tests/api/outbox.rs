@@ -154,6 +154,21 @@ async fn account_confirmations_reach_people(backend: Backend) {
         "{}",
         message.text
     );
+    // Its expiry is written out as the pages write dates (« mardi 15 décembre 2026 à 14:00 »).
+    let until = message
+        .text
+        .split("valable jusqu'au ")
+        .nth(1)
+        .and_then(|rest| rest.split(" et ne sert").next())
+        .unwrap_or_else(|| panic!("no expiry in {}", message.text));
+    assert!(
+        ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+            .iter()
+            .any(|day| until.starts_with(&format!("{day} ")))
+            && !until.contains('/')
+            && until.contains(" à "),
+        "{until}"
+    );
     let link = message.link(&format!("{PUBLIC_URL}/confirmation/"));
     assert!(
         message.html.contains(&format!("href=\"{link}\"")),

@@ -1257,7 +1257,60 @@ async fn a_contact_awaiting_approval_follows_only_their_own(app: TestApp) {
     assert_eq!(state_of(&app, &own).await, "quoted");
 }
 
+/// A quote past its validity is not offered for an answer (the service would refuse it):
+/// the page says when it expired and how to get a new version.
+async fn an_expired_quote_is_not_offered_for_acceptance(app: TestApp) {
+    let c = support::campus(&app).await;
+    let id = request_of(&app, &c.company, "Usinage d'une série", &c.platform_id).await;
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    let valid_until = app.today() + Duration::days(2);
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.manager, json!({
+        "valid_until": valid_until.to_string(),
+        "lines": [{ "label": "Usinage", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    let path = format!("/demandes/{id}");
+    let mut company = Jar::default();
+    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
+    let page = page_of(&app, &mut company, &path).await;
+    assert!(
+        page.text.contains("Accepter le devis (version 1"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("a expiré"), "{}", page.text);
+
+    app.advance(Duration::days(3));
+    let mut company = Jar::default();
+    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
+    let page = page_of(&app, &mut company, &path).await;
+    assert!(!page.text.contains("Accepter le devis"), "{}", page.text);
+    assert!(!page.text.contains("Décliner le devis"), "{}", page.text);
+    let text = page.text.replace("&#39;", "'").replace("&#x27;", "'");
+    let expired = format!(
+        "La version 1 du devis a expiré le {} (elle était valable jusqu'au {})",
+        plateaux::views::web::format::long_date(valid_until + Duration::days(1)),
+        plateaux::views::web::format::long_date(valid_until)
+    );
+    assert!(text.contains(&expired), "{expired}\n{text}");
+    assert!(
+        text.contains("demandez-la à l'équipe du campus par un message"),
+        "{text}"
+    );
+    // Withdrawing stays possible; the request still waits for an answer.
+    assert!(page.text.contains("<h3>Retirer</h3>"), "{}", page.text);
+    assert_eq!(state_of(&app, &id).await, "quoted");
+}
+
 on_both_databases!(
+    an_expired_quote_is_not_offered_for_acceptance,
     a_contact_awaiting_approval_follows_only_their_own,
     declining_then_closing,
     public_form_creates_refuses_and_needs_its_token,

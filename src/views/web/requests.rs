@@ -822,6 +822,8 @@ pub struct RequestPage {
     /// The message's text and, for the staff, who reads it.
     pub message: Vec<Input>,
     pub notice: Option<String>,
+    /// The company's quote expired: when, and how to get a new version.
+    pub expired_quote: Option<String>,
     /// The refusal of an action the page has no form for.
     pub error: Option<String>,
 }
@@ -961,7 +963,22 @@ impl RequestPage {
         let issued = quotes
             .iter()
             .find(|(q, _)| q.status == QuoteStatus::Issued.as_str())
-            .map(|(q, _)| (q.version, q.total_incl_vat_cents));
+            .map(|(q, _)| (q.version, q.total_incl_vat_cents, q.valid_until));
+        // An expired quote can be neither accepted nor declined (the use case refuses it):
+        // no form for either, but what happened and how to get a new version.
+        let expired_quote = issued
+            .filter(|(_, _, valid_until)| *valid_until < today && side == Side::Company)
+            .filter(|_| {
+                state.is_some_and(|s| allowed_actions(s, side).contains(&RequestAction::Accept))
+            })
+            .map(|(version, _, valid_until)| {
+                format!(
+                    "La version {version} du devis a expiré le {} (elle était valable jusqu'au {}). \
+                     Pour en recevoir une nouvelle version, demandez-la à l'équipe du campus par un message ci-dessous.",
+                    format::long_date(valid_until + chrono::Duration::days(1)),
+                    format::long_date(valid_until)
+                )
+            });
         let Drafts {
             mut action,
             quote: quote_draft,
@@ -996,9 +1013,12 @@ impl RequestPage {
                     );
                 }
                 RequestAction::Accept | RequestAction::Decline => {
-                    let Some((version, total)) = issued else {
+                    let Some((version, total, _)) = issued else {
                         continue;
                     };
+                    if expired_quote.is_some() {
+                        continue;
+                    }
                     hidden.push(("quote_version", version.to_string()));
                     label = format!(
                         "{} le devis (version {version}, {} TTC)",
@@ -1299,6 +1319,7 @@ impl RequestPage {
                 .collect(),
             message: std::iter::once(message_input).chain(visibility).collect(),
             notice,
+            expired_quote,
             error,
         }
     }
