@@ -1277,9 +1277,9 @@ async fn an_expired_quote_is_not_offered_for_acceptance(app: TestApp) {
     .await
     .expect(201);
     let path = format!("/demandes/{id}");
-    let mut company = Jar::default();
-    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
-    let page = page_of(&app, &mut company, &path).await;
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let page = company.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(
         page.text.contains("Accepter le devis (version 1"),
         "{}",
@@ -1288,9 +1288,9 @@ async fn an_expired_quote_is_not_offered_for_acceptance(app: TestApp) {
     assert!(!page.text.contains("a expiré"), "{}", page.text);
 
     app.advance(Duration::days(3));
-    let mut company = Jar::default();
-    log_in(&app, &mut company, "contact@cele.test", PASSWORD).await;
-    let page = page_of(&app, &mut company, &path).await;
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    let page = company.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(!page.text.contains("Accepter le devis"), "{}", page.text);
     assert!(!page.text.contains("Décliner le devis"), "{}", page.text);
     let text = page.text.replace("&#39;", "'").replace("&#x27;", "'");
