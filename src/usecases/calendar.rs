@@ -190,7 +190,7 @@ fn build_feed(
                 .get(&row.organisation_id)
                 .cloned()
                 .unwrap_or_default();
-            let hidden = !access::feed_shows_booking(&owner, owner_role, &managed, row, is_company);
+            let hidden = !access::feed_shows_booking(owner, owner_role, &managed, row, is_company);
             let (platform_name, town) =
                 platforms.get(&row.platform_id).cloned().unwrap_or_default();
             let what = match &row.equipment_id {
