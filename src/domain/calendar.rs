@@ -476,6 +476,52 @@ pub fn feed(name: &str, tz: &Tz, window: Span, events: &[FeedEvent], now: i64) -
     fold_lines(&calendar.build().generate())
 }
 
+/// What a feed's content depends on, read before building it: calendar applications poll
+/// every few minutes, and most polls find nothing changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedVersion<'a> {
+    /// The feed itself (its kind, target and owner are fixed with it).
+    pub token_id: &'a str,
+    /// What the owner may see of others' bookings depends on their role.
+    pub owner_role: &'a str,
+    /// The window slides with the local day, and the time zone's transitions with it.
+    pub day: NaiveDate,
+    /// Bookings in the window, of any status.
+    pub bookings: i64,
+    pub latest_change: Option<i64>,
+    pub sequences: Option<i64>,
+}
+
+/// The feed's entity tag: weak, since each answer stamps its events with the time it is
+/// made (DTSTAMP) while meaning the same calendar.
+pub fn feed_tag(version: &FeedVersion) -> String {
+    let text = format!(
+        "{}|{}|{}|{}|{}|{}",
+        version.token_id,
+        version.owner_role,
+        version.day,
+        version.bookings,
+        version.latest_change.unwrap_or(0),
+        version.sequences.unwrap_or(0)
+    );
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
+}
+
+/// Whether an `If-None-Match` header names `tag`, compared weakly (RFC 9110, 13.1.2): a
+/// list of tags, `W/` or not, or `*`.
+pub fn tag_matches(if_none_match: &str, tag: &str) -> bool {
+    let opaque = |t: &str| {
+        let t = t.trim();
+        t.strip_prefix("W/").unwrap_or(t).to_owned()
+    };
+    let wanted = opaque(tag);
+    if_none_match
+        .split(',')
+        .any(|candidate| candidate.trim() == "*" || opaque(candidate) == wanted)
+}
+
 /// A calendar invitation sent with a booking's e-mail (RFC 5546): the organiser is a
 /// campus mailbox, the recipient its one attendee.
 pub struct Invitation<'a> {

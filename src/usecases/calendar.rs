@@ -8,9 +8,10 @@ use chrono_tz::Tz;
 use crate::access;
 use crate::auth::{self, CurrentUser};
 use crate::db::calendar::CalendarTokenRow;
+use crate::db::users::UserRow;
 use crate::db::{self, DbConnection};
 use crate::domain::booking::BookingStatus;
-use crate::domain::calendar::{feed, CalendarFeed, FeedEvent};
+use crate::domain::calendar::{feed, feed_tag, tag_matches, CalendarFeed, FeedEvent, FeedVersion};
 use crate::domain::notifications::Locale;
 use crate::domain::time::Span;
 use crate::domain::{OrganisationKind, Role};
@@ -80,25 +81,61 @@ pub fn revoke_token(
 const FEED_PAST_DAYS: i64 = 92;
 const FEED_FUTURE_DAYS: i64 = 366;
 
-/// The iCalendar text of the feed whose token hashes to `hash`. It names groups and
-/// organisations, never people; each booking's UID is `<id>@<uid_host>`, as in its
-/// e-mailed invitations.
-pub fn build_feed(
+/// A feed's answer: unchanged since the client's copy, or the feed; either way its tag.
+#[derive(Debug)]
+pub enum FeedAnswer {
+    Unchanged { tag: String },
+    Feed { tag: String, text: String },
+}
+
+/// The feed whose token hashes to `hash`, unless `if_none_match` already names its current
+/// version: that is read in one aggregate query over the window, much cheaper than the feed.
+pub fn feed_if_changed(
     conn: &mut DbConnection,
     now: i64,
     hash: &str,
     tz: Tz,
     uid_host: &str,
-) -> ApiResult<String> {
+    if_none_match: Option<&str>,
+) -> ApiResult<FeedAnswer> {
     let token = db::calendar::find_live_by_hash(conn, hash)?.ok_or_else(ApiError::not_found)?;
     let owner = db::users::find(conn, &token.user_id)?
         .filter(|u| u.active)
         .ok_or_else(ApiError::not_found)?;
-    let owner_role = Role::from_db(&owner.role)?;
     let window = Span::new(
         now - FEED_PAST_DAYS * 86_400,
         now + FEED_FUTURE_DAYS * 86_400,
     );
+    let (bookings, latest_change, sequences) =
+        db::bookings::feed_version(conn, &token.feed, &token.target_id, window)?;
+    let tag = feed_tag(&FeedVersion {
+        token_id: &token.id,
+        owner_role: &owner.role,
+        day: crate::domain::time::local(now, &tz).date_naive(),
+        bookings,
+        latest_change,
+        sequences,
+    });
+    if if_none_match.is_some_and(|header| tag_matches(header, &tag)) {
+        return Ok(FeedAnswer::Unchanged { tag });
+    }
+    let text = build_feed(conn, now, &token, &owner, window, tz, uid_host)?;
+    Ok(FeedAnswer::Feed { tag, text })
+}
+
+/// The iCalendar text of `token`'s feed. It names groups and
+/// organisations, never people; each booking's UID is `<id>@<uid_host>`, as in its
+/// e-mailed invitations.
+fn build_feed(
+    conn: &mut DbConnection,
+    now: i64,
+    token: &CalendarTokenRow,
+    owner: &UserRow,
+    window: Span,
+    tz: Tz,
+    uid_host: &str,
+) -> ApiResult<String> {
+    let owner_role = Role::from_db(&owner.role)?;
     let rows = db::bookings::for_feed(conn, &token.feed, &token.target_id, window)?;
     let mut organisations: HashMap<String, (String, bool)> = HashMap::new();
     let mut platforms: HashMap<String, (String, String)> = HashMap::new();
@@ -123,8 +160,17 @@ pub fn build_feed(
             }
         }
     }
-    let learners =
+    let learner_rows =
         db::bookings::learners_of(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
+    // By booking: looking each booking's counts up in the whole list was quadratic, most of
+    // a platform feed's time (thousands of bookings).
+    let mut learners: HashMap<&str, Vec<(&str, i32)>> = HashMap::with_capacity(rows.len());
+    for (booking, status, n) in &learner_rows {
+        learners
+            .entry(booking.as_str())
+            .or_default()
+            .push((status.as_str(), *n));
+    }
     let title = match token.feed.as_str() {
         "platform" => platforms
             .get(&token.target_id)
@@ -146,7 +192,7 @@ pub fn build_feed(
                 .get(&row.organisation_id)
                 .cloned()
                 .unwrap_or_default();
-            let hidden = !access::feed_shows_booking(&owner, owner_role, &managed, row, is_company);
+            let hidden = !access::feed_shows_booking(owner, owner_role, &managed, row, is_company);
             let (platform_name, town) =
                 platforms.get(&row.platform_id).cloned().unwrap_or_default();
             let what = match &row.equipment_id {
@@ -171,9 +217,10 @@ pub fn build_feed(
                     format!("{} – {org_name}", row.group_label)
                 };
                 let counts: Vec<String> = learners
-                    .iter()
-                    .filter(|(b, _, _)| *b == row.id)
-                    .map(|(_, status, n)| {
+                    .get(row.id.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|(status, n)| {
                         format!(
                             "{} : {n}",
                             crate::labels::label_of(

@@ -402,6 +402,107 @@ async fn feeds_fold_at_octets_and_name_nobody(app: TestApp) {
     assert!(!text.contains("teacher@campus.test"), "{text}");
 }
 
+/// Calendar applications poll feeds every few minutes: the feed answers a weak ETag, the
+/// same while nothing changes, and `304 Not Modified` with no body to a request naming it;
+/// a booking made in the window, then its cancellation, each give a new tag and a new feed.
+async fn feed_etag_answers_not_modified_until_a_booking_changes(app: TestApp) {
+    let c = campus(&app).await;
+    let book = |day: NaiveDate| {
+        json!({
+            "platform_id": c.platform_id, "stations": 4, "starts_at": at(day, "08:00"), "ends_at": at(day, "12:00"),
+            "group_label": "BTS CRSA", "learners": [{ "status": "school", "headcount": 4 }],
+        })
+    };
+    app.post("/api/v1/bookings", &c.teacher, book(next(Weekday::Tue, 7)))
+        .await
+        .expect(201);
+    let token = app
+        .post(
+            "/api/v1/calendar-tokens",
+            &c.manager,
+            json!({ "feed": "platform", "target_id": c.platform_id }),
+        )
+        .await
+        .expect(201)
+        .json();
+    let url = token["url"].as_str().unwrap().to_owned();
+    let fetch = |if_none_match: Option<String>| {
+        let url = url.clone();
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> = match &if_none_match {
+                Some(tag) => vec![("If-None-Match", tag.as_str())],
+                None => vec![],
+            };
+            app.call(Method::GET, &url, None, None, &headers).await
+        }
+    };
+    let etag = |reply: &crate::support::Reply| {
+        reply
+            .headers
+            .get("etag")
+            .expect("an ETag")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    let first = fetch(None).await.expect(200);
+    let tag = etag(&first);
+    assert!(tag.starts_with("W/\"") && tag.ends_with('"'), "{tag}");
+    assert_eq!(
+        first.text.matches("BEGIN:VEVENT").count(),
+        1,
+        "{}",
+        first.text
+    );
+    assert_eq!(etag(&fetch(None).await.expect(200)), tag);
+
+    let unchanged = fetch(Some(tag.clone())).await.expect(304);
+    assert!(unchanged.text.is_empty(), "{}", unchanged.text);
+    assert_eq!(etag(&unchanged), tag);
+    // Among others, and compared weakly as RFC 9110 asks of If-None-Match.
+    let listed = format!("\"autre\", {}", tag.trim_start_matches("W/"));
+    fetch(Some(listed)).await.expect(304);
+    fetch(Some("W/\"autre\"".to_owned())).await.expect(200);
+
+    let made = app
+        .post("/api/v1/bookings", &c.teacher, book(next(Weekday::Wed, 7)))
+        .await
+        .expect(201)
+        .json();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let after_booking = fetch(Some(tag.clone())).await.expect(200);
+    let booked_tag = etag(&after_booking);
+    assert_ne!(booked_tag, tag);
+    assert_eq!(after_booking.text.matches("BEGIN:VEVENT").count(), 2);
+    assert!(
+        after_booking.text.contains(&format!("UID:{id}@")),
+        "{}",
+        after_booking.text
+    );
+    fetch(Some(booked_tag.clone())).await.expect(304);
+
+    app.post(
+        &format!("/api/v1/bookings/{id}/cancel"),
+        &c.teacher,
+        json!({ "reason": "Sortie pédagogique" }),
+    )
+    .await
+    .expect(200);
+    let after_cancel = fetch(Some(booked_tag.clone())).await.expect(200);
+    let cancelled_tag = etag(&after_cancel);
+    assert_ne!(cancelled_tag, booked_tag);
+    assert_ne!(cancelled_tag, tag);
+    assert_eq!(after_cancel.text.matches("BEGIN:VEVENT").count(), 1);
+    assert!(
+        !after_cancel.text.contains(&format!("UID:{id}@")),
+        "{}",
+        after_cancel.text
+    );
+    fetch(Some(cancelled_tag)).await.expect(304);
+}
+
 /// Point 11: accepting a superseded quote lists what may still be done.
 async fn superseded_quote_lists_the_allowed_actions(app: TestApp) {
     let c = campus(&app).await;
@@ -561,6 +662,7 @@ on_both_databases!(
     weekly_series_skips_exactly_the_holiday_weeks,
     series_until_a_date_and_french_errors,
     feeds_fold_at_octets_and_name_nobody,
+    feed_etag_answers_not_modified_until_a_booking_changes,
     superseded_quote_lists_the_allowed_actions,
     service_requests_list_empty_for_teachers_and_observers,
     my_bookings,

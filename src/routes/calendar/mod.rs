@@ -1,6 +1,7 @@
 //! Calendar feeds: secret, revocable URLs that calendar applications subscribe to.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::extract::JsonBody;
@@ -77,24 +78,47 @@ async fn revoke_calendar_token(
 }
 
 /// An iCalendar feed (RFC 5545, with the campus time zone). Authenticated by the secret
-/// token in the URL; names groups and organisations, never people.
-#[utoipa::path(tag = "bookings", security(()), responses(
-    (status = 200, description = "iCalendar feed", content_type = "text/calendar"),
+/// token in the URL; names groups and organisations, never people. Answers a weak `ETag`
+/// that changes whenever the feed's content may: a request whose `If-None-Match` names it
+/// gets `304 Not Modified`, with no body, without the feed being built.
+#[utoipa::path(tag = "bookings", security(()),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of the copy held")),
+    responses(
+    (status = 200, description = "iCalendar feed", content_type = "text/calendar",
+        headers(("ETag" = String, description = "version of the feed (weak)"))),
+    (status = 304, description = "unchanged since the copy whose ETag was sent; no body",
+        headers(("ETag" = String, description = "version of the feed (weak)"))),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/calendar/{token}.ics")]
 async fn calendar_feed(
     state: web::Data<AppState>,
     token: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let now = state.now();
     let hash = auth::token_hash(&token.into_inner());
     let tz = state.timezone;
     let uid_host = state.uid_host.clone();
-    let text = state
-        .db(move |conn| calendar::build_feed(conn, now, &hash, tz, &uid_host))
+    // A header that is not text cannot name our tag: it is as if absent.
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let answer = state
+        .db(move |conn| {
+            calendar::feed_if_changed(conn, now, &hash, tz, &uid_host, if_none_match.as_deref())
+        })
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header(("Cache-Control", "private, max-age=300"))
-        .body(text))
+    Ok(match answer {
+        calendar::FeedAnswer::Unchanged { tag } => HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header(("Cache-Control", "private, max-age=300"))
+            .finish(),
+        calendar::FeedAnswer::Feed { tag, text } => HttpResponse::Ok()
+            .content_type("text/calendar; charset=utf-8")
+            .insert_header((header::ETAG, tag))
+            .insert_header(("Cache-Control", "private, max-age=300"))
+            .body(text),
+    })
 }
