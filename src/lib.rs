@@ -16,7 +16,6 @@ pub mod metrics;
 pub mod outbox;
 pub mod password_resets;
 pub mod passwords;
-pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod usecases;

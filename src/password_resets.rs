@@ -5,9 +5,10 @@ use crate::auth;
 use crate::db::{self, DbConnection};
 use crate::domain::accounts::{check_email, check_password};
 use crate::domain::validate::Checks;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::mail::content::{Facts, PasswordResetFacts};
 use crate::state::AppState;
+use crate::usecases::rate_limits::Scope;
 
 /// How long a reset link works.
 pub const RESET_SECONDS: i64 = 3600;
@@ -27,16 +28,7 @@ pub async fn ask(state: &AppState, client: &str, email: &str) -> ApiResult<()> {
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", email);
     checks.finish()?;
-    state
-        .public_limiter
-        .hit(&format!("password-reset {client}"))
-        .map_err(|wait| {
-            ApiError::too_many(
-                ErrorCode::RateLimited,
-                format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-                wait,
-            )
-        })?;
+    crate::usecases::rate_limits::admit_public(state, Scope::PasswordReset, client).await?;
     state.db(move |conn| request(conn, now, &email)).await
 }
 

@@ -23,6 +23,7 @@ pub mod mail_schedule;
 pub mod organisations;
 pub mod platforms;
 pub mod qualifications;
+pub mod rate_limits;
 pub mod reports;
 pub mod service_requests;
 pub mod usage_pages;

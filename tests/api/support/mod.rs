@@ -188,15 +188,11 @@ impl Reply {
 /// Limits no test reaches by accident: many tests log several accounts in at once from the
 /// same (absent) address.
 pub fn relaxed_limits(state: &mut AppState) {
-    use plateaux::rate_limit::{LoginThrottle, RateLimiter};
+    use plateaux::domain::rate_limits::{LoginBackoff, RateLimit};
     use std::{sync::Arc, time::Duration};
-    state.public_limiter = Arc::new(RateLimiter::new(10_000, Duration::from_secs(600)));
-    state.login_limiter = Arc::new(RateLimiter::new(1_000_000, Duration::from_secs(60)));
-    state.login_throttle = Arc::new(LoginThrottle::new(
-        1_000,
-        Duration::from_secs(60),
-        Duration::from_secs(60),
-    ));
+    state.public_limit = RateLimit::new(10_000, 600);
+    state.login_limit = RateLimit::new(1_000_000, 60);
+    state.login_backoff = LoginBackoff::new(1_000, 60, 60);
     state.password_gate = Arc::new(plateaux::passwords::PasswordGate::new(
         4,
         10_000,
