@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A flood of concurrent logins against a release build on SQLite with the demo campus, while
-# another client times GET /api/v1/platforms and the service's RSS is sampled (see
+# other clients time GET /api/v1/platforms and bookings and the service's RSS is sampled (see
 # bench/README.md). Loopback only, each run bounded by SECONDS.
 #   RUNS=3 DURATION=20 FLOODERS=400 bench/login_flood.sh
 # PLATEAUX_LOGIN_ATTEMPTS_PER_MINUTE=1000000 lifts the per-address limit, as if the flood
