@@ -26,6 +26,9 @@ pub struct AppState {
     pub login_limit: crate::domain::rate_limits::RateLimit,
     /// How long an account is locked out after failed logins in a row.
     pub login_backoff: crate::domain::rate_limits::LoginBackoff,
+    /// The refusals of the limits above this instance has already read, answered from
+    /// memory until they end (`usecases::rate_limits::KnownRefusals`).
+    pub known_refusals: std::sync::Arc<crate::usecases::rate_limits::KnownRefusals>,
     /// Bounds the password checks running and waiting at once (`passwords`).
     pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `usecases::bookings::writer`).
@@ -77,6 +80,7 @@ impl AppState {
                 60,
             ),
             login_backoff: Default::default(),
+            known_refusals: Default::default(),
             password_gate: Default::default(),
             booking_writer,
             stopping: Default::default(),

@@ -51,17 +51,11 @@ pub async fn authenticate(
 ) -> ApiResult<UserRow> {
     let email = normalise_email(email);
     let account_key = account_key(&email);
-    // The cheap refusals come first, before any hashing: one short count on a connection.
+    // The cheap refusals come first, before any hashing: from memory when this instance
+    // already knows the refusal, else one short count on a connection.
     let now = state.now();
-    let (limit, backoff) = (state.login_limit, state.login_backoff);
-    let admitted = {
-        let (client, account_key) = (client.to_owned(), account_key.clone());
-        state
-            .db(move |conn| {
-                rate_limits::admit_login(conn, now, limit, backoff, &client, &account_key)
-            })
-            .await?
-    };
+    let backoff = state.login_backoff;
+    let admitted = rate_limits::admit_login_attempt(state, now, client, &account_key).await?;
     let had_failures = admitted.map_err(|refusal| match refusal {
         LoginRefusal::Address(wait) => ApiError::too_many(ErrorCode::RateLimited,
             format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
@@ -224,12 +218,7 @@ async fn new_password_hash(
     let account_key = account_key(&row.email);
     let now = state.now();
     let backoff = state.login_backoff;
-    let locked = {
-        let account_key = account_key.clone();
-        state
-            .db(move |conn| rate_limits::account_failures(conn, now, backoff, &account_key))
-            .await?
-    };
+    let locked = rate_limits::account_lock(state, now, &account_key).await?;
     locked.map_err(|wait| {
         ApiError::too_many(
             ErrorCode::TooManyFailures,

@@ -2,7 +2,12 @@
 //! failed logins, counted in the database so that every instance of the service shares
 //! them (`domain::rate_limits` says what they allow). Each count is its own short write
 //! transaction, taken before any password is hashed; on SQLite it holds the write lock for
-//! one statement only.
+//! one statement only. A refusal this instance has read is then remembered in memory
+//! (`KnownRefusals`) until it ends, so that a flood from a client over its limit, or on a
+//! locked account, is answered without a connection or the write lock.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use crate::db::{self, DbConnection};
 use crate::domain::rate_limits::{LoginBackoff, RateLimit};
@@ -10,7 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// What a limit counts: each has its own counts per client address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Public service requests (the API's and the web form's).
     PublicForm,
@@ -39,6 +44,67 @@ pub enum LoginRefusal {
     Account(u64),
 }
 
+/// Whose refusal is remembered: a client address in one scope, or an account (under its
+/// `domain::rate_limits::account_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Refused {
+    Client(Scope, String),
+    Account(String),
+}
+
+/// The refusals this instance has already read from the database, each until it ends.
+/// Answering them from memory gives the same answer the database would: within a window a
+/// client's count only grows, and a locked account can neither fail nor succeed before its
+/// lock ends (both are refused before the password), so no instance can lift either sooner.
+/// Bounded: past `capacity` the ended ones are dropped, and if none has ended a new refusal
+/// is simply not remembered (it is then read from the database, as before).
+pub struct KnownRefusals {
+    until: Mutex<HashMap<Refused, i64>>,
+    capacity: usize,
+}
+
+impl Default for KnownRefusals {
+    fn default() -> Self {
+        KnownRefusals::new(10_000)
+    }
+}
+
+impl KnownRefusals {
+    pub fn new(capacity: usize) -> Self {
+        KnownRefusals {
+            until: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The seconds left of a remembered refusal of `who` at `now`; an ended one is dropped.
+    fn left(&self, who: &Refused, now: i64) -> Option<u64> {
+        // A panic elsewhere while holding the lock leaves the map usable: it only caches.
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        match until.get(who) {
+            Some(&end) if end > now => Some((end - now) as u64),
+            Some(_) => {
+                until.remove(who);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remembers that `who`, refused at `now` for `wait` seconds, stays refused until then.
+    fn remember(&self, who: Refused, now: i64, wait: u64) {
+        let end = now.saturating_add(wait as i64);
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.len() >= self.capacity && !until.contains_key(&who) {
+            until.retain(|_, &mut end| end > now);
+            if until.len() >= self.capacity {
+                return;
+            }
+        }
+        until.insert(who, end);
+    }
+}
+
 /// Counts a request of `client` in `scope` at `now`; `Err(seconds)` when it is over `limit`.
 pub fn count_request(
     conn: &mut DbConnection,
@@ -63,17 +129,87 @@ pub fn count_request(
 /// A public request (a form anyone may send) of `client` in `scope`, counted against the
 /// public limit; past it, refused with 429 `rate_limited` and the wait in `Retry-After`.
 pub async fn admit_public(state: &AppState, scope: Scope, client: &str) -> ApiResult<()> {
-    let (now, limit, client) = (state.now(), state.public_limit, client.to_owned());
-    state
-        .db(move |conn| count_request(conn, now, scope, limit, &client))
-        .await?
-        .map_err(|wait| {
-            ApiError::too_many(
-                ErrorCode::RateLimited,
-                format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-                wait,
-            )
-        })
+    let (now, limit) = (state.now(), state.public_limit);
+    let who = Refused::Client(scope, client.to_owned());
+    let judged = match state.known_refusals.left(&who, now) {
+        Some(wait) => Err(wait),
+        None => {
+            let client = client.to_owned();
+            let judged = state
+                .db(move |conn| count_request(conn, now, scope, limit, &client))
+                .await?;
+            if let Err(wait) = judged {
+                state.known_refusals.remember(who, now, wait);
+            }
+            judged
+        }
+    };
+    judged.map_err(|wait| {
+        ApiError::too_many(
+            ErrorCode::RateLimited,
+            format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
+            wait,
+        )
+    })
+}
+
+/// Whether a login attempt from `client` on the account `account_key` may go on to its
+/// password at `now`: refused from memory when this instance already knows the address
+/// over its limit or the account locked, else counted and read in the database
+/// (`admit_login`), a refusal then remembered until it ends. Answers whether the account
+/// has failures to forget should this attempt succeed.
+pub async fn admit_login_attempt(
+    state: &AppState,
+    now: i64,
+    client: &str,
+    account_key: &str,
+) -> ApiResult<Result<bool, LoginRefusal>> {
+    let address = Refused::Client(Scope::Login, client.to_owned());
+    if let Some(wait) = state.known_refusals.left(&address, now) {
+        return Ok(Err(LoginRefusal::Address(wait)));
+    }
+    let account = Refused::Account(account_key.to_owned());
+    if let Some(wait) = state.known_refusals.left(&account, now) {
+        return Ok(Err(LoginRefusal::Account(wait)));
+    }
+    let (limit, backoff) = (state.login_limit, state.login_backoff);
+    let admitted = {
+        let (client, account_key) = (client.to_owned(), account_key.to_owned());
+        state
+            .db(move |conn| admit_login(conn, now, limit, backoff, &client, &account_key))
+            .await?
+    };
+    match admitted {
+        Err(LoginRefusal::Address(wait)) => state.known_refusals.remember(address, now, wait),
+        Err(LoginRefusal::Account(wait)) => state.known_refusals.remember(account, now, wait),
+        Ok(_) => {}
+    }
+    Ok(admitted)
+}
+
+/// Whether the account `account_key` may try its password at `now` (`Err(seconds)` while
+/// it is locked out), from memory when this instance already knows it locked, else read in
+/// the database (`account_failures`). Answers whether it has failures to forget.
+pub async fn account_lock(
+    state: &AppState,
+    now: i64,
+    account_key: &str,
+) -> ApiResult<Result<bool, u64>> {
+    let account = Refused::Account(account_key.to_owned());
+    if let Some(wait) = state.known_refusals.left(&account, now) {
+        return Ok(Err(wait));
+    }
+    let backoff = state.login_backoff;
+    let judged = {
+        let account_key = account_key.to_owned();
+        state
+            .db(move |conn| account_failures(conn, now, backoff, &account_key))
+            .await?
+    };
+    if let Err(wait) = judged {
+        state.known_refusals.remember(account, now, wait);
+    }
+    Ok(judged)
 }
 
 /// Counts a login attempt from `client` against `limit`, then reads the failures of the
@@ -132,4 +268,29 @@ pub fn login_succeeded(conn: &mut DbConnection, account_key: &str) -> ApiResult<
 /// the scheduler runs it on each tick. Answers how many rows went.
 pub fn prune(conn: &mut DbConnection, now: i64) -> ApiResult<usize> {
     db::write_transaction(conn, |conn| db::rate_limits::prune(conn, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_refusals_end_with_their_window_and_stay_bounded() {
+        let known = KnownRefusals::new(2);
+        let client = |address: &str| Refused::Client(Scope::Login, address.to_owned());
+        known.remember(client("a"), 100, 20);
+        assert_eq!(known.left(&client("a"), 110), Some(10));
+        assert_eq!(known.left(&client("a"), 120), None, "ended with its window");
+        known.remember(client("a"), 120, 5);
+        known.remember(Refused::Account("k".into()), 120, 60);
+        // Full of refusals still running: a new one is not remembered, the others stay.
+        known.remember(client("b"), 121, 30);
+        assert_eq!(known.left(&client("b"), 121), None);
+        assert_eq!(known.left(&client("a"), 121), Some(4));
+        // Once one has ended, a new one takes its place.
+        known.remember(client("b"), 125, 30);
+        assert_eq!(known.left(&client("b"), 125), Some(30));
+        assert_eq!(known.left(&Refused::Account("k".into()), 125), Some(55));
+        assert_eq!(known.until.lock().unwrap().len(), 2);
+    }
 }

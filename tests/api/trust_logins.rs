@@ -639,3 +639,86 @@ async fn ended_counts_are_pruned(app: TestApp) {
 }
 
 on_both_databases_with!(ended_counts_are_pruned, super::shared_limits);
+
+/// The logins of `address` counted in the database, over all its windows.
+async fn login_hits(app: &TestApp, address: &str) -> i64 {
+    app.count_sql(format!(
+        "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) AS n FROM rate_limit_hits \
+         WHERE scope = 'login' AND client_key = '{address}'"
+    ))
+    .await
+}
+
+/// Once this instance has read that an address is over its limit, its further attempts are
+/// refused from memory until the window ends: the same answer, a `Retry-After` no longer
+/// than the rest of the window, and nothing counted in the database (its count stays
+/// where it was); the next window admits it again. A locked account likewise stays refused
+/// from memory until its lock ends, even with its failures gone from the database.
+async fn known_refusals_spare_the_database(app: TestApp) {
+    campus(&app).await;
+    let aligned = app.now() - app.now().rem_euclid(600) + 5;
+    app.clock
+        .set(chrono::DateTime::from_timestamp(aligned, 0).expect("an instant"));
+    let (flooder, other) = ("203.0.113.8", "198.51.100.9");
+    let teacher = "teacher@campus.test";
+    for _ in 0..10 {
+        login_from(&app, flooder, teacher, PASSWORD)
+            .await
+            .expect(200);
+    }
+    let refused = login_from(&app, flooder, teacher, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 55, "{}", refused.text);
+    refused.problem(429, "rate_limited");
+    assert_eq!(login_hits(&app, flooder).await, 11);
+
+    app.advance(chrono::Duration::seconds(20));
+    for _ in 0..5 {
+        let refused = login_from(&app, flooder, teacher, PASSWORD).await;
+        assert_eq!(retry_after(&refused), 35, "{}", refused.text);
+        refused.problem(429, "rate_limited");
+    }
+    assert_eq!(
+        login_hits(&app, flooder).await,
+        11,
+        "refusals counted again"
+    );
+    login_from(&app, other, teacher, PASSWORD).await.expect(200);
+
+    // The next window admits the address again, and counts it afresh.
+    app.advance(chrono::Duration::seconds(35));
+    login_from(&app, flooder, teacher, PASSWORD)
+        .await
+        .expect(200);
+    assert_eq!(login_hits(&app, flooder).await, 12);
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM rate_limit_hits WHERE client_key = '{flooder}'"
+        ))
+        .await,
+        2
+    );
+
+    // Three failures lock the account; once read, the lock is kept here until it ends.
+    let manager = "manager@campus.test";
+    for _ in 0..3 {
+        login_from(&app, other, manager, "pas-le-bon-mot-de-passe")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let refused = login_from(&app, other, manager, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 60, "{}", refused.text);
+    refused.problem(429, "too_many_failures");
+    assert_eq!(
+        app.execute_sql("DELETE FROM login_failures".to_owned())
+            .await,
+        1
+    );
+    app.advance(chrono::Duration::seconds(10));
+    let refused = login_from(&app, other, manager, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 50, "{}", refused.text);
+    refused.problem(429, "too_many_failures");
+    app.advance(chrono::Duration::seconds(50));
+    login_from(&app, other, manager, PASSWORD).await.expect(200);
+}
+
+on_both_databases_with!(known_refusals_spare_the_database, super::shared_limits);

@@ -483,6 +483,20 @@ impl TestApp {
         self.count_query(sql).await
     }
 
+    /// Runs a statement of the test's own, e.g. to take a row away behind the service's
+    /// back; answers how many rows it changed.
+    pub async fn execute_sql(&self, sql: String) -> usize {
+        use diesel::prelude::*;
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::sql_query(sql).execute(&mut **conn)
+        })
+        .await
+        .expect("block")
+        .expect("statement")
+    }
+
     async fn count_query(&self, sql: String) -> i64 {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
