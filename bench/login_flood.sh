@@ -11,8 +11,13 @@ RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${DURATION:-20}
 FLOODERS=${FLOODERS:-400}
 BIND=127.0.0.1:18282
-BIN=$(realpath -m "${CARGO_TARGET_DIR:-target}/release/plateaux")
-cargo build --release --bin plateaux
+# BIN=<file> runs that binary (e.g. a copy of an earlier build) and builds nothing.
+if [ -n "${BIN:-}" ]; then
+    BIN=$(realpath "$BIN")
+else
+    BIN=$(realpath -m "${CARGO_TARGET_DIR:-target}/release/plateaux")
+    cargo build --release --bin plateaux
+fi
 ulimit -n 4096
 
 for run in $(seq 1 "$RUNS"); do

@@ -52,7 +52,8 @@ pub async fn authenticate(
     let email = normalise_email(email);
     let account_key = account_key(&email);
     // The cheap refusals come first, before any hashing: from memory when this instance
-    // already knows the refusal, else one short count on a connection.
+    // already knows the refusal or the password gate is full, else one short count on a
+    // connection.
     let now = state.now();
     let backoff = state.login_backoff;
     let admitted = rate_limits::admit_login_attempt(state, now, client, &account_key).await?;

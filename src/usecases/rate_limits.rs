@@ -155,7 +155,8 @@ pub async fn admit_public(state: &AppState, scope: Scope, client: &str) -> ApiRe
 
 /// Whether a login attempt from `client` on the account `account_key` may go on to its
 /// password at `now`: refused from memory when this instance already knows the address
-/// over its limit or the account locked, else counted and read in the database
+/// over its limit or the account locked, refused as busy (429 `too_many_logins`) when the
+/// password gate is full (`PasswordGate::refuse_when_full`), else counted and read in the database
 /// (`admit_login`), a refusal then remembered until it ends. Answers whether the account
 /// has failures to forget should this attempt succeed.
 pub async fn admit_login_attempt(
@@ -172,6 +173,8 @@ pub async fn admit_login_attempt(
     if let Some(wait) = state.known_refusals.left(&account, now) {
         return Ok(Err(LoginRefusal::Account(wait)));
     }
+    // An attempt the gate would turn away is not counted: it checks no password.
+    state.password_gate.refuse_when_full()?;
     let (limit, backoff) = (state.login_limit, state.login_backoff);
     let admitted = {
         let (client, account_key) = (client.to_owned(), account_key.to_owned());
