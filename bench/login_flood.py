@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A login flood against a running service, while another client reads the platforms.
+"""A login flood against a running service, while other clients read the platforms and book.
 
     login_flood.py HOST PORT TOKEN PID [SECONDS] [FLOODERS]
 
@@ -9,15 +9,20 @@ not count in their latencies.
 FLOODERS connections (400) each send logins one after another for SECONDS (20): the demo
 teacher's e-mail and right password, so that every admitted login costs a real Argon2
 check. Meanwhile one connection sends GET /api/v1/platforms one after another with TOKEN
-and records each latency, and the RSS of process PID is read from /proc every 50 ms.
+and records each latency, another books successive free quarter-hours of one equipment
+(the first needing no qualification) 10 ms apart, each a write to the database as the
+logins' counts are, and the RSS of process PID is read from /proc every 50 ms.
 Loopback only; standard library only. Prints one line of figures.
 """
 
 import asyncio
+import datetime
 import json
 import sys
 import time
+import urllib.request
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 HOST, PORT, TOKEN, PID = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 SECONDS = float(sys.argv[5]) if len(sys.argv) > 5 else 20.0
@@ -33,6 +38,47 @@ LOGIN = (
 PLATFORMS = (
     f"GET /api/v1/platforms HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
 ).encode()
+
+
+def bookable_equipment():
+    request = urllib.request.Request(
+        f"http://{HOST}:{PORT}/api/v1/equipment?limit=500",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        items = json.load(answer)["items"]
+    return next(
+        e["id"] for e in items if not e["required_qualification_ids"] and e["status"] == "available"
+    )
+
+
+def quarter_hours():
+    """Weekday mornings' quarter-hours (08:00 to 12:00, Paris), from a week on."""
+    paris = ZoneInfo("Europe/Paris")
+    day = datetime.date.today() + datetime.timedelta(days=7)
+    while True:
+        if day.weekday() < 5:
+            for quarter in range(16):
+                start = datetime.datetime.combine(day, datetime.time(8), paris)
+                start += datetime.timedelta(minutes=15 * quarter)
+                yield start, start + datetime.timedelta(minutes=15)
+        day += datetime.timedelta(days=1)
+
+
+def booking_request(equipment, start, end):
+    body = json.dumps(
+        {
+            "equipment_id": equipment,
+            "starts_at": start.isoformat(),
+            "ends_at": end.isoformat(),
+            "group_label": "Charge",
+            "learners": [{"status": "company", "headcount": 1}],
+        }
+    ).encode()
+    return (
+        f"POST /api/v1/bookings HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def exchange(reader, writer, request):
@@ -77,6 +123,19 @@ async def reader_of_platforms(deadline, latencies, statuses):
     writer.close()
 
 
+async def booker(deadline, equipment, latencies, statuses):
+    reader, writer = await asyncio.open_connection(HOST, PORT)
+    slots = quarter_hours()
+    while time.monotonic() < deadline:
+        request = booking_request(equipment, *next(slots))
+        started = time.monotonic()
+        status = await exchange(reader, writer, request)
+        latencies.append(time.monotonic() - started)
+        statuses[status] += 1
+        await asyncio.sleep(0.01)
+    writer.close()
+
+
 def rss_mb():
     with open(f"/proc/{PID}/status") as f:
         for line in f:
@@ -96,10 +155,15 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
 
-async def measure(deadline, queue):
+async def measure(deadline, equipment, queue):
     platforms, latencies, rss = Counter(), [], []
-    await asyncio.gather(reader_of_platforms(deadline, latencies, platforms), sampler(deadline, rss))
-    queue.put((platforms, latencies, rss))
+    bookings, booking_latencies = Counter(), []
+    await asyncio.gather(
+        reader_of_platforms(deadline, latencies, platforms),
+        booker(deadline, equipment, booking_latencies, bookings),
+        sampler(deadline, rss),
+    )
+    queue.put((platforms, latencies, bookings, booking_latencies, rss))
 
 
 async def flood(deadline):
@@ -111,19 +175,25 @@ async def flood(deadline):
 def main():
     import multiprocessing
 
+    equipment = bookable_equipment()
     deadline = time.monotonic() + SECONDS
     rss_before = rss_mb()
     queue = multiprocessing.Queue()
-    measurer = multiprocessing.Process(target=lambda: asyncio.run(measure(deadline, queue)))
+    measurer = multiprocessing.Process(
+        target=lambda: asyncio.run(measure(deadline, equipment, queue))
+    )
     measurer.start()
     logins = asyncio.run(flood(deadline))
-    platforms, latencies, rss = queue.get()
+    platforms, latencies, bookings, booking_latencies, rss = queue.get()
     measurer.join()
     ms = lambda s: round(s * 1000, 1)
+    figures = lambda values: (
+        f"n={len(values)} p50={ms(percentile(values, 0.5))}ms "
+        f"p99={ms(percentile(values, 0.99))}ms max={ms(max(values, default=float('nan')))}ms"
+    )
     print(
-        f"logins {dict(logins)} | platforms {dict(platforms)} n={len(latencies)} "
-        f"p50={ms(percentile(latencies, 0.5))}ms p99={ms(percentile(latencies, 0.99))}ms "
-        f"max={ms(max(latencies, default=float('nan')))}ms | "
+        f"logins {dict(logins)} | platforms {dict(platforms)} {figures(latencies)} | "
+        f"bookings {dict(bookings)} {figures(booking_latencies)} | "
         f"rss before={rss_before:.0f}MB max={max(rss, default=0):.0f}MB"
     )
 

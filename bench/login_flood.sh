@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A flood of concurrent logins against a release build on SQLite with the demo campus, while
-# another client times GET /api/v1/platforms and the service's RSS is sampled (see
+# other clients time GET /api/v1/platforms and bookings and the service's RSS is sampled (see
 # bench/README.md). Loopback only, each run bounded by SECONDS.
 #   RUNS=3 DURATION=20 FLOODERS=400 bench/login_flood.sh
 # PLATEAUX_LOGIN_ATTEMPTS_PER_MINUTE=1000000 lifts the per-address limit, as if the flood
@@ -11,8 +11,13 @@ RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${DURATION:-20}
 FLOODERS=${FLOODERS:-400}
 BIND=127.0.0.1:18282
-BIN=$(realpath -m "${CARGO_TARGET_DIR:-target}/release/plateaux")
-cargo build --release --bin plateaux
+# BIN=<file> runs that binary (e.g. a copy of an earlier build) and builds nothing.
+if [ -n "${BIN:-}" ]; then
+    BIN=$(realpath "$BIN")
+else
+    BIN=$(realpath -m "${CARGO_TARGET_DIR:-target}/release/plateaux")
+    cargo build --release --bin plateaux
+fi
 ulimit -n 4096
 
 for run in $(seq 1 "$RUNS"); do

@@ -387,10 +387,8 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         state.reports_pool = Some(db::build_pool(url, (config.pool_size / 4).max(2))?);
         tracing::info!("reports and indicators read the replica of PLATEAUX_REPORTS_DATABASE_URL");
     }
-    state.login_limiter = std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
-        config.login_attempts_per_minute as usize,
-        std::time::Duration::from_secs(60),
-    ));
+    state.login_limit =
+        crate::domain::rate_limits::RateLimit::new(config.login_attempts_per_minute, 60);
     state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies.clone());
     state.cors_origins = std::sync::Arc::new(config.cors_origins.clone());
     state.metrics_access = std::sync::Arc::new(crate::state::MetricsAccess {

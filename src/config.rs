@@ -412,7 +412,7 @@ impl Config {
         let login_attempts_per_minute = whole_number(
             &lookup,
             "PLATEAUX_LOGIN_ATTEMPTS_PER_MINUTE",
-            crate::state::LOGINS_PER_ADDRESS_PER_MINUTE as u32,
+            crate::state::LOGINS_PER_ADDRESS_PER_MINUTE,
             1_000_000,
         )?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);

@@ -14,7 +14,6 @@ pub mod labels;
 pub mod mail;
 pub mod metrics;
 pub mod passwords;
-pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod usecases;

@@ -83,6 +83,19 @@ impl PasswordGate {
         PasswordGate::new(hashers, 4 * hashers, Duration::from_secs(2))
     }
 
+    /// Refuses with 429 `too_many_logins`, as `admit` would, when every turn is taken and the
+    /// queue is full: checked before any database work, so that a flood the gate would
+    /// turn away anyway costs no connection. A turn freed just after only means one more
+    /// refusal, the same a moment later.
+    pub fn refuse_when_full(&self) -> ApiResult<()> {
+        if self.permits.available_permits() == 0
+            && self.waiting.load(Ordering::SeqCst) >= self.max_waiting
+        {
+            return Err(busy());
+        }
+        Ok(())
+    }
+
     /// Waits for a turn, or refuses with 429 `too_many_logins` when the queue is full or the
     /// wait too long. Hold the permit while looking the account up and checking the password.
     pub async fn admit(&self) -> ApiResult<SemaphorePermit<'_>> {

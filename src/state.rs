@@ -8,7 +8,7 @@ use crate::db::{DbConnection, Pool};
 use crate::error::ApiResult;
 
 /// Login attempts per client address and minute, by default.
-pub const LOGINS_PER_ADDRESS_PER_MINUTE: usize = 30;
+pub const LOGINS_PER_ADDRESS_PER_MINUTE: u32 = 30;
 
 /// What every handler may reach.
 #[derive(Clone)]
@@ -18,12 +18,17 @@ pub struct AppState {
     /// The time of every request, use case and writer thread (`crate::clock`).
     pub clock: std::sync::Arc<dyn crate::clock::Clock>,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
-    /// Limits the public (unauthenticated) submissions per client address.
-    pub public_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
-    /// Limits login attempts per client address.
-    pub login_limiter: std::sync::Arc<crate::rate_limit::RateLimiter>,
-    /// Locks an account out for a while after failed logins in a row.
-    pub login_throttle: std::sync::Arc<crate::rate_limit::LoginThrottle>,
+    /// The limit of public (unauthenticated) submissions per client address. This and the
+    /// next two say what is allowed; the counts are in the database, shared by every
+    /// instance (`usecases::rate_limits`).
+    pub public_limit: crate::domain::rate_limits::RateLimit,
+    /// The limit of login attempts per client address.
+    pub login_limit: crate::domain::rate_limits::RateLimit,
+    /// How long an account is locked out after failed logins in a row.
+    pub login_backoff: crate::domain::rate_limits::LoginBackoff,
+    /// The refusals of the limits above this instance has already read, answered from
+    /// memory until they end (`usecases::rate_limits::KnownRefusals`).
+    pub known_refusals: std::sync::Arc<crate::usecases::rate_limits::KnownRefusals>,
     /// Bounds the password checks running and waiting at once (`passwords`).
     pub password_gate: std::sync::Arc<crate::passwords::PasswordGate>,
     /// Writes single bookings in batches (see `usecases::bookings::writer`).
@@ -72,12 +77,13 @@ impl AppState {
             timezone,
             clock,
             metrics,
-            public_limiter: Default::default(),
-            login_limiter: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(
+            public_limit: crate::domain::rate_limits::RateLimit::public_default(),
+            login_limit: crate::domain::rate_limits::RateLimit::new(
                 LOGINS_PER_ADDRESS_PER_MINUTE,
-                std::time::Duration::from_secs(60),
-            )),
-            login_throttle: Default::default(),
+                60,
+            ),
+            login_backoff: Default::default(),
+            known_refusals: Default::default(),
             password_gate: Default::default(),
             booking_writer,
             stopping: Default::default(),

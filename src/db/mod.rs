@@ -48,6 +48,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod platforms;
 pub mod qualifications;
+pub mod rate_limits;
 pub mod reports;
 pub mod schedule;
 pub mod schema;

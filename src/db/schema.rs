@@ -462,6 +462,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limit_hits (scope, client_key, window_start) {
+        scope -> Text,
+        client_key -> Text,
+        window_start -> BigInt,
+        expires_at -> BigInt,
+        hits -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_failures (account_key) {
+        account_key -> Text,
+        failures -> BigInt,
+        last_failure_at -> BigInt,
+        forget_at -> BigInt,
+    }
+}
+
 diesel::joinable!(campus_memberships -> campuses (campus_id));
 diesel::joinable!(campus_memberships -> organisations (organisation_id));
 diesel::joinable!(platforms -> campuses (campus_id));
@@ -530,4 +549,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_opt_outs,
     password_resets,
     notification_sends,
+    rate_limit_hits,
+    login_failures,
 );

@@ -1,6 +1,7 @@
 //! The scheduler: a thread of the service, beside the mail worker, that queues the messages
 //! due at the application's time (`usecases::mail_schedule`) once a minute. Every instance
 //! runs one; what each message is recorded with keeps the others from queueing it again.
+//! Each tick also prunes the counts of the rate limits that no limit reads any more.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -59,6 +60,12 @@ impl Scheduler {
                     Ok(Ok(_)) => {}
                     Ok(Err(error)) => tracing::warn!(%error, "scheduler: tick failed"),
                     Err(_) => tracing::error!("scheduler: tick panicked"),
+                }
+                let pruned = db::with_connection(&pool, |conn| {
+                    crate::usecases::rate_limits::prune(conn, clock.now())
+                });
+                if let Err(error) = pruned {
+                    tracing::warn!(%error, "scheduler: pruning the rate limits' counts failed");
                 }
                 let (lock, wake) = &*flag;
                 let stopped = lock.lock().unwrap_or_else(|p| p.into_inner());

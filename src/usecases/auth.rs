@@ -4,9 +4,11 @@
 use crate::auth::{self, CurrentUser, TokenKeys, REFRESH_TOKEN_SECONDS};
 use crate::db::{self, users::Account, users::UserRow, DbConnection};
 use crate::domain::accounts::{normalise_email, OwnAccountChange};
+use crate::domain::rate_limits::account_key;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
+use crate::usecases::rate_limits::{self, LoginRefusal};
 
 /// The tokens of a session just opened or refreshed, and whose they are.
 pub struct IssuedTokens {
@@ -48,21 +50,24 @@ pub async fn authenticate(
     password: String,
 ) -> ApiResult<UserRow> {
     let email = normalise_email(email);
-    // The cheap refusals come first, before any database work or hashing.
-    state.login_limiter.hit(client).map_err(|wait| {
-        ApiError::too_many(ErrorCode::RateLimited,
+    let account_key = account_key(&email);
+    // The cheap refusals come first, before any hashing: from memory when this instance
+    // already knows the refusal or the password gate is full, else one short count on a
+    // connection.
+    let now = state.now();
+    let backoff = state.login_backoff;
+    let admitted = rate_limits::admit_login_attempt(state, now, client, &account_key).await?;
+    let had_failures = admitted.map_err(|refusal| match refusal {
+        LoginRefusal::Address(wait) => ApiError::too_many(ErrorCode::RateLimited,
             format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes."),
             wait,
-        )
-    })?;
-    let locked = |wait| {
-        ApiError::too_many(
+        ),
+        LoginRefusal::Account(wait) => ApiError::too_many(
             ErrorCode::TooManyFailures,
             format!("Trop d'échecs de connexion pour ce compte : réessayez dans {wait} secondes."),
             wait,
-        )
-    };
-    state.login_throttle.check(&email).map_err(locked)?;
+        ),
+    })?;
     let turn = state.password_gate.admit().await?;
     let user = {
         let email = email.clone();
@@ -74,11 +79,18 @@ pub async fn authenticate(
     let user = match user {
         Some(user) if matches => user,
         _ => {
-            state.login_throttle.failed(&email);
+            let now = state.now();
+            state
+                .db(move |conn| rate_limits::login_failed(conn, now, backoff, &account_key))
+                .await?;
             return Err(invalid_credentials());
         }
     };
-    state.login_throttle.succeeded(&email);
+    if had_failures {
+        state
+            .db(move |conn| rate_limits::login_succeeded(conn, &account_key))
+            .await?;
+    }
     require_active(&user)?;
     Ok(user)
 }
@@ -204,7 +216,11 @@ async fn new_password_hash(
         let user = user.clone();
         state.db(move |conn| own_password_hash(conn, &user)).await?
     };
-    state.login_throttle.check(&row.email).map_err(|wait| {
+    let account_key = account_key(&row.email);
+    let now = state.now();
+    let backoff = state.login_backoff;
+    let locked = rate_limits::account_lock(state, now, &account_key).await?;
+    locked.map_err(|wait| {
         ApiError::too_many(
             ErrorCode::TooManyFailures,
             format!(
@@ -214,7 +230,10 @@ async fn new_password_hash(
         )
     })?;
     if !crate::passwords::verify(current.to_owned(), Some(row.password_hash.clone())).await? {
-        state.login_throttle.failed(&row.email);
+        let now = state.now();
+        state
+            .db(move |conn| rate_limits::login_failed(conn, now, backoff, &account_key))
+            .await?;
         return Err(ApiError::field(
             "current_password",
             "incorrect",

@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod password_resets;
 pub mod platforms;
 pub mod qualifications;
+pub mod rate_limits;
 pub mod reports;
 pub mod service_requests;
 pub mod usage_pages;

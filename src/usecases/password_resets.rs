@@ -7,9 +7,10 @@ use crate::domain::accounts::{
     check_email, check_password, may_send_reset, reset_link_state, LinkState, RESET_SECONDS,
 };
 use crate::domain::validate::Checks;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::mail::content::{Facts, PasswordResetFacts};
 use crate::state::AppState;
+use crate::usecases::rate_limits::Scope;
 
 /// The answer to every reset asked for, whether or not the address has an account.
 pub const RESET_RECEIPT: &str = "Demande reçue. Si un compte actif utilise cette adresse, un e-mail vient d'y partir avec un lien valable une heure pour choisir un nouveau mot de passe.";
@@ -23,16 +24,7 @@ pub async fn ask(state: &AppState, client: &str, email: &str) -> ApiResult<()> {
     let mut checks = Checks::new();
     let email = check_email(&mut checks, "email", email);
     checks.finish()?;
-    state
-        .public_limiter
-        .hit(&format!("password-reset {client}"))
-        .map_err(|wait| {
-            ApiError::too_many(
-                ErrorCode::RateLimited,
-                format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-                wait,
-            )
-        })?;
+    crate::usecases::rate_limits::admit_public(state, Scope::PasswordReset, client).await?;
     state.db(move |conn| request(conn, now, &email)).await
 }
 

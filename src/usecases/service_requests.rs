@@ -1161,13 +1161,12 @@ pub async fn submit_public_from(
     body: crate::views::service_requests::PublicServiceRequest,
 ) -> ApiResult<PublicOutcome> {
     let now = state.now();
-    state.public_limiter.hit(client).map_err(|wait| {
-        ApiError::too_many(
-            ErrorCode::RateLimited,
-            format!("Trop de demandes depuis cette adresse : réessayez dans {wait} secondes."),
-            wait,
-        )
-    })?;
+    crate::usecases::rate_limits::admit_public(
+        state,
+        crate::usecases::rate_limits::Scope::PublicForm,
+        client,
+    )
+    .await?;
     let unusable_hash = actix_web::web::block(crate::auth::unusable_password_hash).await??;
     state
         .db(move |conn| submit_public(conn, now, body, unusable_hash))

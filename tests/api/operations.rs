@@ -676,7 +676,7 @@ async fn reset_from(app: &TestApp, peer: &str, forwarded: &str) -> u16 {
 /// (`PLATEAUX_TRUSTED_PROXIES`, here 10.0.0.0/8): from any other peer the header is the
 /// client's own word and the peer is counted; through a trusted proxy each client is
 /// counted on its own, and an address the client wrote before the proxy's does not help it
-/// escape its count.
+/// escape its count; a second instance sees the same counts.
 async fn forwarded_for_counts_only_from_trusted_proxies(app: TestApp) {
     let app = TestApp::with_state(app.backend, |state| {
         state.trusted_proxies =
@@ -706,6 +706,28 @@ async fn forwarded_for_counts_only_from_trusted_proxies(app: TestApp) {
         429
     );
     assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.51").await, 202);
+
+    // Another instance behind the same proxy counts the same clients: the counts are in the
+    // database they share.
+    let twin = TestApp::on_database(
+        app.backend,
+        app.database_url.clone(),
+        None,
+        |state| {
+            state.trusted_proxies =
+                Arc::new(plateaux::domain::network::Cidr::parse_list("10.0.0.0/8").unwrap());
+        },
+        plateaux::auth::TokenKeys::new(TEST_SECRET),
+    )
+    .await;
+    twin.clock
+        .set(chrono::DateTime::from_timestamp(app.now(), 0).expect("an instant"));
+    assert_eq!(reset_from(&twin, "10.0.0.4", "198.51.100.50").await, 429);
+    assert_eq!(reset_from(&twin, "203.0.113.7", "198.51.100.98").await, 429);
+    for _ in 0..4 {
+        assert_eq!(reset_from(&twin, "10.0.0.4", "198.51.100.51").await, 202);
+    }
+    assert_eq!(reset_from(&app, "10.0.0.2", "198.51.100.51").await, 429);
 }
 
 crate::on_both_databases!(forwarded_for_counts_only_from_trusted_proxies);

@@ -547,7 +547,7 @@ on_both_databases!(
     csv_export_for_spreadsheets,
 );
 
-fn public_body(email: &str, siret: &str) -> Value {
+pub(crate) fn public_body(email: &str, siret: &str) -> Value {
     json!({
         "company_name": "Moules et Composites du Lot", "siret": siret, "contact_name": "Claire Vayssié",
         "email": email, "phone": "+33 5 65 00 00 00",

@@ -6,12 +6,13 @@ use std::time::Duration;
 use actix_web::http::Method;
 use serde_json::json;
 
+use plateaux::auth::TokenKeys;
+use plateaux::domain::rate_limits::{LoginBackoff, RateLimit};
 use plateaux::passwords::PasswordGate;
-use plateaux::rate_limit::{LoginThrottle, RateLimiter};
 use plateaux::state::AppState;
 
 use crate::on_both_databases;
-use crate::support::{campus, relaxed_limits, Reply, TestApp, PASSWORD};
+use crate::support::{campus, relaxed_limits, Reply, TestApp, PASSWORD, TEST_SECRET};
 
 /// Runs `$name` on both databases with the state changed by `$change` (limits).
 macro_rules! on_both_databases_with {
@@ -118,14 +119,10 @@ on_both_databases_with!(
     super::one_password_check_at_once
 );
 
+/// Three failures in a row, then a minute's lock-out doubling up to fifteen minutes.
 fn three_failures_allowed(state: &mut AppState) {
     relaxed_limits(state);
-    state.login_throttle = Arc::new(LoginThrottle::new(
-        3,
-        // Long enough that a loaded machine answers the next requests within it.
-        Duration::from_millis(2000),
-        Duration::from_secs(60),
-    ));
+    state.login_backoff = LoginBackoff::new(3, 60, 900);
 }
 
 async fn failures_lock_an_account_for_a_while(app: TestApp) {
@@ -138,7 +135,7 @@ async fn failures_lock_an_account_for_a_while(app: TestApp) {
     }
     // Refused even with the right password, from any address.
     let refused = login_from(&app, "198.51.100.9", teacher, PASSWORD).await;
-    assert!((1..=2).contains(&retry_after(&refused)), "{}", refused.text);
+    assert_eq!(retry_after(&refused), 60, "{}", refused.text);
     refused.problem(429, "too_many_failures");
     // Other accounts are not locked; the locked one still works with its access token.
     login_from(&app, "203.0.113.7", "manager@campus.test", PASSWORD)
@@ -146,7 +143,11 @@ async fn failures_lock_an_account_for_a_while(app: TestApp) {
         .expect(200);
     app.get("/api/v1/me", &c.teacher).await.expect(200);
 
-    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(chrono::Duration::seconds(59));
+    login_from(&app, "203.0.113.7", teacher, PASSWORD)
+        .await
+        .problem(429, "too_many_failures");
+    app.advance(chrono::Duration::seconds(1));
     login_from(&app, "203.0.113.7", teacher, PASSWORD)
         .await
         .expect(200);
@@ -188,7 +189,7 @@ on_both_databases_with!(
 /// Ten: the campus is built with seven logins from the harness's own (absent) address.
 fn ten_logins_per_address(state: &mut AppState) {
     relaxed_limits(state);
-    state.login_limiter = Arc::new(RateLimiter::new(10, Duration::from_secs(60)));
+    state.login_limit = RateLimit::new(10, 60);
 }
 
 async fn an_address_is_limited_without_blocking_others(app: TestApp) {
@@ -455,3 +456,269 @@ async fn a_duplicate_names_no_constraint(app: TestApp) {
 }
 
 on_both_databases!(a_duplicate_names_no_constraint);
+
+/// A second instance of the service on `app`'s database, with the limits `change` sets;
+/// both clocks stopped at the start of a ten-minute window (plus five seconds), so that
+/// the windows of the two instances are the same ones.
+async fn second_instance(app: &TestApp, change: fn(&mut AppState)) -> TestApp {
+    let twin = TestApp::on_database(
+        app.backend,
+        app.database_url.clone(),
+        None,
+        change,
+        TokenKeys::new(TEST_SECRET),
+    )
+    .await;
+    let aligned = app.now() - app.now().rem_euclid(600) + 5;
+    let at = chrono::DateTime::from_timestamp(aligned, 0).expect("an instant");
+    app.clock.set(at);
+    twin.clock.set(at);
+    twin
+}
+
+/// Both clocks moved on by `seconds`.
+fn advance_both(a: &TestApp, b: &TestApp, seconds: i64) {
+    a.advance(chrono::Duration::seconds(seconds));
+    b.advance(chrono::Duration::seconds(seconds));
+}
+
+/// The service's public limit (5 every ten minutes), ten logins per address and minute,
+/// three failures in a row per account.
+fn shared_limits(state: &mut AppState) {
+    relaxed_limits(state);
+    state.public_limit = RateLimit::public_default();
+    state.login_limit = RateLimit::new(10, 60);
+    state.login_backoff = LoginBackoff::new(3, 60, 900);
+}
+
+async fn submit_from(app: &TestApp, address: &str, email: &str) -> Reply {
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/public/service-requests")
+        .peer_addr(format!("{address}:40000").parse().unwrap())
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(crate::service_requests::public_body(email, "40483304800022").to_string())
+        .to_request();
+    app.send(req).await
+}
+
+/// Two instances of the service on one database count the requests of a client address
+/// together: the public form's five every ten minutes and the logins' ten a minute are
+/// each reached by requests split between them, and another address is counted apart.
+async fn instances_share_the_limits_per_address(app: TestApp) {
+    campus(&app).await;
+    let twin = second_instance(&app, shared_limits).await;
+    for (i, instance) in [&app, &twin, &app, &twin, &twin].into_iter().enumerate() {
+        submit_from(instance, "203.0.113.7", &format!("contact{i}@exemple.fr"))
+            .await
+            .expect(202);
+    }
+    for instance in [&app, &twin] {
+        let refused = submit_from(instance, "203.0.113.7", "contact9@exemple.fr").await;
+        assert_eq!(retry_after(&refused), 595, "{}", refused.text);
+        refused.problem(429, "rate_limited");
+    }
+    submit_from(&app, "198.51.100.9", "autre@exemple.fr")
+        .await
+        .expect(202);
+
+    for i in 0..10 {
+        let instance = if i % 2 == 0 { &app } else { &twin };
+        login_from(instance, "203.0.113.8", "teacher@campus.test", PASSWORD)
+            .await
+            .expect(200);
+    }
+    for instance in [&app, &twin] {
+        let refused = login_from(instance, "203.0.113.8", "teacher@campus.test", PASSWORD).await;
+        assert_eq!(retry_after(&refused), 55, "{}", refused.text);
+        refused.problem(429, "rate_limited");
+    }
+    login_from(&twin, "198.51.100.9", "teacher@campus.test", PASSWORD)
+        .await
+        .expect(200);
+    // The next window starts afresh, on both.
+    advance_both(&app, &twin, 55);
+    login_from(&twin, "203.0.113.8", "teacher@campus.test", PASSWORD)
+        .await
+        .expect(200);
+    advance_both(&app, &twin, 540);
+    submit_from(&twin, "203.0.113.7", "contact10@exemple.fr")
+        .await
+        .expect(202);
+}
+
+on_both_databases_with!(instances_share_the_limits_per_address, super::shared_limits);
+
+/// The failures of an account are counted by every instance: three in a row, wherever
+/// they were made, lock it out on both for a minute, then for twice as long after one more;
+/// the lock ends by itself, a success forgets the failures, and a quiet quarter of an hour
+/// forgets them too, so the real user is never locked out for good.
+async fn instances_share_the_lock_out_of_an_account(app: TestApp) {
+    campus(&app).await;
+    let twin = second_instance(&app, shared_limits).await;
+    let teacher = "teacher@campus.test";
+    let wrong = "pas-le-bon-mot-de-passe";
+    let (a, b) = ("203.0.113.7", "198.51.100.9");
+    for instance in [&app, &twin, &app] {
+        login_from(instance, a, teacher, wrong)
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    for instance in [&twin, &app] {
+        let refused = login_from(instance, b, teacher, PASSWORD).await;
+        assert_eq!(retry_after(&refused), 60, "{}", refused.text);
+        refused.problem(429, "too_many_failures");
+    }
+    // The lock ends by itself; one more failure locks the account for twice as long.
+    advance_both(&app, &twin, 60);
+    login_from(&twin, a, teacher, wrong)
+        .await
+        .problem(401, "invalid_credentials");
+    let refused = login_from(&app, b, teacher, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 120, "{}", refused.text);
+    refused.problem(429, "too_many_failures");
+    advance_both(&app, &twin, 120);
+    login_from(&app, b, teacher, PASSWORD).await.expect(200);
+    // The success forgot them: two more failures on the other instance do not lock it.
+    for _ in 0..2 {
+        login_from(&twin, a, teacher, wrong)
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    login_from(&twin, b, teacher, PASSWORD).await.expect(200);
+    // Three failures, then a quiet quarter of an hour: the next failure starts a new series.
+    for _ in 0..3 {
+        login_from(&app, a, teacher, wrong)
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    advance_both(&app, &twin, 900);
+    login_from(&twin, a, teacher, wrong)
+        .await
+        .problem(401, "invalid_credentials");
+    login_from(&app, b, teacher, PASSWORD).await.expect(200);
+    // The table keeps a digest of the address typed, not the address.
+    assert_eq!(
+        app.count_where("login_failures", "account_key LIKE '%campus%'")
+            .await,
+        0
+    );
+}
+
+on_both_databases_with!(
+    instances_share_the_lock_out_of_an_account,
+    super::shared_limits
+);
+
+/// The scheduler each instance runs deletes the counts no limit reads any more: ended
+/// windows and failures forgotten after a quiet quarter of an hour.
+async fn ended_counts_are_pruned(app: TestApp) {
+    campus(&app).await;
+    let twin = second_instance(&app, shared_limits).await;
+    submit_from(&twin, "203.0.113.7", "contact@exemple.fr")
+        .await
+        .expect(202);
+    login_from(&twin, "203.0.113.7", "teacher@campus.test", "pas-le-bon")
+        .await
+        .problem(401, "invalid_credentials");
+    let scheduler = app.scheduler(plateaux::config::ScheduleConfig::default());
+    // Nothing ended yet: a tick leaves every count.
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.count("rate_limit_hits").await >= 2);
+    assert_eq!(app.count("login_failures").await, 1);
+    app.advance(chrono::Duration::seconds(900));
+    let mut left = i64::MAX;
+    for _ in 0..100 {
+        left = app.count("rate_limit_hits").await + app.count("login_failures").await;
+        if left == 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(scheduler);
+    assert_eq!(left, 0, "counts left after they ended");
+}
+
+on_both_databases_with!(ended_counts_are_pruned, super::shared_limits);
+
+/// The logins of `address` counted in the database, over all its windows.
+async fn login_hits(app: &TestApp, address: &str) -> i64 {
+    app.count_sql(format!(
+        "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) AS n FROM rate_limit_hits \
+         WHERE scope = 'login' AND client_key = '{address}'"
+    ))
+    .await
+}
+
+/// Once this instance has read that an address is over its limit, its further attempts are
+/// refused from memory until the window ends: the same answer, a `Retry-After` no longer
+/// than the rest of the window, and nothing counted in the database (its count stays
+/// where it was); the next window admits it again. A locked account likewise stays refused
+/// from memory until its lock ends, even with its failures gone from the database.
+async fn known_refusals_spare_the_database(app: TestApp) {
+    campus(&app).await;
+    let aligned = app.now() - app.now().rem_euclid(600) + 5;
+    app.clock
+        .set(chrono::DateTime::from_timestamp(aligned, 0).expect("an instant"));
+    let (flooder, other) = ("203.0.113.8", "198.51.100.9");
+    let teacher = "teacher@campus.test";
+    for _ in 0..10 {
+        login_from(&app, flooder, teacher, PASSWORD)
+            .await
+            .expect(200);
+    }
+    let refused = login_from(&app, flooder, teacher, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 55, "{}", refused.text);
+    refused.problem(429, "rate_limited");
+    assert_eq!(login_hits(&app, flooder).await, 11);
+
+    app.advance(chrono::Duration::seconds(20));
+    for _ in 0..5 {
+        let refused = login_from(&app, flooder, teacher, PASSWORD).await;
+        assert_eq!(retry_after(&refused), 35, "{}", refused.text);
+        refused.problem(429, "rate_limited");
+    }
+    assert_eq!(
+        login_hits(&app, flooder).await,
+        11,
+        "refusals counted again"
+    );
+    login_from(&app, other, teacher, PASSWORD).await.expect(200);
+
+    // The next window admits the address again, and counts it afresh.
+    app.advance(chrono::Duration::seconds(35));
+    login_from(&app, flooder, teacher, PASSWORD)
+        .await
+        .expect(200);
+    assert_eq!(login_hits(&app, flooder).await, 12);
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM rate_limit_hits WHERE client_key = '{flooder}'"
+        ))
+        .await,
+        2
+    );
+
+    // Three failures lock the account; once read, the lock is kept here until it ends.
+    let manager = "manager@campus.test";
+    for _ in 0..3 {
+        login_from(&app, other, manager, "pas-le-bon-mot-de-passe")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let refused = login_from(&app, other, manager, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 60, "{}", refused.text);
+    refused.problem(429, "too_many_failures");
+    assert_eq!(
+        app.execute_sql("DELETE FROM login_failures".to_owned())
+            .await,
+        1
+    );
+    app.advance(chrono::Duration::seconds(10));
+    let refused = login_from(&app, other, manager, PASSWORD).await;
+    assert_eq!(retry_after(&refused), 50, "{}", refused.text);
+    refused.problem(429, "too_many_failures");
+    app.advance(chrono::Duration::seconds(50));
+    login_from(&app, other, manager, PASSWORD).await.expect(200);
+}
+
+on_both_databases_with!(known_refusals_spare_the_database, super::shared_limits);

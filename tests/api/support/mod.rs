@@ -189,15 +189,11 @@ impl Reply {
 /// Limits no test reaches by accident: many tests log several accounts in at once from the
 /// same (absent) address.
 pub fn relaxed_limits(state: &mut AppState) {
-    use plateaux::rate_limit::{LoginThrottle, RateLimiter};
+    use plateaux::domain::rate_limits::{LoginBackoff, RateLimit};
     use std::{sync::Arc, time::Duration};
-    state.public_limiter = Arc::new(RateLimiter::new(10_000, Duration::from_secs(600)));
-    state.login_limiter = Arc::new(RateLimiter::new(1_000_000, Duration::from_secs(60)));
-    state.login_throttle = Arc::new(LoginThrottle::new(
-        1_000,
-        Duration::from_secs(60),
-        Duration::from_secs(60),
-    ));
+    state.public_limit = RateLimit::new(10_000, 600);
+    state.login_limit = RateLimit::new(1_000_000, 60);
+    state.login_backoff = LoginBackoff::new(1_000, 60, 60);
     state.password_gate = Arc::new(plateaux::passwords::PasswordGate::new(
         4,
         10_000,
@@ -491,6 +487,20 @@ impl TestApp {
     /// Counts with a query of the test's own (`SELECT COUNT(*) AS n …`).
     pub async fn count_sql(&self, sql: String) -> i64 {
         self.count_query(sql).await
+    }
+
+    /// Runs a statement of the test's own, e.g. to take a row away behind the service's
+    /// back; answers how many rows it changed.
+    pub async fn execute_sql(&self, sql: String) -> usize {
+        use diesel::prelude::*;
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::sql_query(sql).execute(&mut **conn)
+        })
+        .await
+        .expect("block")
+        .expect("statement")
     }
 
     async fn count_query(&self, sql: String) -> i64 {
