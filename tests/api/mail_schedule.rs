@@ -256,7 +256,10 @@ async fn missed_reminders_are_caught_up_the_next_morning(backend: Backend) {
         reminded.subject,
         "Rappel : séance aujourd'hui, Atelier soudage (CAP RICS 1)"
     );
-    let when = format!("{} de 13:30 à 15:30", wednesday.format("%d/%m/%Y"));
+    let when = format!(
+        "{} de 13:30 à 15:30",
+        plateaux::views::web::format::long_date(wednesday)
+    );
     assert!(reminded.text.contains(&when), "{}", reminded.text);
     assert!(
         reminded.text.contains("Votre séance a lieu aujourd'hui"),
