@@ -38,6 +38,23 @@ pub fn reset_link_state(consumed: bool, expires_at: i64, now: i64) -> LinkState 
 pub fn may_send_reset(latest_at: Option<i64>, now: i64) -> bool {
     latest_at.is_none_or(|at| now - at >= RESET_INTERVAL_SECONDS)
 }
+
+/// A code copied from a confirmation or reset e-mail, which writes the link's token (64
+/// lowercase hexadecimal digits) on one line that mail programs may wrap or break: the
+/// token, whatever spaces, line breaks and dashes were typed or pasted into it and in
+/// whatever letter case; `None` when what is left cannot be a token.
+pub fn read_typed_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(c, '-' | '\u{2010}' | '\u{2011}' | '\u{2013}' | '\u{2014}')
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (code.len() == 64 && code.bytes().all(|b| b.is_ascii_hexdigit())).then_some(code)
+}
+
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 pub fn normalise_email(email: &str) -> String {
@@ -133,6 +150,23 @@ pub struct PasswordChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_code_is_read_as_the_token() {
+        let token = "0123456789abcdef".repeat(4);
+        assert_eq!(read_typed_code(&token), Some(token.clone()));
+        let wrapped = format!(" {}\r\n{} ", &token[..40], &token[40..]);
+        assert_eq!(read_typed_code(&wrapped), Some(token.clone()));
+        let grouped: Vec<&str> = (0..16).map(|i| &token[i * 4..i * 4 + 4]).collect();
+        assert_eq!(
+            read_typed_code(&grouped.join("-").to_uppercase()),
+            Some(token.clone())
+        );
+        assert_eq!(read_typed_code(&token[..63]), None);
+        assert_eq!(read_typed_code(&format!("{token}0")), None);
+        assert_eq!(read_typed_code(&token.replace('a', "g")), None);
+        assert_eq!(read_typed_code(""), None);
+    }
 
     #[test]
     fn a_reset_link_works_once_within_the_hour() {

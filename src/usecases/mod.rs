@@ -28,6 +28,7 @@ pub mod qualifications;
 pub mod rate_limits;
 pub mod reports;
 pub mod service_requests;
+pub mod typed_codes;
 pub mod usage_pages;
 pub mod users;
 pub mod web_sessions;

@@ -23,6 +23,8 @@ pub enum Scope {
     PasswordReset,
     /// Login attempts (the API's and the web page's).
     Login,
+    /// Codes of the confirmation and reset e-mails typed on their pages.
+    TypedCode,
 }
 
 impl Scope {
@@ -31,6 +33,7 @@ impl Scope {
             Scope::PublicForm => "public_form",
             Scope::PasswordReset => "password_reset",
             Scope::Login => "login",
+            Scope::TypedCode => "typed_code",
         }
     }
 }

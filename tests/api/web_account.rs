@@ -474,6 +474,294 @@ async fn confirmation_page_confirms_on_post_only(app: TestApp) {
     assert!(expired.text.contains("Ce lien a expiré"));
 }
 
+/// `code` as a person may type it from the e-mail: in groups of four, dashes and a line
+/// break between them, in capitals.
+fn typed_as_from_the_mail(code: &str) -> String {
+    let groups: Vec<String> = code
+        .as_bytes()
+        .chunks(4)
+        .map(|g| String::from_utf8(g.to_vec()).unwrap().to_uppercase())
+        .collect();
+    format!(" {} -\r\n{} ", groups[..8].join(" "), groups[8..].join("-"))
+}
+
+/// The codes of the confirmation and reset e-mails, typed on their pages (linked from the
+/// login page and from the page saying a reset e-mail left): a good one leads to the link's
+/// page, which goes on as the link would; a wrong, used or expired one is refused next to
+/// the field, what was typed kept, nothing changed.
+async fn typed_codes_continue_as_the_links(app: TestApp) {
+    let campus = support::campus(&app).await;
+    let mut jar = WebSession::new(&app);
+    let login = jar.get("/connexion").await;
+    assert!(login.text.contains("href=\"/confirmation\""));
+    assert!(login.text.contains("href=\"/mot-de-passe-oublie/code\""));
+
+    // The confirmation of a new account.
+    app.post(
+        "/api/v1/users",
+        &campus.admin,
+        json!({
+            "email": "nouvelle@campus.test", "display_name": "Nouvelle Collègue", "role": "teacher",
+            "organisation_id": campus.lycee_id,
+        }),
+    )
+    .await
+    .expect(201);
+    let token = queued_token(&app, "account_confirmation", "nouvelle@campus.test").await;
+    let page = jar.get("/confirmation").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page
+        .text
+        .contains("<label for=\"code\">Code reçu par e-mail</label>"));
+    let csrf = csrf_of(&page);
+    let code_form = |code: &str| format!("csrf={csrf}&code={}", encoded(code));
+
+    // Without its CSRF token: refused.
+    let refused = jar
+        .post("/confirmation", &format!("code={}", encoded(&token)))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Blank, malformed, unknown, or the other e-mail's kind: refused next to the field.
+    let blank = jar.post("/confirmation", &code_form("  ")).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blank
+            .text
+            .contains("id=\"erreur-code\">Saisissez le code reçu par e-mail.</p>"),
+        "{}",
+        blank.text
+    );
+    let short = jar.post("/confirmation", &code_form(&token[..60])).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short.text.contains("Ce code n&#x27;a pas la forme")
+            || short.text.contains("Ce code n&#39;a pas la forme"),
+        "{}",
+        short.text
+    );
+    assert!(short.text.contains(&format!("value=\"{}\"", &token[..60])));
+    assert!(short.text.contains("aria-invalid=\"true\""));
+    assert!(short.text.contains("aria-describedby=\"erreur-code\""));
+    let unknown = jar.post("/confirmation", &code_form(&"0".repeat(64))).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown
+        .text
+        .contains("Ce code ne correspond à aucun e-mail envoyé"));
+    let crossed = jar
+        .post("/mot-de-passe-oublie/code", &code_form(&token))
+        .await;
+    assert_eq!(crossed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(crossed
+        .text
+        .contains("Ce code ne correspond à aucun e-mail envoyé"));
+    assert!(!active(&app, "nouvelle@campus.test").await);
+
+    // The code as it may be typed: to the link's page, which confirms nothing by itself.
+    let good = jar
+        .post("/confirmation", &code_form(&typed_as_from_the_mail(&token)))
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
+    assert_eq!(location(&good), format!("/confirmation/{token}"));
+    let link = jar.get(&location(&good)).await;
+    assert_eq!(link.status, StatusCode::OK);
+    assert!(link.text.contains("nouvelle@campus.test"));
+    assert!(!active(&app, "nouvelle@campus.test").await);
+    let done = jar
+        .post(
+            &location(&good),
+            &format!(
+                "csrf={}&mot_de_passe=mot-de-passe-choisi&mot_de_passe_bis=mot-de-passe-choisi",
+                csrf_of(&link)
+            ),
+        )
+        .await;
+    assert_eq!(location(&done), "/connexion?fait=confirmation");
+    assert!(active(&app, "nouvelle@campus.test").await);
+    let used = jar.post("/confirmation", &code_form(&token)).await;
+    assert_eq!(used.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(used.text.contains("Ce code a déjà servi"), "{}", used.text);
+
+    // A password reset: the page saying the e-mail left links to the code's page.
+    let page = jar.get("/mot-de-passe-oublie").await;
+    let asked = jar
+        .post(
+            "/mot-de-passe-oublie",
+            &format!("csrf={}&email=teacher%40campus.test", csrf_of(&page)),
+        )
+        .await;
+    let receipt = jar.get(&location(&asked)).await;
+    assert!(receipt.text.contains("href=\"/mot-de-passe-oublie/code\""));
+    let token = queued_token(&app, "password_reset", "teacher@campus.test").await;
+    let page = jar.get("/mot-de-passe-oublie/code").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let good = jar
+        .post(
+            "/mot-de-passe-oublie/code",
+            &format!(
+                "csrf={}&code={}",
+                csrf_of(&page),
+                encoded(&typed_as_from_the_mail(&token))
+            ),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
+    assert_eq!(location(&good), format!("/mot-de-passe-oublie/{token}"));
+    assert_eq!(
+        app.count_where("password_resets", "consumed_at IS NULL")
+            .await,
+        1,
+        "the code alone uses nothing"
+    );
+    let link = jar.get(&location(&good)).await;
+    assert!(link
+        .text
+        .contains("<label for=\"mot_de_passe\">Nouveau mot de passe</label>"));
+    let done = jar
+        .post(
+            &location(&good),
+            &format!(
+                "csrf={}&mot_de_passe=nouveau-mot-de-passe&mot_de_passe_bis=nouveau-mot-de-passe",
+                csrf_of(&link)
+            ),
+        )
+        .await;
+    assert_eq!(location(&done), "/connexion?fait=mot-de-passe");
+    app.login("teacher@campus.test", "nouveau-mot-de-passe")
+        .await;
+    let page = jar.get("/mot-de-passe-oublie/code").await;
+    let used = jar
+        .post(
+            "/mot-de-passe-oublie/code",
+            &format!("csrf={}&code={token}", csrf_of(&page)),
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(used.text.contains("Ce code a déjà servi"), "{}", used.text);
+
+    // Codes past their time: a reset's hour, a confirmation's seven days.
+    let page = jar.get("/mot-de-passe-oublie").await;
+    jar.post(
+        "/mot-de-passe-oublie",
+        &format!("csrf={}&email=copil%40campus.test", csrf_of(&page)),
+    )
+    .await;
+    let reset = queued_token(&app, "password_reset", "copil@campus.test").await;
+    app.post(
+        "/api/v1/users",
+        &campus.admin,
+        json!({
+            "email": "tardif@campus.test", "display_name": "Tardif", "role": "teacher",
+            "organisation_id": campus.lycee_id,
+        }),
+    )
+    .await
+    .expect(201);
+    let confirmation = queued_token(&app, "account_confirmation", "tardif@campus.test").await;
+    app.advance(chrono::Duration::minutes(61));
+    let page = jar.get("/mot-de-passe-oublie/code").await;
+    let expired = jar
+        .post(
+            "/mot-de-passe-oublie/code",
+            &format!("csrf={}&code={reset}", csrf_of(&page)),
+        )
+        .await;
+    assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        expired
+            .text
+            .contains("Ce code a expiré : il ne valait qu&#x27;une heure")
+            || expired
+                .text
+                .contains("Ce code a expiré : il ne valait qu&#39;une heure"),
+        "{}",
+        expired.text
+    );
+    app.advance(chrono::Duration::days(8));
+    let page = jar.get("/confirmation").await;
+    let expired = jar
+        .post(
+            "/confirmation",
+            &format!("csrf={}&code={confirmation}", csrf_of(&page)),
+        )
+        .await;
+    assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(expired
+        .text
+        .contains("Ce code a expiré : il valait sept jours"));
+    assert!(!active(&app, "tardif@campus.test").await);
+}
+
+/// Typed codes count against the public forms' limit per client address: past it, even a
+/// good code is refused (429, `Retry-After`), and the page says when to try again.
+async fn typed_codes_are_rate_limited(app: TestApp) {
+    let campus = support::campus(&app).await;
+    app.post(
+        "/api/v1/users",
+        &campus.admin,
+        json!({
+            "email": "nouvelle@campus.test", "display_name": "Nouvelle Collègue", "role": "teacher",
+            "organisation_id": campus.lycee_id,
+        }),
+    )
+    .await
+    .expect(201);
+    let token = queued_token(&app, "account_confirmation", "nouvelle@campus.test").await;
+    let mut jar = WebSession::new(&app);
+    let page = jar.get("/confirmation").await;
+    let csrf = csrf_of(&page);
+    for guess in 1..=5 {
+        let wrong = jar
+            .post(
+                "/confirmation",
+                &format!("csrf={csrf}&code={}", format!("{guess}").repeat(64)),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{guess}");
+    }
+    let limited = jar
+        .post("/confirmation", &format!("csrf={csrf}&code={token}"))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    assert!(
+        limited
+            .text
+            .contains("Trop de demandes depuis cette adresse"),
+        "{}",
+        limited.text
+    );
+    assert!(limited.text.contains(&format!("value=\"{token}\"")));
+    assert!(!active(&app, "nouvelle@campus.test").await);
+    // The other code page shares the count.
+    let page = jar.get("/mot-de-passe-oublie/code").await;
+    let limited = jar
+        .post(
+            "/mot-de-passe-oublie/code",
+            &format!("csrf={}&code={}", csrf_of(&page), "a".repeat(64)),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+mod typed_codes_are_rate_limited {
+    use crate::support::{Backend, TestApp};
+
+    #[actix_web::test]
+    async fn sqlite() {
+        super::typed_codes_are_rate_limited(TestApp::with_production_limits(Backend::Sqlite).await)
+            .await
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::typed_codes_are_rate_limited(
+            TestApp::with_production_limits(Backend::Postgres).await,
+        )
+        .await
+    }
+}
+
 /// The ids of the sessions the account page offers to close.
 fn closable_sessions(page: &Reply) -> Vec<String> {
     page.text
@@ -907,6 +1195,7 @@ async fn pages_are_compressed(app: TestApp) {
 on_both_databases!(
     password_reset_through_the_pages,
     confirmation_page_confirms_on_post_only,
+    typed_codes_continue_as_the_links,
     sessions_listed_and_revoked,
     sessions_name_their_browser,
     preferences_change_reflected_in_the_api,

@@ -1,6 +1,7 @@
 """Browser scenario: the account pages. A forgotten password from the login page to the new
-password (the link read from the e-mail the service wrote, once the administrators' outbox
-says it is sent), logging in with it, « Mon compte » listing this browser's session and
+password (the e-mail's code, read from the e-mail the service wrote once the administrators'
+outbox says it is sent, typed wrong then right on the code's page, which leads to the link's
+page), logging in with it, « Mon compte » listing this browser's session and
 closing another one, an e-mail preference changed and read back through the API, and an
 invited account confirmed through its link (nothing confirmed by opening it).
 """
@@ -40,10 +41,27 @@ def main():
         check(receipt.startswith("Demande reçue."), receipt)
         audit(page, "mot-de-passe-oublie-envoye")
 
-        print("le lien reçu par e-mail : le nouveau mot de passe, deux fois")
+        print("le code de l'e-mail saisi, faux puis recopié en majuscules par groupes : la page du lien")
         link = link_sent_to(FIGEAC_TEACHER[0], "password_reset", "/mot-de-passe-oublie/")
-        reply = page.goto(BASE + link)
-        check(reply.status == 200, f"the link's page answered {reply.status}")
+        code = link.rsplit("/", 1)[1]
+        page.get_by_role("link", name="Saisissez le code qu'il donne").click()
+        page.wait_for_url(BASE + "/mot-de-passe-oublie/code")
+        audit(page, "code-mot-de-passe")
+        page.get_by_label("Code reçu par e-mail").fill("0" * 64)
+        page.get_by_role("button", name="Continuer").click()
+        page.wait_for_load_state()
+        alert = page.get_by_role("alert").inner_text()
+        check(alert.startswith("Ce code ne correspond à aucun e-mail envoyé"), alert)
+        check(
+            page.get_by_label("Code reçu par e-mail").get_attribute("aria-invalid") == "true",
+            "the code field is not marked",
+        )
+        audit(page, "code-mot-de-passe-refuse")
+        page.get_by_label("Code reçu par e-mail").fill(" ".join(code[i:i + 8] for i in range(0, 64, 8)).upper())
+        page.get_by_role("button", name="Continuer").click()
+        page.wait_for_url(BASE + link)
+
+        print("la page du lien : le nouveau mot de passe, deux fois")
         page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
         page.get_by_label("Le même mot de passe, une seconde fois").fill(NEW_PASSWORD + "!")
         page.get_by_role("button", name="Changer le mot de passe").click()

@@ -1,5 +1,6 @@
 //! The account pages: « Mot de passe oublié » and the page of its e-mailed link, the
-//! confirmation of an address, and « Mon compte » (browser sessions, e-mail preferences,
+//! confirmation of an address, the pages where the code of either e-mail is typed, and
+//! « Mon compte » (browser sessions, e-mail preferences,
 //! password). Each write is the API's own use case, through the same function.
 
 use actix_web::http::{header, StatusCode};
@@ -11,18 +12,24 @@ use crate::domain::notifications::{Locale, NotificationKind};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::usecases::password_resets;
+use crate::usecases::typed_codes::{self, CodeFrom};
 use crate::usecases::{account_pages, accounts, auth as sessions, web_sessions};
 use crate::views::users::OwnAccountChanges;
 use crate::views::web::account::{
     field_error, mismatch, AccountPage, ConfirmationPage, ForgottenPasswordPage, NewPasswordErrors,
-    ResetPasswordPage,
+    ResetPasswordPage, TypedCodePage,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/mot-de-passe-oublie", web::get().to(forgotten_form))
         .route("/mot-de-passe-oublie", web::post().to(forgotten))
+        // Before `{token}`, which "code" would otherwise be taken for.
+        .route("/mot-de-passe-oublie/code", web::get().to(reset_code_form))
+        .route("/mot-de-passe-oublie/code", web::post().to(reset_code))
         .route("/mot-de-passe-oublie/{token}", web::get().to(reset_form))
         .route("/mot-de-passe-oublie/{token}", web::post().to(reset))
+        .route("/confirmation", web::get().to(confirmation_code_form))
+        .route("/confirmation", web::post().to(confirmation_code))
         .route("/confirmation/{token}", web::get().to(confirmation_form))
         .route("/confirmation/{token}", web::post().to(confirm))
         .route("/compte", web::get().to(account))
@@ -269,6 +276,67 @@ async fn confirm(
                 again: None,
             };
             confirmation_page(&state, &visitor, token, Some(errors)).await
+        }
+        Err(error) => visitor.failure(error),
+    }
+}
+
+// The code of an e-mail, typed.
+
+fn code_title(from: CodeFrom) -> &'static str {
+    match from {
+        CodeFrom::Confirmation => "Confirmer votre compte avec un code",
+        CodeFrom::PasswordReset => "Changer de mot de passe avec un code",
+    }
+}
+
+async fn confirmation_code_form(visitor: Visitor) -> HttpResponse {
+    code_form(&visitor, CodeFrom::Confirmation)
+}
+
+async fn reset_code_form(visitor: Visitor) -> HttpResponse {
+    code_form(&visitor, CodeFrom::PasswordReset)
+}
+
+fn code_form(visitor: &Visitor, from: CodeFrom) -> HttpResponse {
+    visitor.ok(TypedCodePage::new(visitor.layout(code_title(from)), from))
+}
+
+#[derive(serde::Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn confirmation_code(
+    state: web::Data<AppState>,
+    form: CheckedForm<CodeForm>,
+) -> HttpResponse {
+    typed_code(&state, form, CodeFrom::Confirmation).await
+}
+
+async fn reset_code(state: web::Data<AppState>, form: CheckedForm<CodeForm>) -> HttpResponse {
+    typed_code(&state, form, CodeFrom::PasswordReset).await
+}
+
+/// A good code leads to its link's page, which goes on as the link would; a refusal is
+/// shown next to the field, what was typed kept.
+async fn typed_code(state: &AppState, form: CheckedForm<CodeForm>, from: CodeFrom) -> HttpResponse {
+    let CheckedForm { visitor, form, .. } = form;
+    let client = visitor.client_address();
+    match typed_codes::redeem(state, &client, from, &form.code).await {
+        Ok(token) => {
+            let link = match from {
+                CodeFrom::Confirmation => format!("/confirmation/{token}"),
+                CodeFrom::PasswordReset => format!("/mot-de-passe-oublie/{token}"),
+            };
+            visitor.finish(redirect(&link))
+        }
+        Err(error) if error.status.is_client_error() => {
+            let mut page = TypedCodePage::new(visitor.layout(code_title(from)), from);
+            page.error = Some(field_error(&error, "code").unwrap_or_else(|| error.detail.clone()));
+            page.code = form.code;
+            with_retry_after(visitor.page(error.status, page), &error)
         }
         Err(error) => visitor.failure(error),
     }

@@ -144,6 +144,46 @@ impl ResetPasswordPage {
     }
 }
 
+// A code typed from an e-mail.
+
+/// The page where the code of a confirmation or reset e-mail is typed, for a link that
+/// does not open.
+#[derive(Template, WebTemplate)]
+#[template(path = "web/typed_code.html")]
+pub struct TypedCodePage {
+    pub layout: Layout,
+    /// Where the form is posted: the page itself.
+    pub action: &'static str,
+    /// What the code is for, after « Le code … ».
+    pub purpose: &'static str,
+    /// The code as typed, kept after a refusal.
+    pub code: String,
+    pub error: Option<String>,
+}
+
+impl TypedCodePage {
+    pub fn new(layout: Layout, from: crate::usecases::typed_codes::CodeFrom) -> Self {
+        use crate::usecases::typed_codes::CodeFrom;
+        let (action, purpose) = match from {
+            CodeFrom::Confirmation => (
+                "/confirmation",
+                "de l'e-mail « Confirmez votre adresse e-mail » ouvre la confirmation de votre compte",
+            ),
+            CodeFrom::PasswordReset => (
+                "/mot-de-passe-oublie/code",
+                "de l'e-mail « Changement du mot de passe » ouvre le choix d'un nouveau mot de passe",
+            ),
+        };
+        TypedCodePage {
+            layout,
+            action,
+            purpose,
+            code: String::new(),
+            error: None,
+        }
+    }
+}
+
 // The confirmation of an address.
 
 pub struct ConfirmationSummary {
