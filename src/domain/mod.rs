@@ -7,6 +7,7 @@ pub mod closures;
 pub mod codes;
 pub mod error;
 pub mod inventory;
+pub mod linked_text;
 pub mod network;
 pub mod notifications;
 pub mod opening_hours;

@@ -15,6 +15,7 @@ use super::notices::{
     CalendarPart, DigestFacts, Notice, QualificationFacts, SeriesEventFacts, SeriesFacts,
     ServiceRequestFacts,
 };
+use crate::domain::linked_text::Segment;
 use crate::domain::notifications::{Locale, NotificationKind};
 
 /// The key, beside the facts of a queued message, of its recipient's name (the greeting,

@@ -769,7 +769,7 @@ pub fn post_message(
         )?;
         // Internal messages stay with the campus: the company is never told of them.
         if visibility == MessageVisibility::Shared {
-            let excerpt: String = message.body.chars().take(300).collect();
+            let excerpt = crate::domain::linked_text::excerpt(&message.body, 300);
             notify(
                 conn,
                 now,

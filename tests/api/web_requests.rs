@@ -1065,6 +1065,157 @@ async fn internal_messages_stay_with_the_staff(app: TestApp) {
     assert!(page.text.contains("Acier S355 J2."));
 }
 
+/// The `<a>` elements of `html` whose address starts with `http` in any case, as written.
+fn outside_links(html: &str) -> Vec<String> {
+    html.to_ascii_lowercase()
+        .match_indices("<a href=\"http")
+        .map(|(at, _)| {
+            let end = at + html[at..].find("</a>").expect("a closed link");
+            html[at..end + "</a>".len()].to_owned()
+        })
+        .collect()
+}
+
+/// Web addresses written in a request (its need, its links) and in its messages are links
+/// on its page, safely: only http(s) ones, the sentence's punctuation left out, everything
+/// else escaped text, and every such link `rel="nofollow noopener noreferrer"`.
+async fn addresses_in_requests_are_links_and_nothing_else(app: TestApp) {
+    let c = support::campus(&app).await;
+    let description =
+        "Plans sur https://exemple.fr/plans?lot=2&rev=B. Voir aussi (http://cele.test/essais).\n\
+        <script>alert(1)</script> javascript:alert(1) data:text/html,<b>x</b> \
+        https://piege.test/\"onmouseover=\"alert(1)\" <a href=\"javascript:alert(2)\">ici</a>";
+    let id = app
+        .post(
+            "/api/v1/service-requests",
+            &c.company,
+            json!({
+                "title": "Essais de traction du Célé",
+                "description": description,
+                "domains": ["welding"],
+                "platform_id": c.platform_id,
+                "links": ["https://partage.cele.test/dossier-42", "javascript:alert(3)"],
+            }),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/demandes/{id}");
+    let mut company = WebSession::logged_in(&app, "contact@cele.test", PASSWORD).await;
+    company.get(&path).await;
+    let sent = company
+        .post_form(
+            &format!("{path}/messages"),
+            &[(
+                "body",
+                "Le rapport : HTTPS://Partage.cele.test/rapport.pdf, et la vidéo https://fr.wikipedia.org/wiki/Tour_(usinage) !",
+            )],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+
+    let mut staff = WebSession::logged_in(&app, "manager@campus.test", PASSWORD).await;
+    let page = staff.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let main = main_of(&page);
+    let rel = "rel=\"nofollow noopener noreferrer\"";
+    let link = |address: &str| format!("<a href=\"{address}\" {rel}>{address}</a>");
+    for expected in [
+        format!("{}. Voir aussi ({}).", link("https://exemple.fr/plans?lot=2&#38;rev=B"), link("http://cele.test/essais")),
+        format!("<li>{}</li>", link("https://partage.cele.test/dossier-42")),
+        format!("{},", link("HTTPS://Partage.cele.test/rapport.pdf")),
+        format!("{} !", link("https://fr.wikipedia.org/wiki/Tour_(usinage)")),
+        "&#60;script&#62;alert(1)&#60;/script&#62; javascript:alert(1) data:text/html,&#60;b&#62;x&#60;/b&#62;".to_owned(),
+        "<li>javascript:alert(3)</li>".to_owned(),
+    ] {
+        assert!(main.contains(&expected), "{expected}\n{main}");
+    }
+    // The address stops at the quote: what follows is text, its quotes escaped.
+    let trap = link("https://piege.test/");
+    assert!(main.contains(&trap), "{main}");
+    let after = &main[main.find(&trap).unwrap() + trap.len()..];
+    assert!(
+        after.starts_with(
+            "&#34;onmouseover=&#34;alert(1)&#34; &#60;a href=&#34;javascript:alert(2)&#34;&#62;"
+        ),
+        "{after}"
+    );
+    assert!(!main.contains("<script>"));
+    assert!(!main.contains("<b>"));
+    assert!(!main.to_lowercase().contains("href=\"javascript:"));
+    assert!(!main.to_lowercase().contains("href=\"data:"));
+    let links = outside_links(&main);
+    assert_eq!(links.len(), 6, "{links:#?}");
+    assert!(links.iter().all(|a| a.contains(rel)), "{links:#?}");
+    // The company's page shows them the same way.
+    let theirs = main_of(&company.get(&path).await);
+    assert_eq!(outside_links(&theirs), links);
+}
+
+/// The HTML e-mail of a shared message makes its web addresses links the same way; its
+/// excerpt never ends in the middle of one.
+async fn shared_message_addresses_are_links_in_the_mail(backend: support::Backend) {
+    use crate::mail_events::wait_for;
+    let sink = crate::support::smtp::SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = support::campus(&app).await;
+    let id = request_of(&app, &c.company, "Essais de traction", &c.platform_id).await;
+    app.post(
+        &format!("/api/v1/service-requests/{id}/transitions"),
+        &c.manager,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await
+    .expect(200);
+    // 300 characters reach into the second address: the excerpt stops before it.
+    let body = format!(
+        "Les plans : https://partage.campus.test/plans?v=2&lot=A. <script>alert(1)</script> javascript:alert(1) {} https://partage.campus.test/suite-du-dossier",
+        "x".repeat(160)
+    );
+    assert!(body.chars().count() > 300 && body.chars().count() < 320);
+    app.post(
+        &format!("/api/v1/service-requests/{id}/messages"),
+        &c.manager,
+        json!({ "body": body, "visibility": "shared" }),
+    )
+    .await
+    .expect(201);
+    let message = wait_for(&sink, "contact@cele.test", "Nouveau message", 1);
+    assert!(
+        message.html.contains(
+            "<a href=\"https://partage.campus.test/plans?v=2&#38;lot=A\" rel=\"nofollow noopener noreferrer\">https://partage.campus.test/plans?v=2&#38;lot=A</a>. &#60;script&#62;alert(1)&#60;/script&#62; javascript:alert(1)"
+        ),
+        "{}",
+        message.html
+    );
+    assert!(!message.html.contains("<script>"));
+    assert!(!message.html.contains("href=\"javascript:"));
+    assert!(
+        !message.html.contains("partage.campus.test/s"),
+        "{}",
+        message.html
+    );
+    assert!(message
+        .text
+        .contains("https://partage.campus.test/plans?v=2&lot=A."));
+}
+
+mod shared_message_addresses_are_links_in_the_mail {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::shared_message_addresses_are_links_in_the_mail(crate::support::Backend::Sqlite).await
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::shared_message_addresses_are_links_in_the_mail(crate::support::Backend::Postgres)
+            .await
+    }
+}
+
 /// The company declines a quote with its reason, then the staff close the request; a
 /// withdrawn request offers nothing more.
 async fn declining_then_closing(app: TestApp) {
@@ -1318,6 +1469,7 @@ on_both_databases!(
     staff_quote_company_accepts_then_the_life_goes_on,
     revising_a_quote_in_the_page_keeps_each_lines_vat_rate,
     internal_messages_stay_with_the_staff,
+    addresses_in_requests_are_links_and_nothing_else,
 );
 
 mod public_form_shares_the_api_limit {

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 
 use super::{format, Choice, Layout};
 use crate::db::service_requests::{EventRow, QuoteLineRow, QuoteRow, RequestRow};
+use crate::domain::linked_text::{segments, Segment};
 use crate::domain::service_request::{
     allowed_actions, vat_by_rate, RequestAction, RequestState, Side, VatShare, FRENCH_VAT_RATES_BP,
     MAX_VAT_RATE_BP,
@@ -707,7 +708,8 @@ fn timeline_line(event: &EventRow, names: &HashMap<String, String>, tz: &Tz) -> 
 pub struct MessageLine {
     pub author: String,
     pub when: String,
-    pub body: String,
+    /// The message as written, its web addresses made links.
+    pub body: Vec<Segment>,
     pub internal: bool,
 }
 
@@ -812,8 +814,9 @@ pub struct RequestPage {
     pub state: String,
     pub is_staff: bool,
     pub facts: Vec<Fact>,
-    pub description: String,
-    pub links: Vec<String>,
+    /// The need as written, its web addresses made links.
+    pub description: Vec<Segment>,
+    pub links: Vec<Vec<Segment>>,
     pub quotes: Vec<QuoteBlock>,
     pub actions: Vec<ActionForm>,
     pub editor: Option<QuoteEditor>,
@@ -1290,8 +1293,8 @@ impl RequestPage {
             state: state_label(&row.state),
             is_staff,
             facts,
-            description: row.description.clone(),
-            links: row.links.lines().map(str::to_owned).collect(),
+            description: segments(&row.description),
+            links: row.links.lines().map(segments).collect(),
             quotes: quotes
                 .iter()
                 .rev()
@@ -1313,7 +1316,7 @@ impl RequestPage {
                         .cloned()
                         .unwrap_or_default(),
                     when: moment(m.created_at, tz),
-                    body: m.body.clone(),
+                    body: segments(&m.body),
                     internal: m.visibility == MessageVisibility::Internal.as_str(),
                 })
                 .collect(),
