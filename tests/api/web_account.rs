@@ -714,7 +714,7 @@ async fn typed_codes_are_rate_limited(app: TestApp) {
         let wrong = jar
             .post(
                 "/confirmation",
-                &format!("csrf={csrf}&code={}", format!("{guess}").repeat(64)),
+                &format!("csrf={csrf}&code={}", guess.to_string().repeat(64)),
             )
             .await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{guess}");
