@@ -128,7 +128,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
     match command {
         Command::Migrate => {
-            println!("{applied} migration(s) applied");
+            println!(
+                "{} applied",
+                crate::domain::plural::counted(
+                    applied,
+                    crate::domain::notifications::Locale::English,
+                    "migration",
+                    "migrations"
+                )
+            );
             Ok(())
         }
         Command::SeedDemo => {

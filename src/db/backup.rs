@@ -98,8 +98,14 @@ fn restore_postgres(database_url: &str, file: &Path) -> Result<String, String> {
     };
     if tables > 0 {
         return Err(format!(
-            "the database already holds {tables} table(s): restore into a new, empty database \
-             (CREATE DATABASE …), then point PLATEAUX_DATABASE_URL at it"
+            "the database already holds {}: restore into a new, empty database \
+             (CREATE DATABASE …), then point PLATEAUX_DATABASE_URL at it",
+            crate::domain::plural::counted(
+                tables,
+                crate::domain::notifications::Locale::English,
+                "table",
+                "tables"
+            )
         ));
     }
     let (url, password) = without_password(database_url);

@@ -70,9 +70,12 @@ pub struct PlatformWork {
 pub struct RequestDetails {
     pub row: RequestRow,
     pub work: std::collections::BTreeMap<String, PlatformWork>,
+    /// Until when the current quote (the issued version) may be answered, if there is one.
+    pub quote_valid_until: Option<chrono::NaiveDate>,
 }
 
-/// The requests with the work booked and used for each (two queries for the whole list).
+/// The requests with the work booked and used for each, and their current quote's validity
+/// (three queries for the whole list).
 pub fn with_work(conn: &mut DbConnection, rows: Vec<RequestRow>) -> ApiResult<Vec<RequestDetails>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut work: std::collections::HashMap<
@@ -95,10 +98,18 @@ pub fn with_work(conn: &mut DbConnection, rows: Vec<RequestRow>) -> ApiResult<Ve
             .or_default()
             .seconds_used += seconds;
     }
+    let mut valid_until: std::collections::HashMap<String, chrono::NaiveDate> = quotes::table
+        .filter(quotes::request_id.eq_any(&ids))
+        .filter(quotes::status.eq("issued"))
+        .select((quotes::request_id, quotes::valid_until))
+        .load::<(String, chrono::NaiveDate)>(conn)?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
         .map(|row| RequestDetails {
             work: work.remove(&row.id).unwrap_or_default(),
+            quote_valid_until: valid_until.remove(&row.id),
             row,
         })
         .collect())

@@ -6,7 +6,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::notifications::Locale;
 use super::opening_hours::WeeklyInterval;
+use super::plural;
 use super::time::{local, opening_spans, subtract, Span};
 use super::{EquipmentStatus, Role, WhoMayBook};
 
@@ -307,12 +309,20 @@ pub fn check_conflicts(ctx: &BookingContext, ask: &Ask) -> Result<(), Refusal> {
             let used = peak_stations(others, span);
             let free = p.stations - used;
             if wanted > free {
+                let free = free.max(0);
+                let left = match free {
+                    0 => format!("Aucun poste libre sur {} à ce créneau", p.stations),
+                    n => format!(
+                        "Il reste {} sur {} à ce créneau",
+                        plural::counted(n, Locale::French, "poste libre", "postes libres"),
+                        p.stations
+                    ),
+                };
                 return Err(Refusal::new(
                     RefusalKind::NotEnoughStations,
                     format!(
-                        "Il reste {} poste(s) libre(s) sur {} à ce créneau ; {wanted} demandé(s).",
-                        free.max(0),
-                        p.stations
+                        "{left} ; {wanted} {}.",
+                        plural::french(wanted, "demandé", "demandés")
                     ),
                 ));
             }

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
+pub mod plural;
 pub mod rate_limits;
 pub mod recurrence;
 pub mod reports;

@@ -1,6 +1,8 @@
 //! The life of a service request (*demande de prestation*) as an explicit state machine, and
 //! the arithmetic of quotes.
 
+use chrono::NaiveDate;
+
 use super::Role;
 
 super::text_enum! {
@@ -79,6 +81,28 @@ pub fn allowed_actions(state: RequestState, side: Side) -> Vec<RequestAction> {
         .iter()
         .copied()
         .filter(|a| transition(state, *a).is_some_and(|(_, s)| s == side))
+        .collect()
+}
+
+/// Whether the company may still answer (accept or decline) a quote valid until
+/// `valid_until`: up to that day included. Past it, it asks for a new version instead.
+pub fn quote_answerable(valid_until: NaiveDate, today: NaiveDate) -> bool {
+    valid_until >= today
+}
+
+/// The actions `side` may take today on a request in `state` whose current quote (the issued
+/// version, if any) is valid until `quote_valid_until`: those of the life cycle, less answering
+/// a quote past its validity, which [`quote_answerable`] refuses.
+pub fn actions_today(
+    state: RequestState,
+    side: Side,
+    quote_valid_until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<RequestAction> {
+    let expired = quote_valid_until.is_some_and(|v| !quote_answerable(v, today));
+    allowed_actions(state, side)
+        .into_iter()
+        .filter(|a| !(expired && matches!(a, RequestAction::Accept | RequestAction::Decline)))
         .collect()
 }
 
@@ -216,6 +240,22 @@ mod tests {
         );
         assert_eq!(allowed_actions(S::Quoted, Side::Campus), vec![A::Reject]);
         assert!(allowed_actions(S::Closed, Side::Campus).is_empty());
+    }
+
+    #[test]
+    fn a_quote_is_answered_up_to_its_last_valid_day() {
+        use RequestAction as A;
+        let day = |d| NaiveDate::from_ymd_opt(2027, 1, d).unwrap();
+        assert!(quote_answerable(day(12), day(12)));
+        assert!(!quote_answerable(day(12), day(13)));
+        let company =
+            |today| actions_today(RequestState::Quoted, Side::Company, Some(day(12)), today);
+        assert_eq!(company(day(12)), vec![A::Accept, A::Decline, A::Withdraw]);
+        assert_eq!(company(day(13)), vec![A::Withdraw]);
+        assert_eq!(
+            actions_today(RequestState::Quoted, Side::Campus, Some(day(12)), day(13)),
+            vec![A::Reject]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::content::{Context, Recipient};
 use crate::domain::calendar::{invitation, Invitation};
 use crate::domain::notifications::{Locale, NotificationKind};
+use crate::domain::plural::{by_count, counted};
 use crate::domain::time::{local, Span};
 
 /// The facts of a message about one booking, as they stand after the event.
@@ -104,20 +105,11 @@ pub fn de(name: &str) -> String {
     }
 }
 
-/// `1 poste`, `6 postes`: a count with its noun in the plural from two, as French writes it.
-fn counted(n: impl Into<i64>, singular: &str, plural: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n >= 2 { plural } else { singular })
-}
-
 /// A number of stations, as people read it (`1 poste`, `6 postes`).
 pub fn stations_words(n: i32, locale: Locale) -> String {
     match locale {
-        Locale::French => counted(n, "poste", "postes"),
-        Locale::English => match n {
-            1 => "1 station".to_owned(),
-            n => format!("{n} stations"),
-        },
+        Locale::French => counted(n, locale, "poste", "postes"),
+        Locale::English => counted(n, locale, "station", "stations"),
     }
 }
 
@@ -355,14 +347,15 @@ pub fn series_subject(f: &SeriesFacts, locale: Locale) -> String {
         Some(e) => format!("{}, {e}", f.platform),
         None => f.platform.clone(),
     };
+    let n = f.skipped.len();
     match locale {
         Locale::French => format!(
-            "Série réservée, {} date(s) non réservée(s) : {place}",
-            f.skipped.len()
+            "Série réservée, {} : {place}",
+            counted(n, locale, "date non réservée", "dates non réservées")
         ),
         Locale::English => format!(
-            "Series booked, {} date(s) not booked: {place}",
-            f.skipped.len()
+            "Series booked, {} not booked: {place}",
+            counted(n, locale, "date", "dates")
         ),
     }
 }
@@ -385,13 +378,36 @@ pub fn series_notice(f: &SeriesFacts, locale: Locale, context: &Context) -> Noti
         subject: series_subject(f, locale),
         paragraphs: vec![if fr {
             format!(
-                "Votre série pour « {} » compte {} séance(s) réservée(s). Ces dates n'ont pas été réservées, pour la raison indiquée :",
-                f.group_label, f.created
+                "Votre série pour « {} » {}. {}, pour la raison indiquée :",
+                f.group_label,
+                match f.created {
+                    0 => "ne compte aucune séance réservée".to_owned(),
+                    n => format!(
+                        "compte {}",
+                        counted(n, locale, "séance réservée", "séances réservées")
+                    ),
+                },
+                by_count(
+                    f.skipped.len() as i64,
+                    locale,
+                    "Cette date n'a pas été réservée",
+                    "Ces dates n'ont pas été réservées"
+                )
             )
         } else {
             format!(
-                "Your series for \"{}\" holds {} booked session(s). These dates were not booked, for the reason given (in French):",
-                f.group_label, f.created
+                "Your series for \"{}\" holds {}. {}, for the reason given (in French):",
+                f.group_label,
+                match f.created {
+                    0 => "no booked session".to_owned(),
+                    n => counted(n, locale, "booked session", "booked sessions"),
+                },
+                by_count(
+                    f.skipped.len() as i64,
+                    locale,
+                    "This date was not booked",
+                    "These dates were not booked"
+                )
             )
         }],
         details: Vec::new(),
@@ -615,20 +631,35 @@ pub struct DigestFacts {
 }
 
 pub fn digest_subject(f: &DigestFacts, locale: Locale) -> String {
-    match locale {
-        Locale::French => format!(
-            "Plateaux, {} : {} réservation(s) à approuver, {} séance(s) sans relevé",
-            long_day(f.day, locale),
-            f.pending.len(),
-            f.unrecorded.len()
+    // Only what waits is counted: no « 0 réservation à approuver ».
+    let (pending, unrecorded, nothing, colon) = match locale {
+        Locale::French => (
+            ("réservation à approuver", "réservations à approuver"),
+            ("séance sans relevé", "séances sans relevé"),
+            "rien en attente",
+            " :",
         ),
-        Locale::English => format!(
-            "Plateaux, {}: {} booking(s) to approve, {} session(s) without a usage record",
-            long_day(f.day, locale),
-            f.pending.len(),
-            f.unrecorded.len()
+        Locale::English => (
+            ("booking to approve", "bookings to approve"),
+            (
+                "session without a usage record",
+                "sessions without a usage record",
+            ),
+            "nothing waiting",
+            ":",
         ),
-    }
+    };
+    let parts: Vec<String> = [(f.pending.len(), pending), (f.unrecorded.len(), unrecorded)]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, (singular, plural))| counted(n, locale, singular, plural))
+        .collect();
+    let waiting = if parts.is_empty() {
+        nothing.to_owned()
+    } else {
+        parts.join(", ")
+    };
+    format!("Plateaux, {}{colon} {waiting}", long_day(f.day, locale))
 }
 
 /// The notice of a morning digest: what waits for approval, then what waits for its
@@ -756,21 +787,25 @@ pub fn series_event_subject(
 ) -> String {
     let place = format!("{} ({})", f.platform, f.group_label);
     let n = f.occurrences.len();
+    let sessions = match locale {
+        Locale::French => counted(n, locale, "séance", "séances"),
+        Locale::English => counted(n, locale, "session", "sessions"),
+    };
     match (kind, locale) {
         (NotificationKind::SeriesPending, Locale::French) => {
-            format!("Série à approuver, {n} séance(s) : {place}")
+            format!("Série à approuver, {sessions} : {place}")
         }
         (NotificationKind::SeriesPending, Locale::English) => {
-            format!("Series to approve, {n} session(s): {place}")
+            format!("Series to approve, {sessions}: {place}")
         }
         (NotificationKind::SeriesCancelled, Locale::French) => {
-            format!("Série annulée, {n} séance(s) : {place}")
+            format!("Série annulée, {sessions} : {place}")
         }
         (NotificationKind::SeriesCancelled, Locale::English) => {
-            format!("Series cancelled, {n} session(s): {place}")
+            format!("Series cancelled, {sessions}: {place}")
         }
-        (_, Locale::French) => format!("Série modifiée, {n} séance(s) : {place}"),
-        (_, Locale::English) => format!("Series changed, {n} session(s): {place}"),
+        (_, Locale::French) => format!("Série modifiée, {sessions} : {place}"),
+        (_, Locale::English) => format!("Series changed, {sessions}: {place}"),
     }
 }
 

@@ -187,7 +187,10 @@ pub fn create_maintenance(
                 }))
                 .collect();
             return Err(ApiError::new(ErrorCode::MaintenanceConflicts,
-                format!("{} réservation(s) tombent dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour les annuler.", overlapping.len()),
+                match overlapping.len() {
+                    1 => "Une réservation tombe dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour l'annuler.".to_owned(),
+                    n => format!("{n} réservations tombent dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour les annuler."),
+                },
             )
             .with_extra(serde_json::json!({ "bookings": listed })));
         }

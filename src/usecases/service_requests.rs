@@ -11,9 +11,9 @@ use crate::db::service_requests::{
 use crate::db::{self, DbConnection, Listed, Page};
 use crate::domain::notifications::NotificationKind;
 use crate::domain::service_request::{
-    allowed_actions, line_amounts, may_quote, quote_totals, transition, RequestAction,
-    RequestState, Side, MAX_AMOUNT_CENTS, MAX_QUANTITY_MILLI, MAX_UNIT_PRICE_CENTS,
-    MAX_VAT_RATE_BP,
+    actions_today, allowed_actions, line_amounts, may_quote, quote_answerable, quote_totals,
+    transition, RequestAction, RequestState, Side, MAX_AMOUNT_CENTS, MAX_QUANTITY_MILLI,
+    MAX_UNIT_PRICE_CENTS, MAX_VAT_RATE_BP,
 };
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
@@ -275,20 +275,35 @@ fn notify(
     Ok(())
 }
 
-fn refuse(state: RequestState, side: Side, action: RequestAction) -> ApiError {
-    let allowed: Vec<&str> = allowed_actions(state, side)
+/// The actions `side` may take today on a request in `state`, as its view lists them: an
+/// expired quote can no longer be answered.
+fn actions_open(
+    quotes: &[QuoteRow],
+    state: RequestState,
+    side: Side,
+    today: chrono::NaiveDate,
+) -> Vec<RequestAction> {
+    let valid_until = quotes
         .iter()
-        .map(|a| a.as_str())
-        .collect();
+        .find(|q| q.status == "issued")
+        .map(|q| q.valid_until);
+    actions_today(state, side, valid_until, today)
+}
+
+fn action_names(actions: &[RequestAction]) -> Vec<&'static str> {
+    actions.iter().map(|a| a.as_str()).collect()
+}
+
+fn refuse(state: RequestState, allowed: &[RequestAction], action: RequestAction) -> ApiError {
     ApiError::new(ErrorCode::InvalidTransition,
         format!(
             "L'action « {} » n'est pas possible pour vous sur une demande « {} » ; actions possibles : {}.",
             action.label(),
             state.label(),
-            crate::labels::join(&allowed_actions(state, side))
+            crate::labels::join(allowed)
         ),
     )
-    .with_extra(serde_json::json!({ "allowed_actions": allowed }))
+    .with_extra(serde_json::json!({ "allowed_actions": action_names(allowed) }))
 }
 
 fn required_text(value: &Option<String>, field: &str, max: usize) -> ApiResult<String> {
@@ -322,12 +337,9 @@ fn quote_answered(
                 "cette version de devis n'existe pas",
             )
         })?;
+    let allowed = actions_open(&quotes, state, side, today);
     if quote.status != "issued" {
         // As for `invalid_transition`, say what the caller may still do, and on which version.
-        let allowed: Vec<&str> = allowed_actions(state, side)
-            .iter()
-            .map(|a| a.as_str())
-            .collect();
         let current = quotes
             .iter()
             .find(|q| q.status == "issued")
@@ -340,19 +352,20 @@ fn quote_answered(
                     crate::views::service_requests::QuoteStatus::parse
                 ),
                 current.map(|v| format!(" : répondez à la version {v}")).unwrap_or_default(),
-                crate::labels::join(&allowed_actions(state, side))
+                crate::labels::join(&allowed)
             ),
         )
-        .with_extra(serde_json::json!({ "allowed_actions": allowed, "current_quote_version": current })));
+        .with_extra(serde_json::json!({ "allowed_actions": action_names(&allowed), "current_quote_version": current })));
     }
-    if quote.valid_until < today {
+    if !quote_answerable(quote.valid_until, today) {
         return Err(ApiError::new(
             ErrorCode::QuoteExpired,
             format!(
-                "Le devis était valable jusqu'au {} : demandez-en une nouvelle version.",
-                quote.valid_until.format("%d/%m/%Y")
+                "La version {version} du devis était valable jusqu'au {} : demandez-en une nouvelle version à l'équipe du campus.",
+                crate::views::web::format::long_date(quote.valid_until)
             ),
-        ));
+        )
+        .with_extra(serde_json::json!({ "allowed_actions": action_names(&allowed) })));
     }
     Ok(quote)
 }
@@ -386,7 +399,14 @@ fn transition_request(
         let action = body.action;
         let next = match transition(state, action) {
             Some((next, who)) if who == side => next,
-            _ => return Err(refuse(state, side, action)),
+            _ => {
+                let quotes = store::quotes_of(conn, &row.id)?;
+                return Err(refuse(
+                    state,
+                    &actions_open(&quotes, state, side, today),
+                    action,
+                ));
+            }
         };
         let mut details = serde_json::json!({});
         match action {

@@ -9,9 +9,7 @@ use crate::db::service_requests::{
     EventRow, MessageRow, QuoteLineRow, QuoteRow, RequestDetails, RequestFilter,
 };
 use crate::db::users::UserRow;
-use crate::domain::service_request::{
-    allowed_actions, QuoteUnit, RequestAction, RequestState, Side,
-};
+use crate::domain::service_request::{actions_today, QuoteUnit, RequestAction, RequestState, Side};
 use crate::domain::validate::Checks;
 use crate::domain::{PlatformDomain, Role};
 use crate::error::ApiResult;
@@ -326,8 +324,13 @@ pub struct ContactAwaitingApprovalView {
 }
 
 impl ServiceRequestView {
-    /// The request as one on `side` sees it: with the actions that side may take.
-    pub fn new(request: RequestDetails, side: Side, tz: &Tz) -> ApiResult<Self> {
+    /// The request as one on `side` sees it: with the actions that side may take `today`.
+    pub fn new(
+        request: RequestDetails,
+        side: Side,
+        today: chrono::NaiveDate,
+        tz: &Tz,
+    ) -> ApiResult<Self> {
         let row = request.row;
         let state = RequestState::from_db(&row.state)?;
         Ok(ServiceRequestView {
@@ -339,7 +342,7 @@ impl ServiceRequestView {
                 .collect::<Result<_, _>>()?,
             links: row.links.lines().map(str::to_owned).collect(),
             state,
-            allowed_actions: allowed_actions(state, side),
+            allowed_actions: actions_today(state, side, request.quote_valid_until, today),
             work: request
                 .work
                 .into_iter()

@@ -178,11 +178,8 @@ async fn stations_are_shared_until_full(app: TestApp) {
         )
         .await
         .problem(409, "not_enough_stations");
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("Il reste 2 poste(s)"),
+    assert_eq!(
+        problem["detail"], "Il reste 2 postes libres sur 14 à ce créneau ; 3 demandés.",
         "{problem}"
     );
     app.post(
@@ -192,6 +189,18 @@ async fn stations_are_shared_until_full(app: TestApp) {
     )
     .await
     .expect(201);
+    let problem = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            stations(1, "10:00", "11:00"),
+        )
+        .await
+        .problem(409, "not_enough_stations");
+    assert_eq!(
+        problem["detail"], "Aucun poste libre sur 14 à ce créneau ; 1 demandé.",
+        "{problem}"
+    );
     app.post(
         "/api/v1/bookings",
         &c.teacher,
@@ -269,6 +278,27 @@ async fn stations_are_shared_until_full(app: TestApp) {
             (nine.as_str(), noon.as_str()),
             (half_past_one.as_str(), half_past_five.as_str())
         ]
+    );
+
+    // One station left: the refusal says it in the singular.
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        stations(1, "11:00", "12:00"),
+    )
+    .await
+    .expect(201);
+    let problem = app
+        .post(
+            "/api/v1/bookings",
+            &c.teacher,
+            stations(2, "11:00", "12:00"),
+        )
+        .await
+        .problem(409, "not_enough_stations");
+    assert_eq!(
+        problem["detail"], "Il reste 1 poste libre sur 14 à ce créneau ; 2 demandés.",
+        "{problem}"
     );
 
     // A period that ends before it starts, or as it starts, holds no free time.
@@ -1069,8 +1099,30 @@ async fn all_or_nothing_lists_every_conflict(app: TestApp) {
     let conflicts = problem["extra"]["conflicts"].as_array().unwrap();
     assert_eq!(conflicts.len(), 2);
     assert!(conflicts.iter().all(|x| x["code"] == "not_enough_stations"));
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with(
+            "2 occurrences de la série ne peuvent pas être réservées ; rien n'a été créé."
+        ),
+        "{problem}"
+    );
     assert_eq!(app.count("bookings").await, before);
     assert_eq!(app.count("booking_series").await, 0);
+    // Three weeks cross one conflict: the refusal says it in the singular.
+    let mut shorter = body.clone();
+    shorter["rrule"] = json!("FREQ=WEEKLY;COUNT=3");
+    let problem = app
+        .post("/api/v1/booking-series", &c.teacher, shorter)
+        .await
+        .problem(409, "series_conflicts");
+    assert_eq!(problem["extra"]["conflicts"].as_array().unwrap().len(), 1);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 occurrence de la série ne peut pas être réservée ; rien n'a été créé."),
+        "{problem}"
+    );
+    assert_eq!(app.count("bookings").await, before);
     // Bad rules are validation errors.
     let mut bad = body.clone();
     bad["rrule"] = json!("FREQ=WEEKLY");
@@ -1108,6 +1160,11 @@ async fn maintenance_blocks_or_cancels_bookings(app: TestApp) {
         .await
         .problem(409, "maintenance_conflicts");
     assert_eq!(problem["extra"]["bookings"][0]["booking_id"], booked["id"]);
+    assert_eq!(
+        problem["detail"],
+        "Une réservation tombe dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour l'annuler.",
+        "{problem}"
+    );
     assert_eq!(app.count("maintenance_windows").await, 0);
     let mut forced = window;
     forced["force"] = json!(true);
@@ -1137,6 +1194,27 @@ async fn maintenance_blocks_or_cancels_bookings(app: TestApp) {
     )
     .await
     .problem(409, "equipment_in_maintenance");
+    // Two bookings in the way: the refusal counts them in the plural.
+    let next_week = wednesday + Duration::days(7);
+    for (from, to) in [("08:00", "10:00"), ("13:30", "15:00")] {
+        app.post(
+            "/api/v1/bookings",
+            &c.teacher,
+            booking(&c, next_week, from, to),
+        )
+        .await
+        .expect(201);
+    }
+    let problem = app
+        .post("/api/v1/maintenance-windows", &c.manager, json!({ "equipment_id": c.equipment_id, "starts_at": at(next_week, "07:00"), "ends_at": at(next_week, "18:00"), "reason": "Révision" }))
+        .await
+        .problem(409, "maintenance_conflicts");
+    assert_eq!(
+        problem["detail"],
+        "2 réservations tombent dans cette période ; rien n'a été créé. Renvoyez la demande avec « force: true » pour les annuler.",
+        "{problem}"
+    );
+    assert_eq!(app.count("maintenance_windows").await, 1);
     // A closure of the platform and an unavailable machine are refused too.
     let thursday = wednesday + Duration::days(1);
     app.post("/api/v1/closures", &c.manager, json!({ "scope": "platform", "scope_id": c.platform_id, "name": "Inventaire", "starts_at": at(thursday, "00:00"), "ends_at": at(thursday + Duration::days(1), "00:00") }))

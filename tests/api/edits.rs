@@ -278,6 +278,13 @@ async fn a_series_changed_from_one_occurrence_on(app: TestApp) {
         [(at(week(4), "13:30").as_str(), "not_enough_stations")],
         "{refused}"
     );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 occurrence ne peut pas être modifiée ainsi ; rien n'a été changé."),
+        "{refused}"
+    );
     let unchanged = app.get(&path, &c.teacher).await.expect(200).json();
     assert_eq!(occurrences(&unchanged), as_booked);
 

@@ -432,7 +432,7 @@ async fn maintenance_and_series_messages(backend: Backend) {
     let told = wait_for(&sink, "teacher@campus.test", "Série réservée", 1);
     assert_eq!(
         told.subject,
-        "Série réservée, 1 date(s) non réservée(s) : Atelier soudage"
+        "Série réservée, 1 date non réservée : Atelier soudage"
     );
     // Written out as the pages write dates, not 15/12/2026.
     let date = plateaux::views::web::format::long_date(closed);
@@ -449,6 +449,48 @@ async fn maintenance_and_series_messages(backend: Backend) {
         told.html
     );
     assert!(told.calendar.is_none());
+    assert!(
+        told.text.contains(
+            "compte 2 séances réservées. Cette date n'a pas été réservée, pour la raison"
+        ),
+        "{}",
+        told.text
+    );
+
+    // Two dates left out, one session booked: each in its number.
+    let bridge = closed + chrono::Duration::days(7);
+    app.post(
+        "/api/v1/closures",
+        &c.admin,
+        json!({
+            "scope": "campus", "scope_id": c.campus_id, "name": "Pont",
+            "starts_at": at(bridge, "00:00"), "ends_at": at(bridge + chrono::Duration::days(1), "00:00"),
+        }),
+    )
+    .await
+    .expect(201);
+    app.post("/api/v1/booking-series", &c.teacher, json!({
+        "first_occurrence": {
+            "platform_id": c.platform_id, "stations": 2, "starts_at": at(monday, "10:00"), "ends_at": at(monday, "12:00"),
+            "group_label": "CAP RICS 2", "learners": [{ "status": "school", "headcount": 2 }],
+        },
+        "rrule": "FREQ=WEEKLY;COUNT=3",
+        "mode": "skip_conflicts",
+    }))
+    .await
+    .expect(201);
+    let told = wait_for(&sink, "teacher@campus.test", "Série réservée", 2);
+    assert_eq!(
+        told.subject,
+        "Série réservée, 2 dates non réservées : Atelier soudage"
+    );
+    assert!(
+        told.text.contains(
+            "compte 1 séance réservée. Ces dates n'ont pas été réservées, pour la raison"
+        ),
+        "{}",
+        told.text
+    );
 }
 
 /// A teacher who turned approvals off gets none (nothing is even queued), and still gets

@@ -323,13 +323,15 @@ async fn managers_get_one_morning_digest(backend: Backend) {
             .await
             .expect(201),
     );
-    app.post(
-        "/api/v1/bookings",
-        &c.teacher,
-        book(day(3), "CAP sans relevé"),
-    )
-    .await
-    .expect(201);
+    let cap_session = id_of(
+        app.post(
+            "/api/v1/bookings",
+            &c.teacher,
+            book(day(3), "CAP sans relevé"),
+        )
+        .await
+        .expect(201),
+    );
     // Ten days before: not last week's.
     app.post("/api/v1/bookings", &c.teacher, book(day(10), "Trop ancien"))
         .await
@@ -370,7 +372,7 @@ async fn managers_get_one_morning_digest(backend: Backend) {
     assert_eq!(
         digest.subject,
         format!(
-            "Plateaux, {} : 1 réservation(s) à approuver, 1 séance(s) sans relevé",
+            "Plateaux, {} : 1 réservation à approuver, 1 séance sans relevé",
             french_date(monday)
         )
     );
@@ -412,13 +414,41 @@ async fn managers_get_one_morning_digest(backend: Backend) {
     let_ticks_pass();
     assert_eq!(queued(&app, "manager_digest").await, 1);
     assert!(received(&sink, "usinage@campus.test", "Plateaux").is_empty());
-    // The next morning, the booking still waits: a new digest.
-    app.set_time(&at(monday.succ_opt().unwrap(), "07:00"));
+    // The next morning, the booking still waits, with a second one; Friday's session is
+    // recorded meanwhile: a new digest counts only what waits, each in its number.
+    c.log_in_again(&app).await;
+    let thursday = monday.checked_add_days(chrono::Days::new(3)).unwrap();
+    app.post(
+        "/api/v1/bookings",
+        &c.other_teacher,
+        json!({
+            "platform_id": c.platform_id, "stations": 4, "starts_at": at(thursday, "13:30"),
+            "ends_at": at(thursday, "15:30"), "group_label": "2de Bac Pro",
+        }),
+    )
+    .await
+    .expect(201);
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/bookings/{cap_session}/usage"),
+        Some(&c.manager),
+        Some(json!({
+            "actual_start": at(day(3), "08:00"), "actual_end": at(day(3), "10:00"),
+            "learners": [{ "status": "school", "headcount": 2 }], "incident": false,
+        })),
+        &[],
+    )
+    .await
+    .expect(200);
+    let tuesday_date = monday.succ_opt().unwrap();
+    app.set_time(&at(tuesday_date, "07:00"));
     let tuesday = wait_for(&sink, "manager@campus.test", "Plateaux, ", 2);
-    assert!(
-        tuesday.subject.contains("1 réservation(s) à approuver"),
-        "{}",
-        tuesday.subject
+    assert_eq!(
+        tuesday.subject,
+        format!(
+            "Plateaux, {} : 2 réservations à approuver",
+            french_date(tuesday_date)
+        )
     );
     drop(again);
     app.mail_worker.take();
@@ -532,7 +562,7 @@ async fn series_events_are_one_message_each(backend: Backend) {
     let asked = wait_for(&sink, "manager@campus.test", "Série à approuver", 1);
     assert_eq!(
         asked.subject,
-        "Série à approuver, 3 séance(s) : Atelier soudage (CAP RICS 1)"
+        "Série à approuver, 3 séances : Atelier soudage (CAP RICS 1)"
     );
     for week in 0..3 {
         let day = monday + chrono::Duration::days(7 * week);
@@ -548,6 +578,26 @@ async fn series_events_are_one_message_each(backend: Backend) {
         asked.text.contains("Lycée Alexis Monteil"),
         "{}",
         asked.text
+    );
+    // A series of a single session says so in the singular.
+    let mut single = crate::support::station_booking(
+        &c.platform_id,
+        monday.succ_opt().unwrap(),
+        "08:00",
+        "10:00",
+    );
+    single["group_label"] = json!("1re Bac Pro");
+    app.post(
+        "/api/v1/booking-series",
+        &c.other_teacher,
+        json!({ "first_occurrence": single, "rrule": "FREQ=WEEKLY;COUNT=1", "mode": "all_or_nothing" }),
+    )
+    .await
+    .expect(201);
+    let asked = wait_for(&sink, "manager@campus.test", "Série à approuver", 2);
+    assert_eq!(
+        asked.subject,
+        "Série à approuver, 1 séance : Atelier soudage (1re Bac Pro)"
     );
 
     let own = series(&c.teacher, Some(&c.manager_id)).await;
@@ -568,7 +618,7 @@ async fn series_events_are_one_message_each(backend: Backend) {
         let changed = wait_for(&sink, person, "Série modifiée", 1);
         assert_eq!(
             changed.subject,
-            "Série modifiée, 3 séance(s) : Atelier soudage (CAP RICS 1)"
+            "Série modifiée, 3 séances : Atelier soudage (CAP RICS 1)"
         );
         assert!(
             changed
@@ -589,7 +639,7 @@ async fn series_events_are_one_message_each(backend: Backend) {
         let cancelled = wait_for(&sink, person, "Série annulée", 1);
         assert_eq!(
             cancelled.subject,
-            "Série annulée, 3 séance(s) : Atelier soudage (CAP RICS 1)"
+            "Série annulée, 3 séances : Atelier soudage (CAP RICS 1)"
         );
         assert!(
             cancelled.text.contains("Motif : Fin du projet"),
@@ -605,7 +655,7 @@ async fn series_events_are_one_message_each(backend: Backend) {
             "{person}"
         );
     }
-    assert_eq!(received(&sink, "manager@campus.test", "Série").len(), 3);
+    assert_eq!(received(&sink, "manager@campus.test", "Série").len(), 4);
     assert_eq!(received(&sink, "teacher@monteil.test", "Série").len(), 0);
 }
 

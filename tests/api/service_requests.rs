@@ -540,6 +540,129 @@ async fn csv_export_for_spreadsheets(app: TestApp) {
         .problem(422, "validation_failed");
 }
 
+/// Issues a quote version valid until `valid_until`.
+async fn issue_valid_until(app: &TestApp, token: &str, id: &str, valid_until: chrono::NaiveDate) {
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), token, json!({
+        "valid_until": valid_until.to_string(),
+        "lines": [{ "label": "Essai de traction", "quantity": 2, "unit": "hour", "unit_price_cents": 8500, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+}
+
+/// A request's state and the actions offered to `token`, the same in the request and in
+/// the list.
+async fn offered(app: &TestApp, token: &str, id: &str) -> (Value, Value) {
+    let one = app
+        .get(&format!("/api/v1/service-requests/{id}"), token)
+        .await
+        .expect(200)
+        .json();
+    let listed = app
+        .get("/api/v1/service-requests", token)
+        .await
+        .expect(200)
+        .json();
+    let in_list = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("{listed}"))["allowed_actions"]
+        .clone();
+    assert_eq!(one["allowed_actions"], in_list, "{one}\n{listed}");
+    (one["state"].clone(), one["allowed_actions"].clone())
+}
+
+/// A quote past its validity can no longer be answered: the company is no longer offered
+/// `accept` nor `decline` (in the request, the list and the refusals), answering is refused
+/// with the date written out, and nothing changes. A new version is offered again.
+async fn an_expired_quote_is_no_longer_offered(app: TestApp) {
+    let mut c = campus(&app).await;
+    let id = submit(&app, &c).await;
+    let path = format!("/api/v1/service-requests/{id}");
+    transition(
+        &app,
+        &c.manager,
+        &id,
+        json!({ "action": "take", "platform_id": c.platform_id }),
+    )
+    .await;
+    // Issued on Friday 8 January, valid up to Tuesday 12 January 2027 included.
+    let valid_until = chrono::NaiveDate::from_ymd_opt(2027, 1, 12).unwrap();
+    issue_valid_until(&app, &c.manager, &id, valid_until).await;
+    assert_eq!(
+        offered(&app, &c.company, &id).await,
+        (json!("quoted"), json!(["accept", "decline", "withdraw"]))
+    );
+    // Its last day, late in the evening: still valid.
+    app.set_time("2027-01-12T23:30:00+01:00");
+    c.log_in_again(&app).await;
+    assert_eq!(
+        offered(&app, &c.company, &id).await.1,
+        json!(["accept", "decline", "withdraw"])
+    );
+
+    // The next day it has expired: only withdrawing is left.
+    app.set_time("2027-01-13T00:30:00+01:00");
+    c.log_in_again(&app).await;
+    assert_eq!(
+        offered(&app, &c.company, &id).await,
+        (json!("quoted"), json!(["withdraw"]))
+    );
+    for action in ["accept", "decline"] {
+        let refused = app
+            .post(
+                &format!("{path}/transitions"),
+                &c.company,
+                json!({ "action": action, "quote_version": 1 }),
+            )
+            .await
+            .problem(409, "quote_expired");
+        let detail = refused["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("valable jusqu'au mardi 12 janvier 2027"),
+            "{refused}"
+        );
+        assert!(!detail.contains("12/01/2027"), "{refused}");
+        assert_eq!(refused["extra"]["allowed_actions"], json!(["withdraw"]));
+    }
+    // Any other refusal names the same actions.
+    let refused = app
+        .post(
+            &format!("{path}/transitions"),
+            &c.company,
+            json!({ "action": "close" }),
+        )
+        .await
+        .problem(409, "invalid_transition");
+    assert_eq!(refused["extra"]["allowed_actions"], json!(["withdraw"]));
+    // Nothing changed: the request still waits, its quote is still the issued one.
+    let quotes = app
+        .get(&format!("{path}/quotes"), &c.company)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(quotes[0]["status"], "issued", "{quotes}");
+    assert_eq!(quotes.as_array().unwrap().len(), 1, "{quotes}");
+    // A new version, valid: it may be accepted again, and it is.
+    issue_valid_until(&app, &c.manager, &id, valid_until + Duration::days(30)).await;
+    assert_eq!(
+        offered(&app, &c.company, &id).await.1,
+        json!(["accept", "decline", "withdraw"])
+    );
+    let accepted = transition(
+        &app,
+        &c.company,
+        &id,
+        json!({ "action": "accept", "quote_version": 2 }),
+    )
+    .await;
+    assert_eq!(accepted["state"], "accepted");
+}
+
+on_both_databases!(at "2027-01-08T10:00:00+01:00": an_expired_quote_is_no_longer_offered);
+
 on_both_databases!(
     from_request_to_invoice,
     others_never_see_a_request,

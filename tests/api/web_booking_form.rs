@@ -176,7 +176,7 @@ async fn refusals_show_next_to_their_field_with_what_was_typed(app: TestApp) {
         .expect("the refusal next to the stations");
     let message = &refused.text[start..start + refused.text[start..].find("</p>").unwrap()];
     assert!(
-        message.contains("Il reste 2 poste(s) libre(s) sur 14"),
+        message.contains("Il reste 2 postes libres sur 14"),
         "{message}"
     );
     assert!(
@@ -438,7 +438,7 @@ async fn a_series_is_previewed_then_confirmed_with_the_same_dates_skipped(app: T
     assert!(
         preview
             .text
-            .contains("2 séances seront réservées ; 0 dates sautées."),
+            .contains("2 séances seront réservées ; aucune date sautée."),
         "{}",
         preview.text
     );

@@ -122,7 +122,7 @@ def main():
         page.get_by_role("button", name="Filtrer").click()
         page.wait_for_load_state()
         check(page.locator(".cards > li").count() == 0, "a text matching nothing lists platforms")
-        check(page.get_by_role("status").inner_text() == "0 plateaux", page.get_by_role("status").inner_text())
+        check(page.get_by_role("status").inner_text() == "Aucun plateau", page.get_by_role("status").inner_text())
         page.goto(BASE + "/plateaux")
         members = page.get_by_label("Membre").locator("option").all_inner_texts()
         check(len(members) > 2, f"members: {members}")

@@ -58,6 +58,7 @@ async fn list_service_requests(
     let page = query.page()?;
     let filter = query.filter()?;
     let tz = state.timezone;
+    let today = state.today();
     if csv {
         let scope = state
             .db(move |conn| desk::export_scope(conn, &user))
@@ -68,7 +69,7 @@ async fn list_service_requests(
         .db(move |conn| desk::list(conn, &user, &filter, &page))
         .await?;
     Ok(HttpResponse::Ok().json(Paged::of(listed, |r| {
-        ServiceRequestView::new(r, side, &tz)
+        ServiceRequestView::new(r, side, today, &tz)
     })?))
 }
 
@@ -140,7 +141,7 @@ async fn create_service_request(
             Ok((request, access::request_side(&user)?))
         })
         .await?;
-    let view = ServiceRequestView::new(request, side, &tz)?;
+    let view = ServiceRequestView::new(request, side, state.today(), &tz)?;
     Ok(created(
         format!("/api/v1/service-requests/{}", view.id),
         view,
@@ -164,6 +165,7 @@ async fn show_service_request(
     Ok(web::Json(ServiceRequestView::new(
         request,
         side,
+        state.today(),
         &state.timezone,
     )?))
 }
@@ -198,6 +200,7 @@ async fn transition_service_request(
     Ok(web::Json(ServiceRequestView::new(
         request,
         side,
+        today,
         &state.timezone,
     )?))
 }

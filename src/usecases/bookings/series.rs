@@ -16,7 +16,8 @@ use crate::domain::booking::{
     check, check_closure, Ask, BookingContext, BookingDraft, BookingStatus, LiveBooking,
     SeriesChange, SeriesMode,
 };
-use crate::domain::notifications::NotificationKind;
+use crate::domain::notifications::{Locale, NotificationKind};
+use crate::domain::plural::counted;
 use crate::domain::time::Span;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::mail::content::Facts;
@@ -168,7 +169,7 @@ pub fn create_series(
         if !conflicts.is_empty() {
             let listed: Vec<_> = conflicts.iter().map(|s| skip_json(s, &tz)).collect();
             return Err(ApiError::new(ErrorCode::SeriesConflicts,
-                format!("{} occurrence(s) de la série ne peuvent pas être réservées ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", conflicts.len()),
+                format!("{} ; rien n'a été créé. Voir « extra.conflicts », ou choisissez le mode qui saute les occurrences en conflit.", counted(conflicts.len(), Locale::French, "occurrence de la série ne peut pas être réservée", "occurrences de la série ne peuvent pas être réservées")),
             )
             .with_extra(serde_json::json!({ "conflicts": listed, "skipped": skipped.iter().map(|s| skip_json(s, &tz)).collect::<Vec<_>>() })));
         }
@@ -431,8 +432,17 @@ pub fn change_series(
             changed.push(updated);
         }
         if !conflicts.is_empty() {
-            return Err(ApiError::new(ErrorCode::SeriesConflicts,
-                format!("{} occurrence(s) ne peuvent pas être modifiées ainsi ; rien n'a été changé. Voir « extra.conflicts ».", conflicts.len()),
+            return Err(ApiError::new(
+                ErrorCode::SeriesConflicts,
+                format!(
+                    "{} ; rien n'a été changé. Voir « extra.conflicts ».",
+                    counted(
+                        conflicts.len(),
+                        Locale::French,
+                        "occurrence ne peut pas être modifiée ainsi",
+                        "occurrences ne peuvent pas être modifiées ainsi"
+                    )
+                ),
             )
             .with_extra(serde_json::json!({ "conflicts": conflicts })));
         }

@@ -12,8 +12,8 @@ use super::{format, Choice, Layout};
 use crate::db::service_requests::{EventRow, QuoteLineRow, QuoteRow, RequestRow};
 use crate::domain::linked_text::{segments, Segment};
 use crate::domain::service_request::{
-    allowed_actions, vat_by_rate, RequestAction, RequestState, Side, VatShare, FRENCH_VAT_RATES_BP,
-    MAX_VAT_RATE_BP,
+    actions_today, allowed_actions, quote_answerable, vat_by_rate, RequestAction, RequestState,
+    Side, VatShare, FRENCH_VAT_RATES_BP, MAX_VAT_RATE_BP,
 };
 use crate::domain::PlatformDomain;
 use crate::error::ApiError;
@@ -967,10 +967,13 @@ impl RequestPage {
             .iter()
             .find(|(q, _)| q.status == QuoteStatus::Issued.as_str())
             .map(|(q, _)| (q.version, q.total_incl_vat_cents, q.valid_until));
-        // An expired quote can be neither accepted nor declined (the use case refuses it):
-        // no form for either, but what happened and how to get a new version.
+        // An expired quote can be neither accepted nor declined (`actions_today` leaves both
+        // out, as the use case refuses them): no form for either, but what happened and how
+        // to get a new version.
         let expired_quote = issued
-            .filter(|(_, _, valid_until)| *valid_until < today && side == Side::Company)
+            .filter(|(_, _, valid_until)| {
+                !quote_answerable(*valid_until, today) && side == Side::Company
+            })
             .filter(|_| {
                 state.is_some_and(|s| allowed_actions(s, side).contains(&RequestAction::Accept))
             })
@@ -989,7 +992,9 @@ impl RequestPage {
             notice,
         } = drafts;
         let mut actions = Vec::new();
-        let allowed = state.map(|s| allowed_actions(s, side)).unwrap_or_default();
+        let allowed = state
+            .map(|s| actions_today(s, side, issued.map(|(_, _, v)| v), today))
+            .unwrap_or_default();
         for a in allowed {
             let id = |field: &str| format!("{}-{field}", a.as_str());
             let v = |field: &str| action.value(a.as_str(), field);
@@ -1019,9 +1024,6 @@ impl RequestPage {
                     let Some((version, total, _)) = issued else {
                         continue;
                     };
-                    if expired_quote.is_some() {
-                        continue;
-                    }
                     hidden.push(("quote_version", version.to_string()));
                     label = format!(
                         "{} le devis (version {version}, {} TTC)",
