@@ -701,7 +701,8 @@ type OrganisationOn = dsl::Eq<organisations::id, bookings::organisation_id>;
 type PlatformOn = dsl::Eq<platforms::id, bookings::platform_id>;
 type EquipmentOn = dsl::Eq<dsl::Nullable<equipment::id>, bookings::equipment_id>;
 
-fn feed_source() -> dsl::LeftJoinOn<
+/// The query over `FeedSource`.
+type FeedQuery = dsl::LeftJoinOn<
     dsl::InnerJoinOn<
         dsl::InnerJoinOn<bookings::table, organisations::table, OrganisationOn>,
         platforms::table,
@@ -709,7 +710,13 @@ fn feed_source() -> dsl::LeftJoinOn<
     >,
     equipment::table,
     EquipmentOn,
-> {
+>;
+
+/// The filter of a feed's bookings over `FeedSource`.
+type FeedFilter<'a> =
+    Box<dyn BoxableExpression<FeedSource, MultiBackend, SqlType = Nullable<Bool>> + 'a>;
+
+fn feed_source() -> FeedQuery {
     bookings::table
         .inner_join(organisations::table.on(organisations::id.eq(bookings::organisation_id)))
         .inner_join(platforms::table.on(platforms::id.eq(bookings::platform_id)))
@@ -719,11 +726,7 @@ fn feed_source() -> dsl::LeftJoinOn<
 /// The bookings a calendar feed covers: those of its target (a platform, an equipment item,
 /// or a person as booker or supervisor) overlapping `window`. `for_feed` and `feed_version`
 /// both read through it, so that a feed and its tag never cover different bookings.
-fn in_feed<'a>(
-    feed: &str,
-    target_id: &'a str,
-    window: Span,
-) -> Box<dyn BoxableExpression<FeedSource, MultiBackend, SqlType = Nullable<Bool>> + 'a> {
+fn in_feed<'a>(feed: &str, target_id: &'a str, window: Span) -> FeedFilter<'a> {
     // The lower bound on the start keeps it one range scan of the target's time index.
     let in_window = bookings::starts_at
         .lt(window.end)
