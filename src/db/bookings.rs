@@ -4,13 +4,17 @@ use diesel::prelude::*;
 
 use super::platforms::PlatformRow;
 use super::schema::{
-    booking_learners as bl, bookings, closures, equipment_qualifications as eq,
-    maintenance_windows as mw, platform_managers, qualifications, user_qualifications as uq, users,
+    booking_learners as bl, bookings, closures, equipment, equipment_qualifications as eq,
+    maintenance_windows as mw, organisations, platform_managers, platforms, qualifications,
+    user_qualifications as uq, users,
 };
-use super::{DbConnection, Listed, Page};
+use super::{DbConnection, Listed, MultiBackend, Page};
 use crate::domain::booking::{ClosureSpan, HeldQualification, LiveBooking};
 use crate::domain::time::Span;
 use crate::error::ApiResult;
+use diesel::dsl;
+use diesel::helper_types::{InnerJoinQuerySource, LeftJoinQuerySource};
+use diesel::sql_types::{Bool, Nullable};
 
 // None is written as NULL rather than DEFAULT (the same for these columns): diesel can then
 // keep the INSERT prepared on PostgreSQL instead of parsing it for every booking.
@@ -682,6 +686,67 @@ pub fn list(
     ))
 }
 
+/// Bookings joined to the organisation, platform and equipment item each names: what a
+/// feed shows of them, and what its tag must follow.
+type FeedSource = LeftJoinQuerySource<
+    InnerJoinQuerySource<
+        InnerJoinQuerySource<bookings::table, organisations::table, OrganisationOn>,
+        platforms::table,
+        PlatformOn,
+    >,
+    equipment::table,
+    EquipmentOn,
+>;
+type OrganisationOn = dsl::Eq<organisations::id, bookings::organisation_id>;
+type PlatformOn = dsl::Eq<platforms::id, bookings::platform_id>;
+type EquipmentOn = dsl::Eq<dsl::Nullable<equipment::id>, bookings::equipment_id>;
+
+/// The query over `FeedSource`.
+type FeedQuery = dsl::LeftJoinOn<
+    dsl::InnerJoinOn<
+        dsl::InnerJoinOn<bookings::table, organisations::table, OrganisationOn>,
+        platforms::table,
+        PlatformOn,
+    >,
+    equipment::table,
+    EquipmentOn,
+>;
+
+/// The filter of a feed's bookings over `FeedSource`.
+type FeedFilter<'a> =
+    Box<dyn BoxableExpression<FeedSource, MultiBackend, SqlType = Nullable<Bool>> + 'a>;
+
+fn feed_source() -> FeedQuery {
+    bookings::table
+        .inner_join(organisations::table.on(organisations::id.eq(bookings::organisation_id)))
+        .inner_join(platforms::table.on(platforms::id.eq(bookings::platform_id)))
+        .left_join(equipment::table.on(equipment::id.nullable().eq(bookings::equipment_id)))
+}
+
+/// The bookings a calendar feed covers: those of its target (a platform, an equipment item,
+/// or a person as booker or supervisor) overlapping `window`. `for_feed` and `feed_version`
+/// both read through it, so that a feed and its tag never cover different bookings.
+fn in_feed<'a>(feed: &str, target_id: &'a str, window: Span) -> FeedFilter<'a> {
+    // The lower bound on the start keeps it one range scan of the target's time index.
+    let in_window = bookings::starts_at
+        .lt(window.end)
+        .and(bookings::ends_at.gt(window.start))
+        .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS))
+        .nullable();
+    match feed {
+        "platform" => Box::new(in_window.and(bookings::platform_id.eq(target_id).nullable())),
+        "equipment" => Box::new(in_window.and(bookings::equipment_id.eq(target_id))),
+        _ => Box::new(
+            in_window.and(
+                bookings::booker_id
+                    .eq(target_id)
+                    .nullable()
+                    .or(bookings::supervisor_id.eq(target_id)),
+            ),
+        ),
+    }
+}
+
 /// Live bookings for a calendar feed, in time order.
 pub fn for_feed(
     conn: &mut DbConnection,
@@ -689,65 +754,68 @@ pub fn for_feed(
     target_id: &str,
     window: Span,
 ) -> ApiResult<Vec<BookingRow>> {
-    let mut query = bookings::table
-        .select(BookingRow::as_select())
+    Ok(feed_source()
+        .filter(in_feed(feed, target_id, window))
         .filter(bookings::status.eq_any(LIVE))
-        .filter(
-            bookings::starts_at
-                .lt(window.end)
-                .and(bookings::ends_at.gt(window.start))
-                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
-        )
+        .select(BookingRow::as_select())
         .order(bookings::starts_at)
         .limit(5000)
-        .into_boxed();
-    query = match feed {
-        "platform" => query.filter(bookings::platform_id.eq(target_id.to_owned())),
-        "equipment" => query.filter(bookings::equipment_id.eq(target_id.to_owned())),
-        _ => query.filter(
-            bookings::booker_id
-                .eq(target_id.to_owned())
-                .or(bookings::supervisor_id.eq(target_id.to_owned())),
-        ),
-    };
-    Ok(query.load(conn)?)
+        .load(conn)?)
 }
 
-/// What a feed's content depends on among its bookings, read in one indexed range scan
-/// (the same window and target as `for_feed`, every status): how many bookings, the time
-/// of the latest change, and the sum of their sequences. A booking made adds one to the
-/// count; any change to one, a cancellation included, raises its sequence, so the sum
-/// moves even when two changes fall within the same second.
+/// What a feed's text depends on in the database, read by `feed_version`.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct FeedState {
+    /// Bookings of the feed (`in_feed`), of every status: one made adds one.
+    pub bookings: i64,
+    pub latest_change: Option<i64>,
+    /// Any change to a booking, a cancellation included, raises its sequence, so the sum
+    /// moves even when two changes fall within the same second.
+    pub sequences: Option<i64>,
+    /// The latest change of the organisations, platforms and equipment items these
+    /// bookings name (their names and towns are in the events).
+    pub organisations_changed: Option<i64>,
+    pub platforms_changed: Option<i64>,
+    pub equipment_changed: Option<i64>,
+    /// The latest change of the feed's target, whose name is the feed's title even when
+    /// no booking falls in the window (none for a personal feed).
+    pub target_platform_changed: Option<i64>,
+    pub target_equipment_changed: Option<i64>,
+}
+
+/// The feed's state, in one query: a range scan of the target's time index (as for
+/// `for_feed`), each booking joined by primary key to what it names (PostgreSQL hashes
+/// these small tables), and the target's own row.
 pub fn feed_version(
     conn: &mut DbConnection,
     feed: &str,
     target_id: &str,
     window: Span,
-) -> ApiResult<(i64, Option<i64>, Option<i64>)> {
+) -> ApiResult<FeedState> {
     use diesel::dsl::{count_star, max, sum};
-    let mut query = bookings::table
+    let (target_platform, target_equipment) =
+        diesel::alias!(platforms as target_platform, equipment as target_equipment);
+    let target_platform_changed = target_platform
+        .filter(target_platform.field(platforms::id).eq(target_id))
+        .select(target_platform.field(platforms::updated_at))
+        .single_value();
+    let target_equipment_changed = target_equipment
+        .filter(target_equipment.field(equipment::id).eq(target_id))
+        .select(target_equipment.field(equipment::updated_at))
+        .single_value();
+    Ok(feed_source()
+        .filter(in_feed(feed, target_id, window))
         .select((
             count_star(),
             max(bookings::updated_at),
             sum(bookings::sequence),
+            max(organisations::updated_at),
+            max(platforms::updated_at),
+            max(equipment::updated_at.nullable()),
+            target_platform_changed,
+            target_equipment_changed,
         ))
-        .filter(
-            bookings::starts_at
-                .lt(window.end)
-                .and(bookings::ends_at.gt(window.start))
-                .and(bookings::starts_at.gt(window.start - MAX_BOOKING_SECONDS)),
-        )
-        .into_boxed();
-    query = match feed {
-        "platform" => query.filter(bookings::platform_id.eq(target_id.to_owned())),
-        "equipment" => query.filter(bookings::equipment_id.eq(target_id.to_owned())),
-        _ => query.filter(
-            bookings::booker_id
-                .eq(target_id.to_owned())
-                .or(bookings::supervisor_id.eq(target_id.to_owned())),
-        ),
-    };
-    Ok(query.first(conn)?)
+        .first(conn)?)
 }
 
 pub fn in_series(conn: &mut DbConnection, series_id: &str) -> ApiResult<Vec<BookingRow>> {
@@ -771,7 +839,6 @@ pub struct BookingNames {
 /// The names of what `rows` refer to, in one query (each kind of name tagged), since the
 /// booking writer asks for them inside its transaction for every batch that notifies.
 pub fn names_for(conn: &mut DbConnection, rows: &[BookingRow]) -> ApiResult<BookingNames> {
-    use super::schema::{equipment, organisations, platforms};
     use diesel::sql_types::Integer;
     fn ids<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
         let mut ids: Vec<&str> = values.collect();

@@ -484,26 +484,37 @@ pub struct FeedVersion<'a> {
     pub token_id: &'a str,
     /// What the owner may see of others' bookings depends on their role.
     pub owner_role: &'a str,
+    /// The owner's account changes with their organisation and, for a manager, with the
+    /// platforms they manage: both decide which company bookings they see in full.
+    pub owner_changed: i64,
     /// The window slides with the local day, and the time zone's transitions with it.
     pub day: NaiveDate,
     /// Bookings in the window, of any status.
     pub bookings: i64,
     pub latest_change: Option<i64>,
     pub sequences: Option<i64>,
+    /// The latest change of each kind of row the events and the title name
+    /// (organisations, platforms, equipment items, the target itself), whose names and
+    /// towns are in the text.
+    pub names_changed: [Option<i64>; 5],
 }
 
 /// The feed's entity tag: weak, since each answer stamps its events with the time it is
 /// made (DTSTAMP) while meaning the same calendar.
 pub fn feed_tag(version: &FeedVersion) -> String {
-    let text = format!(
-        "{}|{}|{}|{}|{}|{}",
+    let mut text = format!(
+        "{}|{}|{}|{}|{}|{}|{}",
         version.token_id,
         version.owner_role,
+        version.owner_changed,
         version.day,
         version.bookings,
         version.latest_change.unwrap_or(0),
         version.sequences.unwrap_or(0)
     );
+    for changed in version.names_changed {
+        text.push_str(&format!("|{}", changed.unwrap_or(0)));
+    }
     let digest = Sha256::digest(text.as_bytes());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("W/\"{hex}\"")

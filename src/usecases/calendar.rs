@@ -106,15 +106,22 @@ pub fn feed_if_changed(
         now - FEED_PAST_DAYS * 86_400,
         now + FEED_FUTURE_DAYS * 86_400,
     );
-    let (bookings, latest_change, sequences) =
-        db::bookings::feed_version(conn, &token.feed, &token.target_id, window)?;
+    let state = db::bookings::feed_version(conn, &token.feed, &token.target_id, window)?;
     let tag = feed_tag(&FeedVersion {
         token_id: &token.id,
         owner_role: &owner.role,
+        owner_changed: owner.updated_at,
         day: crate::domain::time::local(now, &tz).date_naive(),
-        bookings,
-        latest_change,
-        sequences,
+        bookings: state.bookings,
+        latest_change: state.latest_change,
+        sequences: state.sequences,
+        names_changed: [
+            state.organisations_changed,
+            state.platforms_changed,
+            state.equipment_changed,
+            state.target_platform_changed,
+            state.target_equipment_changed,
+        ],
     });
     if if_none_match.is_some_and(|header| tag_matches(header, &tag)) {
         return Ok(FeedAnswer::Unchanged { tag });

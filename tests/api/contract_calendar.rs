@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::on_both_databases;
 use crate::support::dates::{at, next, today};
-use crate::support::{campus, Campus, TestApp};
+use crate::support::{campus, id_of, station_booking, Campus, Reply, TestApp};
 
 /// One holiday of the fixture: summary, first day, day after the last (equal to the first
 /// for the start-of-summer marker, as the ministry writes it), zones.
@@ -503,6 +503,269 @@ async fn feed_etag_answers_not_modified_until_a_booking_changes(app: TestApp) {
     fetch(Some(cancelled_tag)).await.expect(304);
 }
 
+/// The secret URL of a new feed of `actor`'s.
+async fn feed_url(app: &TestApp, actor: &str, body: Value) -> String {
+    app.post("/api/v1/calendar-tokens", actor, body)
+        .await
+        .expect(201)
+        .json()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A feed fetched as a calendar application polls it, naming the tag of its copy if any.
+async fn poll(app: &TestApp, url: &str, tag: Option<&str>) -> Reply {
+    let headers: Vec<(&str, &str)> = tag.map(|t| ("If-None-Match", t)).into_iter().collect();
+    app.call(Method::GET, url, None, None, &headers).await
+}
+
+fn etag_of(reply: &Reply) -> String {
+    reply
+        .headers
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The feed's text with its folded lines joined again.
+fn unfolded(text: &str) -> String {
+    text.replace("\r\n ", "")
+}
+
+/// A feed names organisations, platforms and equipment items (and an item's feed is named
+/// after it, even with no booking): renaming one gives a new tag and the new name at the
+/// next poll, the same day; a poll with nothing changed since still gets 304.
+async fn feed_tag_follows_renames_of_what_the_feed_names(app: TestApp) {
+    // In the morning, so that the seconds moved on below stay within the day.
+    app.set_time(&at(today(), "10:00"));
+    let c = campus(&app).await;
+    let tuesday = next(Weekday::Tue, 7);
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        station_booking(&c.platform_id, tuesday, "08:00", "10:00"),
+    )
+    .await
+    .expect(201);
+    let mig = id_of(
+        app.post(
+            "/api/v1/equipment",
+            &c.admin,
+            json!({
+                "platform_id": c.platform_id, "name": "Poste MIG 2", "kind": "poste de soudage MIG",
+            }),
+        )
+        .await
+        .expect(201),
+    );
+    app.post(
+        "/api/v1/bookings",
+        &c.teacher,
+        json!({
+            "equipment_id": mig, "starts_at": at(tuesday, "13:30"), "ends_at": at(tuesday, "15:30"),
+            "group_label": "CAP RICS 2", "learners": [{ "status": "school", "headcount": 1 }],
+        }),
+    )
+    .await
+    .expect(201);
+    let platform_feed = feed_url(
+        &app,
+        &c.manager,
+        json!({ "feed": "platform", "target_id": c.platform_id }),
+    )
+    .await;
+    let booth_feed = feed_url(
+        &app,
+        &c.manager,
+        json!({ "feed": "equipment", "target_id": c.equipment_id }),
+    )
+    .await;
+
+    let renames = [
+        (
+            format!("/api/v1/platforms/{}", c.platform_id),
+            &platform_feed,
+            "Atelier soudage – 2 postes",
+            "Atelier soudage et chaudronnerie",
+        ),
+        (
+            format!("/api/v1/organisations/{}", c.lycee_id),
+            &platform_feed,
+            "Lycée La Découverte",
+            "Lycée polyvalent La Découverte",
+        ),
+        (
+            format!("/api/v1/equipment/{mig}"),
+            &platform_feed,
+            "Poste MIG 2 (",
+            "Poste MIG Fronius",
+        ),
+        (
+            format!("/api/v1/equipment/{}", c.equipment_id),
+            &booth_feed,
+            "X-WR-CALNAME:Cabine TIG 1",
+            "Cabine TIG Lincoln",
+        ),
+    ];
+    for (path, url, old, new) in renames {
+        let before = poll(&app, url, None).await.expect(200);
+        let tag = etag_of(&before);
+        let text = unfolded(&before.text);
+        assert!(text.contains(old) && !text.contains(new), "{old}: {text}");
+        poll(&app, url, Some(&tag)).await.expect(304);
+        // Rows keep the second of their last change, and the test clock stands still.
+        app.advance(Duration::seconds(1));
+        app.patch(&path, &c.admin, json!({ "name": new }))
+            .await
+            .expect(200);
+        let after = poll(&app, url, Some(&tag)).await.expect(200);
+        let renamed = etag_of(&after);
+        assert_ne!(renamed, tag, "{path}");
+        let text = unfolded(&after.text);
+        assert!(text.contains(new) && !text.contains(old), "{new}: {text}");
+        poll(&app, url, Some(&renamed)).await.expect(304);
+    }
+}
+
+/// A manager's feed of a platform shows its company bookings in full only while they
+/// manage it: losing the platform, and being given it again, each give a new tag.
+async fn feed_tag_follows_the_platforms_a_manager_is_given(app: TestApp) {
+    app.set_time(&at(today(), "10:00"));
+    let c = campus(&app).await;
+    app.patch(&format!("/api/v1/platforms/{}", c.platform_id), &c.manager, json!({
+        "booking_policy": { "who_may_book": "anyone", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 365, "max_duration_minutes": 480 },
+    }))
+    .await
+    .expect(200);
+    app.post("/api/v1/bookings", &c.company, json!({
+        "platform_id": c.platform_id, "stations": 1, "starts_at": at(next(Weekday::Mon, 7), "08:00"),
+        "ends_at": at(next(Weekday::Mon, 7), "10:00"), "learners": [{ "status": "company", "headcount": 1 }],
+    }))
+    .await
+    .expect(201);
+    let url = feed_url(
+        &app,
+        &c.manager,
+        json!({ "feed": "platform", "target_id": c.platform_id }),
+    )
+    .await;
+    let managed = poll(&app, &url, None).await.expect(200);
+    let tag = etag_of(&managed);
+    assert!(
+        unfolded(&managed.text).contains("Usinages du Célé"),
+        "{}",
+        managed.text
+    );
+    poll(&app, &url, Some(&tag)).await.expect(304);
+
+    let manage = |platforms: Vec<String>| {
+        let app = &app;
+        let c = &c;
+        async move {
+            // Rows keep the second of their last change, and the test clock stands still.
+            app.advance(Duration::seconds(1));
+            app.patch(
+                &format!("/api/v1/users/{}", c.manager_id),
+                &c.admin,
+                json!({ "managed_platform_ids": platforms }),
+            )
+            .await
+            .expect(200);
+        }
+    };
+    manage(vec![c.other_platform_id.clone()]).await;
+    let lost = poll(&app, &url, Some(&tag)).await.expect(200);
+    let lost_tag = etag_of(&lost);
+    assert_ne!(lost_tag, tag);
+    let text = unfolded(&lost.text);
+    assert!(
+        !text.contains("Usinages du Célé") && text.contains("SUMMARY:Réservé – Atelier soudage"),
+        "{text}"
+    );
+    poll(&app, &url, Some(&lost_tag)).await.expect(304);
+
+    manage(vec![c.platform_id.clone(), c.other_platform_id.clone()]).await;
+    let given = poll(&app, &url, Some(&lost_tag)).await.expect(200);
+    assert_ne!(etag_of(&given), lost_tag);
+    assert!(
+        unfolded(&given.text).contains("Usinages du Célé"),
+        "{}",
+        given.text
+    );
+}
+
+/// The feed and its tag read the same bookings: one just beyond the window (a year ahead)
+/// is in neither, nor is the organisation only it names; one just within is in both.
+async fn feed_and_its_tag_leave_out_the_same_bookings(app: TestApp) {
+    app.set_time(&at(today(), "10:00"));
+    let c = campus(&app).await;
+    app.patch(&format!("/api/v1/platforms/{}", c.platform_id), &c.manager, json!({
+        "booking_policy": { "who_may_book": "campus_members", "outside_requires_approval": true, "min_notice_hours": 24, "max_horizon_days": 700, "max_duration_minutes": 480 },
+    }))
+    .await
+    .expect(200);
+    let url = feed_url(
+        &app,
+        &c.manager,
+        json!({ "feed": "platform", "target_id": c.platform_id }),
+    )
+    .await;
+    let empty = poll(&app, &url, None).await.expect(200);
+    let tag = etag_of(&empty);
+    assert_eq!(
+        empty.text.matches("BEGIN:VEVENT").count(),
+        0,
+        "{}",
+        empty.text
+    );
+
+    // The window ends 366 days from now.
+    let beyond = id_of(
+        app.post(
+            "/api/v1/bookings",
+            &c.other_teacher,
+            station_booking(&c.platform_id, next(Weekday::Tue, 368), "08:00", "10:00"),
+        )
+        .await
+        .expect(201),
+    );
+    poll(&app, &url, Some(&tag)).await.expect(304);
+    let full = poll(&app, &url, None).await.expect(200);
+    assert_eq!(etag_of(&full), tag);
+    assert!(!full.text.contains(&beyond), "{}", full.text);
+    app.advance(Duration::seconds(1));
+    app.patch(
+        &format!("/api/v1/organisations/{}", c.other_lycee_id),
+        &c.admin,
+        json!({ "name": "Lycée Alexis Monteil de Rodez" }),
+    )
+    .await
+    .expect(200);
+    poll(&app, &url, Some(&tag)).await.expect(304);
+
+    let within = id_of(
+        app.post(
+            "/api/v1/bookings",
+            &c.other_teacher,
+            station_booking(&c.platform_id, next(Weekday::Tue, 358), "08:00", "10:00"),
+        )
+        .await
+        .expect(201),
+    );
+    let after = poll(&app, &url, Some(&tag)).await.expect(200);
+    let within_tag = etag_of(&after);
+    assert_ne!(within_tag, tag);
+    let text = unfolded(&after.text);
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+    assert!(text.contains(&format!("UID:{within}@")), "{text}");
+    assert!(!text.contains(&beyond), "{text}");
+    assert!(text.contains("Lycée Alexis Monteil de Rodez"), "{text}");
+    poll(&app, &url, Some(&within_tag)).await.expect(304);
+}
+
 /// Point 11: accepting a superseded quote lists what may still be done.
 async fn superseded_quote_lists_the_allowed_actions(app: TestApp) {
     let c = campus(&app).await;
@@ -663,6 +926,9 @@ on_both_databases!(
     series_until_a_date_and_french_errors,
     feeds_fold_at_octets_and_name_nobody,
     feed_etag_answers_not_modified_until_a_booking_changes,
+    feed_tag_follows_renames_of_what_the_feed_names,
+    feed_tag_follows_the_platforms_a_manager_is_given,
+    feed_and_its_tag_leave_out_the_same_bookings,
     superseded_quote_lists_the_allowed_actions,
     service_requests_list_empty_for_teachers_and_observers,
     my_bookings,
