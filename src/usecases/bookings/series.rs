@@ -225,6 +225,7 @@ pub fn create_series(
             NotificationKind::SeriesPending,
             &series.id,
             &pending,
+            &actor.id,
         )?;
         if !skipped.is_empty() {
             // The booker learns which dates were left out, and why.
@@ -330,6 +331,7 @@ pub fn cancel_series(
             NotificationKind::SeriesCancelled,
             &series.id,
             &cancelled,
+            &actor.id,
         )?;
         db::series::touch(conn, &series.id, now)?;
         db::audit::record(
@@ -457,6 +459,7 @@ pub fn change_series(
             NotificationKind::SeriesChanged,
             &series.id,
             &changed,
+            &actor.id,
         )?;
         db::series::touch(conn, &series.id, now)?;
         Ok(())
