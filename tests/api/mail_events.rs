@@ -958,14 +958,8 @@ async fn ones_own_change_updates_ones_calendar(backend: Backend) {
         );
     }
     wait_until_all_sent(&app).await;
-    assert_eq!(
-        distinct(&sink, "teacher@campus.test", "Réservation"),
-        2
-    );
-    assert_eq!(
-        distinct(&sink, "manager@campus.test", "Réservation"),
-        2
-    );
+    assert_eq!(distinct(&sink, "teacher@campus.test", "Réservation"), 2);
+    assert_eq!(distinct(&sink, "manager@campus.test", "Réservation"), 2);
 }
 
 on_both_backends!(
