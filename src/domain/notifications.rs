@@ -42,6 +42,22 @@ impl NotificationKind {
             NotificationKind::AccountConfirmation | NotificationKind::PasswordReset
         )
     }
+
+    /// The booking messages that carry the booking's calendar invitation (to its booker and
+    /// supervisor): a decision or a change, which a calendar holding the event must follow.
+    /// Not the managers' request to approve (they do not attend), nor a reminder (nothing
+    /// changes), nor a series' messages (an invitation per occurrence would be a message
+    /// per occurrence).
+    pub fn carries_invitation(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::BookingApproved
+                | NotificationKind::BookingRejected
+                | NotificationKind::BookingCancelled
+                | NotificationKind::BookingChanged
+                | NotificationKind::BookingCancelledByUnavailability
+        )
+    }
 }
 
 text_enum! {

@@ -294,10 +294,7 @@ pub fn booking_invitation(
     context: &Context,
     now: i64,
 ) -> Option<CalendarPart> {
-    if matches!(
-        kind,
-        NotificationKind::BookingPending | NotificationKind::BookingReminder
-    ) {
+    if !kind.carries_invitation() {
         // Managers do not attend; a reminder changes nothing in the calendar.
         return None;
     }

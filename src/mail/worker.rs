@@ -252,6 +252,11 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
                     AfterFailure::Dead => (true, shared.clock.now_ms()),
                     AfterFailure::RetryAt(at) => (false, at),
                 };
+                // Counted before the mark, as a message sent is: whoever reads the
+                // message failed or dead then finds it in the metrics too.
+                shared
+                    .metrics
+                    .observe_mail_send(if dead { "dead" } else { "failed" });
                 mark(shared, |conn| {
                     db::outbox::mark_failed(
                         conn,
@@ -263,9 +268,6 @@ fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {
                         &error.message,
                     )
                 });
-                shared
-                    .metrics
-                    .observe_mail_send(if dead { "dead" } else { "failed" });
                 tracing::warn!(message = %row.id, kind = %row.kind, attempts = row.attempts, dead, error = %error.message, "mail not sent");
                 if error.unreachable && !dead {
                     // The next ones would meet the same: they wait as long, uncounted.

@@ -227,6 +227,7 @@ pub fn create_maintenance(
             now,
             NotificationKind::BookingCancelledByUnavailability,
             &cancelled_rows,
+            Some(&actor.id),
         )?;
         db::closures::insert_maintenance(conn, &row)?;
         db::audit::record(

@@ -41,13 +41,28 @@ pub(crate) fn received(sink: &SmtpSink, address: &str, subject: &str) -> Vec<Rec
         .collect()
 }
 
-/// Waits until `count` messages for `address` whose subject starts with `subject` arrived;
-/// answers the last.
+/// How many distinct messages (by Message-ID, one per outbox message) `address` received
+/// whose subject starts with `subject`. A message whose lease ran out before its mark (a
+/// loaded machine) is sent again under the same Message-ID: a copy, not a second message.
+pub(crate) fn distinct(sink: &SmtpSink, address: &str, subject: &str) -> usize {
+    let mut ids: Vec<String> = received(sink, address, subject)
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
+/// Waits until `count` messages for `address` whose subject starts with `subject` arrived
+/// (distinct ones: a copy sent again under its Message-ID counts once); answers the last.
 #[track_caller]
 pub(crate) fn wait_for(sink: &SmtpSink, address: &str, subject: &str, count: usize) -> Received {
     let started = Instant::now();
     loop {
         let mut found = received(sink, address, subject);
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|m| seen.insert(m.message_id.clone()));
         if found.len() >= count {
             assert_eq!(found.len(), count, "{address}: {found:#?}");
             return found.pop().unwrap();
@@ -61,6 +76,27 @@ pub(crate) fn wait_for(sink: &SmtpSink, address: &str, subject: &str, count: usi
                 .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until every message of the outbox is marked sent. The mail server has then
+/// received everything the service queued (it keeps a message before accepting it, and the
+/// mark follows the acceptance): a message it has not received was never queued. What
+/// somebody did not receive is checked after this, never sooner.
+pub(crate) async fn wait_until_all_sent(app: &TestApp) {
+    let started = Instant::now();
+    loop {
+        let left = app
+            .count_sql("SELECT COUNT(*) AS n FROM outbox_messages WHERE state <> 'sent'".to_owned())
+            .await;
+        if left == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "{left} message(s) of the outbox still not sent"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -333,6 +369,7 @@ async fn booking_messages_carry_an_invitation(backend: Backend) {
     );
     assert_eq!(third["status"], "CANCELLED");
     // The manager who decided is not told of it; each event was sent once.
+    wait_until_all_sent(&app).await;
     assert!(received(&sink, "manager@campus.test", "Réservation refusée").is_empty());
     assert_eq!(
         received(&sink, "teacher@monteil.test", "Réservation").len(),
@@ -546,6 +583,7 @@ async fn a_teacher_who_turned_approvals_off_gets_none(backend: Backend) {
         2,
         "teacher@monteil.test",
     );
+    wait_until_all_sent(&app).await;
     assert!(received(&sink, "teacher@monteil.test", "Booking confirmed").is_empty());
     assert_eq!(
         app.count_sql(format!(
@@ -609,6 +647,7 @@ async fn service_request_messages(backend: Backend) {
         came_in.text
     );
     assert!(!came_in.text.contains("sous peu"), "{}", came_in.text);
+    wait_until_all_sent(&app).await;
     assert!(
         received(&sink, "manager@campus.test", "Demande de prestation reçue").is_empty(),
         "the staff get no acknowledgement"
@@ -662,6 +701,7 @@ async fn service_request_messages(backend: Backend) {
     .expect(200);
     wait_for(&sink, "manager@campus.test", "Devis accepté", 1);
     // The internal message reached nobody at the company; nobody heard of their own acts.
+    wait_until_all_sent(&app).await;
     assert!(sink
         .messages()
         .iter()
@@ -751,6 +791,7 @@ async fn service_request_later_steps(backend: Backend) {
     );
     // Nothing of the internal note went anywhere, and the manager was not told of their
     // own steps.
+    wait_until_all_sent(&app).await;
     assert!(sink
         .messages()
         .iter()
@@ -772,10 +813,203 @@ async fn service_request_later_steps(backend: Backend) {
     );
 }
 
+/// A platform manager who is also the assignee of a service request is addressed twice
+/// (as a manager of the platform, as the assignee) and receives one message per event; a
+/// booker who supervises their own booking, one per decision.
+async fn one_message_per_event_whatever_the_roles(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let id = crate::support::id_of(
+        app.post(
+            "/api/v1/service-requests",
+            &c.company,
+            json!({
+                "title": "Soudure de cadres", "description": "Six cadres en acier S235.",
+                "domains": ["welding"], "platform_id": c.platform_id,
+            }),
+        )
+        .await
+        .expect(201),
+    );
+    // The director hands it to the platform with its manager in charge: the director acts,
+    // so the manager is told of every later event, and is addressed twice for each.
+    let transition = format!("/api/v1/service-requests/{id}/transitions");
+    app.post(
+        &transition,
+        &c.admin,
+        json!({ "action": "take", "platform_id": c.platform_id, "assignee_id": c.manager_id }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM service_requests WHERE id = '{id}' AND assignee_id = '{}'",
+            c.manager_id
+        ))
+        .await,
+        1
+    );
+    app.post(&format!("/api/v1/service-requests/{id}/quotes"), &c.admin, json!({
+        "valid_until": (today() + chrono::Duration::days(30)).to_string(),
+        "lines": [{ "label": "Soudage MAG", "quantity": 6, "unit": "hour", "unit_price_cents": 7000, "vat_rate_bp": 2000 }],
+    }))
+    .await
+    .expect(201);
+    app.post(
+        &transition,
+        &c.company,
+        json!({ "action": "accept", "quote_version": 1 }),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/service-requests/{id}/messages"),
+        &c.company,
+        json!({ "body": "Les cadres arrivent lundi.", "visibility": "shared" }),
+    )
+    .await
+    .expect(201);
+    app.post(&transition, &c.admin, json!({ "action": "sign_agreement", "agreement_reference": "CONV-2027-030", "signed_on": today().to_string() }))
+        .await
+        .expect(200);
+    wait_for(&sink, "manager@campus.test", "Convention signée", 1);
+
+    // A booking whose booker is its supervisor: approved, then cancelled by the manager.
+    let friday = next(Weekday::Fri, 7);
+    let mut body = crate::support::station_booking(&c.platform_id, friday, "08:00", "10:00");
+    body["supervisor_id"] = json!(c.other_teacher_id);
+    let booking = crate::support::id_of(
+        app.post("/api/v1/bookings", &c.other_teacher, body)
+            .await
+            .expect(201),
+    );
+    app.post(
+        &format!("/api/v1/bookings/{booking}/approve"),
+        &c.manager,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/bookings/{booking}/cancel"),
+        &c.manager,
+        json!({ "reason": "Panne du poste 2" }),
+    )
+    .await
+    .expect(200);
+    wait_for(&sink, "teacher@monteil.test", "Réservation annulée", 1);
+
+    // Everything sent: now each count is final.
+    wait_until_all_sent(&app).await;
+    for subject in [
+        "Nouvelle demande de prestation",
+        "Devis accepté",
+        "Nouveau message",
+        "Convention signée",
+    ] {
+        assert_eq!(
+            distinct(&sink, "manager@campus.test", subject),
+            1,
+            "{subject}"
+        );
+    }
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM outbox_messages WHERE user_id = '{}' AND kind IN \
+             ('service_request_received', 'quote_answered', 'service_request_message', 'agreement_signed')",
+            c.manager_id
+        ))
+        .await,
+        4
+    );
+    for subject in ["Réservation confirmée", "Réservation annulée"] {
+        assert_eq!(
+            distinct(&sink, "teacher@monteil.test", subject),
+            1,
+            "{subject}"
+        );
+    }
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM outbox_messages WHERE user_id = '{}' AND kind LIKE 'booking%'",
+            c.other_teacher_id
+        ))
+        .await,
+        2
+    );
+}
+
+/// A teacher who moves or cancels their own session gets the update of its invitation
+/// (their calendar holds the event, and must follow), and so does its supervisor: once
+/// each, nothing more.
+async fn ones_own_change_updates_ones_calendar(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let c = campus(&app).await;
+    let thursday = next(Weekday::Thu, 7);
+    let mut body = crate::support::station_booking(&c.platform_id, thursday, "08:00", "10:00");
+    body["supervisor_id"] = json!(c.manager_id);
+    let booking = app
+        .post("/api/v1/bookings", &c.teacher, body)
+        .await
+        .expect(201)
+        .json();
+    // Confirmed at once: nobody is told anything.
+    assert_eq!(booking["status"], "confirmed");
+    let id = booking["id"].as_str().unwrap();
+    let uid = format!("{id}@plateaux.campus.test");
+    app.patch(
+        &format!("/api/v1/bookings/{id}"),
+        &c.teacher,
+        json!({ "starts_at": at(thursday, "13:30"), "ends_at": at(thursday, "15:30") }),
+    )
+    .await
+    .expect(200);
+    for person in ["teacher@campus.test", "manager@campus.test"] {
+        let changed = wait_for(&sink, person, "Réservation modifiée", 1);
+        let reading = check_invitation(
+            changed.calendar.as_ref().expect("an invitation"),
+            "REQUEST",
+            &uid,
+            1,
+            person,
+        );
+        assert_eq!(reading["start"], at(thursday, "13:30"), "{reading}");
+    }
+    app.post(
+        &format!("/api/v1/bookings/{id}/cancel"),
+        &c.teacher,
+        json!({ "reason": "Sortie au salon Industrie" }),
+    )
+    .await
+    .expect(200);
+    for person in ["teacher@campus.test", "manager@campus.test"] {
+        let cancelled = wait_for(&sink, person, "Réservation annulée", 1);
+        assert!(
+            cancelled.text.contains("Motif : Sortie au salon Industrie"),
+            "{}",
+            cancelled.text
+        );
+        check_invitation(
+            cancelled.calendar.as_ref().expect("an invitation"),
+            "CANCEL",
+            &uid,
+            2,
+            person,
+        );
+    }
+    wait_until_all_sent(&app).await;
+    assert_eq!(distinct(&sink, "teacher@campus.test", "Réservation"), 2);
+    assert_eq!(distinct(&sink, "manager@campus.test", "Réservation"), 2);
+}
+
 on_both_backends!(
     booking_messages_carry_an_invitation,
     maintenance_and_series_messages,
     a_teacher_who_turned_approvals_off_gets_none,
     service_request_messages,
     service_request_later_steps,
+    one_message_per_event_whatever_the_roles,
+    ones_own_change_updates_ones_calendar,
 );

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use plateaux::config::ScheduleConfig;
 
-use crate::mail_events::{links_are_public, received, wait_for};
+use crate::mail_events::{links_are_public, received, wait_for, wait_until_all_sent};
 use crate::support::dates::{at, next, today};
 use crate::support::smtp::SmtpSink;
 use crate::support::{activate, campus, id_of, Backend, TestApp, PASSWORD};
@@ -167,6 +167,7 @@ async fn reminders_go_out_once_the_day_before(backend: Backend) {
     let third = app.scheduler(ScheduleConfig::default());
     let_ticks_pass();
     assert_eq!(queued(&app, "booking_reminder").await, 2);
+    wait_until_all_sent(&app).await;
     assert_eq!(received(&sink, "teacher@campus.test", "Rappel").len(), 1);
     assert_eq!(received(&sink, "manager@campus.test", "Rappel").len(), 1);
     // Turned off: nothing, not even queued.
@@ -276,6 +277,7 @@ async fn missed_reminders_are_caught_up_the_next_morning(backend: Backend) {
     let_ticks_pass();
     drop(again);
     assert_eq!(queued(&app, "booking_reminder").await, 2);
+    wait_until_all_sent(&app).await;
     assert_eq!(received(&sink, "teacher@campus.test", "Rappel").len(), 1);
     assert_eq!(received(&sink, "manager@campus.test", "Rappel").len(), 1);
     for label in ["Déjà commencée", "Approuvée le jour même"] {
@@ -413,6 +415,7 @@ async fn managers_get_one_morning_digest(backend: Backend) {
     let again = app.scheduler(ScheduleConfig::default());
     let_ticks_pass();
     assert_eq!(queued(&app, "manager_digest").await, 1);
+    wait_until_all_sent(&app).await;
     assert!(received(&sink, "usinage@campus.test", "Plateaux").is_empty());
     // The next morning, the booking still waits, with a second one; Friday's session is
     // recorded meanwhile: a new digest counts only what waits, each in its number.
@@ -512,6 +515,7 @@ async fn qualifications_about_to_expire_are_told_once(backend: Backend) {
     let_ticks_pass();
     assert_eq!(queued(&app, "qualification_expiring").await, 2);
     // The other award is not due yet.
+    wait_until_all_sent(&app).await;
     assert!(received(&sink, "teacher@monteil.test", "Votre habilitation").is_empty());
     assert!(received(&sink, "admin@campus.test", "Habilitation").is_empty());
 
@@ -533,7 +537,8 @@ async fn qualifications_about_to_expire_are_told_once(backend: Backend) {
 }
 
 /// A series waiting for approval asks the platform's managers once for all its sessions;
-/// a series changed or cancelled tells its booker and supervisor once, its sessions listed.
+/// a series changed or cancelled tells its booker and supervisor once, its sessions listed,
+/// except whichever of them made the change.
 async fn series_events_are_one_message_each(backend: Backend) {
     let sink = SmtpSink::start();
     let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
@@ -614,20 +619,34 @@ async fn series_events_are_one_message_each(backend: Backend) {
     )
     .await
     .expect(200);
-    for person in ["teacher@campus.test", "manager@campus.test"] {
-        let changed = wait_for(&sink, person, "Série modifiée", 1);
-        assert_eq!(
-            changed.subject,
-            "Série modifiée, 3 séances : Atelier soudage (CAP RICS 1)"
-        );
-        assert!(
-            changed
-                .text
-                .contains(&format!("{}, 13:30 – 15:30", french_date(monday))),
-            "{}",
-            changed.text
-        );
-    }
+    // The supervisor is told; the teacher who changed it is not (no invitation to update).
+    let changed = wait_for(&sink, "manager@campus.test", "Série modifiée", 1);
+    assert_eq!(
+        changed.subject,
+        "Série modifiée, 3 séances : Atelier soudage (CAP RICS 1)"
+    );
+    assert!(
+        changed
+            .text
+            .contains(&format!("{}, 13:30 – 15:30", french_date(monday))),
+        "{}",
+        changed.text
+    );
+    // Changed by the manager who supervises it: the teacher is told, the manager not.
+    app.patch(
+        &format!("/api/v1/booking-series/{id}"),
+        &c.manager,
+        json!({ "start_time": "14:00", "end_time": "16:00" }),
+    )
+    .await
+    .expect(200);
+    let told = wait_for(&sink, "teacher@campus.test", "Série modifiée", 1);
+    assert!(
+        told.text
+            .contains(&format!("{}, 14:00 – 16:00", french_date(monday))),
+        "{}",
+        told.text
+    );
     app.post(
         &format!("/api/v1/booking-series/{id}/cancel"),
         &c.teacher,
@@ -635,20 +654,19 @@ async fn series_events_are_one_message_each(backend: Backend) {
     )
     .await
     .expect(200);
-    for person in ["teacher@campus.test", "manager@campus.test"] {
-        let cancelled = wait_for(&sink, person, "Série annulée", 1);
-        assert_eq!(
-            cancelled.subject,
-            "Série annulée, 3 séances : Atelier soudage (CAP RICS 1)"
-        );
-        assert!(
-            cancelled.text.contains("Motif : Fin du projet"),
-            "{}",
-            cancelled.text
-        );
-    }
-    let_ticks_pass();
-    // One message for each series event, none for each of its sessions.
+    let cancelled = wait_for(&sink, "manager@campus.test", "Série annulée", 1);
+    assert_eq!(
+        cancelled.subject,
+        "Série annulée, 3 séances : Atelier soudage (CAP RICS 1)"
+    );
+    assert!(
+        cancelled.text.contains("Motif : Fin du projet"),
+        "{}",
+        cancelled.text
+    );
+    // One message for each series event, none for each of its sessions; nobody told of
+    // their own change.
+    wait_until_all_sent(&app).await;
     for person in ["teacher@campus.test", "manager@campus.test"] {
         assert!(
             received(&sink, person, "Réservation").is_empty(),
@@ -656,7 +674,16 @@ async fn series_events_are_one_message_each(backend: Backend) {
         );
     }
     assert_eq!(received(&sink, "manager@campus.test", "Série").len(), 4);
+    assert_eq!(received(&sink, "teacher@campus.test", "Série").len(), 1);
     assert_eq!(received(&sink, "teacher@monteil.test", "Série").len(), 0);
+    assert_eq!(
+        app.count_sql(format!(
+            "SELECT COUNT(*) AS n FROM outbox_messages WHERE user_id = '{}' AND kind LIKE 'series%'",
+            c.teacher_id
+        ))
+        .await,
+        1
+    );
 }
 
 on_both_backends!(

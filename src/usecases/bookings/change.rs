@@ -74,7 +74,7 @@ pub fn transition(
             Action::Reject => NotificationKind::BookingRejected,
             Action::Cancel => NotificationKind::BookingCancelled,
         };
-        notify(conn, now, kind, std::slice::from_ref(&row))?;
+        notify(conn, now, kind, std::slice::from_ref(&row), Some(&actor.id))?;
         Ok(row)
     })?;
     db::completed(conn, row, db::bookings::with_learners)
@@ -185,6 +185,7 @@ pub fn change_booking(
             now,
             NotificationKind::BookingChanged,
             std::slice::from_ref(&row),
+            Some(&actor.id),
         )?;
         if row.status == BookingStatus::Pending.as_str() && before.status != row.status {
             // Approval asked again: the managers hear of it as of a new request.
@@ -193,6 +194,7 @@ pub fn change_booking(
                 now,
                 NotificationKind::BookingPending,
                 std::slice::from_ref(&row),
+                Some(&actor.id),
             )?;
         }
         db::audit::record(

@@ -1,6 +1,10 @@
 //! The messages bookings cause, queued in the transaction of the change that causes them
 //! (`crate::usecases::outbox`): a booking to approve goes to the platform's managers, every other
 //! event to the booker and the supervisor, with the booking's calendar invitation.
+//!
+//! Whoever caused the event saw it happen on screen and is not told of it, except by a
+//! message that carries a calendar invitation: a booker who moves or cancels their own
+//! booking gets its update, or the event their calendar holds stays at the old time.
 
 use crate::db::bookings::{BookingNames, BookingRow};
 use crate::db::{self, DbConnection};
@@ -51,13 +55,15 @@ pub(crate) fn session_line(row: &BookingRow, names: &BookingNames) -> SessionLin
     }
 }
 
-/// Queues the `kind` messages of `rows`: a few reads for all of them (names, managers,
-/// recipients) and one insert.
+/// Queues the `kind` messages of `rows`, caused by `author` (none for a batch of several
+/// people's bookings): a few reads for all of them (names, managers, recipients) and one
+/// insert.
 pub(crate) fn notify(
     conn: &mut DbConnection,
     now: i64,
     kind: NotificationKind,
     rows: &[BookingRow],
+    author: Option<&str>,
 ) -> ApiResult<usize> {
     if rows.is_empty() {
         return Ok(0);
@@ -73,7 +79,7 @@ pub(crate) fn notify(
     };
     let mut messages: Vec<(&str, Facts)> = Vec::new();
     for row in rows {
-        let recipients: Vec<&str> = if kind == NotificationKind::BookingPending {
+        let mut recipients: Vec<&str> = if kind == NotificationKind::BookingPending {
             managers
                 .iter()
                 .filter(|(platform, _)| *platform == row.platform_id)
@@ -84,6 +90,9 @@ pub(crate) fn notify(
                 .chain(row.supervisor_id.as_deref())
                 .collect()
         };
+        if !kind.carries_invitation() {
+            recipients.retain(|user| Some(*user) != author);
+        }
         for user in recipients {
             messages.push((user, Facts::Booking(kind, facts(row, &names))));
         }
@@ -93,13 +102,15 @@ pub(crate) fn notify(
 
 /// Queues one `kind` message (a series to approve, cancelled or changed) about the
 /// occurrences `rows` of series `series_id`, whatever their number: to the platform's
-/// managers for a series to approve, to the booker and the supervisors otherwise.
+/// managers for a series to approve, to the booker and the supervisors otherwise; never to
+/// `author`, who caused it (it carries no invitation).
 pub(crate) fn notify_series(
     conn: &mut DbConnection,
     now: i64,
     kind: NotificationKind,
     series_id: &str,
     rows: &[BookingRow],
+    author: &str,
 ) -> ApiResult<usize> {
     let Some(first) = rows.first() else {
         return Ok(0);
@@ -130,6 +141,7 @@ pub(crate) fn notify_series(
     };
     recipients.sort_unstable();
     recipients.dedup();
+    recipients.retain(|user| user != author);
     let messages: Vec<(&str, Facts)> = recipients
         .iter()
         .map(|user| (user.as_str(), Facts::Series(kind, series.clone())))

@@ -226,6 +226,7 @@ pub fn create_series(
             NotificationKind::SeriesPending,
             &series.id,
             &pending,
+            &actor.id,
         )?;
         if !skipped.is_empty() {
             // The booker learns which dates were left out, and why.
@@ -331,6 +332,7 @@ pub fn cancel_series(
             NotificationKind::SeriesCancelled,
             &series.id,
             &cancelled,
+            &actor.id,
         )?;
         db::series::touch(conn, &series.id, now)?;
         db::audit::record(
@@ -467,6 +469,7 @@ pub fn change_series(
             NotificationKind::SeriesChanged,
             &series.id,
             &changed,
+            &actor.id,
         )?;
         db::series::touch(conn, &series.id, now)?;
         Ok(())

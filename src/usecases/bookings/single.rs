@@ -152,7 +152,9 @@ pub fn create_bookings(
             .filter(|r| r.status == BookingStatus::Pending.as_str())
             .cloned()
             .collect();
-        super::notify::notify(conn, now, NotificationKind::BookingPending, &pending)?;
+        // Several people's bookings: none of them manages the platform (theirs would be
+        // confirmed at once), so nobody is told of their own.
+        super::notify::notify(conn, now, NotificationKind::BookingPending, &pending, None)?;
         Ok(answers
             .into_iter()
             .map(|a| {
