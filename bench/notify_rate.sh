@@ -73,8 +73,11 @@ sql -c "VACUUM ANALYZE"
 sql -c "SELECT 'database size: ' || pg_size_pretty(pg_database_size('plateaux_notify_bench')) || ', bookings: ' || count(*) FROM bookings"
 
 SMTP_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Sink &
-PIDS+=($!)
+# SINK_NICE=19 runs the sink at the lowest priority, standing for a relay on another machine
+# (diagnostic: what the service alone costs).
+nice -n "${SINK_NICE:-0}" "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Sink &
+SINK=$!
+PIDS+=($SINK)
 PLATEAUX_DATABASE_URL=$DB_URL PLATEAUX_JWT_SECRET=bench-secret-bench-secret-bench-secret-0 \
 PLATEAUX_BIND=$BIND PLATEAUX_LOG=warn PLATEAUX_DATABASE_POOL_SIZE=${POOL:-32} \
 PLATEAUX_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" PLATEAUX_LOGIN_ATTEMPTS_PER_MINUTE=1000 \
@@ -88,7 +91,7 @@ curl -sf -X POST "http://$BIND/api/v1/auth/login" -H 'Content-Type: application/
 
 # Each manager turns messages of bookings to approve on or off, as anybody would (logging in
 # 40 times a change: the service above allows it).
-TOLD=true
+TOLD=unknown
 managers_told() {
     local p token
     [ "$TOLD" = "$1" ] && return
@@ -103,13 +106,15 @@ managers_told() {
     done
 }
 cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+# Processor time of one process (user + system, in ticks).
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 one() {
-    local config=$1 run=$2 b0 s0 t0 b1 s1 t1 out t_start
+    local config=$1 run=$2 b0 s0 t0 b1 s1 t1 out t_start p0 p1 k0 k1
     local approval=true
     [ "$config" = silent ] && approval=false
-    case " $CONFIGS " in *" off "*)
-        if [ "$config" = off ]; then managers_told false; else managers_told true; fi ;;
-    esac
+    # Every configuration sets the managers' choice it needs: an earlier run with "off" may
+    # have left it off.
+    if [ "$config" = off ]; then managers_told false; else managers_told true; fi
     sql -c "UPDATE platforms SET outside_requires_approval = $approval"
     free_slots
     wrk -t2 -c"$CLIENTS" -d"$WARMUP" -s bench/create_bookings.lua "http://$BIND" -- 2 250001 >/dev/null
@@ -117,8 +122,10 @@ one() {
     echo "== run $run of $RUNS, $config: booking creation ($CLIENTS clients, $DURATION)"
     t_start=$(sql -c "SELECT max(created_at) + 1 FROM bookings")
     read -r b0 s0 t0 < <(cpu_ticks)
+    p0=$(proc_ticks "$PID"); k0=$(proc_ticks "$SINK")
     out=$(wrk -t2 -c"$CLIENTS" -d"$DURATION" -s bench/create_bookings.lua "http://$BIND" -- 2)
     read -r b1 s1 t1 < <(cpu_ticks)
+    p1=$(proc_ticks "$PID"); k1=$(proc_ticks "$SINK")
     echo "$out" | grep -E 'Requests/sec|created|p99:'
     # What the measured run wrote: its bookings by status and its messages by kind (the
     # warm-up's, written before, are subtracted).
@@ -126,11 +133,12 @@ one() {
     sql -c "SELECT 'messages of the run: ' || coalesce(string_agg(kind || ' ' || n, ', '), 'none') FROM (SELECT kind, count(*) n FROM outbox_messages WHERE created_at >= $t_start GROUP BY kind) s"
     sql -c "SELECT 'of which sent when the load stopped: ' || count(*) FILTER (WHERE state = 'sent') || ', waiting: ' || count(*) FILTER (WHERE state <> 'sent') FROM outbox_messages WHERE created_at >= $t_start"
     drained
-    echo "$out" | awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v config="$config" -v results="$RESULTS" '
+    echo "$out" | awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v p=$((p1 - p0)) -v k=$((k1 - k0)) -v config="$config" -v results="$RESULTS" '
         /requests in/ { n = $1 }
         /^Requests\/sec/ { rps = $2 }
         END {
             printf "machine: %.0f %% busy, %.0f %% stolen; %.3f ms of CPU per request\n", 100 * b / t, 100 * s / t, 10 * b / n
+            printf "of which the service %.3f ms, the SMTP sink %.3f ms, the rest (PostgreSQL, wrk, other) %.3f ms\n", 10 * p / n, 10 * k / n, 10 * (b - p - k) / n
             printf "%s %.0f\n", config, rps >> results
         }'
 }

@@ -413,6 +413,7 @@ fn serve(config: Config, pool: Pool) -> Result<(), String> {
         config.timezone,
         state.clock.clone(),
         state.metrics.clone(),
+        state.load.clone(),
     )?;
     let scheduler = crate::mail::Scheduler::start(
         state.pool.clone(),

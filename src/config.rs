@@ -138,6 +138,10 @@ pub struct MailConfig {
     pub poll_ms: u64,
     /// Threads sending at once, each on its own connection to the mail server.
     pub senders: u32,
+    /// How much lower than the service's the sending threads' scheduling priority is (the
+    /// niceness added to theirs, 0 to 19): on a busy machine the requests people wait for
+    /// get the processor first and the messages wait a little.
+    pub niceness: u32,
 }
 
 /// Where messages go.
@@ -336,6 +340,15 @@ impl MailConfig {
         let lease_ms = whole_number(lookup, "PLATEAUX_MAIL_LEASE_MS", 120_000, 86_400_000)? as i64;
         let poll_ms = whole_number(lookup, "PLATEAUX_MAIL_POLL_MS", 2_000, 3_600_000)? as u64;
         let senders = whole_number(lookup, "PLATEAUX_MAIL_SENDERS", 4, 32)?;
+        let niceness = match lookup("PLATEAUX_MAIL_NICENESS") {
+            None => DEFAULT_MAIL_NICENESS,
+            Some(v) => v.trim().parse::<u32>().ok().filter(|n| *n <= 19).ok_or(
+                ConfigError::Invalid {
+                    variable: "PLATEAUX_MAIL_NICENESS",
+                    message: "expected a whole number from 0 to 19".into(),
+                },
+            )?,
+        };
         Ok(MailConfig {
             delivery,
             from,
@@ -344,9 +357,13 @@ impl MailConfig {
             lease_ms,
             poll_ms,
             senders,
+            niceness,
         })
     }
 }
+
+/// See [`MailConfig::niceness`].
+pub const DEFAULT_MAIL_NICENESS: u32 = 10;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://plateaux.db";
 
@@ -695,6 +712,18 @@ mod tests {
                 error.starts_with("PLATEAUX_BOOKING_WRITERS:"),
                 "{bad}: {error}"
             );
+        }
+    }
+
+    #[test]
+    fn mail_niceness_defaults_to_ten_and_is_checked() {
+        let niceness = |v: &'static str| with("PLATEAUX_MAIL_NICENESS", v).map(|c| c.mail.niceness);
+        assert_eq!(Config::from_lookup(|_| None).unwrap().mail.niceness, 10);
+        assert_eq!(niceness("0").unwrap(), 0);
+        assert_eq!(niceness("19").unwrap(), 19);
+        for bad in ["20", "-1", "dix", ""] {
+            let error = niceness(bad).unwrap_err().to_string();
+            assert!(error.starts_with("PLATEAUX_MAIL_NICENESS:"), "{bad}: {error}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod labels;
+pub mod load;
 pub mod mail;
 pub mod metrics;
 pub mod passwords;

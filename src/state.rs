@@ -18,6 +18,8 @@ pub struct AppState {
     /// The time of every request, use case and writer thread (`crate::clock`).
     pub clock: std::sync::Arc<dyn crate::clock::Clock>,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// What the booking writer tells background work of its load (`crate::load`).
+    pub load: std::sync::Arc<crate::load::Load>,
     /// The limit of public (unauthenticated) submissions per client address. This and the
     /// next two say what is allowed; the counts are in the database, shared by every
     /// instance (`usecases::rate_limits`).
@@ -64,6 +66,7 @@ impl AppState {
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Self {
         let metrics: std::sync::Arc<crate::metrics::Metrics> = Default::default();
+        let load: std::sync::Arc<crate::load::Load> = Default::default();
         let writers = writer_pool.max_size() as usize;
         let booking_writer = crate::usecases::bookings::writer::BookingWriter::start(
             writer_pool,
@@ -71,12 +74,14 @@ impl AppState {
             clock.clone(),
             writers,
             metrics.clone(),
+            load.clone(),
         );
         AppState {
             pool,
             timezone,
             clock,
             metrics,
+            load,
             public_limit: crate::domain::rate_limits::RateLimit::public_default(),
             login_limit: crate::domain::rate_limits::RateLimit::new(
                 LOGINS_PER_ADDRESS_PER_MINUTE,

@@ -28,10 +28,16 @@ use crate::config::MailConfig;
 use crate::db::outbox::MessageRow;
 use crate::db::{self, Pool};
 use crate::domain::notifications::{AfterFailure, Locale, NotificationKind, RetryPolicy};
+use crate::load::Load;
 use crate::metrics::Metrics;
 
 /// Messages one claim takes at most: small, so that a burst spreads over the threads.
 const BATCH: i64 = 10;
+
+/// The longest a thread puts off claiming while bookings queue up: under a flood of
+/// bookings, each thread still sends a batch this often; once the flood ends, the queue
+/// drains at full speed.
+const MOST_GIVEN_WAY: Duration = Duration::from_secs(5);
 
 /// Wakes the workers of this process when a message is queued.
 static QUEUED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
@@ -67,12 +73,18 @@ struct Shared {
     domain: String,
     context: Context,
     retry: RetryPolicy,
+    niceness: u32,
     lease_ms: i64,
     poll: Duration,
     /// The longest exchange with the mail server; a message is sent only when its lease
     /// outlasts it.
     send_timeout: Duration,
     metrics: Arc<Metrics>,
+    /// The instance's load: sending gives way while bookings queue up.
+    load: Arc<Load>,
+    /// When the queue was last counted for `/metrics`: at most once a second, as counting
+    /// a long queue after every batch of ten cost more than claiming it.
+    counted: Mutex<Option<Instant>>,
     /// The application's clock: leases, retries and sent instants.
     clock: Arc<dyn crate::clock::Clock>,
     stop: AtomicBool,
@@ -92,6 +104,7 @@ impl MailWorker {
         timezone: chrono_tz::Tz,
         clock: Arc<dyn crate::clock::Clock>,
         metrics: Arc<Metrics>,
+        load: Arc<Load>,
     ) -> Result<MailWorker, String> {
         let send_timeout = Duration::from_millis((config.lease_ms as u64 / 3).clamp(200, 20_000));
         let transport = Transport::new(&config.delivery, send_timeout, config.senders)?;
@@ -115,10 +128,13 @@ impl MailWorker {
                 organizer,
             },
             retry: config.retry,
+            niceness: config.niceness,
             lease_ms: config.lease_ms,
             poll: Duration::from_millis(config.poll_ms),
             send_timeout,
             metrics,
+            load,
+            counted: Mutex::new(None),
             clock,
             stop: AtomicBool::new(false),
         });
@@ -154,12 +170,38 @@ impl Drop for MailWorker {
     }
 }
 
+impl Shared {
+    /// Whether a round that claimed messages counts the queue: one such round a second
+    /// (a round that claimed nothing always counts; it is cheap then).
+    fn time_to_count(&self) -> bool {
+        let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        match *counted {
+            Some(at) if at.elapsed() < Duration::from_secs(1) => false,
+            _ => {
+                *counted = Some(Instant::now());
+                true
+            }
+        }
+    }
+}
+
 fn run(shared: &Shared) {
+    lower_priority(shared.niceness);
     let mut seen = generation();
     // Looks left after a nudge that found nothing yet (the queuing transaction may still be
     // committing).
     let mut looks_left = 0;
+    // Since when this thread has been giving way to bookings.
+    let mut giving_way: Option<Instant> = None;
     while !shared.stop.load(Ordering::SeqCst) {
+        if shared.load.bookings_pressing() {
+            let since = *giving_way.get_or_insert_with(Instant::now);
+            if since.elapsed() < MOST_GIVEN_WAY {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        }
+        giving_way = None;
         let lease_id = db::new_id();
         let claimed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             db::with_connection(&shared.pool, |conn| {
@@ -172,13 +214,19 @@ fn run(shared: &Shared) {
                         BATCH,
                     )
                 })?;
-                let waiting = db::outbox::count_waiting(conn)?;
+                let waiting = if batch.is_empty() || shared.time_to_count() {
+                    Some(db::outbox::count_waiting(conn)?)
+                } else {
+                    None
+                };
                 Ok((batch, waiting))
             })
         }));
         match claimed {
             Ok(Ok((batch, waiting))) => {
-                shared.metrics.set_mail_queue(waiting);
+                if let Some(waiting) = waiting {
+                    shared.metrics.set_mail_queue(waiting);
+                }
                 if !batch.is_empty() {
                     looks_left = 0;
                     // A panic leaves the rest of the batch leased: taken again once the
@@ -208,6 +256,31 @@ fn run(shared: &Shared) {
             looks_left = 8;
         }
     }
+}
+
+/// Gives the calling thread a lower scheduling priority, `by` steps of niceness below its
+/// own: writing and sending a message costs the processor more than the booking that caused
+/// it, and on a busy machine the requests people wait for should come first (the messages
+/// wait a little; measured in bench/README.md). Niceness is per thread on Linux; elsewhere,
+/// or if refused, the thread keeps the service's priority.
+pub(crate) fn lower_priority(by: u32) {
+    #[cfg(target_os = "linux")]
+    if by > 0 {
+        // SAFETY: plain system calls on the calling thread's id, with no pointer.
+        unsafe {
+            let thread = libc::gettid() as libc::id_t;
+            *libc::__errno_location() = 0;
+            let current = libc::getpriority(libc::PRIO_PROCESS, thread);
+            if *libc::__errno_location() == 0 {
+                let wanted = (current + by as i32).min(19);
+                if libc::setpriority(libc::PRIO_PROCESS, thread, wanted) != 0 {
+                    tracing::warn!("mail worker: cannot lower its thread's priority");
+                }
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = by;
 }
 
 fn send_batch(shared: &Shared, lease_id: &str, batch: Vec<MessageRow>) {

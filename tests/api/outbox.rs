@@ -622,7 +622,55 @@ async fn without_smtp_messages_are_files(backend: Backend) {
     wait_for_state(&app, &admin, "sent", 1).await;
 }
 
+/// While bookings queue up behind one another, the mail worker gives way: an invitation
+/// queued then waits; it goes out once they stop, and even under bookings that never stop
+/// (after five seconds at most).
+async fn mail_gives_way_to_queued_bookings(backend: Backend) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let sink = SmtpSink::start();
+    let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
+    let (admin, lycee) = admin(&app).await;
+    // What the booking writer says when it takes several requests at once, said without
+    // pause from another thread.
+    let pressing = Arc::new(AtomicBool::new(true));
+    let press = {
+        let (load, pressing) = (app.load.clone(), pressing.clone());
+        std::thread::spawn(move || {
+            while pressing.load(Ordering::SeqCst) {
+                load.booking_batch(8);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    invite(&app, &admin, &lycee, "prof@lycee.test", "Prof Dupont").await;
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(sink.messages().is_empty(), "sent while bookings were queued");
+    pressing.store(false, Ordering::SeqCst);
+    press.join().unwrap();
+    wait_for_message_to(&sink, "prof@lycee.test");
+
+    // Bookings that never stop hold a message back five seconds at most.
+    let pressing = Arc::new(AtomicBool::new(true));
+    let press = {
+        let (load, pressing) = (app.load.clone(), pressing.clone());
+        std::thread::spawn(move || {
+            while pressing.load(Ordering::SeqCst) {
+                load.booking_batch(8);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let queued = Instant::now();
+    invite(&app, &admin, &lycee, "autre@lycee.test", "Autre Prof").await;
+    wait_for_message_to(&sink, "autre@lycee.test");
+    pressing.store(false, Ordering::SeqCst);
+    press.join().unwrap();
+    assert!(queued.elapsed() < WAIT, "{:?}", queued.elapsed());
+}
+
 on_both_backends!(
+    mail_gives_way_to_queued_bookings,
     account_confirmations_reach_people,
     a_stuck_mail_server_delays_nothing_and_loses_nothing,
     a_dead_message_is_retried_by_the_administrator,
@@ -876,7 +924,25 @@ struct Service {
 }
 
 impl Service {
+    /// The service with its mail threads at its own priority (the suite keeps the cores
+    /// busy: lowered, they would wait behind it).
     fn start(database_url: &str, smtp_url: &str, dir: &std::path::Path, name: &str) -> Service {
+        Self::start_with(
+            database_url,
+            smtp_url,
+            dir,
+            name,
+            &[("PLATEAUX_MAIL_NICENESS", "0")],
+        )
+    }
+
+    fn start_with(
+        database_url: &str,
+        smtp_url: &str,
+        dir: &std::path::Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Service {
         let port = crate::support::smtp::free_port();
         let log = dir.join(format!("{name}.log"));
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_plateaux"))
@@ -891,6 +957,7 @@ impl Service {
             .env("PLATEAUX_MAIL_LEASE_MS", "6000")
             .env("PLATEAUX_MAIL_POLL_MS", "100")
             .env("PLATEAUX_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
             .spawn()
@@ -1116,6 +1183,60 @@ fn a_killed_service_sends_after_restart(backend: Backend) {
     // A while longer: no second copy.
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(sink.messages().len(), 1);
+}
+
+/// The niceness of each thread of process `pid` named `prefix…`, and of the process itself.
+#[cfg(target_os = "linux")]
+fn niceness_of_threads(pid: u32, prefix: &str) -> (Vec<i64>, i64) {
+    // Field 19 of stat; the name (field 2) may hold spaces, so count after its ')'.
+    let nice = |stat: String| -> i64 {
+        let after = &stat[stat.rfind(')').expect("stat") + 1..];
+        after.split_whitespace().nth(16).expect("nice").parse().expect("number")
+    };
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks") {
+        let path = task.expect("task").path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if name.trim_end().starts_with(prefix) {
+            found.push(nice(std::fs::read_to_string(path.join("stat")).expect("stat")));
+        }
+    }
+    let own = nice(std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat"));
+    (found, own)
+}
+
+/// By default the threads sending e-mail run 10 steps of niceness below the service (so that
+/// on a busy machine bookings get the processor first), and still deliver.
+#[cfg(target_os = "linux")]
+fn mail_threads_yield_to_requests(backend: Backend) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sink = SmtpSink::start();
+    let url = database(backend, dir.path());
+    let service = Service::start_with(&url, &sink.url(), dir.path(), "nice", &[]);
+    let addresses = queue_messages(&url, 3);
+    let messages = sink.wait_for(3, WAIT);
+    let mut received: Vec<&str> = messages.iter().map(|m| m.rcpt_to.as_str()).collect();
+    received.sort();
+    assert_eq!(received, addresses.iter().map(String::as_str).collect::<Vec<_>>());
+    let (senders, own) = niceness_of_threads(service.child.id(), "mail-worker-");
+    assert_eq!(senders.len(), 4, "PLATEAUX_MAIL_SENDERS' default");
+    let lowered = (own + 10).min(19);
+    assert!(own < 19, "the test itself runs at the lowest priority: nothing to see");
+    assert!(senders.iter().all(|n| *n == lowered), "{senders:?}, service at {own}");
+    let (writers, _) = niceness_of_threads(service.child.id(), "booking-writer-");
+    assert!(!writers.is_empty() && writers.iter().all(|n| *n == own), "{writers:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn mail_threads_yield_to_requests_on_postgres() {
+    mail_threads_yield_to_requests(Backend::Postgres);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn mail_threads_yield_to_requests_on_sqlite() {
+    mail_threads_yield_to_requests(Backend::Sqlite);
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::db::bookings::BookingRow;
 use crate::db::{with_connection, Pool};
 use crate::error::{ApiError, ApiResult};
+use crate::load::Load;
 use crate::metrics::Metrics;
 
 /// The most requests one transaction takes.
@@ -44,15 +45,16 @@ impl BookingWriter {
         clock: Arc<dyn Clock>,
         threads: usize,
         metrics: Arc<Metrics>,
+        load: Arc<Load>,
     ) -> BookingWriter {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..threads.max(1) {
             let (pool, jobs, metrics) = (pool.clone(), jobs.clone(), metrics.clone());
-            let clock = clock.clone();
+            let (clock, load) = (clock.clone(), load.clone());
             std::thread::Builder::new()
                 .name(format!("booking-writer-{n}"))
-                .spawn(move || run(&pool, tz, &*clock, &jobs, &metrics))
+                .spawn(move || run(&pool, tz, &*clock, &jobs, &metrics, &load))
                 .expect("a thread for the booking writer");
         }
         BookingWriter { queue }
@@ -76,6 +78,7 @@ fn run(
     clock: &dyn Clock,
     jobs: &Mutex<mpsc::Receiver<Job>>,
     metrics: &Metrics,
+    load: &Load,
 ) {
     loop {
         let batch = {
@@ -94,6 +97,7 @@ fn run(
             batch
         };
         metrics.observe_booking_batch(batch.len());
+        load.booking_batch(batch.len());
         let (requests, answers): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|j| (j.request, j.answer)).unzip();
         // One instant for the whole batch, as for one request.

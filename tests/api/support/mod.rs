@@ -37,6 +37,7 @@ pub struct TestApp {
     pub pool: plateaux::db::Pool,
     service: BoxedService,
     pub metrics: std::sync::Arc<plateaux::metrics::Metrics>,
+    pub load: std::sync::Arc<plateaux::load::Load>,
     /// The application's clock (`TestClock`): tests set the time instead of rewriting rows.
     pub clock: std::sync::Arc<TestClock>,
     /// The mail worker, when the test runs one (`with_mail`); stopped before the
@@ -70,6 +71,9 @@ pub fn test_mail_config(
         lease_ms: 6_000,
         poll_ms: 100,
         senders: 2,
+        // The suite keeps every core busy: mail threads at a lower priority would wait
+        // behind it and the tests waiting for their messages with them.
+        niceness: 0,
     }
 }
 
@@ -247,6 +251,7 @@ impl TestApp {
                 chrono_tz::Europe::Paris,
                 app.clock.clone(),
                 metrics,
+                app.load.clone(),
             )
             .expect("mail worker"),
         );
@@ -330,6 +335,7 @@ impl TestApp {
         );
         change(&mut state);
         let metrics = state.metrics.clone();
+        let load = state.load.clone();
         let service = test::init_service(app::build(state, keys)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         let mail_dir = tempfile::tempdir().expect("temporary directory");
@@ -339,6 +345,7 @@ impl TestApp {
             pool,
             service,
             metrics,
+            load,
             clock,
             mail_worker: None,
             mail_dir: mail_dir.path().join("mail"),
