@@ -340,15 +340,16 @@ impl MailConfig {
         let lease_ms = whole_number(lookup, "PLATEAUX_MAIL_LEASE_MS", 120_000, 86_400_000)? as i64;
         let poll_ms = whole_number(lookup, "PLATEAUX_MAIL_POLL_MS", 2_000, 3_600_000)? as u64;
         let senders = whole_number(lookup, "PLATEAUX_MAIL_SENDERS", 4, 32)?;
-        let niceness = match lookup("PLATEAUX_MAIL_NICENESS") {
-            None => DEFAULT_MAIL_NICENESS,
-            Some(v) => v.trim().parse::<u32>().ok().filter(|n| *n <= 19).ok_or(
-                ConfigError::Invalid {
-                    variable: "PLATEAUX_MAIL_NICENESS",
-                    message: "expected a whole number from 0 to 19".into(),
-                },
-            )?,
-        };
+        let niceness =
+            match lookup("PLATEAUX_MAIL_NICENESS") {
+                None => DEFAULT_MAIL_NICENESS,
+                Some(v) => v.trim().parse::<u32>().ok().filter(|n| *n <= 19).ok_or(
+                    ConfigError::Invalid {
+                        variable: "PLATEAUX_MAIL_NICENESS",
+                        message: "expected a whole number from 0 to 19".into(),
+                    },
+                )?,
+            };
         Ok(MailConfig {
             delivery,
             from,
@@ -723,7 +724,10 @@ mod tests {
         assert_eq!(niceness("19").unwrap(), 19);
         for bad in ["20", "-1", "dix", ""] {
             let error = niceness(bad).unwrap_err().to_string();
-            assert!(error.starts_with("PLATEAUX_MAIL_NICENESS:"), "{bad}: {error}");
+            assert!(
+                error.starts_with("PLATEAUX_MAIL_NICENESS:"),
+                "{bad}: {error}"
+            );
         }
     }
 

@@ -622,50 +622,56 @@ async fn without_smtp_messages_are_files(backend: Backend) {
     wait_for_state(&app, &admin, "sent", 1).await;
 }
 
+/// What the booking writer says when it takes several requests at once, said without pause
+/// from another thread until stopped.
+struct Pressing {
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Pressing {
+    fn start(app: &TestApp) -> Pressing {
+        use std::sync::atomic::Ordering;
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (load, still) = (app.load.clone(), on.clone());
+        let thread = std::thread::spawn(move || {
+            while still.load(Ordering::SeqCst) {
+                load.booking_batch(8);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Pressing { on, thread }
+    }
+
+    fn stop(self) {
+        self.on.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap();
+    }
+}
+
 /// While bookings queue up behind one another, the mail worker gives way: an invitation
 /// queued then waits; it goes out once they stop, and even under bookings that never stop
 /// (after five seconds at most).
 async fn mail_gives_way_to_queued_bookings(backend: Backend) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     let sink = SmtpSink::start();
     let app = TestApp::with_mail(backend, Some(&sink.url()), |_| {}).await;
     let (admin, lycee) = admin(&app).await;
-    // What the booking writer says when it takes several requests at once, said without
-    // pause from another thread.
-    let pressing = Arc::new(AtomicBool::new(true));
-    let press = {
-        let (load, pressing) = (app.load.clone(), pressing.clone());
-        std::thread::spawn(move || {
-            while pressing.load(Ordering::SeqCst) {
-                load.booking_batch(8);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })
-    };
+    let press = Pressing::start(&app);
     invite(&app, &admin, &lycee, "prof@lycee.test", "Prof Dupont").await;
     std::thread::sleep(Duration::from_secs(1));
-    assert!(sink.messages().is_empty(), "sent while bookings were queued");
-    pressing.store(false, Ordering::SeqCst);
-    press.join().unwrap();
+    assert!(
+        sink.messages().is_empty(),
+        "sent while bookings were queued"
+    );
+    press.stop();
     wait_for_message_to(&sink, "prof@lycee.test");
 
     // Bookings that never stop hold a message back five seconds at most.
-    let pressing = Arc::new(AtomicBool::new(true));
-    let press = {
-        let (load, pressing) = (app.load.clone(), pressing.clone());
-        std::thread::spawn(move || {
-            while pressing.load(Ordering::SeqCst) {
-                load.booking_batch(8);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })
-    };
+    let press = Pressing::start(&app);
     let queued = Instant::now();
     invite(&app, &admin, &lycee, "autre@lycee.test", "Autre Prof").await;
     wait_for_message_to(&sink, "autre@lycee.test");
-    pressing.store(false, Ordering::SeqCst);
-    press.join().unwrap();
+    press.stop();
     assert!(queued.elapsed() < WAIT, "{:?}", queued.elapsed());
 }
 
@@ -1191,14 +1197,21 @@ fn niceness_of_threads(pid: u32, prefix: &str) -> (Vec<i64>, i64) {
     // Field 19 of stat; the name (field 2) may hold spaces, so count after its ')'.
     let nice = |stat: String| -> i64 {
         let after = &stat[stat.rfind(')').expect("stat") + 1..];
-        after.split_whitespace().nth(16).expect("nice").parse().expect("number")
+        after
+            .split_whitespace()
+            .nth(16)
+            .expect("nice")
+            .parse()
+            .expect("number")
     };
     let mut found = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks") {
         let path = task.expect("task").path();
         let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
         if name.trim_end().starts_with(prefix) {
-            found.push(nice(std::fs::read_to_string(path.join("stat")).expect("stat")));
+            found.push(nice(
+                std::fs::read_to_string(path.join("stat")).expect("stat"),
+            ));
         }
     }
     let own = nice(std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat"));
@@ -1217,14 +1230,26 @@ fn mail_threads_yield_to_requests(backend: Backend) {
     let messages = sink.wait_for(3, WAIT);
     let mut received: Vec<&str> = messages.iter().map(|m| m.rcpt_to.as_str()).collect();
     received.sort();
-    assert_eq!(received, addresses.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        received,
+        addresses.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     let (senders, own) = niceness_of_threads(service.child.id(), "mail-worker-");
     assert_eq!(senders.len(), 4, "PLATEAUX_MAIL_SENDERS' default");
     let lowered = (own + 10).min(19);
-    assert!(own < 19, "the test itself runs at the lowest priority: nothing to see");
-    assert!(senders.iter().all(|n| *n == lowered), "{senders:?}, service at {own}");
+    assert!(
+        own < 19,
+        "the test itself runs at the lowest priority: nothing to see"
+    );
+    assert!(
+        senders.iter().all(|n| *n == lowered),
+        "{senders:?}, service at {own}"
+    );
     let (writers, _) = niceness_of_threads(service.child.id(), "booking-writer-");
-    assert!(!writers.is_empty() && writers.iter().all(|n| *n == own), "{writers:?}");
+    assert!(
+        !writers.is_empty() && writers.iter().all(|n| *n == own),
+        "{writers:?}"
+    );
 }
 
 #[cfg(target_os = "linux")]
