@@ -12,8 +12,8 @@ pub const RESET_SECONDS: i64 = 3600;
 /// the form cannot be used to flood someone's mailbox.
 pub const RESET_INTERVAL_SECONDS: i64 = 60;
 
-/// What a password reset link is worth now, for the page it opens; only the reset itself
-/// uses it.
+/// What a single-use link (password reset, account confirmation) is worth now: for the
+/// page it opens, and for the use itself, which only a usable link allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
     Usable,
@@ -23,8 +23,8 @@ pub enum LinkState {
     Unknown,
 }
 
-/// What a known reset link is worth at `now`.
-pub fn reset_link_state(consumed: bool, expires_at: i64, now: i64) -> LinkState {
+/// What a known single-use link is worth at `now`.
+pub fn link_state_at(consumed: bool, expires_at: i64, now: i64) -> LinkState {
     if consumed {
         LinkState::Used
     } else if expires_at <= now {
@@ -172,19 +172,16 @@ mod tests {
     fn a_reset_link_works_once_within_the_hour() {
         let issued = 1_000;
         let expires_at = issued + RESET_SECONDS;
+        assert_eq!(link_state_at(false, expires_at, issued), LinkState::Usable);
         assert_eq!(
-            reset_link_state(false, expires_at, issued),
+            link_state_at(false, expires_at, expires_at - 1),
             LinkState::Usable
         );
         assert_eq!(
-            reset_link_state(false, expires_at, expires_at - 1),
-            LinkState::Usable
-        );
-        assert_eq!(
-            reset_link_state(false, expires_at, expires_at),
+            link_state_at(false, expires_at, expires_at),
             LinkState::Expired
         );
-        assert_eq!(reset_link_state(true, expires_at, issued), LinkState::Used);
+        assert_eq!(link_state_at(true, expires_at, issued), LinkState::Used);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use crate::auth::{self, CurrentUser};
 use crate::db::users::{Account, UserRow};
 use crate::db::{self, confirmations::PendingRow, DbConnection};
 use crate::domain::accounts::{
-    check_email, check_password, check_role_fits_organisation, AccountDraft,
+    check_email, check_password, check_role_fits_organisation, link_state_at, AccountDraft,
+    LinkState,
 };
 use crate::domain::validate::Checks;
 use crate::domain::{OrganisationKind, Role};
@@ -274,13 +275,18 @@ pub fn confirmation_link(
     let Some(user) = db::users::find(conn, &confirmation.user_id)? else {
         return Ok(ConfirmationLink::Unknown);
     };
-    if confirmation.consumed_at.is_some() {
-        return Ok(ConfirmationLink::Used {
-            active: user.active,
-        });
-    }
-    if confirmation.expires_at <= now {
-        return Ok(ConfirmationLink::Expired);
+    match link_state_at(
+        confirmation.consumed_at.is_some(),
+        confirmation.expires_at,
+        now,
+    ) {
+        LinkState::Used => {
+            return Ok(ConfirmationLink::Used {
+                active: user.active,
+            })
+        }
+        LinkState::Expired => return Ok(ConfirmationLink::Expired),
+        LinkState::Usable | LinkState::Unknown => {}
     }
     let organisation = db::organisations::find(conn, &user.organisation_id)?
         .map(|o| o.name)
@@ -312,7 +318,12 @@ pub fn confirm_account(
         };
         let confirmation = db::confirmations::find_by_hash(conn, &auth::token_hash(token.trim()))?
             .ok_or_else(invalid)?;
-        if confirmation.consumed_at.is_some() || confirmation.expires_at <= now {
+        if link_state_at(
+            confirmation.consumed_at.is_some(),
+            confirmation.expires_at,
+            now,
+        ) != LinkState::Usable
+        {
             return Err(invalid());
         }
         // Used once, atomically: a concurrent use of the same token loses here.

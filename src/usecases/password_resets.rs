@@ -4,7 +4,7 @@
 use crate::auth;
 use crate::db::{self, DbConnection};
 use crate::domain::accounts::{
-    check_email, check_password, may_send_reset, reset_link_state, LinkState, RESET_SECONDS,
+    check_email, check_password, link_state_at, may_send_reset, LinkState, RESET_SECONDS,
 };
 use crate::domain::validate::Checks;
 use crate::error::{ApiError, ApiResult};
@@ -46,7 +46,7 @@ pub fn link_state(conn: &mut DbConnection, now: i64, token: &str) -> ApiResult<L
     else {
         return Ok(LinkState::Unknown);
     };
-    Ok(reset_link_state(
+    Ok(link_state_at(
         reset.consumed_at.is_some(),
         reset.expires_at,
         now,
@@ -116,7 +116,7 @@ pub fn reset(
         };
         let reset = db::outbox::find_password_reset(conn, &auth::token_hash(token.trim()))?
             .ok_or_else(invalid)?;
-        if reset.consumed_at.is_some() || reset.expires_at <= now {
+        if link_state_at(reset.consumed_at.is_some(), reset.expires_at, now) != LinkState::Usable {
             return Err(invalid());
         }
         // Used once, atomically: of two uses at once, one loses here.
