@@ -82,8 +82,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     /// The instance's load: sending gives way while bookings queue up.
     load: Arc<Load>,
-    /// When the queue was last counted for `/metrics`: at most once a second, as counting
-    /// a long queue after every batch of ten cost more than claiming it.
+    /// When the queue was last counted for `/metrics`: at most once a second, as a count
+    /// after every batch of ten read the whole waiting queue each time.
     counted: Mutex<Option<Instant>>,
     /// The application's clock: leases, retries and sent instants.
     clock: Arc<dyn crate::clock::Clock>,
